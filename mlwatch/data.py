@@ -1,0 +1,329 @@
+"""Intake: the one door data comes through.
+
+pandas and polars frames, pyarrow tables and parquet/CSV paths become one polars
+DataFrame; the column kinds (numeric, categorical, boolean, datetime) and roles (target,
+prediction, time, segments, features) are inferred, with overrides; reference and current
+are made comparable. Every bad input ends here with an error of :mod:`mlwatch.errors`
+naming the column and the frame.
+
+Documented fallbacks rather than errors:
+
+* a numeric column that is integer on one side and float on the other is read as float
+  on both, and a column of numbers that arrives as text on one side is parsed as
+  numbers when every value parses; both are reported by the ``type_change`` check;
+* NaN and +/-inf in a numeric column are counted (the ``non_finite`` check), never fatal;
+* a column that is all null in the *current* frame is a finding (a null spike), not an
+  error; all null in the *reference* leaves nothing to compare against and is an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import polars as pl
+
+from mlwatch.errors import (
+    AllNullError, DataError, EmptyDataError, MissingColumnError, MixedTypesError,
+    SchemaMismatchError, UnhashableColumnError, check_choice,
+)
+
+KINDS = ("numeric", "categorical", "boolean", "datetime")
+MAX_SEGMENT_CARDINALITY = 50
+
+
+# ---------------------------------------------------------------------- reading
+
+def to_frame(data: Any, *, name: str = "data") -> pl.DataFrame:
+    """Turn ``data`` into a polars DataFrame.
+
+    ``data`` may be a polars DataFrame or LazyFrame, a pandas DataFrame, a pyarrow
+    Table, or the path of a parquet or CSV file. ``name`` (say ``"reference"``) is used
+    in error messages.
+
+    >>> import pandas as pd
+    >>> to_frame(pd.DataFrame({"a": [1, 2]})).shape
+    (2, 1)
+    >>> to_frame(pd.DataFrame({"a": [1, "x"]}), name="current")
+    Traceback (most recent call last):
+    ...
+    mlwatch.errors.MixedTypesError: current: column 'a' mixes types (int, str); give it one type
+    """
+    if isinstance(data, pl.LazyFrame):
+        data = data.collect()
+    if isinstance(data, pl.DataFrame):
+        frame = data
+    elif isinstance(data, (str, Path)):
+        frame = _read_path(Path(data), name)
+    elif type(data).__module__.startswith("pandas"):
+        frame = _from_pandas(data, name)
+    elif type(data).__module__.startswith("pyarrow"):
+        frame = pl.from_arrow(data)
+        if not isinstance(frame, pl.DataFrame):
+            raise DataError(f"{name}: expected a table, got a pyarrow {type(data).__name__}", frame=name)
+    else:
+        raise DataError(f"{name}: cannot read a {type(data).__name__}; give a polars or pandas "
+                        "DataFrame, a pyarrow Table, or a parquet/CSV path", frame=name)
+    _check_hashable(frame, name)
+    return frame
+
+
+def _read_path(path: Path, name: str) -> pl.DataFrame:
+    if not path.exists():
+        raise DataError(f"{name}: no such file {path}", frame=name)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            return pl.read_parquet(path)
+        if suffix in (".csv", ".txt", ".tsv"):
+            return pl.read_csv(path, separator="\t" if suffix == ".tsv" else ",",
+                               infer_schema_length=10_000, try_parse_dates=True)
+    except (pl.exceptions.PolarsError, OSError) as err:
+        raise DataError(f"{name}: cannot read {path}: {err}", frame=name) from None
+    raise DataError(f"{name}: {path} is neither parquet (.parquet, .pq) nor CSV (.csv, .tsv)", frame=name)
+
+
+def _from_pandas(df, name: str) -> pl.DataFrame:
+    try:
+        return pl.from_pandas(df)
+    except (ValueError, TypeError, pl.exceptions.PolarsError):
+        pass
+    for column in df.columns:  # find the column that pyarrow refused, to name it
+        try:
+            pl.from_pandas(df[[column]])
+        except (ValueError, TypeError, pl.exceptions.PolarsError):
+            values = df[column].dropna()
+            types = sorted({type(v).__name__ for v in values})
+            if any(isinstance(v, (list, dict, set)) for v in values):
+                raise UnhashableColumnError(
+                    f"{name}: column {column!r} holds {', '.join(types)} values, which cannot be "
+                    "counted or binned", column=str(column), frame=name) from None
+            raise MixedTypesError(f"{name}: column {column!r} mixes types ({', '.join(types)}); give it one type",
+                                  column=str(column), frame=name) from None
+    raise DataError(f"{name}: pandas frame could not be converted", frame=name)
+
+
+def _check_hashable(frame: pl.DataFrame, name: str) -> None:
+    for column, dtype in frame.schema.items():
+        if isinstance(dtype, (pl.List, pl.Array, pl.Struct, pl.Object)):
+            raise UnhashableColumnError(
+                f"{name}: column {column!r} holds {dtype} values, which cannot be counted or binned",
+                column=column, frame=name)
+
+
+# ------------------------------------------------------------------------ kinds
+
+def kind_of(dtype: pl.DataType) -> str:
+    """The kind a polars dtype is read as.
+
+    >>> kind_of(pl.Int32), kind_of(pl.Categorical), kind_of(pl.Boolean), kind_of(pl.Date)
+    ('numeric', 'categorical', 'boolean', 'datetime')
+    """
+    if dtype == pl.Boolean:
+        return "boolean"
+    if dtype.is_numeric():
+        return "numeric"
+    if dtype.is_temporal():
+        return "datetime"
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, (pl.Enum, pl.Categorical)):
+        return "categorical"
+    return "unsupported"
+
+
+@dataclass(frozen=True)
+class Schema:
+    """What intake learned of the columns both frames share."""
+
+    kinds: dict[str, str]
+    reference_dtypes: dict[str, str]
+    current_dtypes: dict[str, str]
+    changed: frozenset[str] = frozenset()
+
+    def type_changed(self, column: str) -> bool:
+        """The column changed kind, or went between integer and float (width changes
+        and categorical vs string are not changes)."""
+        return column in self.changed
+
+
+def require_columns(frame: pl.DataFrame, columns: Sequence[str], *, name: str) -> None:
+    """Raise :class:`MissingColumnError` for the first of ``columns`` not in ``frame``."""
+    for column in columns:
+        if column not in frame.columns:
+            known = ", ".join(frame.columns[:20]) + (" ..." if frame.width > 20 else "")
+            raise MissingColumnError(f"{name}: no column {column!r} (columns: {known})",
+                                     column=column, frame=name)
+
+
+def align(reference: pl.DataFrame, current: pl.DataFrame, columns: Sequence[str], *,
+          kinds: Mapping[str, str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame, Schema]:
+    """Check ``columns`` against each other in both frames and make their types comparable.
+
+    Returns both frames restricted to ``columns`` (cast where needed) and the
+    :class:`Schema`. ``kinds`` overrides the inferred kind of some columns
+    (say ``{"zip": "categorical"}`` for a code stored as an integer).
+
+    >>> ref = pl.DataFrame({"x": [1, 2, 3]}); cur = pl.DataFrame({"x": [1.5, None, 2.0]})
+    >>> _, cur2, schema = align(ref, cur, ["x"])
+    >>> schema.kinds, schema.reference_dtypes, schema.current_dtypes, cur2["x"].dtype
+    ({'x': 'numeric'}, {'x': 'Int64'}, {'x': 'Float64'}, Float64)
+    """
+    kinds = dict(kinds or {})
+    for column, kind in kinds.items():
+        check_choice(f"kind for column {column!r}", kind, KINDS)
+    require_columns(reference, columns, name="reference")
+    require_columns(current, columns, name="current")
+    _check_not_empty(reference, "reference")
+    _check_not_empty(current, "current")
+    ref_exprs, cur_exprs, schema_kinds = [], [], {}
+    for column in columns:
+        rd, cd = reference.schema[column], current.schema[column]
+        kind, rcast, ccast = _harmonise(column, rd, cd, kinds.get(column), current[column])
+        schema_kinds[column] = kind
+        ref_exprs.append(pl.col(column).cast(rcast) if rcast is not None else pl.col(column))
+        cur_exprs.append(pl.col(column).cast(ccast) if ccast is not None else pl.col(column))
+    ref_out = reference.select(ref_exprs)
+    cur_out = current.select(cur_exprs)
+    for column in columns:
+        _check_not_all_null(ref_out[column], schema_kinds[column])
+    changed = frozenset(c for c in columns if _type_class(reference.schema[c]) != _type_class(current.schema[c]))
+    schema = Schema(schema_kinds, {c: str(reference.schema[c]) for c in columns},
+                    {c: str(current.schema[c]) for c in columns}, changed)
+    return ref_out, cur_out, schema
+
+
+def _harmonise(column: str, rd: pl.DataType, cd: pl.DataType, override: str | None,
+               current_values: pl.Series):
+    """The kind of a column and the casts (or None) that make both sides comparable."""
+    rk, ck = kind_of(rd), kind_of(cd)
+    for side, k, d in (("reference", rk, rd), ("current", ck, cd)):
+        if k == "unsupported":
+            raise SchemaMismatchError(f"{side}: column {column!r} has unsupported type {d}",
+                                      column=column, frame=side)
+    if override == "categorical":
+        return "categorical", pl.String, pl.String
+    if override == "numeric" or (override is None and rk == "numeric"):
+        if ck == "numeric" or ck == "boolean":
+            same = rd == cd
+            return "numeric", None if same else pl.Float64, None if same else pl.Float64
+        if ck == "categorical" and _parses_as_numbers(current_values):
+            return "numeric", pl.Float64, pl.Float64
+        raise _mismatch(column, rd, cd)
+    if override == "boolean" or (override is None and rk == "boolean"):
+        if ck == "boolean":
+            return "boolean", None, None
+        if ck == "numeric":
+            return "numeric", pl.Float64, pl.Float64
+        raise _mismatch(column, rd, cd)
+    if override == "datetime" or (override is None and rk == "datetime"):
+        if ck == "datetime":
+            return "datetime", pl.Datetime("us"), pl.Datetime("us")
+        if ck == "categorical":
+            try:
+                current_values.cast(pl.String).str.to_datetime(strict=True)
+                return "datetime", pl.Datetime("us"), None
+            except pl.exceptions.PolarsError:
+                pass
+        raise _mismatch(column, rd, cd)
+    # reference is categorical
+    if ck in ("categorical", "boolean", "numeric"):
+        return "categorical", pl.String, pl.String
+    raise _mismatch(column, rd, cd)
+
+
+def _type_class(dtype: pl.DataType) -> str:
+    kind = kind_of(dtype)
+    if kind == "numeric":
+        return "float" if dtype.is_float() else "integer"
+    return kind
+
+
+def _parses_as_numbers(values: pl.Series) -> bool:
+    parsed = values.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+    return parsed.null_count() == values.null_count()
+
+
+def _mismatch(column: str, rd, cd) -> SchemaMismatchError:
+    return SchemaMismatchError(
+        f"column {column!r} is {rd} in reference but {cd} in current; "
+        "cast one of them, or set its kind explicitly", column=column)
+
+
+def _check_not_empty(frame: pl.DataFrame, name: str) -> None:
+    if frame.height == 0:
+        raise EmptyDataError(f"{name}: the frame has no rows", frame=name)
+
+
+def _check_not_all_null(series: pl.Series, kind: str) -> None:
+    n_valid = series.len() - series.null_count()
+    if kind == "numeric" and n_valid and series.dtype.is_float():
+        n_valid = int(series.is_finite().sum())
+    if n_valid == 0:
+        raise AllNullError(f"reference: column {series.name!r} has no value (all null, NaN or inf); "
+                           "nothing to compare the current data against", column=series.name, frame="reference")
+
+
+# ------------------------------------------------------------------------ slices
+
+def apply_where(frame: pl.DataFrame, where: Mapping[str, Any] | None, *, name: str) -> pl.DataFrame:
+    """Rows of ``frame`` where every column equals its value (a list means any of them).
+
+    >>> df = pl.DataFrame({"region": ["n", "s", "n"], "x": [1, 2, 3]})
+    >>> apply_where(df, {"region": "n"}, name="current")["x"].to_list()
+    [1, 3]
+    >>> apply_where(df, {"region": "w"}, name="current")
+    Traceback (most recent call last):
+    ...
+    mlwatch.errors.EmptyDataError: current: no rows where region = 'w'
+    """
+    if not where:
+        return frame
+    require_columns(frame, list(where), name=name)
+    condition = pl.lit(True)
+    for column, value in where.items():
+        values = list(value) if isinstance(value, (list, tuple, set)) else [value]
+        condition = condition & pl.col(column).cast(pl.String).is_in([str(v) for v in values])
+    out = frame.filter(condition)
+    if out.height == 0:
+        described = " and ".join(f"{c} = {v!r}" for c, v in where.items())
+        raise EmptyDataError(f"{name}: no rows where {described}", frame=name)
+    return out
+
+
+# ------------------------------------------------------------------------ roles
+
+@dataclass(frozen=True)
+class Roles:
+    """Which column plays which part."""
+
+    target: str | None = None
+    prediction: str | None = None
+    time: str | None = None
+    segments: tuple[str, ...] = ()
+    features: tuple[str, ...] = field(default_factory=tuple)
+
+
+def infer_roles(frame: pl.DataFrame, *, target: str | None = None, prediction: str | None = None,
+                time: str | None = None, segments: Sequence[str] | None = None,
+                features: Sequence[str] | None = None,
+                max_segment_cardinality: int = MAX_SEGMENT_CARDINALITY) -> Roles:
+    """Fill in the roles not given.
+
+    Segments default to the low-cardinality (at most ``max_segment_cardinality`` values)
+    string, categorical and boolean columns; features to every column but target,
+    prediction, time and segments.
+
+    >>> df = pl.DataFrame({"y": [0, 1], "p": [0.2, 0.9], "region": ["n", "s"], "x": [1.0, 2.0]})
+    >>> infer_roles(df, target="y", prediction="p")
+    Roles(target='y', prediction='p', time=None, segments=('region',), features=('x',))
+    """
+    named = [c for c in (target, prediction, time) if c is not None]
+    require_columns(frame, named + list(segments or []) + list(features or []), name="data")
+    if segments is None:
+        segments = [c for c, d in frame.schema.items()
+                    if c not in named and kind_of(d) in ("categorical", "boolean")
+                    and frame[c].n_unique() <= max_segment_cardinality]
+    if features is None:
+        taken = set(named) | set(segments)
+        features = [c for c in frame.columns if c not in taken]
+    return Roles(target, prediction, time, tuple(segments), tuple(features))

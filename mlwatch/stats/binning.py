@@ -1,0 +1,154 @@
+"""Bins shared by the binned drift statistics (PSI, chi-square, Jensen-Shannon, Hellinger).
+
+Numeric features are cut at the reference's quantiles; the outer bins are open-ended,
+so a live value beyond the reference range still lands in a bin (the first or the
+last). Categorical features get one bin per reference category, one for categories
+the reference never saw, and one for missing values. Numeric features have a missing
+bin too: nulls, NaN and +/-inf all go there.
+
+A :class:`Bins` holds counts only, which is what a saved baseline keeps and what two
+partitions' summaries add up to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+MISSING = "(missing)"
+UNSEEN = "(unseen)"
+
+
+@dataclass(frozen=True, eq=False)
+class Bins:
+    """Counts of reference and current values in the same bins.
+
+    ``lower``/``upper`` bound the numeric bins (right-closed: ``lower < x <= upper``);
+    they are NaN for categorical bins and for the missing bin.
+    """
+
+    labels: tuple[str, ...]
+    reference: np.ndarray
+    current: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+    @property
+    def n_reference(self) -> int:
+        return int(self.reference.sum())
+
+    @property
+    def n_current(self) -> int:
+        return int(self.current.sum())
+
+    def nonempty(self) -> "Bins":
+        """The bins where either side has a value (empty-in-both bins carry no information)."""
+        keep = (self.reference + self.current) > 0
+        return Bins(
+            tuple(label for label, k in zip(self.labels, keep) if k),
+            self.reference[keep], self.current[keep], self.lower[keep], self.upper[keep],
+        )
+
+
+def quantile_edges(sorted_reference: np.ndarray, bins: int = 10) -> np.ndarray:
+    """Interior bin edges at the reference's quantiles 1/bins, ..., (bins-1)/bins.
+
+    Linear interpolation as ``numpy.quantile``; tied quantiles collapse into one edge, so
+    a column that is mostly zeros gets fewer, wider bins instead of empty ones.
+
+    >>> quantile_edges(np.arange(1.0, 11.0), bins=4)
+    array([3.25, 5.5 , 7.75])
+    >>> quantile_edges(np.array([0.0, 0.0, 0.0, 0.0, 1.0, 2.0]), bins=3)
+    array([0.        , 0.33333333])
+    """
+    if bins < 2:
+        raise ValueError(f"bins must be at least 2, got {bins}")
+    n = sorted_reference.size
+    if n == 0:
+        raise ValueError("cannot cut bins on an empty reference")
+    position = np.arange(1, bins) / bins * (n - 1)
+    lo = np.floor(position).astype(np.int64)
+    hi = np.minimum(lo + 1, n - 1)
+    frac = position - lo
+    edges = sorted_reference[lo] + frac * (sorted_reference[hi] - sorted_reference[lo])
+    return np.unique(edges)
+
+
+def counts_in_bins(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """How many of ``sorted_values`` fall in each right-closed bin ``(e[i-1], e[i]]``.
+
+    There are ``len(edges) + 1`` bins; the first and last are open-ended.
+
+    >>> counts_in_bins(np.array([0.5, 1.0, 1.5, 9.0]), np.array([1.0, 2.0]))
+    array([2, 1, 1])
+    """
+    cuts = np.searchsorted(sorted_values, edges, side="right")
+    return np.diff(cuts, prepend=0, append=sorted_values.size)
+
+
+def numeric_bins(sorted_reference: np.ndarray, sorted_current: np.ndarray, *,
+                 n_missing_reference: int = 0, n_missing_current: int = 0,
+                 bins: int = 10, edges: np.ndarray | None = None) -> Bins:
+    """Bins for a numeric feature from the finite values of both sides, sorted.
+
+    >>> b = numeric_bins(np.arange(10.0), np.arange(10.0) + 5, bins=2, n_missing_current=1)
+    >>> b.labels
+    ('(-inf, 4.5]', '(4.5, +inf)', '(missing)')
+    >>> b.reference.tolist(), b.current.tolist()
+    ([5, 5, 0], [0, 10, 1])
+    """
+    if edges is None:
+        edges = quantile_edges(sorted_reference, bins)
+    bounds = np.concatenate([[-np.inf], edges, [np.inf]])
+    labels = [f"({_fmt(a)}, {_fmt(b)}]" for a, b in zip(bounds[:-2], bounds[1:-1])]
+    labels.append(f"({_fmt(bounds[-2])}, +inf)")
+    labels.append(MISSING)
+    reference = np.append(counts_in_bins(sorted_reference, edges), n_missing_reference)
+    current = np.append(counts_in_bins(sorted_current, edges), n_missing_current)
+    return Bins(tuple(labels), reference.astype(np.int64), current.astype(np.int64),
+                np.append(bounds[:-1], np.nan), np.append(bounds[1:], np.nan))
+
+
+def categorical_bins(reference: pl.Series, current: pl.Series) -> Bins:
+    """Bins for a categorical feature: one per reference category (most frequent first),
+    one for the categories only the current side has, one for missing values.
+
+    >>> b = categorical_bins(pl.Series(["a", "a", "b"]), pl.Series(["a", "c", None]))
+    >>> b.labels, b.reference.tolist(), b.current.tolist()
+    (('a', 'b', '(unseen)', '(missing)'), [2, 1, 0, 0], [1, 0, 1, 1])
+    """
+    ref_counts, cur_counts = category_counts(reference, current)
+    return bins_from_category_counts(ref_counts, cur_counts, reference.null_count(), current.null_count())
+
+
+def bins_from_category_counts(reference_counts: pl.DataFrame, current_counts: pl.DataFrame,
+                              n_missing_reference: int = 0, n_missing_current: int = 0) -> Bins:
+    """Bins from the value counts of :func:`category_counts` and the null counts."""
+    joined = reference_counts.join(current_counts, on="value", how="left", suffix="_current",
+                                   maintain_order="left")
+    current_seen = joined["count_current"].fill_null(0).to_numpy().astype(np.int64)
+    n_unseen = int(current_counts["count"].sum()) - int(current_seen.sum())
+    labels = tuple(joined["value"].to_list()) + (UNSEEN, MISSING)
+    ref = np.concatenate([joined["count"].to_numpy().astype(np.int64), [0, n_missing_reference]])
+    cur = np.concatenate([current_seen, [n_unseen, n_missing_current]])
+    nan = np.full(len(labels), np.nan)
+    return Bins(labels, ref, cur, nan, nan.copy())
+
+
+def category_counts(reference: pl.Series, current: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Value counts (columns ``value``, ``count``) of each side, nulls left out,
+    most frequent first (ties by value, so the order is reproducible)."""
+
+    def counts(series: pl.Series) -> pl.DataFrame:
+        values = series.cast(pl.String).drop_nulls().rename("value")
+        return (values.value_counts().sort(["count", "value"], descending=[True, False]))
+
+    return counts(reference), counts(current)
+
+
+def _fmt(x: float) -> str:
+    if np.isinf(x):
+        return "-inf" if x < 0 else "+inf"
+    return f"{x:.4g}"

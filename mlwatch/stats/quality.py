@@ -1,0 +1,248 @@
+"""Data-quality checks, reference before current.
+
+Each check returns a :class:`QualityCheck`: the value on each side, ``failed``, and a
+sentence. A check fails only when the change is both material (a minimum share) and
+beyond sampling noise (a one-sided test at ``alpha``), for the same reason the drift
+decision needs both: small slices must not raise alarms, huge ones must not flag trifles.
+
+Checks: ``null_rate``, ``non_finite`` (NaN/inf), ``out_of_range``, ``new_category``,
+``missing_category``, ``type_change``, ``constant``, ``value_spike`` (one value's mass
+jumped: a default or sentinel such as 0, -1, 999, or an imputed mean).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as _st
+
+SENTINELS = (0.0, -1.0, 999.0, -999.0, 9999.0, -9999.0, 99999.0, 1e9)
+CHECKS = ("null_rate", "non_finite", "out_of_range", "new_category", "missing_category",
+          "type_change", "constant", "value_spike")
+
+
+@dataclass(frozen=True)
+class QualityCheck:
+    feature: str
+    check: str
+    reference: float | str | None
+    current: float | str | None
+    failed: bool
+    detail: str
+
+
+def increase_p_value(k_reference: int, n_reference: int, k_current: int, n_current: int) -> float:
+    """One-sided p-value that the current share ``k/n`` exceeds the reference one
+    (pooled two-proportion z-test).
+
+    >>> round(increase_p_value(10, 1000, 30, 1000), 5)
+    0.0007
+    >>> increase_p_value(0, 100, 0, 100)
+    1.0
+    """
+    if n_reference == 0 or n_current == 0:
+        return 1.0
+    p1, p2 = k_reference / n_reference, k_current / n_current
+    pooled = (k_reference + k_current) / (n_reference + n_current)
+    if pooled in (0.0, 1.0):
+        return 1.0
+    z = (p2 - p1) / np.sqrt(pooled * (1 - pooled) * (1 / n_reference + 1 / n_current))
+    return float(_st.norm.sf(z))
+
+
+def null_rate(feature: str, n_null_reference: int, n_reference: int, n_null_current: int,
+              n_current: int, *, min_rate: float = 0.01, alpha: float = 0.05) -> QualityCheck:
+    """Fails when the current null rate exceeds ``min_rate`` and the reference's beyond noise.
+
+    >>> null_rate("age", 0, 1000, 120, 1000).failed
+    True
+    >>> null_rate("age", 50, 1000, 55, 1000).failed    # 5.5 % vs 5 %: within noise
+    False
+    """
+    ref, cur = _share(n_null_reference, n_reference), _share(n_null_current, n_current)
+    p = increase_p_value(n_null_reference, n_reference, n_null_current, n_current)
+    failed = cur > min_rate and p < alpha
+    return QualityCheck(feature, "null_rate", ref, cur, failed,
+                        f"null rate {ref:.2%} -> {cur:.2%} (p={p:.2g})")
+
+
+def non_finite(feature: str, counts_reference: tuple[int, int], n_reference: int,
+               counts_current: tuple[int, int], n_current: int, *, alpha: float = 0.05) -> QualityCheck:
+    """NaN and +/-inf values (``counts`` = (n_nan, n_inf)); they are left out of KS and
+    Wasserstein and counted in PSI's missing bin. Fails when the current has them and the
+    reference had none, or had significantly fewer."""
+    k_ref, k_cur = sum(counts_reference), sum(counts_current)
+    ref, cur = _share(k_ref, n_reference), _share(k_cur, n_current)
+    p = increase_p_value(k_ref, n_reference, k_cur, n_current)
+    failed = k_cur > 0 and (k_ref == 0 or p < alpha)
+    return QualityCheck(feature, "non_finite", ref, cur, failed,
+                        f"current has {counts_current[0]} NaN and {counts_current[1]} inf "
+                        f"(reference {counts_reference[0]} and {counts_reference[1]})")
+
+
+def out_of_range(feature: str, sorted_reference: np.ndarray, sorted_current: np.ndarray, *,
+                 min_share: float = 0.01, alpha: float = 0.05) -> QualityCheck:
+    """Share of current values outside the reference's [min, max].
+
+    With no drift a new value falls outside the range of n reference values with
+    probability 2 / (n + 1); the check fails when the share is above ``min_share`` and
+    significantly above that.
+
+    >>> out_of_range("x", np.arange(100.0), np.arange(50.0, 150.0)).current
+    0.5
+    """
+    n, m = sorted_reference.size, sorted_current.size
+    if n == 0 or m == 0:
+        return QualityCheck(feature, "out_of_range", None, None, False, "no finite values to compare")
+    below = int(np.searchsorted(sorted_current, sorted_reference[0], side="left"))
+    above = m - int(np.searchsorted(sorted_current, sorted_reference[-1], side="right"))
+    share = (below + above) / m
+    expected = 2 / (n + 1)
+    p = float(_st.binom.sf(below + above - 1, m, expected))
+    failed = share > min_share and p < alpha
+    return QualityCheck(feature, "out_of_range", expected, share, failed,
+                        f"{below} below the reference min {sorted_reference[0]:.4g}, "
+                        f"{above} above its max {sorted_reference[-1]:.4g}")
+
+
+def new_categories(feature: str, reference_counts: dict, current_counts: dict, *,
+                   min_share: float = 0.005, alpha: float = 0.05, max_listed: int = 5) -> QualityCheck:
+    """Share of current rows whose category the reference never saw.
+
+    Under no drift that share is about the Good-Turing missing mass of the reference
+    (categories seen once / rows), so rare categories unseen by chance do not fail it.
+
+    >>> new_categories("c", {"a": 50, "b": 50}, {"a": 40, "b": 40, "z": 20}).failed
+    True
+    """
+    n, m = sum(reference_counts.values()), sum(current_counts.values())
+    new = {k: v for k, v in current_counts.items() if k not in reference_counts}
+    k_new = sum(new.values())
+    if m == 0 or n == 0:
+        return QualityCheck(feature, "new_category", None, None, False, "no values to compare")
+    singletons = sum(1 for v in reference_counts.values() if v == 1)
+    expected = min(singletons / n, 1.0)
+    share = k_new / m
+    p = float(_st.binom.sf(k_new - 1, m, expected)) if expected < 1 else 1.0
+    failed = share > min_share and p < alpha
+    listed = ", ".join(f"{k!s} ({v})" for k, v in sorted(new.items(), key=lambda kv: -kv[1])[:max_listed])
+    detail = f"{len(new)} new categories, {share:.2%} of rows" + (f": {listed}" if listed else "")
+    return QualityCheck(feature, "new_category", expected, share, failed, detail)
+
+
+def missing_categories(feature: str, reference_counts: dict, current_counts: dict, *,
+                       min_share: float = 0.005, alpha: float = 0.05, max_listed: int = 5) -> QualityCheck:
+    """Reference categories absent from the current data.
+
+    Fails when the categories lost held at least ``min_share`` of the reference and
+    seeing none of them in the current rows by chance has probability below ``alpha``.
+
+    >>> missing_categories("c", {"a": 60, "b": 40}, {"a": 100}).failed
+    True
+    """
+    n, m = sum(reference_counts.values()), sum(current_counts.values())
+    if n == 0 or m == 0:
+        return QualityCheck(feature, "missing_category", None, None, False, "no values to compare")
+    lost = {k: v for k, v in reference_counts.items() if k not in current_counts}
+    share = sum(lost.values()) / n
+    p = float(np.exp(m * np.log1p(-share))) if share < 1 else 0.0
+    failed = share >= min_share and p < alpha
+    listed = ", ".join(f"{k!s} ({v / n:.2%})" for k, v in sorted(lost.items(), key=lambda kv: -kv[1])[:max_listed])
+    detail = f"{len(lost)} reference categories absent, {share:.2%} of reference rows" + (
+        f": {listed}" if listed else "")
+    return QualityCheck(feature, "missing_category", share, 0.0 if lost else share, failed, detail)
+
+
+def type_change(feature: str, reference_dtype: str, current_dtype: str) -> QualityCheck:
+    """The column's type differs between the two sides (intake made them comparable;
+    the dtypes are in the detail).
+
+    >>> type_change("age", "Int64", "String").detail
+    'type Int64 -> String'
+    """
+    failed = reference_dtype != current_dtype
+    detail = f"type {reference_dtype} -> {current_dtype}" if failed else f"type {reference_dtype}"
+    return QualityCheck(feature, "type_change", None, None, failed, detail)
+
+
+def constant(feature: str, n_distinct_reference: int, n_distinct_current: int, n_current: int,
+             value: str | None = None, *, min_rows: int = 10) -> QualityCheck:
+    """Fails when the current column is frozen at one value and the reference was not
+    (stale features). A reference that was constant too is noted, not failed."""
+    failed = n_distinct_current == 1 and n_distinct_reference > 1 and n_current >= min_rows
+    if n_distinct_current == 1:
+        detail = f"current is constant at {value}" + (" (so was the reference)" if n_distinct_reference == 1 else "")
+    else:
+        detail = f"{n_distinct_current} distinct values (reference {n_distinct_reference})"
+    return QualityCheck(feature, "constant", float(n_distinct_reference), float(n_distinct_current), failed, detail)
+
+
+def distinct_count_sorted(sorted_values: np.ndarray) -> int:
+    """Distinct values of a sorted array."""
+    if sorted_values.size == 0:
+        return 0
+    return int(np.count_nonzero(sorted_values[1:] != sorted_values[:-1])) + 1
+
+
+def mode_sorted(sorted_values: np.ndarray) -> tuple[float, int]:
+    """The most frequent value of a sorted array and its count (smallest value on ties).
+
+    >>> mode_sorted(np.array([1.0, 2.0, 2.0, 3.0, 3.0, 3.0]))
+    (3.0, 3)
+    """
+    if sorted_values.size == 0:
+        raise ValueError("mode of an empty array")
+    starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
+    lengths = np.diff(np.r_[starts, sorted_values.size])
+    best = int(np.argmax(lengths))
+    return float(sorted_values[starts[best]]), int(lengths[best])
+
+
+def _count_sorted(sorted_values: np.ndarray, value: float) -> int:
+    return int(np.searchsorted(sorted_values, value, side="right") - np.searchsorted(sorted_values, value, side="left"))
+
+
+def value_spike(feature: str, sorted_reference: np.ndarray, sorted_current: np.ndarray, *,
+                sentinels=SENTINELS, min_increase: float = 0.05, alpha: float = 0.05) -> QualityCheck:
+    """The single value whose share rose most: the current mode or a sentinel (0, -1, 999, ...).
+
+    Fails when its share rose by at least ``min_increase`` (absolute), at least doubled,
+    and the rise is beyond noise: the signature of a default or imputed value flooding in.
+
+    >>> rng = np.random.default_rng(0)
+    >>> ref = np.sort(rng.normal(50, 10, 2000)); cur = np.sort(np.r_[rng.normal(50, 10, 1700), np.full(300, -1.0)])
+    >>> check = value_spike("age", ref, cur)
+    >>> check.failed, check.detail
+    (True, 'value -1 holds 15.00% of current rows (reference 0.00%)')
+    """
+    n, m = sorted_reference.size, sorted_current.size
+    if n == 0 or m == 0:
+        return QualityCheck(feature, "value_spike", None, None, False, "no finite values to compare")
+    candidates = {mode_sorted(sorted_current)[0], *map(float, sentinels)}
+    best = max(candidates, key=lambda v: _count_sorted(sorted_current, v) / m - _count_sorted(sorted_reference, v) / n)
+    k_ref, k_cur = _count_sorted(sorted_reference, best), _count_sorted(sorted_current, best)
+    ref, cur = k_ref / n, k_cur / m
+    p = increase_p_value(k_ref, n, k_cur, m)
+    failed = cur - ref >= min_increase and cur >= 2 * ref and p < alpha
+    return QualityCheck(feature, "value_spike", ref, cur, failed,
+                        f"value {best:.6g} holds {cur:.2%} of current rows (reference {ref:.2%})")
+
+
+def category_spike(feature: str, reference_counts: dict, current_counts: dict, *,
+                   min_increase: float = 0.05, alpha: float = 0.05) -> QualityCheck:
+    """The category whose share rose most (a default label such as 'unknown' flooding in)."""
+    n, m = sum(reference_counts.values()), sum(current_counts.values())
+    if n == 0 or m == 0 or not current_counts:
+        return QualityCheck(feature, "value_spike", None, None, False, "no values to compare")
+    best = max(current_counts, key=lambda k: current_counts[k] / m - reference_counts.get(k, 0) / n)
+    k_ref, k_cur = reference_counts.get(best, 0), current_counts[best]
+    ref, cur = k_ref / n, k_cur / m
+    p = increase_p_value(k_ref, n, k_cur, m)
+    failed = cur - ref >= min_increase and cur >= 2 * ref and p < alpha
+    return QualityCheck(feature, "value_spike", ref, cur, failed,
+                        f"category {best!s} holds {cur:.2%} of current rows (reference {ref:.2%})")
+
+
+def _share(k: int, n: int) -> float:
+    return k / n if n else 0.0

@@ -1,0 +1,320 @@
+"""Step 5, the audit: which features drifted (on the broken slice), and how.
+
+Every feature gets PSI with its per-bin contributions, KS, Jensen-Shannon, normalised
+Wasserstein, chi-square and Hellinger, a noise floor for its sample sizes, and the
+data-quality checks. A feature is ``drifted`` only when its PSI is material
+(``psi_threshold``, 0.1) *and* its chi-square p-value on the PSI bins stays below
+``alpha`` after the Benjamini-Hochberg correction across features: small slices do not
+raise false alarms and huge samples do not flag trifles.
+
+Each feature is sorted once; PSI bins, KS, Wasserstein, ranges and modes all come from
+the sorted arrays, one feature per thread (numpy's sort releases the GIL).
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import polars as pl
+
+from mlwatch import data
+from mlwatch.errors import DataError, MissingColumnError, check_choice
+from mlwatch.results import (ResultMixin, frame_from_records, html_table, markdown_table,
+                             records, text_table)
+from mlwatch.stats import drift, noise, quality
+from mlwatch.stats.binning import Bins, bins_from_category_counts, category_counts, numeric_bins
+
+SCHEMA = "mlwatch.audit/1"
+SEVERITIES = ("none", "minor", "moderate", "major")
+
+TABLE_SCHEMA = {
+    "feature": pl.String, "kind": pl.String, "n_reference": pl.Int64, "n_current": pl.Int64,
+    "psi": pl.Float64, "ks": pl.Float64, "ks_p_value": pl.Float64, "js": pl.Float64,
+    "wasserstein": pl.Float64, "chi2": pl.Float64, "hellinger": pl.Float64,
+    "p_value": pl.Float64, "p_value_adjusted": pl.Float64, "noise_floor": pl.Float64,
+    "drifted": pl.Boolean, "severity": pl.String, "top_bin": pl.String,
+}
+BINS_SCHEMA = {
+    "feature": pl.String, "bin": pl.String, "lower": pl.Float64, "upper": pl.Float64,
+    "reference_count": pl.Int64, "current_count": pl.Int64, "reference_share": pl.Float64,
+    "current_share": pl.Float64, "contribution": pl.Float64,
+}
+QUALITY_SCHEMA = {
+    "feature": pl.String, "check": pl.String, "reference": pl.Float64, "current": pl.Float64,
+    "failed": pl.Boolean, "detail": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    bins: int = 10
+    psi_threshold: float = 0.1
+    major_threshold: float = 0.25
+    alpha: float = 0.05
+    smoothing: float = 0.5
+    where: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class AuditResult(ResultMixin):
+    """The step-5 audit: one row a feature in ``table``, the PSI bins with their
+    contributions in ``bins``, the data-quality checks in ``quality``."""
+
+    table: pl.DataFrame
+    bins: pl.DataFrame
+    quality: pl.DataFrame
+    n_reference: int
+    n_current: int
+    options: AuditOptions = field(default_factory=AuditOptions)
+
+    # ---- reading
+    @property
+    def drifted(self) -> list[str]:
+        """Features whose drift is material and significant, most drifted first."""
+        return self.table.filter(pl.col("drifted"))["feature"].to_list()
+
+    @property
+    def failed_checks(self) -> pl.DataFrame:
+        """The quality checks that failed."""
+        return self.quality.filter(pl.col("failed"))
+
+    def feature_bins(self, feature: str) -> pl.DataFrame:
+        """The PSI bins of one feature, with shares and contributions."""
+        if feature not in self.table["feature"].to_list():
+            raise MissingColumnError(f"audit: no feature {feature!r} (features: "
+                                     f"{', '.join(self.table['feature'].to_list())})", column=feature)
+        return self.bins.filter(pl.col("feature") == feature)
+
+    def only(self, features: Sequence[str]) -> "AuditResult":
+        """A new result restricted to ``features``."""
+        keep = pl.col("feature").is_in(list(features))
+        return AuditResult(self.table.filter(keep), self.bins.filter(keep), self.quality.filter(keep),
+                           self.n_reference, self.n_current, self.options)
+
+    # ---- presenting
+    def summary(self, fmt: str = "text") -> str:
+        """What drifted, in one sentence and a table: ``fmt`` is text, markdown or html."""
+        check_choice("format", fmt, ("text", "markdown", "html"))
+        where = self.options.where
+        scope = (" where " + " and ".join(f"{k} = {v}" for k, v in where.items())) if where else ""
+        drifted = self.drifted
+        failed = self.failed_checks
+        head = (f"Audit of {self.table.height} features{scope} "
+                f"({self.n_reference:,} reference rows, {self.n_current:,} current rows): "
+                + (f"{len(drifted)} drifted ({', '.join(drifted[:5])}{', ...' if len(drifted) > 5 else ''})"
+                   if drifted else "no feature drifted beyond noise")
+                + (f"; {failed.height} data-quality checks failed." if failed.height else "; data quality checks pass."))
+        shown = self.table.select("feature", "kind", "psi", "noise_floor", "ks", "js", "wasserstein",
+                                  "p_value_adjusted", "severity", "top_bin", "drifted")
+        checks = failed.select("feature", "check", "detail")
+        if fmt == "text":
+            out = [head, "", text_table(shown)]
+            if checks.height:
+                out += ["", "Failed data-quality checks:", text_table(checks)]
+            return "\n".join(out)
+        if fmt == "markdown":
+            out = [head, "", markdown_table(shown)]
+            if checks.height:
+                out += ["", "**Failed data-quality checks**", "", markdown_table(checks)]
+            return "\n".join(out)
+        import html as _html
+        out = [f"<p>{_html.escape(head)}</p>", html_table(shown, alert="drifted")]
+        if checks.height:
+            out += ["<p>Failed data-quality checks</p>", html_table(checks)]
+        return "\n".join(out)
+
+    def plot(self, ax=None, *, feature: str | None = None, **kws):
+        """PSI per feature with the 0.1 / 0.25 bands; with ``feature``, that feature's
+        reference-vs-current shares per bin, the bins carrying the drift highlighted."""
+        from mlwatch.plots.audit import plot_audit, plot_feature_bins
+
+        if feature is None:
+            return plot_audit(self, ax=ax, **kws)
+        return plot_feature_bins(self, feature, ax=ax, **kws)
+
+    # ---- serialising
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict; :meth:`from_dict` rebuilds the same result."""
+        return {"schema": SCHEMA, "n_reference": self.n_reference, "n_current": self.n_current,
+                "options": asdict(self.options), "features": records(self.table),
+                "bins": records(self.bins), "quality": records(self.quality)}
+
+    @classmethod
+    def from_dict(cls, payload: Mapping[str, Any]) -> "AuditResult":
+        if payload.get("schema") != SCHEMA:
+            raise DataError(f"not an audit result: schema {payload.get('schema')!r}, expected {SCHEMA!r}")
+        return cls(frame_from_records(payload["features"], TABLE_SCHEMA),
+                   frame_from_records(payload["bins"], BINS_SCHEMA),
+                   frame_from_records(payload["quality"], QUALITY_SCHEMA),
+                   int(payload["n_reference"]), int(payload["n_current"]),
+                   AuditOptions(**payload["options"]))
+
+
+# ------------------------------------------------------------------- the step
+
+def audit(reference, current, *, features: Sequence[str] | None = None,
+          where: Mapping[str, Any] | None = None, kinds: Mapping[str, str] | None = None,
+          exclude: Sequence[str] = (), bins: int = 10, psi_threshold: float = 0.1,
+          major_threshold: float = 0.25, alpha: float = 0.05, smoothing: float = 0.5,
+          n_threads: int | None = None) -> AuditResult:
+    """Audit every feature of ``current`` against ``reference``, optionally on a slice.
+
+    Parameters
+    ----------
+    reference, current
+        polars or pandas frames, pyarrow tables, or parquet/CSV paths.
+    features
+        Columns to audit; default every reference column not in ``exclude``.
+    where
+        A slice, ``{"region": "north"}`` (a list value means any of those values).
+    kinds
+        Kind overrides, e.g. ``{"zip_code": "categorical"}``.
+    bins
+        Number of reference-quantile bins for numeric features.
+    psi_threshold, major_threshold
+        PSI above which drift is material (``moderate``), and ``major``.
+    alpha
+        False discovery rate across features (Benjamini-Hochberg).
+    smoothing
+        Observations an empty bin counts as in PSI.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> ref = pl.DataFrame({"amount": rng.lognormal(3, 1, 5000), "region": rng.choice(["n", "s"], 5000)})
+    >>> cur = pl.DataFrame({"amount": rng.lognormal(3, 1, 5000) * 100, "region": rng.choice(["n", "s"], 5000)})
+    >>> result = audit(ref, cur)
+    >>> result.drifted
+    ['amount']
+    >>> result.table.select("feature", "severity").rows()
+    [('amount', 'major'), ('region', 'none')]
+    """
+    options = AuditOptions(bins, psi_threshold, major_threshold, alpha, smoothing,
+                           dict(where) if where else None)
+    ref = data.to_frame(reference, name="reference")
+    cur = data.to_frame(current, name="current")
+    if features is None:
+        features = [c for c in ref.columns if c not in set(exclude)]
+    features = list(dict.fromkeys(features))
+    ref = data.apply_where(ref, where, name="reference")
+    cur = data.apply_where(cur, where, name="current")
+    ref, cur, schema = data.align(ref, cur, features, kinds=kinds)
+
+    def one(feature: str) -> _FeatureAudit:
+        return _audit_feature(feature, ref[feature], cur[feature], schema, options)
+
+    workers = n_threads or min(len(features), os.cpu_count() or 1) or 1
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(one, features))
+    else:
+        parts = [one(f) for f in features]
+    return _assemble(parts, ref.height, cur.height, options)
+
+
+@dataclass
+class _FeatureAudit:
+    row: dict[str, Any]
+    bins: list[dict[str, Any]]
+    checks: list[quality.QualityCheck]
+
+
+def _audit_feature(name: str, ref: pl.Series, cur: pl.Series, schema: data.Schema,
+                   options: AuditOptions) -> _FeatureAudit:
+    kind = schema.kinds[name]
+    checks = [quality.null_rate(name, ref.null_count(), ref.len(), cur.null_count(), cur.len(),
+                                alpha=options.alpha)]
+    if schema.type_changed(name):
+        checks.append(quality.type_change(name, schema.reference_dtypes[name], schema.current_dtypes[name]))
+    row: dict[str, Any] = {"feature": name, "kind": kind, "n_reference": ref.len(), "n_current": cur.len()}
+    if kind in ("numeric", "datetime"):
+        b = _numeric(name, ref, cur, row, checks, options)
+    else:
+        b = _categorical(name, ref, cur, checks, options)
+    psi_value, contributions = drift.psi_from_bins(b, smoothing=options.smoothing)
+    used = b.nonempty()
+    n_used = len(used.labels)
+    chi2_stat, _, p_value = drift.chi2_from_bins(b)
+    row.update(psi=psi_value, js=drift.js_from_bins(b), chi2=chi2_stat,
+               hellinger=drift.hellinger_from_bins(b), p_value=p_value,
+               noise_floor=noise.psi_noise_floor(b.n_reference, b.n_current, n_used),
+               top_bin=b.labels[int(np.argmax(contributions))])
+    ref_share = b.reference / max(b.n_reference, 1)
+    cur_share = b.current / max(b.n_current, 1)
+    bin_rows = [{"feature": name, "bin": label, "lower": float(lo), "upper": float(hi),
+                 "reference_count": int(rc), "current_count": int(cc), "reference_share": float(rs),
+                 "current_share": float(cs), "contribution": float(ct)}
+                for label, lo, hi, rc, cc, rs, cs, ct in zip(b.labels, b.lower, b.upper, b.reference,
+                                                               b.current, ref_share, cur_share, contributions)]
+    return _FeatureAudit(row, bin_rows, checks)
+
+
+def _finite_sorted(series: pl.Series) -> tuple[np.ndarray, int, int]:
+    """Sorted finite values, and the NaN and inf counts (nulls are counted by polars)."""
+    if series.dtype.is_temporal():
+        series = series.cast(pl.Int64)
+    values = series.cast(pl.Float64).to_numpy()
+    finite_mask = np.isfinite(values)
+    n_bad = values.size - int(finite_mask.sum()) - series.null_count()
+    n_inf = int(np.isinf(values).sum()) if n_bad else 0
+    finite = values[finite_mask]
+    finite.sort()
+    return finite, n_bad - n_inf, n_inf
+
+
+def _numeric(name: str, ref: pl.Series, cur: pl.Series, row: dict, checks: list,
+             options: AuditOptions) -> Bins:
+    sa, ref_nan, ref_inf = _finite_sorted(ref)
+    sb, cur_nan, cur_inf = _finite_sorted(cur)
+    if ref_nan + ref_inf + cur_nan + cur_inf:
+        checks.append(quality.non_finite(name, (ref_nan, ref_inf), ref.len(), (cur_nan, cur_inf), cur.len(),
+                                         alpha=options.alpha))
+    b = numeric_bins(sa, sb, n_missing_reference=ref.len() - sa.size,
+                     n_missing_current=cur.len() - sb.size, bins=options.bins)
+    if sb.size:
+        d, w = drift.ks_wasserstein_sorted(sa, sb)
+        row.update(ks=d, ks_p_value=drift.ks_p_value(d, sa, sb),
+                   wasserstein=w / drift.wasserstein_scale(sa, sb))
+        checks.append(quality.out_of_range(name, sa, sb, alpha=options.alpha))
+        checks.append(quality.value_spike(name, sa, sb, alpha=options.alpha))
+        n_distinct_cur = quality.distinct_count_sorted(sb)
+        checks.append(quality.constant(name, quality.distinct_count_sorted(sa), n_distinct_cur, sb.size,
+                                       f"{sb[0]:.6g}" if n_distinct_cur == 1 else None))
+    return b
+
+
+def _categorical(name: str, ref: pl.Series, cur: pl.Series, checks: list, options: AuditOptions) -> Bins:
+    ref_counts, cur_counts = category_counts(ref, cur)
+    b = bins_from_category_counts(ref_counts, cur_counts, ref.null_count(), cur.null_count())
+    ref_map = dict(ref_counts.iter_rows())
+    cur_map = dict(cur_counts.iter_rows())
+    if cur_map:
+        checks.append(quality.new_categories(name, ref_map, cur_map, alpha=options.alpha))
+        checks.append(quality.missing_categories(name, ref_map, cur_map, alpha=options.alpha))
+        checks.append(quality.category_spike(name, ref_map, cur_map, alpha=options.alpha))
+        only = next(iter(cur_map)) if len(cur_map) == 1 else None
+        checks.append(quality.constant(name, len(ref_map), len(cur_map), sum(cur_map.values()), only))
+    return b
+
+
+def _assemble(parts: list[_FeatureAudit], n_reference: int, n_current: int,
+              options: AuditOptions) -> AuditResult:
+    rows = [p.row for p in parts]
+    adjusted = noise.benjamini_hochberg([r["p_value"] for r in rows])
+    for r, p_adj in zip(rows, adjusted):
+        significant = p_adj < options.alpha
+        material = r["psi"] >= options.psi_threshold
+        r["p_value_adjusted"] = float(p_adj)
+        r["drifted"] = bool(significant and material)
+        r["severity"] = ("major" if r["psi"] >= options.major_threshold else "moderate") if r["drifted"] \
+            else ("minor" if significant else "none")
+    table = pl.DataFrame([{k: r.get(k) for k in TABLE_SCHEMA} for r in rows], schema=TABLE_SCHEMA)
+    table = table.sort(["drifted", "psi"], descending=[True, True], maintain_order=True)
+    bins = pl.DataFrame([b for p in parts for b in p.bins], schema=BINS_SCHEMA)
+    checks = [{k: v for k, v in vars(c).items()} for p in parts for c in p.checks]
+    quality_table = frame_from_records(checks, QUALITY_SCHEMA) if checks else pl.DataFrame(schema=QUALITY_SCHEMA)
+    return AuditResult(table, bins, quality_table, n_reference, n_current, options)
