@@ -1,11 +1,31 @@
 """mlwatch: debug a production model that went quietly wrong.
 
-``import mlwatch`` stays light: matplotlib, ipywidgets and shap are imported only by
-the functions that draw, explore or explain.
+``import mlwatch`` stays light: the names below are imported on first use, and
+matplotlib, scipy, ipywidgets and shap only by the functions that need them.
 """
 
+from __future__ import annotations
+
+import importlib
+
 from mlwatch.errors import DataError, MlwatchError
-from mlwatch.steps.audit import AuditResult, audit
 
 __version__ = "0.1.0"
-__all__ = ["AuditResult", "DataError", "MlwatchError", "audit"]
+
+_LAZY = {
+    "audit": "mlwatch.steps.audit",
+    "AuditResult": "mlwatch.steps.audit",
+}
+__all__ = ["DataError", "MlwatchError", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mlwatch' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -20,11 +20,11 @@ Choices, each a keyword with this default:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy import stats as _st
 
 from mlwatch.errors import MlwatchError, check_choice
 from mlwatch.stats import noise
@@ -104,6 +104,7 @@ def chi2_from_bins(bins: Bins) -> tuple[float, int, float]:
     Same numbers as ``scipy.stats.chi2_contingency(table, correction=False)`` once the
     bins empty on both sides are dropped.
     """
+    from scipy import stats as _st
     b = bins.nonempty()
     table = np.vstack([b.reference, b.current]).astype(float)
     n_bins = table.shape[1]
@@ -150,9 +151,12 @@ def ks_wasserstein_sorted(sorted_reference: np.ndarray, sorted_current: np.ndarr
 
 def ks_p_value(statistic: float, sorted_reference: np.ndarray, sorted_current: np.ndarray) -> float:
     """Two-sided KS p-value: exact for small samples, asymptotic (Smirnov) for large ones."""
+    from scipy import stats as _st
     n, m = sorted_reference.size, sorted_current.size
     if max(n, m) <= EXACT_KS_MAX_N:
-        return float(_st.ks_2samp(sorted_reference, sorted_current, method="auto").pvalue)
+        with warnings.catch_warnings():  # scipy falls back to the asymptotic p-value itself
+            warnings.filterwarnings("ignore", "ks_2samp: Exact calculation unsuccessful")
+            return float(_st.ks_2samp(sorted_reference, sorted_current, method="auto").pvalue)
     big, small = max(n, m), min(n, m)
     return float(_st.kstwo.sf(statistic, np.round(big * small / (big + small))))
 
@@ -221,6 +225,7 @@ def _binned_floor(name: str, bins: Bins) -> float:
 
 
 def _chi2_floor(n_reference: int, n_current: int, n_bins: int) -> float:
+    from scipy import stats as _st
     return float(_st.chi2.ppf(0.95, max(n_bins - 1, 1)))
 
 

@@ -20,7 +20,6 @@ exponential references (simulated with scipy), so the floor takes the upper rati
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats as _st
 
 WASSERSTEIN_Q95_RATIO = 1.85
 
@@ -33,6 +32,7 @@ def _scale(n_reference: int, n_current: int) -> float:
 
 def chi2_floor(n_reference: int, n_current: int, n_bins: int, level: float = 0.95) -> float:
     """The ``level`` quantile of ``sum (q - p)**2 / p`` under no drift."""
+    from scipy import stats as _st
     dof = max(n_bins - 1, 1)
     return _scale(n_reference, n_current) * float(_st.chi2.ppf(level, dof))
 
@@ -73,6 +73,7 @@ def ks_noise_floor(n_reference: int, n_current: int, level: float = 0.95) -> flo
     >>> round(ks_noise_floor(1000, 1000), 4)
     0.0607
     """
+    from scipy import stats as _st
     return float(_st.kstwobign.ppf(level) * np.sqrt(_scale(n_reference, n_current)))
 
 
@@ -100,6 +101,7 @@ def benjamini_hochberg(p_values) -> np.ndarray:
     >>> benjamini_hochberg([]).tolist()
     []
     """
+    from scipy import stats as _st
     p = np.asarray(p_values, dtype=float)
     if p.size == 0:
         return p

@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as _st
 
 SENTINELS = (0.0, -1.0, 999.0, -999.0, 9999.0, -9999.0, 99999.0, 1e9)
 CHECKS = ("null_rate", "non_finite", "out_of_range", "new_category", "missing_category",
@@ -41,6 +40,7 @@ def increase_p_value(k_reference: int, n_reference: int, k_current: int, n_curre
     >>> increase_p_value(0, 100, 0, 100)
     1.0
     """
+    from scipy import stats as _st
     if n_reference == 0 or n_current == 0:
         return 1.0
     p1, p2 = k_reference / n_reference, k_current / n_current
@@ -92,6 +92,7 @@ def out_of_range(feature: str, sorted_reference: np.ndarray, sorted_current: np.
     >>> out_of_range("x", np.arange(100.0), np.arange(50.0, 150.0)).current
     0.5
     """
+    from scipy import stats as _st
     n, m = sorted_reference.size, sorted_current.size
     if n == 0 or m == 0:
         return QualityCheck(feature, "out_of_range", None, None, False, "no finite values to compare")
@@ -111,21 +112,23 @@ def new_categories(feature: str, reference_counts: dict, current_counts: dict, *
     """Share of current rows whose category the reference never saw.
 
     Under no drift that share is about the Good-Turing missing mass of the reference
-    (categories seen once / rows), so rare categories unseen by chance do not fail it.
+    (categories seen once / rows, with Esty's variance), so the rare categories of a long
+    tail, unseen by chance, do not fail it; the check fails when the share is above
+    ``min_share`` and 1.5 times that expectation, and beyond it (one-sided z-test).
 
     >>> new_categories("c", {"a": 50, "b": 50}, {"a": 40, "b": 40, "z": 20}).failed
     True
     """
     n, m = sum(reference_counts.values()), sum(current_counts.values())
-    new = {k: v for k, v in current_counts.items() if k not in reference_counts}
-    k_new = sum(new.values())
     if m == 0 or n == 0:
         return QualityCheck(feature, "new_category", None, None, False, "no values to compare")
+    new = {k: v for k, v in current_counts.items() if k not in reference_counts}
+    share = sum(new.values()) / m
     singletons = sum(1 for v in reference_counts.values() if v == 1)
-    expected = min(singletons / n, 1.0)
-    share = k_new / m
-    p = float(_st.binom.sf(k_new - 1, m, expected)) if expected < 1 else 1.0
-    failed = share > min_share and p < alpha
+    doubletons = sum(1 for v in reference_counts.values() if v == 2)
+    expected = singletons / n
+    variance = (singletons * (1 - expected) + 2 * doubletons) / n**2 + share * (1 - share) / m
+    failed = share > min_share and share >= 1.5 * expected and _above(share - expected, variance, alpha)
     listed = ", ".join(f"{k!s} ({v})" for k, v in sorted(new.items(), key=lambda kv: -kv[1])[:max_listed])
     detail = f"{len(new)} new categories, {share:.2%} of rows" + (f": {listed}" if listed else "")
     return QualityCheck(feature, "new_category", expected, share, failed, detail)
@@ -133,10 +136,14 @@ def new_categories(feature: str, reference_counts: dict, current_counts: dict, *
 
 def missing_categories(feature: str, reference_counts: dict, current_counts: dict, *,
                        min_share: float = 0.005, alpha: float = 0.05, max_listed: int = 5) -> QualityCheck:
-    """Reference categories absent from the current data.
+    """Reference categories absent from the current data, as a share of reference rows.
 
-    Fails when the categories lost held at least ``min_share`` of the reference and
-    seeing none of them in the current rows by chance has probability below ``alpha``.
+    A category seen c times in n reference rows is absent from m current rows by chance
+    with probability about (n / (n + m))**c (the Poisson chance exp(-m p) averaged over
+    p ~ Gamma(c, n), which keeps singletons from looking safer than they are); summed over
+    categories that gives the share lost under no drift and its variance. The check fails
+    when the share lost is at least ``min_share`` and 1.5 times that expectation, and
+    beyond it (one-sided z-test).
 
     >>> missing_categories("c", {"a": 60, "b": 40}, {"a": 100}).failed
     True
@@ -146,12 +153,26 @@ def missing_categories(feature: str, reference_counts: dict, current_counts: dic
         return QualityCheck(feature, "missing_category", None, None, False, "no values to compare")
     lost = {k: v for k, v in reference_counts.items() if k not in current_counts}
     share = sum(lost.values()) / n
-    p = float(np.exp(m * np.log1p(-share))) if share < 1 else 0.0
-    failed = share >= min_share and p < alpha
+    counts = np.fromiter(reference_counts.values(), dtype=float)
+    absent = (n / (n + m)) ** counts
+    expected = float(np.sum(counts / n * absent))
+    variance = float(np.sum((counts / n) ** 2 * absent * (1 - absent)))
+    failed = share >= min_share and share >= 1.5 * expected and _above(share - expected, variance, alpha)
     listed = ", ".join(f"{k!s} ({v / n:.2%})" for k, v in sorted(lost.items(), key=lambda kv: -kv[1])[:max_listed])
     detail = f"{len(lost)} reference categories absent, {share:.2%} of reference rows" + (
         f": {listed}" if listed else "")
-    return QualityCheck(feature, "missing_category", share, 0.0 if lost else share, failed, detail)
+    return QualityCheck(feature, "missing_category", expected, share, failed, detail)
+
+
+def _above(excess: float, variance: float, alpha: float) -> bool:
+    """One-sided z-test that ``excess`` > 0 given its variance."""
+    from scipy import stats as _st
+
+    if excess <= 0:
+        return False
+    if variance <= 0:
+        return True
+    return float(_st.norm.sf(excess / np.sqrt(variance))) < alpha
 
 
 def type_change(feature: str, reference_dtype: str, current_dtype: str) -> QualityCheck:
@@ -209,6 +230,9 @@ def value_spike(feature: str, sorted_reference: np.ndarray, sorted_current: np.n
 
     Fails when its share rose by at least ``min_increase`` (absolute), at least doubled,
     and the rise is beyond noise: the signature of a default or imputed value flooding in.
+    A value that is not a sentinel must also hold twice the share of the reference's own
+    most frequent value, so a coarse-grained column (temperatures read to a tenth of a
+    degree, counts) does not fail because a new common value appeared.
 
     >>> rng = np.random.default_rng(0)
     >>> ref = np.sort(rng.normal(50, 10, 2000)); cur = np.sort(np.r_[rng.normal(50, 10, 1700), np.full(300, -1.0)])
@@ -219,12 +243,14 @@ def value_spike(feature: str, sorted_reference: np.ndarray, sorted_current: np.n
     n, m = sorted_reference.size, sorted_current.size
     if n == 0 or m == 0:
         return QualityCheck(feature, "value_spike", None, None, False, "no finite values to compare")
-    candidates = {mode_sorted(sorted_current)[0], *map(float, sentinels)}
+    sentinels = {float(v) for v in sentinels}
+    candidates = {mode_sorted(sorted_current)[0], *sentinels}
     best = max(candidates, key=lambda v: _count_sorted(sorted_current, v) / m - _count_sorted(sorted_reference, v) / n)
     k_ref, k_cur = _count_sorted(sorted_reference, best), _count_sorted(sorted_current, best)
     ref, cur = k_ref / n, k_cur / m
     p = increase_p_value(k_ref, n, k_cur, m)
-    failed = cur - ref >= min_increase and cur >= 2 * ref and p < alpha
+    granular = best in sentinels or cur >= 2 * mode_sorted(sorted_reference)[1] / n
+    failed = cur - ref >= min_increase and cur >= 2 * ref and granular and p < alpha
     return QualityCheck(feature, "value_spike", ref, cur, failed,
                         f"value {best:.6g} holds {cur:.2%} of current rows (reference {ref:.2%})")
 

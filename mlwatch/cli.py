@@ -1,0 +1,136 @@
+"""The command line: a thin layer over the same functions a notebook calls.
+
+Exit status 0 on success (whether or not drift is found), 2 on bad input with a
+one-line error on stderr naming the file and the column.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from mlwatch.errors import DataError, MlwatchError
+
+
+def _columns(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    return [c.strip() for c in text.split(",") if c.strip()]
+
+
+def _where(pairs: list[str] | None) -> dict[str, list[str]] | None:
+    if not pairs:
+        return None
+    where: dict[str, list[str]] = {}
+    for pair in pairs:
+        column, sep, value = pair.partition("=")
+        if not sep or not column:
+            raise MlwatchError(f"--where takes COLUMN=VALUE, got {pair!r}")
+        where.setdefault(column.strip(), []).append(value.strip())
+    return where
+
+
+def _progress(message: str) -> None:
+    print(f"[mlwatch] {message}", file=sys.stderr, flush=True)
+
+
+def _write_outputs(args, result, title: str) -> None:
+    from mlwatch.report.html import audit_report, write_text
+
+    if args.json:
+        write_text(args.json, json.dumps(result.to_dict(), indent=2) + "\n")
+        _progress(f"wrote {args.json}")
+    if args.markdown:
+        write_text(args.markdown, f"# {title}\n\n" + result.summary("markdown") + "\n")
+        _progress(f"wrote {args.markdown}")
+    if args.html:
+        write_text(args.html, audit_report(result, title=title))
+        _progress(f"wrote {args.html}")
+
+
+def cmd_audit(args) -> int:
+    from mlwatch.data import to_frame
+    from mlwatch.steps.audit import audit
+
+    started = time.perf_counter()
+    _progress(f"reading {args.reference} and {args.current}")
+    reference = to_frame(args.reference, name=f"reference ({args.reference})")
+    current = to_frame(args.current, name=f"current ({args.current})")
+    _progress(f"auditing {reference.height:,} reference and {current.height:,} current rows")
+    result = audit(reference, current, features=_columns(args.features), exclude=_columns(args.exclude) or (),
+                   where=_where(args.where), bins=args.bins, psi_threshold=args.psi_threshold, alpha=args.alpha)
+    print(result.summary("text"))
+    _write_outputs(args, result, f"Audit of {Path(args.current).name} against {Path(args.reference).name}")
+    _progress(f"done in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    import polars as pl
+
+    from mlwatch import datasets
+    from mlwatch.steps.audit import audit
+
+    out = Path(args.out)
+    _progress("loading the bundled NYC flights 2013 with the weather at departure")
+    flights = datasets.flights()
+    reference = flights.filter(pl.col("month").is_in([1, 2, 3]))
+    current = flights.filter(pl.col("month").is_in([7, 8, 9]))
+    features = ["dep_delay", "arr_delay", "air_time", "distance", "hour", "carrier", "origin", "dest",
+                "temp", "humid", "wind_speed", "precip", "visib", "pressure"]
+    _progress("auditing summer (Jul-Sep) against winter (Jan-Mar), all flights, then JetBlue at JFK")
+    result = audit(reference, current, features=features)
+    print(result.summary("text"))
+    args.json, args.markdown, args.html = out / "audit.json", out / "audit.md", out / "audit.html"
+    _write_outputs(args, result, "NYC flights 2013: summer against winter")
+    sliced = audit(reference, current, features=features, where={"origin": "JFK", "carrier": "B6"})
+    print()
+    print(sliced.summary("text"))
+    args.json, args.markdown, args.html = out / "audit_jfk_b6.json", None, out / "audit_jfk_b6.html"
+    _write_outputs(args, sliced, "NYC flights 2013: summer against winter, JetBlue (B6) at JFK")
+    print(f"\nReport: {(out / 'audit.html').resolve()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mlwatch", description="Debug a production model that went quietly wrong.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("audit", help="step 5: which features drifted, and data quality (reference vs current)")
+    p.add_argument("reference", help="parquet or CSV file")
+    p.add_argument("current", help="parquet or CSV file")
+    p.add_argument("--features", help="comma-separated columns to audit (default: all)")
+    p.add_argument("--exclude", help="comma-separated columns to leave out")
+    p.add_argument("--where", action="append", metavar="COLUMN=VALUE",
+                   help="restrict to a slice; repeat for several columns (or values: any of them)")
+    p.add_argument("--bins", type=int, default=10, help="quantile bins for numeric features (default 10)")
+    p.add_argument("--psi-threshold", type=float, default=0.1, help="material PSI (default 0.1)")
+    p.add_argument("--alpha", type=float, default=0.05, help="false discovery rate (default 0.05)")
+    for flag in ("json", "html", "markdown"):
+        p.add_argument(f"--{flag}", type=Path, metavar="PATH", help=f"write the result as {flag}")
+    p.set_defaults(run=cmd_audit)
+
+    p = sub.add_parser("demo", help="the main job on the bundled data, with reports in --out")
+    p.add_argument("--out", default="out", help="folder for the reports (default: out)")
+    p.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except DataError as err:
+        where = f" (column {err.column!r})" if err.column and err.column not in str(err) else ""
+        print(f"mlwatch: error: {err}{where}", file=sys.stderr)
+        return 2
+    except MlwatchError as err:
+        print(f"mlwatch: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""matplotlib renderers of Results: the only place in mlwatch that draws."""
