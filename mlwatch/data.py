@@ -201,7 +201,7 @@ def _harmonise(column: str, rd: pl.DataType, cd: pl.DataType, override: str | No
             raise SchemaMismatchError(f"{side}: column {column!r} has unsupported type {d}",
                                       column=column, frame=side)
     if override == "categorical":
-        return "categorical", pl.String, pl.String
+        return "categorical", _as_text(rd), _as_text(cd)
     if override == "numeric" or (override is None and rk == "numeric"):
         if ck == "numeric" or ck == "boolean":
             same = rd == cd
@@ -227,8 +227,14 @@ def _harmonise(column: str, rd: pl.DataType, cd: pl.DataType, override: str | No
         raise _mismatch(column, rd, cd)
     # reference is categorical
     if ck in ("categorical", "boolean", "numeric"):
-        return "categorical", pl.String, pl.String
+        return "categorical", _as_text(rd), _as_text(cd)
     raise _mismatch(column, rd, cd)
+
+
+def _as_text(dtype: pl.DataType):
+    """The cast that makes a column comparable as categories: none for text and
+    categorical columns (counted on their codes, named after), String for the others."""
+    return None if kind_of(dtype) == "categorical" else pl.String
 
 
 def _type_class(dtype: pl.DataType) -> str:

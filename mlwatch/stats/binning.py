@@ -142,8 +142,10 @@ def category_counts(reference: pl.Series, current: pl.Series) -> tuple[pl.DataFr
     most frequent first (ties by value, so the order is reproducible)."""
 
     def counts(series: pl.Series) -> pl.DataFrame:
-        values = series.cast(pl.String).drop_nulls().rename("value")
-        return (values.value_counts().sort(["count", "value"], descending=[True, False]))
+        # count on the physical values (categorical codes), then name the few distinct ones
+        counted = series.drop_nulls().rename("value").value_counts()
+        return (counted.with_columns(pl.col("value").cast(pl.String))
+                .sort(["count", "value"], descending=[True, False]))
 
     return counts(reference), counts(current)
 

@@ -15,7 +15,7 @@ Choices, each a keyword with this default:
   standard deviation whatever the unit, so features compare (Evidently's "normed" variant).
 * The p-value of a binned test is the chi-square test of homogeneity on the same bins
   PSI is computed on; KS has its own (exact below 10,000 values a side, as scipy's
-  ``method='auto'``, else the asymptotic Smirnov distribution).
+  ``method='auto'``, else Kolmogorov's limit with Stephens' small-sample correction).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import polars as pl
 
 from mlwatch.errors import MlwatchError, check_choice
 from mlwatch.stats import noise
+from mlwatch.stats.ecdf import ks_sorted, wasserstein_sorted
 from mlwatch.stats.binning import Bins, categorical_bins, numeric_bins
 from mlwatch.stats.registry import register
 
@@ -119,46 +120,30 @@ def chi2_from_bins(bins: Bins) -> tuple[float, int, float]:
 # -------------------------------------------------------- kernels on sorted values
 
 def ks_wasserstein_sorted(sorted_reference: np.ndarray, sorted_current: np.ndarray) -> tuple[float, float]:
-    """Exact two-sample KS statistic and (raw) Wasserstein-1 distance from sorted samples.
-
-    One stable merge of the two sorted arrays gives both empirical CDFs at every point
-    of the pooled sample; KS is their largest gap, Wasserstein the area between them.
+    """Exact two-sample KS statistic and (raw) Wasserstein-1 distance from sorted samples
+    (see :mod:`mlwatch.stats.ecdf` for how they avoid a full merge).
 
     >>> ks_wasserstein_sorted(np.array([0.0, 1.0, 2.0]), np.array([1.0, 2.0, 3.0]))
     (0.3333333333333333, 1.0)
     """
-    n, m = sorted_reference.size, sorted_current.size
-    if n == 0 or m == 0:
+    if sorted_reference.size == 0 or sorted_current.size == 0:
         raise MlwatchError("KS and Wasserstein need at least one finite value on each side")
-    pooled = np.concatenate([sorted_reference, sorted_current])
-    order = np.argsort(pooled, kind="stable")
-    values = pooled[order]
-    from_current = order >= n
-    del order, pooled
-    cum_current = np.cumsum(from_current)
-    gap = (np.arange(1, n + m + 1) - cum_current) / n - cum_current / m
-    del cum_current, from_current
-    np.abs(gap, out=gap)
-    widths = np.diff(values)
-    wasserstein = float(np.dot(widths, gap[:-1]))
-    # the CDFs are only both right at the last of a run of tied values
-    last_of_tie = np.empty(values.size, dtype=bool)
-    np.not_equal(values[1:], values[:-1], out=last_of_tie[:-1])
-    last_of_tie[-1] = True
-    ks = float(gap[last_of_tie].max())
-    return ks, wasserstein
+    return ks_sorted(sorted_reference, sorted_current), wasserstein_sorted(sorted_reference, sorted_current)
 
 
 def ks_p_value(statistic: float, sorted_reference: np.ndarray, sorted_current: np.ndarray) -> float:
-    """Two-sided KS p-value: exact for small samples, asymptotic (Smirnov) for large ones."""
+    """Two-sided KS p-value: exact for small samples (scipy), asymptotic for large ones."""
     from scipy import stats as _st
     n, m = sorted_reference.size, sorted_current.size
     if max(n, m) <= EXACT_KS_MAX_N:
         with warnings.catch_warnings():  # scipy falls back to the asymptotic p-value itself
             warnings.filterwarnings("ignore", "ks_2samp: Exact calculation unsuccessful")
             return float(_st.ks_2samp(sorted_reference, sorted_current, method="auto").pvalue)
-    big, small = max(n, m), min(n, m)
-    return float(_st.kstwo.sf(statistic, np.round(big * small / (big + small))))
+    root = np.sqrt(n * m / (n + m))
+    # Kolmogorov's limit with Stephens' (1970) correction: within 0.3 % of scipy's kstwo for
+    # p >= 0.01 and 3 % at p = 1e-8 at these sizes, in constant time (kstwo.sf can take a
+    # second a call here: seen 0.8 s at n = 500,000, D = 0.003)
+    return float(_st.kstwobign.sf((root + 0.12 + 0.11 / root) * statistic))
 
 
 def wasserstein_scale(sorted_reference: np.ndarray, sorted_current: np.ndarray) -> float:

@@ -214,10 +214,11 @@ def mode_sorted(sorted_values: np.ndarray) -> tuple[float, int]:
     """
     if sorted_values.size == 0:
         raise ValueError("mode of an empty array")
-    starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
-    lengths = np.diff(np.r_[starts, sorted_values.size])
+    ends = np.flatnonzero(sorted_values[1:] != sorted_values[:-1])   # last index of each run but the final one
+    bounds = np.concatenate([[-1], ends, [sorted_values.size - 1]])
+    lengths = np.diff(bounds)
     best = int(np.argmax(lengths))
-    return float(sorted_values[starts[best]]), int(lengths[best])
+    return float(sorted_values[bounds[best + 1]]), int(lengths[best])
 
 
 def _count_sorted(sorted_values: np.ndarray, value: float) -> int:
@@ -244,13 +245,16 @@ def value_spike(feature: str, sorted_reference: np.ndarray, sorted_current: np.n
     if n == 0 or m == 0:
         return QualityCheck(feature, "value_spike", None, None, False, "no finite values to compare")
     sentinels = {float(v) for v in sentinels}
-    candidates = {mode_sorted(sorted_current)[0], *sentinels}
+    candidates = set(sentinels)
+    # no value can hold more than m - (distinct values) + 1 rows: skip the mode when that is small
+    if m - distinct_count_sorted(sorted_current) + 1 >= min_increase * m:
+        candidates.add(mode_sorted(sorted_current)[0])
     best = max(candidates, key=lambda v: _count_sorted(sorted_current, v) / m - _count_sorted(sorted_reference, v) / n)
     k_ref, k_cur = _count_sorted(sorted_reference, best), _count_sorted(sorted_current, best)
     ref, cur = k_ref / n, k_cur / m
     p = increase_p_value(k_ref, n, k_cur, m)
-    granular = best in sentinels or cur >= 2 * mode_sorted(sorted_reference)[1] / n
-    failed = cur - ref >= min_increase and cur >= 2 * ref and granular and p < alpha
+    failed = (cur - ref >= min_increase and cur >= 2 * ref and p < alpha
+              and (best in sentinels or cur >= 2 * mode_sorted(sorted_reference)[1] / n))
     return QualityCheck(feature, "value_spike", ref, cur, failed,
                         f"value {best:.6g} holds {cur:.2%} of current rows (reference {ref:.2%})")
 
