@@ -266,7 +266,8 @@ def _check_not_all_null(series: pl.Series, kind: str) -> None:
         n_valid = int(series.is_finite().sum())
     if n_valid == 0:
         raise AllNullError(f"reference: column {series.name!r} has no value (all null, NaN or inf); "
-                           "nothing to compare the current data against", column=series.name, frame="reference")
+                           "nothing to compare the current data against (leave it out of the features)",
+                           column=series.name, frame="reference")
 
 
 # ------------------------------------------------------------------------ slices
@@ -288,7 +289,15 @@ def apply_where(frame: pl.DataFrame, where: Mapping[str, Any] | None, *, name: s
     condition = pl.lit(True)
     for column, value in where.items():
         values = list(value) if isinstance(value, (list, tuple, set)) else [value]
-        condition = condition & pl.col(column).cast(pl.String).is_in([str(v) for v in values])
+        if frame.schema[column].is_numeric():       # "3" from a command line matches 3 and 3.0
+            try:
+                wanted = [float(v) for v in values]
+            except (TypeError, ValueError):
+                raise DataError(f"{name}: column {column!r} is numeric; cannot match {values!r}",
+                                column=column, frame=name) from None
+            condition = condition & pl.col(column).cast(pl.Float64).is_in(wanted)
+        else:
+            condition = condition & pl.col(column).cast(pl.String).is_in([str(v) for v in values])
     out = frame.filter(condition)
     if out.height == 0:
         described = " and ".join(f"{c} = {v!r}" for c, v in where.items())

@@ -165,3 +165,10 @@ def test_roles_inference(flights):
 def test_where_takes_lists(small):
     out = apply_where(small, {"origin": ["JFK", "LGA"]}, name="current")
     assert set(out["origin"]) == {"JFK", "LGA"}
+
+
+def test_where_on_numeric_columns_matches_numbers(small):
+    out = apply_where(small, {"distance": "1089"}, name="current")
+    assert out.height > 0 and set(out["distance"]) == {1089}
+    with pytest.raises(DataError, match="column 'distance' is numeric"):
+        apply_where(small, {"distance": "far"}, name="current")
