@@ -15,6 +15,10 @@ __version__ = "0.1.0"
 _LAZY = {
     "audit": "mlwatch.steps.audit",
     "AuditResult": "mlwatch.steps.audit",
+    "Incident": "mlwatch.incident",
+    "investigate": "mlwatch.steps.investigate",
+    "Findings": "mlwatch.steps.investigate",
+    "find_slices": "mlwatch.steps.slices",
 }
 __all__ = ["DataError", "MlwatchError", *_LAZY]
 

@@ -68,6 +68,35 @@ def cmd_audit(args) -> int:
     return 0
 
 
+def cmd_investigate(args) -> int:
+    from mlwatch.data import to_frame
+    from mlwatch.report.html import findings_report, write_text
+    from mlwatch.steps.investigate import investigate
+
+    started = time.perf_counter()
+    _progress(f"reading {args.reference} and {args.current}")
+    reference = to_frame(args.reference, name=f"reference ({args.reference})")
+    current = to_frame(args.current, name=f"current ({args.current})")
+    _progress(f"{reference.height:,} reference and {current.height:,} current rows")
+    events = to_frame(args.events, name=f"events ({args.events})") if args.events else None
+    findings = investigate(reference, current, target=args.target, prediction=args.prediction, time=args.time,
+                           segments=_columns(args.segments), features=_columns(args.features), task=args.task,
+                           metric=args.metric, kpi=args.kpi, events=events, progress=_progress)
+    print(findings.summary("text"))
+    title = f"Investigation of {Path(args.current).name} against {Path(args.reference).name}"
+    if args.json:
+        write_text(args.json, json.dumps(findings.to_dict(), indent=2) + "\n")
+        _progress(f"wrote {args.json}")
+    if args.markdown:
+        write_text(args.markdown, f"# {title}\n\n" + findings.summary("markdown") + "\n")
+        _progress(f"wrote {args.markdown}")
+    if args.html:
+        write_text(args.html, findings_report(findings, title=title))
+        _progress(f"wrote {args.html}")
+    _progress(f"done in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
 def cmd_demo(args) -> int:
     import polars as pl
 
@@ -112,6 +141,23 @@ def build_parser() -> argparse.ArgumentParser:
     for flag in ("json", "html", "markdown"):
         p.add_argument(f"--{flag}", type=Path, metavar="PATH", help=f"write the result as {flag}")
     p.set_defaults(run=cmd_audit)
+
+    p = sub.add_parser("investigate", help="steps 1-5 and the verdict: what broke, where, and why")
+    p.add_argument("reference", help="parquet or CSV file")
+    p.add_argument("current", help="parquet or CSV file")
+    p.add_argument("--target", help="label column (omit, or leave the current one empty, when labels are late)")
+    p.add_argument("--prediction", required=True, help="score/probability (classification) or value (regression)")
+    p.add_argument("--segments", help="comma-separated columns to slice on (default: low-cardinality text columns)")
+    p.add_argument("--features", help="comma-separated columns to audit (default: all the others)")
+    p.add_argument("--time", help="time column (enables step 1 and the onsets)")
+    p.add_argument("--task", choices=["classification", "regression"], help="default: inferred from the target")
+    p.add_argument("--metric", choices=["accuracy", "auc", "log_loss", "mae", "rmse"],
+                   help="default: accuracy (classification), mae (regression)")
+    p.add_argument("--kpi", help="a business KPI column for step 1")
+    p.add_argument("--events", type=Path, metavar="EVENTS.csv", help="upstream events: time, description")
+    for flag in ("json", "html", "markdown"):
+        p.add_argument(f"--{flag}", type=Path, metavar="PATH", help=f"write the findings as {flag}")
+    p.set_defaults(run=cmd_investigate)
 
     p = sub.add_parser("demo", help="the main job on the bundled data, with reports in --out")
     p.add_argument("--out", default="out", help="folder for the reports (default: out)")

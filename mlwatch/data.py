@@ -138,12 +138,18 @@ class Schema:
     kinds: dict[str, str]
     reference_dtypes: dict[str, str]
     current_dtypes: dict[str, str]
-    changed: frozenset[str] = frozenset()
+    changed: dict[str, bool] = field(default_factory=dict)
 
     def type_changed(self, column: str) -> bool:
         """The column changed kind, or went between integer and float (width changes
         and categorical vs string are not changes)."""
         return column in self.changed
+
+    def type_change_breaks(self, column: str) -> bool:
+        """Whether the change alters what the values say: numbers arriving as text does;
+        integer vs float does not, nor category codes stored as numbers on one side when
+        their text matches the reference's categories (a CSV against a parquet file)."""
+        return self.changed.get(column, False)
 
 
 def require_columns(frame: pl.DataFrame, columns: Sequence[str], *, name: str) -> None:
@@ -186,7 +192,8 @@ def align(reference: pl.DataFrame, current: pl.DataFrame, columns: Sequence[str]
     cur_out = current.select(cur_exprs)
     for column in columns:
         _check_not_all_null(ref_out[column], schema_kinds[column])
-    changed = frozenset(c for c in columns if _type_class(reference.schema[c]) != _type_class(current.schema[c]))
+    changed = {c: _breaks(reference[c], current[c]) for c in columns
+               if _type_class(reference.schema[c]) != _type_class(current.schema[c])}
     schema = Schema(schema_kinds, {c: str(reference.schema[c]) for c in columns},
                     {c: str(current.schema[c]) for c in columns}, changed)
     return ref_out, cur_out, schema
@@ -244,6 +251,17 @@ def _type_class(dtype: pl.DataType) -> str:
     return kind
 
 
+def _breaks(reference: pl.Series, current: pl.Series) -> bool:
+    classes = {_type_class(reference.dtype), _type_class(current.dtype)}
+    if classes == {"integer", "float"}:
+        return False
+    if kind_of(reference.dtype) == "categorical" and kind_of(current.dtype) in ("numeric", "boolean"):
+        text = current.drop_nulls().cast(pl.String)
+        known = reference.drop_nulls().cast(pl.String).unique()
+        return text.len() > 0 and float(text.is_in(known.implode()).mean()) < 0.99
+    return True
+
+
 def _parses_as_numbers(values: pl.Series) -> bool:
     parsed = values.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
     return parsed.null_count() == values.null_count()
@@ -273,7 +291,8 @@ def _check_not_all_null(series: pl.Series, kind: str) -> None:
 # ------------------------------------------------------------------------ slices
 
 def apply_where(frame: pl.DataFrame, where: Mapping[str, Any] | None, *, name: str) -> pl.DataFrame:
-    """Rows of ``frame`` where every column equals its value (a list means any of them).
+    """Rows of ``frame`` where every column equals its value (a list means any of them; an
+    interval "(a, b]" on a numeric column means a < x <= b; "(missing)" means null).
 
     >>> df = pl.DataFrame({"region": ["n", "s", "n"], "x": [1, 2, 3]})
     >>> apply_where(df, {"region": "n"}, name="current")["x"].to_list()
@@ -289,20 +308,37 @@ def apply_where(frame: pl.DataFrame, where: Mapping[str, Any] | None, *, name: s
     condition = pl.lit(True)
     for column, value in where.items():
         values = list(value) if isinstance(value, (list, tuple, set)) else [value]
-        if frame.schema[column].is_numeric():       # "3" from a command line matches 3 and 3.0
-            try:
-                wanted = [float(v) for v in values]
-            except (TypeError, ValueError):
-                raise DataError(f"{name}: column {column!r} is numeric; cannot match {values!r}",
-                                column=column, frame=name) from None
-            condition = condition & pl.col(column).cast(pl.Float64).is_in(wanted)
-        else:
-            condition = condition & pl.col(column).cast(pl.String).is_in([str(v) for v in values])
+        matches = [_matches(frame.schema[column], column, v, name) for v in values]
+        condition = condition & pl.any_horizontal(matches)
     out = frame.filter(condition)
     if out.height == 0:
         described = " and ".join(f"{c} = {v!r}" for c, v in where.items())
         raise EmptyDataError(f"{name}: no rows where {described}", frame=name)
     return out
+
+
+def _matches(dtype: pl.DataType, column: str, value: Any, name: str) -> pl.Expr:
+    """The rows of ``column`` that ``value`` names: "(missing)" for nulls, an interval
+    "(a, b]" (as slices of numeric columns are labelled) or a number for numeric columns,
+    the text otherwise."""
+    col = pl.col(column)
+    if value is None or value == "(missing)":
+        return col.is_null() | (col.is_nan() if dtype.is_float() else pl.lit(False))
+    if not dtype.is_numeric():
+        return col.cast(pl.String) == str(value)
+    text = str(value).strip()
+    if text.startswith("(") and text.endswith(("]", ")")) and "," in text:
+        lo, hi = (part.strip() for part in text[1:-1].split(",", 1))
+        lower = float(lo.replace("+inf", "inf"))
+        upper = float(hi.replace("+inf", "inf"))
+        above = col > lower
+        below = (col <= upper) if text.endswith("]") else (col < upper)
+        return above & below
+    try:
+        return col.cast(pl.Float64) == float(text)     # "3" from a command line matches 3 and 3.0
+    except ValueError:
+        raise DataError(f"{name}: column {column!r} is numeric; cannot match {value!r}",
+                        column=column, frame=name) from None
 
 
 # ------------------------------------------------------------------------ roles
@@ -326,7 +362,7 @@ def infer_roles(frame: pl.DataFrame, *, target: str | None = None, prediction: s
 
     Segments default to the low-cardinality (at most ``max_segment_cardinality`` values)
     string, categorical and boolean columns; features to every column but target,
-    prediction, time and segments.
+    prediction, time, segments and row identifiers (:func:`looks_like_identifier`).
 
     >>> df = pl.DataFrame({"y": [0, 1], "p": [0.2, 0.9], "region": ["n", "s"], "x": [1.0, 2.0]})
     >>> infer_roles(df, target="y", prediction="p")
@@ -340,5 +376,23 @@ def infer_roles(frame: pl.DataFrame, *, target: str | None = None, prediction: s
                     and frame[c].n_unique() <= max_segment_cardinality]
     if features is None:
         taken = set(named) | set(segments)
-        features = [c for c in frame.columns if c not in taken]
+        features = [c for c in frame.columns if c not in taken and not looks_like_identifier(frame[c])]
     return Roles(target, prediction, time, tuple(segments), tuple(features))
+
+
+ID_NAMES = ("id", "uuid", "guid", "key", "index", "rownames", "row_id", "record_id")
+
+
+def looks_like_identifier(series: pl.Series) -> bool:
+    """A row identifier, not a feature: named like one (``id``, ``user_id``, ``uuid``, ...)
+    with distinct values, or an integer/text column whose every value is distinct.
+
+    >>> looks_like_identifier(pl.Series("customer_id", [3, 1, 2])), looks_like_identifier(pl.Series("age", [30, 41, 30]))
+    (True, False)
+    """
+    name = series.name.lower()
+    named = name in ID_NAMES or name.endswith(("_id", "_uuid", "_key"))
+    distinct = series.n_unique() == series.len() and series.len() > 1
+    if named:
+        return distinct or series.dtype.is_integer() or series.dtype == pl.String
+    return distinct and (series.dtype.is_integer() or series.dtype == pl.String) and series.len() >= 100

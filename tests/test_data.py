@@ -48,8 +48,10 @@ def test_compatible_type_changes_are_read_and_reported(small):
     result = audit(small, current)
     changes = result.quality.filter(pl.col("check") == "type_change")
     assert set(changes["feature"]) == {"distance", "dep_delay"}
-    assert changes["failed"].all()
-    assert "Float64 -> String" in changes.filter(pl.col("feature") == "dep_delay")["detail"][0]
+    text = changes.filter(pl.col("feature") == "dep_delay").row(0, named=True)
+    assert text["failed"] and "Float64 -> String" in text["detail"]          # numbers arriving as text: breaks
+    widened = changes.filter(pl.col("feature") == "distance").row(0, named=True)
+    assert not widened["failed"] and "same values" in widened["detail"]      # integer -> float: storage only
     assert result.table.filter(pl.col("feature") == "dep_delay")["psi"][0] == pytest.approx(0.0)
 
 
@@ -172,3 +174,16 @@ def test_where_on_numeric_columns_matches_numbers(small):
     assert out.height > 0 and set(out["distance"]) == {1089}
     with pytest.raises(DataError, match="column 'distance' is numeric"):
         apply_where(small, {"distance": "far"}, name="current")
+
+
+def test_category_codes_stored_as_numbers_on_one_side_do_not_break(acs):
+    """The reference is parquet (categorical codes), the current a CSV (the same codes as integers)."""
+    reference, current = acs
+    cur = current.head(5000).with_columns(pl.col("SCHL").cast(pl.String).cast(pl.Int64))
+    result = audit(reference.head(5000), cur, features=["SCHL"])
+    check = result.quality.filter(pl.col("check") == "type_change").row(0, named=True)
+    assert not check["failed"] and "Categorical -> Int64" in check["detail"]
+    assert result.table["psi"][0] < 0.05
+    recoded = current.head(5000).with_columns((pl.col("SCHL").cast(pl.String).cast(pl.Int64) + 100))
+    check = audit(reference.head(5000), recoded, features=["SCHL"]).quality.filter(pl.col("check") == "type_change")
+    assert check["failed"][0]

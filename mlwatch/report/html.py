@@ -91,25 +91,59 @@ def _figure(draw, **kws) -> bytes:
     return figure_png(fig)
 
 
-def audit_report(result, *, title: str = "mlwatch audit", max_feature_plots: int = 6) -> str:
-    """The audit as a self-contained HTML page: summary, PSI per feature, the table, the
-    bins of the drifted features, the failed data-quality checks."""
+def audit_blocks(result, *, max_feature_plots: int = 6) -> list:
+    """The audit's blocks: summary, PSI per feature, the table, the failed data-quality
+    checks, the bins of the drifted features."""
     from mlwatch.results import html_table
 
     n_features = result.table.height
     blocks = [Paragraph(result.summary("text").split("\n", 1)[0]),
               Figure(_figure(lambda ax: result.plot(ax=ax), figsize=(8, 0.3 * n_features + 2)),
                      "PSI per feature; bars coloured by severity; ticks mark each feature's noise floor."),
-              Heading("Features"), Table(html_table(result.table.drop("n_reference", "n_current"),
-                                                    alert="drifted", max_rows=200))]
+              Table(html_table(result.table.drop("n_reference", "n_current"), alert="drifted", max_rows=200))]
     failed = result.failed_checks
-    blocks += [Heading("Data quality"),
+    blocks += [Heading("Data quality", 3),
                Table(html_table(failed.select("feature", "check", "reference", "current", "detail"), max_rows=200))
                if failed.height else Paragraph("Every data-quality check passed.")]
     drifted = result.drifted[:max_feature_plots]
     if drifted:
-        blocks.append(Heading("Where the drift sits"))
+        blocks.append(Heading("Where the drift sits", 3))
     for feature in drifted:
         blocks.append(Figure(_figure(lambda ax, f=feature: result.plot(ax=ax, feature=f), figsize=(8, 4)),
                              f"{feature}: reference vs current share per bin; outlined bins carry 80 % of the PSI."))
+    return blocks
+
+
+def audit_report(result, *, title: str = "mlwatch audit", max_feature_plots: int = 6) -> str:
+    """The audit as a self-contained HTML page."""
+    return html_document(title, audit_blocks(result, max_feature_plots=max_feature_plots))
+
+
+def findings_report(findings, *, title: str = "mlwatch investigation") -> str:
+    """Steps 1-5 and the verdict as a self-contained HTML page."""
+    from mlwatch.results import html_table
+
+    v = findings.verdict
+    blocks = [Heading(f"Verdict: {v.kind.replace('_', ' ')}"), Paragraph(v.summary)]
+    blocks += [Paragraph("Also: " + s) for s in v.secondary]
+    if findings.signal is not None:
+        blocks += [Heading("1. Signal"), Paragraph(findings.signal.sentence),
+                   Figure(_figure(lambda ax: findings.signal.plot(ax=ax), figsize=(9, 3.6)))]
+    blocks += [Heading("2. Infra"), Paragraph(findings.infra.sentence)]
+    if findings.infra.available:
+        blocks.append(Table(html_table(findings.infra.table, alert="flagged", max_rows=100)))
+    o = findings.overall
+    blocks += [Heading("3. Global metric"), Paragraph(o.sentence),
+               Figure(_figure(lambda ax: o.plot(ax=ax), figsize=(5, 3.2)))]
+    if o.mix.height:
+        blocks += [Figure(_figure(lambda ax: o.plot(ax=ax, kind="mix"), figsize=(7, 0.5 * o.mix.height + 2)),
+                          "The change of the mean loss split into mix (traffic moved) and rate (the model moved).")]
+    sl = findings.slices
+    blocks += [Heading("4. Slices"), Paragraph(sl.summary("text").split("\n", 1)[0])]
+    if sl.table.height:
+        blocks += [Figure(_figure(lambda ax: sl.plot(ax=ax), figsize=(8, 0.45 * min(sl.table.height, 10) + 2))),
+                   Table(html_table(sl.table, alert="significant"))]
+    where = findings.audited_slice
+    scope = " & ".join(f"{k}={val}" for k, val in where.items()) if where else "the whole population"
+    blocks += [Heading(f"5. Audit of {scope}")] + audit_blocks(findings.audit)
     return html_document(title, blocks)

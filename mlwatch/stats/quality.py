@@ -175,16 +175,21 @@ def _above(excess: float, variance: float, alpha: float) -> bool:
     return float(_st.norm.sf(excess / np.sqrt(variance))) < alpha
 
 
-def type_change(feature: str, reference_dtype: str, current_dtype: str) -> QualityCheck:
+def type_change(feature: str, reference_dtype: str, current_dtype: str, *, breaks: bool = True) -> QualityCheck:
     """The column's type differs between the two sides (intake made them comparable;
-    the dtypes are in the detail).
+    the dtypes are in the detail). It fails when the change ``breaks`` what the values
+    say (:meth:`mlwatch.data.Schema.type_change_breaks`); a storage change is noted.
 
     >>> type_change("age", "Int64", "String").detail
     'type Int64 -> String'
+    >>> type_change("age", "Int64", "Float64", breaks=False).failed
+    False
     """
-    failed = reference_dtype != current_dtype
-    detail = f"type {reference_dtype} -> {current_dtype}" if failed else f"type {reference_dtype}"
-    return QualityCheck(feature, "type_change", None, None, failed, detail)
+    changed = reference_dtype != current_dtype
+    detail = f"type {reference_dtype} -> {current_dtype}" if changed else f"type {reference_dtype}"
+    if changed and not breaks:
+        detail += " (same values, another storage type)"
+    return QualityCheck(feature, "type_change", None, None, changed and breaks, detail)
 
 
 def constant(feature: str, n_distinct_reference: int, n_distinct_current: int, n_current: int,

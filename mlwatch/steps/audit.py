@@ -229,7 +229,8 @@ def _audit_feature(name: str, ref: pl.Series, cur: pl.Series, schema: data.Schem
     checks = [quality.null_rate(name, ref.null_count(), ref.len(), cur.null_count(), cur.len(),
                                 alpha=options.alpha)]
     if schema.type_changed(name):
-        checks.append(quality.type_change(name, schema.reference_dtypes[name], schema.current_dtypes[name]))
+        checks.append(quality.type_change(name, schema.reference_dtypes[name], schema.current_dtypes[name],
+                                          breaks=schema.type_change_breaks(name)))
     row: dict[str, Any] = {"feature": name, "kind": kind, "n_reference": ref.len(), "n_current": cur.len()}
     if kind in ("numeric", "datetime"):
         b = _numeric(name, ref, cur, row, checks, options)

@@ -1,0 +1,53 @@
+"""Retrospective change points in a bucketed series (when did it start?).
+
+A single mean shift is located where splitting the buckets in two explains most of the
+variance of the bucket means, weighted by the rows each bucket holds (the likelihood
+ratio of a one-change Gaussian model): ``n1 n2 / (n1 + n2) (mean2 - mean1)**2`` over all
+splits, from cumulative sums, so any number of buckets costs one pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class MeanShift:
+    index: int            # first bucket of the later segment
+    before: float         # weighted mean before
+    after: float          # weighted mean after
+    statistic: float      # n1 n2 / (n1 + n2) * (after - before)**2
+
+
+def mean_shift(counts, sums, *, direction: str = "any", min_rows: int = 1) -> MeanShift | None:
+    """The best single split of a bucketed series into a before and an after.
+
+    ``counts`` are rows per bucket, ``sums`` the sum of the value per bucket. With
+    ``direction="up"`` only rises count (a loss that got worse). Splits that leave fewer
+    than ``min_rows`` on a side are not considered. None when no split qualifies.
+
+    >>> shift = mean_shift([10] * 6, [1, 1, 1, 5, 5, 5], direction="up")
+    >>> shift.index, shift.before, shift.after, round(shift.statistic, 6)
+    (3, 0.1, 0.5, 2.4)
+    """
+    n = np.asarray(counts, dtype=float)
+    s = np.asarray(sums, dtype=float)
+    if n.size < 2:
+        return None
+    cn, cs = np.cumsum(n)[:-1], np.cumsum(s)[:-1]
+    total_n, total_s = n.sum(), s.sum()
+    n2 = total_n - cn
+    valid = (cn >= min_rows) & (n2 >= min_rows)
+    before = np.divide(cs, cn, out=np.zeros_like(cs), where=cn > 0)
+    after = np.divide(total_s - cs, n2, out=np.zeros_like(cs), where=n2 > 0)
+    stat = np.where(valid, cn * n2 / np.maximum(total_n, 1) * (after - before) ** 2, -np.inf)
+    if direction == "up":
+        stat = np.where(after > before, stat, -np.inf)
+    elif direction == "down":
+        stat = np.where(after < before, stat, -np.inf)
+    best = int(np.argmax(stat))
+    if not np.isfinite(stat[best]):
+        return None
+    return MeanShift(best + 1, float(before[best]), float(after[best]), float(stat[best]))

@@ -1,0 +1,186 @@
+"""Step 3, overall: never trust the global metric.
+
+The global metric in both windows with 95 % intervals (Wilson for accuracy, t for the
+mean losses, DeLong for AUC), the test of its change, the mix/rate split of that change
+by each segment column, and the two ways the global number lies:
+
+* **masking**: it is flat (within noise) while a sizeable slice degraded significantly;
+* **mix only**: it moved, but because the traffic mix moved, not the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import polars as pl
+
+from mlwatch import data
+from mlwatch.errors import MlwatchError, check_choice
+from mlwatch.results import ResultMixin, frame_from_records, html_table, markdown_table, records, text_table
+from mlwatch.stats import metrics
+from mlwatch.stats.decompose import mix_rate
+from mlwatch.steps.scoring import Scoring
+
+SCHEMA = "mlwatch.overall/1"
+MIX_SCHEMA = {"segment": pl.String, "change": pl.Float64, "mix": pl.Float64, "rate": pl.Float64,
+              "mix_share": pl.Float64}
+
+
+@dataclass(frozen=True, eq=False)
+class OverallResult(ResultMixin):
+    """The global metric: ``table`` has a row per window (metric, interval, rows); ``mix``
+    a row per segment column (the change of the mean loss split into mix and rate)."""
+
+    table: pl.DataFrame
+    mix: pl.DataFrame
+    scoring: Scoring
+    delta: float
+    p_value: float
+    degraded: bool
+    masked: bool
+    mix_only: bool
+    sentence: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def metric_reference(self) -> float:
+        return float(self.table["metric"][0])
+
+    @property
+    def metric_current(self) -> float:
+        return float(self.table["metric"][1])
+
+    def summary(self, fmt: str = "text") -> str:
+        check_choice("format", fmt, ("text", "markdown", "html"))
+        if fmt == "text":
+            return self.sentence + "\n\n" + text_table(self.table) + ("\n\n" + text_table(self.mix) if self.mix.height else "")
+        if fmt == "markdown":
+            return self.sentence + "\n\n" + markdown_table(self.table) + ("\n\n" + markdown_table(self.mix) if self.mix.height else "")
+        import html as _html
+        return f"<p>{_html.escape(self.sentence)}</p>" + html_table(self.table) + (html_table(self.mix) if self.mix.height else "")
+
+    def plot(self, ax=None, *, kind: str = "metric", **kws):
+        """``kind="metric"``: the metric in both windows with 95 % intervals; ``"mix"``: the
+        change of the loss split into mix and rate for each segment column."""
+        from mlwatch.plots.overall import plot_mix, plot_overall
+
+        check_choice("plot kind", kind, ("metric", "mix"))
+        return (plot_overall if kind == "metric" else plot_mix)(self, ax=ax, **kws)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": SCHEMA, "scoring": vars(self.scoring), "windows": records(self.table),
+                "mix": records(self.mix), "delta": self.delta, "p_value": self.p_value,
+                "degraded": self.degraded, "masked": self.masked, "mix_only": self.mix_only,
+                "sentence": self.sentence, "options": self.options}
+
+    @classmethod
+    def from_dict(cls, payload: Mapping[str, Any]) -> "OverallResult":
+        if payload.get("schema") != SCHEMA:
+            raise MlwatchError(f"not an overall result: schema {payload.get('schema')!r}")
+        return cls(frame_from_records(payload["windows"], WINDOW_SCHEMA), frame_from_records(payload["mix"], MIX_SCHEMA),
+                   Scoring(**payload["scoring"]), payload["delta"], payload["p_value"], payload["degraded"],
+                   payload["masked"], payload["mix_only"], payload["sentence"], payload.get("options", {}))
+
+
+WINDOW_SCHEMA = {"window": pl.String, "n": pl.Int64, "metric": pl.Float64, "low": pl.Float64, "high": pl.Float64}
+
+
+def overall(reference, current, scoring: Scoring, *, segments: Sequence[str] = (), slices=None,
+            min_degradation: float = 0.1, alpha: float = 0.05, min_slice_share: float = 0.05) -> OverallResult:
+    """The global metric reference vs current, its mix/rate split, and the masking check.
+
+    ``slices`` (a :class:`~mlwatch.steps.slices.SliceResult`) lets the masking check see
+    whether a slice of at least ``min_slice_share`` of the current rows broke while the
+    global metric held.
+    """
+    ref = data.to_frame(reference, name="reference")
+    cur = data.to_frame(current, name="current")
+    loss_ref, ok_ref = scoring.losses(ref, name="reference")
+    loss_cur, ok_cur = scoring.losses(cur, name="current")
+    windows = []
+    if scoring.metric == "auc" and not scoring.proxy:
+        values = []
+        for name, frame, ok in (("reference", ref, ok_ref), ("current", cur, ok_cur)):
+            y = frame[scoring.target].cast(pl.Float64).to_numpy()[ok]
+            auc, var = metrics.auc_delong(y, frame[scoring.prediction].cast(pl.Float64).to_numpy()[ok])
+            half = 1.959964 * np.sqrt(var)
+            windows.append({"window": name, "n": int(ok.sum()), "metric": auc, "low": auc - half, "high": auc + half})
+            values.append((auc, var))
+        from scipy import stats as _st
+        z = (values[0][0] - values[1][0]) / np.sqrt(values[0][1] + values[1][1] or 1e-300)
+        p_value = float(_st.norm.sf(z))                  # one-sided: AUC fell
+    else:
+        sums = []
+        for name, loss, ok in (("reference", loss_ref, ok_ref), ("current", loss_cur, ok_cur)):
+            l = loss[ok]
+            sums.append((l.size, l.sum(), (l**2).sum()))
+            value, low, high = _interval(scoring, *sums[-1])
+            windows.append({"window": name, "n": int(l.size), "metric": value, "low": low, "high": high})
+        p_value = float(metrics.increase_p_values(*sums[0], *sums[1], binary=scoring.binary_loss,
+                                                  two_sided=scoring.proxy == "prediction"))
+    table = pl.DataFrame(windows, schema=WINDOW_SCHEMA)
+    ref_value, cur_value = windows[0]["metric"], windows[1]["metric"]
+    delta = cur_value - ref_value
+    worse = -delta if scoring.higher_is_better else delta
+    # material: a rise of the loss of min_degradation of its reference level (accuracy: of
+    # the error rate; AUC: of its distance above chance)
+    scale = {"accuracy": 1 - ref_value, "auc": ref_value - 0.5}.get(scoring.metric, abs(ref_value)) \
+        if not scoring.proxy else abs(ref_value)
+    material = (abs(delta) if scoring.proxy == "prediction" else worse) >= min_degradation * max(scale, 1e-12)
+    degraded = bool(p_value < alpha and material)
+    mix = _mix_table(ref.filter(pl.Series(ok_ref)), cur.filter(pl.Series(ok_cur)), loss_ref[ok_ref], loss_cur[ok_cur],
+                     segments)
+    broken = []
+    if slices is not None and slices.table.height:
+        sig = slices.table.filter(pl.col("significant") & (pl.col("n_current") >= min_slice_share * slices.n_current))
+        broken = sig["slice"].to_list()
+    masked = bool(not degraded and broken)
+    change = float(np.mean(loss_cur[ok_cur]) - np.mean(loss_ref[ok_ref]))
+    top_mix = mix.sort("mix_share", descending=True).row(0, named=True) if mix.height else None
+    mix_only = bool(degraded and top_mix is not None and top_mix["mix_share"] >= 0.5)
+    sentence = _sentence(scoring, ref_value, cur_value, p_value, degraded, masked, broken, mix_only, top_mix, change)
+    return OverallResult(table, mix, scoring, float(delta), p_value, degraded, masked, mix_only, sentence,
+                         {"segments": list(segments), "min_degradation": min_degradation, "alpha": alpha})
+
+
+def _interval(scoring: Scoring, n, total, total_sq):
+    if scoring.proxy:
+        lo, hi = metrics.loss_interval(n, total, total_sq, binary=scoring.binary_loss)
+        return float(total / n), float(lo), float(hi)
+    return metrics.metric_interval(scoring.metric, n, total, total_sq)
+
+
+def _mix_table(ref: pl.DataFrame, cur: pl.DataFrame, loss_ref: np.ndarray, loss_cur: np.ndarray,
+               segments: Sequence[str]) -> pl.DataFrame:
+    rows = []
+    for column in segments:
+        r = pl.DataFrame({"s": ref[column].cast(pl.String), "l": loss_ref}).group_by("s").agg(
+            n_r=pl.len(), l_r=pl.col("l").mean())
+        c = pl.DataFrame({"s": cur[column].cast(pl.String), "l": loss_cur}).group_by("s").agg(
+            n_c=pl.len(), l_c=pl.col("l").mean())
+        both = r.join(c, on="s", how="full", coalesce=True, nulls_equal=True).fill_null(0)
+        mix, rate = mix_rate(both["n_r"], both["l_r"].to_numpy(), both["n_c"], both["l_c"].to_numpy())
+        total = abs(mix) + abs(rate)
+        rows.append({"segment": column, "change": mix + rate, "mix": mix, "rate": rate,
+                     "mix_share": abs(mix) / total if total > 0 else 0.0})
+    return pl.DataFrame(rows, schema=MIX_SCHEMA) if rows else pl.DataFrame(schema=MIX_SCHEMA)
+
+
+def _sentence(scoring, ref_value, cur_value, p_value, degraded, masked, broken, mix_only, top_mix, change,
+              alpha: float = 0.05) -> str:
+    name = scoring.loss_name
+    head = f"Global {name}: {ref_value:.4g} -> {cur_value:.4g} (p={p_value:.2g})"
+    if scoring.proxy:
+        head += " — labels missing, this is a proxy"
+    held = "within noise" if p_value >= alpha else "a small change, below the material threshold"
+    if masked:
+        return (f"{head}: {held}, but it hides {len(broken)} broken slice"
+                f"{'s' if len(broken) > 1 else ''} ({', '.join(broken[:3])}). Don't trust the global metric.")
+    if mix_only:
+        return (f"{head}: it moved mostly because the traffic mix by {top_mix['segment']} moved "
+                f"({top_mix['mix_share']:.0%} of the change is mix), not because the model got worse within segments.")
+    if degraded:
+        return f"{head}: degraded beyond noise."
+    return f"{head}: {held}."

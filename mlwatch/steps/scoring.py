@@ -1,0 +1,161 @@
+"""How the model is scored, shared by steps 1, 3 and 4: which columns, which metric, and
+what stands in for the metric when the labels have not arrived yet.
+
+With labels, a slice's "loss" is the per-row loss of the metric. Without them (no target
+column in the current data, or more than half of it null), classification falls back to
+*confidence collapse* (the share of scores within ``margin`` of the decision threshold)
+and regression to the mean prediction (tested both ways); the results say so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from mlwatch.data import require_columns
+from mlwatch.errors import DataError, check_choice
+from mlwatch.stats import metrics
+
+MIN_LABELLED_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """The model's columns and metric. ``proxy`` is set when the current labels are missing."""
+
+    prediction: str
+    target: str | None = None
+    task: str = "classification"
+    metric: str = "accuracy"
+    threshold: float = 0.5
+    margin: float = 0.1
+    proxy: str | None = None          # None, "confidence" or "prediction"
+
+    @property
+    def binary_loss(self) -> bool:
+        """Whether the per-row loss is 0/1 (proportion tests apply)."""
+        return self.proxy == "confidence" or (self.proxy is None and self.metric == "accuracy")
+
+    @property
+    def loss_name(self) -> str:
+        if self.proxy == "confidence":
+            return f"share of scores within {self.margin:g} of the threshold"
+        if self.proxy == "prediction":
+            return "mean prediction"
+        return self.metric
+
+    def losses(self, frame: pl.DataFrame, *, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per-row loss and the mask of rows it is defined on (labelled, prediction present)."""
+        pred = frame[self.prediction].cast(pl.Float64).to_numpy()
+        ok = np.isfinite(pred)
+        if self.proxy == "confidence":
+            return (np.abs(pred - self.threshold) < self.margin).astype(float), ok
+        if self.proxy == "prediction":
+            return np.where(ok, pred, 0.0), ok
+        y = frame[self.target].cast(pl.Float64).to_numpy()
+        ok &= np.isfinite(y)
+        if not ok.any():
+            raise DataError(f"{name}: no row has both {self.target!r} and {self.prediction!r}",
+                            column=self.target, frame=name)
+        return np.where(ok, metrics.row_losses(self.metric, np.where(ok, y, 0), np.where(ok, pred, 0),
+                                               threshold=self.threshold), 0.0), ok
+
+    def value(self, mean_loss):
+        """The reported metric from a mean loss (the proxies are reported as they are)."""
+        return mean_loss if self.proxy else metrics.from_mean_loss(self.metric, mean_loss)
+
+    @property
+    def higher_is_better(self) -> bool:
+        return False if self.proxy else metrics.HIGHER_IS_BETTER[self.metric]
+
+
+def resolve_scoring(reference: pl.DataFrame, current: pl.DataFrame, *, prediction: str,
+                    target: str | None = None, task: str | None = None, metric: str | None = None,
+                    threshold: float = 0.5, margin: float = 0.1) -> Scoring:
+    """Check the columns and fill in the task (binary target: classification), the metric
+    (accuracy; MAE for regression) and the label-free proxy when current labels are missing.
+
+    >>> ref = pl.DataFrame({"y": [0, 1, 1, 0], "p": [0.2, 0.8, 0.6, 0.4]})
+    >>> resolve_scoring(ref, ref, prediction="p", target="y")
+    Scoring(prediction='p', target='y', task='classification', metric='accuracy', threshold=0.5, margin=0.1, proxy=None)
+    >>> resolve_scoring(ref, ref.drop("y"), prediction="p", target="y").proxy
+    'confidence'
+    """
+    require_columns(reference, [prediction] + ([target] if target else []), name="reference")
+    require_columns(current, [prediction], name="current")
+    for side, frame in (("reference", reference), ("current", current)):
+        if not frame[prediction].dtype.is_numeric():
+            raise DataError(f"{side}: prediction column {prediction!r} must be numeric "
+                            f"(a score, probability or value), not {frame[prediction].dtype}",
+                            column=prediction, frame=side)
+    if task is None:
+        task = _infer_task(reference[target] if target else None, reference[prediction])
+    check_choice("task", task, metrics.METRICS)
+    metric = metrics.check_metric(task, metric or ("accuracy" if task == "classification" else "mae"))
+    proxy = None
+    if target is None or target not in current.columns or \
+            current[target].null_count() > (1 - MIN_LABELLED_SHARE) * current.height:
+        proxy = "confidence" if task == "classification" else "prediction"
+    if target is not None and reference[target].null_count() == reference.height:
+        raise DataError(f"reference: target {target!r} has no value", column=target, frame="reference")
+    return Scoring(prediction, target, task, metric, threshold, margin, proxy)
+
+
+def _infer_task(target: pl.Series | None, prediction: pl.Series) -> str:
+    values = target if target is not None else prediction
+    if values.dtype == pl.Boolean:
+        return "classification"
+    distinct = values.drop_nulls().unique()
+    if distinct.len() <= 2 and distinct.cast(pl.Float64).is_in([0.0, 1.0]).all():
+        return "classification"
+    if target is None and prediction.min() >= 0 and prediction.max() <= 1:
+        return "classification"
+    return "regression"
+
+
+def time_buckets(reference: pl.Series, current: pl.Series, *, n_buckets: int = 30,
+                 every: str | None = None) -> tuple[np.ndarray, np.ndarray, list]:
+    """Bucket index of every reference and current row on one shared time grid, and the
+    bucket start times. ``every`` is a polars duration ("1d", "1w", "1h"); by default
+    the coarsest of hour/day/week/month that gives at least ``n_buckets`` buckets over the
+    current window (numeric times, such as a year, are their own buckets)."""
+    both = pl.concat([reference.rename("t"), current.rename("t")])
+    if not both.dtype.is_temporal():
+        if not both.dtype.is_numeric():
+            raise DataError(f"time column {reference.name!r} must be a date, datetime or number, "
+                            f"not {both.dtype}", column=reference.name)
+        starts, codes = np.unique(both.cast(pl.Float64).to_numpy(), return_inverse=True)
+        return codes[:reference.len()], codes[reference.len():], starts.tolist()
+    if every is None:
+        span = (current.max() - current.min()) if current.len() else None
+        every = _every_for(span, n_buckets)
+    truncated = both.cast(pl.Datetime("us")).dt.truncate(every)
+    starts, codes = np.unique(truncated.to_physical().to_numpy(), return_inverse=True)
+    labels = pl.Series(starts).cast(pl.Datetime("us")).to_list()
+    return codes[:reference.len()], codes[reference.len():], labels
+
+
+def _every_for(span, n_buckets: int) -> str:
+    import datetime as dt
+
+    if span is None or not isinstance(span, dt.timedelta):
+        return "1d"
+    for every, size in (("1mo", dt.timedelta(days=30)), ("1w", dt.timedelta(weeks=1)),
+                        ("1d", dt.timedelta(days=1)), ("1h", dt.timedelta(hours=1))):
+        if span / size >= n_buckets:
+            return every
+    return "1h"
+
+
+def format_time(value) -> str:
+    """A bucket start as text: ISO 8601 for dates and times, the number otherwise.
+
+    >>> import datetime as dt
+    >>> format_time(dt.datetime(2024, 3, 4)), format_time(2017.0)
+    ('2024-03-04T00:00:00', '2017')
+    """
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return f"{value:g}"

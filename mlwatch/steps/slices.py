@@ -1,0 +1,424 @@
+"""Step 4, slices: which segment *broke* — a differential search, current against reference.
+
+Candidate slices are conjunctions of up to ``max_depth`` predicates ``column = value`` over
+the segment columns (numeric ones cut at reference quantiles). Each is scored by how much
+its loss rose from the reference to the current window, weighted by its support
+(``impact``: the points of global loss it adds), tested one-sided (proportions for 0/1
+losses, Welch's t for the others), with Benjamini-Hochberg across every candidate, a
+minimum support on both sides, and a material rise (``min_degradation`` of the global
+reference loss).
+
+Pruning, SliceLine-style, so the list is not twenty near-duplicates:
+
+* a slice is dropped when it is not materially worse (``child_margin``) than a significant
+  parent: ``north & web & mobile`` adds nothing to ``north & web``;
+* a slice is dropped when a deeper slice holds its whole drop: ``web`` is not broken when
+  ``web`` minus ``north & web`` is fine;
+* then, most impact first, a slice is reported only when its rows outside the slices
+  already reported are still degraded, at the BH threshold of its rank: ``north & over-60``
+  is not broken when its drop is the part of ``north & web`` it overlaps.
+
+Counts and loss sums of every candidate come from ``numpy.bincount`` on mixed-radix keys:
+one pass over the rows per column subset.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import polars as pl
+
+from mlwatch import data
+from mlwatch.errors import MlwatchError, check_choice
+from mlwatch.results import ResultMixin, html_table, json_value, markdown_table, text_table
+from mlwatch.stats import metrics, noise
+from mlwatch.stats.binning import MISSING, quantile_edges
+from mlwatch.stats.changepoint import mean_shift
+from mlwatch.steps.scoring import Scoring, format_time, time_buckets
+
+SCHEMA = "mlwatch.slices/1"
+MAX_KEYS = 1 << 22
+
+
+@dataclass(frozen=True, eq=False)
+class SliceResult(ResultMixin):
+    """The slices that broke, most impact first (significant ones first); ``table`` has one
+    row a slice, ``predicates`` the ``{column: value}`` of each row."""
+
+    table: pl.DataFrame
+    predicates: tuple[dict[str, str], ...]
+    scoring: Scoring
+    n_reference: int
+    n_current: int
+    metric_reference: float
+    metric_current: float
+    n_candidates: int
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def significant(self) -> "SliceResult":
+        """Only the significant slices."""
+        keep = self.table["significant"].to_numpy()
+        return SliceResult(self.table.filter(pl.col("significant")),
+                           tuple(p for p, k in zip(self.predicates, keep) if k), self.scoring,
+                           self.n_reference, self.n_current, self.metric_reference, self.metric_current,
+                           self.n_candidates, self.options)
+
+    @property
+    def top(self) -> dict[str, str] | None:
+        """The predicates of the most degraded significant slice, or None."""
+        sig = self.table["significant"].to_list()
+        return dict(self.predicates[sig.index(True)]) if True in sig else None
+
+    def summary(self, fmt: str = "text") -> str:
+        check_choice("format", fmt, ("text", "markdown", "html"))
+        name = self.scoring.loss_name
+        proxy = " (labels missing: a proxy)" if self.scoring.proxy else ""
+        n_sig = int(self.table["significant"].sum()) if self.table.height else 0
+        head = (f"{name}{proxy}: {_fmt(self.metric_reference)} -> {_fmt(self.metric_current)} overall; "
+                + (f"{n_sig} slice{'s' if n_sig > 1 else ''} broke significantly, worst: {self.table['slice'][0]} "
+                   f"({_fmt(self.table['metric_reference'][0])} -> {_fmt(self.table['metric_current'][0])})"
+                   if n_sig else f"no slice degraded beyond noise among {self.n_candidates:,} candidates"))
+        shown = self.table.select("slice", "n_current", "metric_reference", "metric_current", "delta",
+                                  "p_value_adjusted", "significant", "onset")
+        if fmt == "text":
+            return head + "\n\n" + text_table(shown)
+        if fmt == "markdown":
+            return head + "\n\n" + markdown_table(shown)
+        import html as _html
+        return f"<p>{_html.escape(head)}</p>" + html_table(shown, alert="significant")
+
+    def plot(self, ax=None, **kws):
+        """The top slices' metric in reference and current, with 95 % intervals."""
+        from mlwatch.plots.slices import plot_slices
+
+        return plot_slices(self, ax=ax, **kws)
+
+    def to_dict(self) -> dict[str, Any]:
+        rows = []
+        for row, predicate in zip(self.table.iter_rows(named=True), self.predicates):
+            row = {k: json_value(v) for k, v in row.items()}
+            row["slice"] = dict(predicate)
+            rows.append(row)
+        return {"schema": SCHEMA, "scoring": vars(self.scoring), "n_reference": self.n_reference,
+                "n_current": self.n_current, "metric_reference": json_value(self.metric_reference),
+                "metric_current": json_value(self.metric_current), "n_candidates": self.n_candidates,
+                "options": self.options, "slices": rows}
+
+    @classmethod
+    def from_dict(cls, payload: Mapping[str, Any]) -> "SliceResult":
+        if payload.get("schema") != SCHEMA:
+            raise MlwatchError(f"not a slice result: schema {payload.get('schema')!r}")
+        rows = [dict(r) for r in payload["slices"]]
+        predicates = tuple(dict(r.pop("slice")) for r in rows)
+        for r, p in zip(rows, predicates):
+            r["slice"] = _label(p)
+        table = pl.DataFrame(rows, schema=TABLE_SCHEMA) if rows else pl.DataFrame(schema=TABLE_SCHEMA)
+        return cls(table, predicates, Scoring(**payload["scoring"]), payload["n_reference"], payload["n_current"],
+                   payload["metric_reference"], payload["metric_current"], payload["n_candidates"],
+                   payload.get("options", {}))
+
+
+TABLE_SCHEMA = {
+    "slice": pl.String, "depth": pl.Int64, "n_reference": pl.Int64, "n_current": pl.Int64,
+    "metric_reference": pl.Float64, "metric_current": pl.Float64, "delta": pl.Float64,
+    "reference_low": pl.Float64, "reference_high": pl.Float64, "current_low": pl.Float64,
+    "current_high": pl.Float64, "impact": pl.Float64, "p_value": pl.Float64,
+    "p_value_adjusted": pl.Float64, "significant": pl.Boolean, "onset": pl.String,
+}
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _label(predicate: Mapping[str, str]) -> str:
+    return " & ".join(f"{k}={v}" for k, v in predicate.items())
+
+
+# ------------------------------------------------------------------ encoding
+
+@dataclass(frozen=True)
+class _Encoded:
+    names: list[str]
+    labels: list[list[str]]          # per column, label of each code
+    reference: list[np.ndarray]      # per column, codes of the reference rows
+    current: list[np.ndarray]
+
+
+def encode_segments(reference: pl.DataFrame, current: pl.DataFrame, segments: Sequence[str], *,
+                    numeric_bins: int = 4, max_values: int = 12) -> _Encoded:
+    """Small integer codes for every segment column, shared by both sides (numeric columns
+    with more than ``max_values`` values cut at reference quantiles; nulls get a code)."""
+    labels, ref_codes, cur_codes = [], [], []
+    for column in segments:
+        r, c = reference[column], current[column]
+        if r.dtype.is_numeric() and r.n_unique() > max_values:
+            a = r.cast(pl.Float64).to_numpy()
+            finite = np.sort(a[np.isfinite(a)])
+            if finite.size == 0:
+                raise data.AllNullError(f"reference: segment column {column!r} has no value", column=column,
+                                        frame="reference")
+            edges = quantile_edges(finite, numeric_bins)
+            bounds = np.concatenate([[-np.inf], edges, [np.inf]])
+            names = [f"({_num(lo)}, {_num(hi)}]" for lo, hi in zip(bounds[:-1], bounds[1:])] + [MISSING]
+
+            def code(x: np.ndarray, edges=edges, k=len(names)) -> np.ndarray:
+                out = np.searchsorted(edges, x, side="left")
+                return np.where(np.isfinite(x), out, k - 1)
+
+            ref_codes.append(code(a))
+            cur_codes.append(code(c.cast(pl.Float64).to_numpy()))
+        else:
+            rs, cs = r.cast(pl.String), c.cast(pl.String)
+            names = sorted(set(rs.drop_nulls().unique().to_list()) | set(cs.drop_nulls().unique().to_list()))
+            enum = pl.Enum(names)
+            ref_codes.append(rs.cast(enum).to_physical().fill_null(len(names)).to_numpy().astype(np.int64))
+            cur_codes.append(cs.cast(enum).to_physical().fill_null(len(names)).to_numpy().astype(np.int64))
+            names = names + [MISSING]
+        labels.append(names)
+    return _Encoded(list(segments), labels, ref_codes, cur_codes)
+
+
+def _num(x: float) -> str:
+    """Shortest text that reads back as the same float, so a slice label filters exactly."""
+    return "-inf" if x == -np.inf else "+inf" if x == np.inf else np.format_float_positional(x, trim="-")
+
+
+# ------------------------------------------------------------------ the step
+
+@dataclass
+class _Candidates:
+    columns: list[tuple[int, ...]]   # per candidate, the column indices
+    codes: list[tuple[int, ...]]     # per candidate, the codes
+    sums: np.ndarray                 # (k, 6): n_ref, sum_ref, sq_ref, n_cur, sum_cur, sq_cur
+
+
+def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str], max_depth: int = 3,
+                min_support: int = 50, min_degradation: float = 0.1, alpha: float = 0.05,
+                time: str | None = None, top_k: int = 20, numeric_bins: int = 4) -> SliceResult:
+    """The slices whose loss rose most from ``reference`` to ``current``.
+
+    Parameters
+    ----------
+    scoring
+        Which columns and metric (:func:`mlwatch.steps.scoring.resolve_scoring`).
+    segments
+        Columns to slice on.
+    max_depth
+        Predicates per slice (1 to 3).
+    min_support
+        Rows a slice needs on each side.
+    min_degradation
+        Material rise of the loss, as a share of the global reference loss (for the
+        prediction proxy: of its reference standard deviation).
+    time
+        Time column: each significant slice then gets the ``onset`` of its degradation.
+    """
+    if not 1 <= max_depth <= 3:
+        raise MlwatchError(f"max_depth must be 1, 2 or 3, got {max_depth}")
+    ref = data.to_frame(reference, name="reference")
+    cur = data.to_frame(current, name="current")
+    data.require_columns(ref, list(segments) + ([time] if time else []), name="reference")
+    data.require_columns(cur, list(segments) + ([time] if time else []), name="current")
+    loss_ref, ok_ref = scoring.losses(ref, name="reference")
+    loss_cur, ok_cur = scoring.losses(cur, name="current")
+    ref, cur = ref.filter(pl.Series(ok_ref)), cur.filter(pl.Series(ok_cur))
+    loss_ref, loss_cur = loss_ref[ok_ref], loss_cur[ok_cur]
+    if ref.height == 0 or cur.height == 0:
+        raise data.EmptyDataError("no scored rows on one side", frame="reference" if ref.height == 0 else "current")
+    options = {"segments": list(segments), "max_depth": max_depth, "min_support": min_support,
+               "min_degradation": min_degradation, "alpha": alpha, "time": time}
+    global_ref, global_cur = loss_ref.mean(), loss_cur.mean()
+    empty = SliceResult(pl.DataFrame(schema=TABLE_SCHEMA), (), scoring, ref.height, cur.height,
+                        float(scoring.value(global_ref)), float(scoring.value(global_cur)), 0, options)
+    if not segments:
+        return empty
+    enc = encode_segments(ref, cur, segments, numeric_bins=numeric_bins)
+    cands = _candidates(enc, loss_ref, loss_cur, max_depth, min_support, scoring.binary_loss)
+    if not cands.codes:
+        return empty
+    s = cands.sums
+    two_sided = scoring.proxy == "prediction"
+    p = metrics.increase_p_values(s[:, 0], s[:, 1], s[:, 2], s[:, 3], s[:, 4], s[:, 5],
+                                  binary=scoring.binary_loss, two_sided=two_sided)
+    p_adj = noise.benjamini_hochberg(p)
+    mean_ref, mean_cur = s[:, 1] / s[:, 0], s[:, 4] / s[:, 3]
+    rise = mean_cur - mean_ref
+    scale = float(np.std(loss_ref)) if two_sided else global_ref
+    material = (np.abs(rise) if two_sided else rise) >= min_degradation * max(scale, 1e-12)
+    significant = (p_adj < alpha) & material
+    impact = rise * s[:, 3] / cur.height
+    tests = {"alpha": alpha, "binary": scoring.binary_loss, "two_sided": two_sided,
+             "material": min_degradation * max(scale, 1e-12)}
+    survivors = _explained_parents(_not_worse_than_parents(cands, significant, rise), cands, **tests)
+    order = _explain_away(sorted(survivors, key=lambda i: -abs(impact[i])), enc, cands, loss_ref, loss_cur,
+                          top_k=top_k, **tests)
+    within_noise = ~significant
+    significant[:] = False
+    significant[order] = True             # what the pruning kept is what is reported as broken
+    # when nothing broke, the nearest candidates, for a person to see how near they came
+    context = [] if order else sorted((i for i in range(len(cands.codes)) if within_noise[i] and len(cands.codes[i]) == 1),
+                                      key=lambda i: -impact[i])[:5]
+    chosen = (order + context)[:top_k]
+    onsets = _onsets(ref, cur, time, enc, cands, [i for i in chosen if significant[i]], loss_ref, loss_cur,
+                     "any" if two_sided else "up") if time else {}
+    rows, predicates = [], []
+    for i in chosen:
+        predicate = {enc.names[c]: enc.labels[c][k] for c, k in zip(cands.columns[i], cands.codes[i])}
+        n_r, s_r, q_r, n_c, s_c, q_c = s[i]
+        v_r, lo_r, hi_r = _metric(scoring, n_r, s_r, q_r)
+        v_c, lo_c, hi_c = _metric(scoring, n_c, s_c, q_c)
+        rows.append({"slice": _label(predicate), "depth": len(predicate), "n_reference": int(n_r),
+                     "n_current": int(n_c), "metric_reference": v_r, "metric_current": v_c, "delta": v_c - v_r,
+                     "reference_low": lo_r, "reference_high": hi_r, "current_low": lo_c, "current_high": hi_c,
+                     "impact": float(impact[i]), "p_value": float(p[i]), "p_value_adjusted": float(p_adj[i]),
+                     "significant": bool(significant[i]), "onset": onsets.get(i)})
+        predicates.append(predicate)
+    table = pl.DataFrame(rows, schema=TABLE_SCHEMA) if rows else pl.DataFrame(schema=TABLE_SCHEMA)
+    return SliceResult(table, tuple(predicates), scoring, ref.height, cur.height,
+                       float(scoring.value(global_ref)), float(scoring.value(global_cur)), len(cands.codes), options)
+
+
+def _metric(scoring: Scoring, n, total, total_sq) -> tuple[float, float, float]:
+    if scoring.proxy:
+        lo, hi = metrics.loss_interval(n, total, total_sq, binary=scoring.binary_loss)
+        return float(total / n), float(lo), float(hi)
+    return metrics.metric_interval(scoring.metric, n, total, total_sq)
+
+
+def _candidates(enc: _Encoded, loss_ref: np.ndarray, loss_cur: np.ndarray, max_depth: int,
+                min_support: int, binary: bool) -> _Candidates:
+    columns, codes, sums = [], [], []
+    sizes = [len(labels) for labels in enc.labels]
+    sq_ref = loss_ref if binary else loss_ref**2
+    sq_cur = loss_cur if binary else loss_cur**2
+    for depth in range(1, max_depth + 1):
+        for subset in itertools.combinations(range(len(sizes)), depth):
+            radix = [sizes[c] for c in subset]
+            n_keys = int(np.prod(radix))
+            key_ref = _keys(enc.reference, subset, radix)
+            key_cur = _keys(enc.current, subset, radix)
+            if n_keys > MAX_KEYS:                      # too many combinations: compress the keys
+                uniq, inverse = np.unique(np.concatenate([key_ref, key_cur]), return_inverse=True)
+                key_ref, key_cur, n_keys = inverse[:key_ref.size], inverse[key_ref.size:], uniq.size
+            else:
+                uniq = None
+            counts = np.column_stack([
+                np.bincount(key_ref, minlength=n_keys), np.bincount(key_ref, loss_ref, n_keys),
+                np.bincount(key_ref, sq_ref, n_keys), np.bincount(key_cur, minlength=n_keys),
+                np.bincount(key_cur, loss_cur, n_keys), np.bincount(key_cur, sq_cur, n_keys)]).astype(float)
+            cells = np.flatnonzero((counts[:, 0] >= min_support) & (counts[:, 3] >= min_support))
+            raw = uniq[cells] if uniq is not None else cells
+            decoded = np.column_stack(np.unravel_index(raw, radix)) if cells.size else np.empty((0, depth), int)
+            columns += [subset] * cells.size
+            codes += [tuple(int(v) for v in row) for row in decoded]
+            sums.append(counts[cells])
+    return _Candidates(columns, codes, np.vstack(sums) if sums else np.empty((0, 6)))
+
+
+def _keys(codes: list[np.ndarray], subset: tuple[int, ...], radix: list[int]) -> np.ndarray:
+    key = codes[subset[0]].copy()
+    for column, size in zip(subset[1:], radix[1:]):
+        key *= size
+        key += codes[column]
+    return key
+
+
+def _not_worse_than_parents(cands: _Candidates, significant: np.ndarray, rise: np.ndarray,
+                            child_margin: float = 0.25) -> list[int]:
+    """Rule 1: the significant candidates that are materially worse than every significant parent."""
+    index = {frozenset(zip(cols, codes)): i for i, (cols, codes) in enumerate(zip(cands.columns, cands.codes))}
+    keep = []
+    for i in np.flatnonzero(significant):
+        items = frozenset(zip(cands.columns[i], cands.codes[i]))
+        parents = [index.get(items - {item}) for item in items] if len(items) > 1 else []
+        if all(j is None or not significant[j] or abs(rise[i]) > abs(rise[j]) * (1 + child_margin) for j in parents):
+            keep.append(int(i))
+    return keep
+
+
+def _explained_parents(keep: list[int], cands: _Candidates, *, alpha: float, binary: bool, two_sided: bool,
+                       material: float) -> list[int]:
+    """Rule 2: drop a slice when a deeper kept slice holds its whole drop (the slice minus
+    the deeper one is not degraded): ``web`` goes when ``north & web`` is the broken part."""
+    items = {i: frozenset(zip(cands.columns[i], cands.codes[i])) for i in keep}
+    s = cands.sums
+    out = []
+    for i in keep:
+        explained = False
+        for j in keep:
+            if not items[i] < items[j]:
+                continue
+            rest = s[i] - s[j]
+            if rest[0] < 2 or rest[3] < 2:
+                explained = True
+                break
+            p_rest = float(metrics.increase_p_values(*rest, binary=binary, two_sided=two_sided))
+            rise = rest[4] / rest[3] - rest[1] / rest[0]
+            if p_rest >= alpha or (abs(rise) if two_sided else rise) < material:
+                explained = True
+                break
+        if not explained:
+            out.append(i)
+    return out
+
+
+def _explain_away(order: list[int], enc: _Encoded, cands: _Candidates, loss_ref: np.ndarray,
+                  loss_cur: np.ndarray, *, alpha: float, binary: bool, two_sided: bool, material: float,
+                  top_k: int, max_tried: int = 60) -> list[int]:
+    """Rule 3, greedy, most impact first: a slice is reported only when its rows outside the
+    slices already reported are still degraded: materially, and significantly at the
+    Benjamini-Hochberg threshold of its rank among all candidates (``alpha * rank / m``),
+    so slices that only overlap the broken one, or ride on the BH discoveries it brings,
+    do not follow it into the list."""
+    covered_ref = np.zeros(loss_ref.size, dtype=bool)
+    covered_cur = np.zeros(loss_cur.size, dtype=bool)
+    sq_ref, sq_cur = (loss_ref, loss_cur) if binary else (loss_ref**2, loss_cur**2)
+    m = len(cands.codes)
+    accepted = []
+    for i in order[:max_tried]:
+        in_ref, in_cur = _mask(enc.reference, cands, i), _mask(enc.current, cands, i)
+        rest_ref, rest_cur = in_ref & ~covered_ref, in_cur & ~covered_cur
+        n_r, n_c = int(rest_ref.sum()), int(rest_cur.sum())
+        if n_r < 2 or n_c < 2:
+            continue
+        rest = (n_r, loss_ref[rest_ref].sum(), sq_ref[rest_ref].sum(), n_c, loss_cur[rest_cur].sum(), sq_cur[rest_cur].sum())
+        p_rest = float(metrics.increase_p_values(*rest, binary=binary, two_sided=two_sided))
+        rise = rest[4] / n_c - rest[1] / n_r
+        if p_rest <= alpha * (len(accepted) + 1) / m and (abs(rise) if two_sided else rise) >= material:
+            accepted.append(i)
+            covered_ref |= in_ref
+            covered_cur |= in_cur
+            if len(accepted) == top_k:
+                break
+    return accepted
+
+
+def _mask(codes: list[np.ndarray], cands: _Candidates, i: int) -> np.ndarray:
+    mask = codes[cands.columns[i][0]] == cands.codes[i][0]
+    for c, k in zip(cands.columns[i][1:], cands.codes[i][1:]):
+        mask &= codes[c] == k
+    return mask
+
+
+def _onsets(ref: pl.DataFrame, cur: pl.DataFrame, time: str, enc: _Encoded, cands: _Candidates,
+            chosen: list[int], loss_ref: np.ndarray, loss_cur: np.ndarray, direction: str) -> dict[int, Any]:
+    """When each chosen slice's loss started to rise: a mean-shift change point over the
+    time buckets of reference and current together."""
+    b_ref, b_cur, starts = time_buckets(ref[time], cur[time])
+    buckets = np.concatenate([b_ref, b_cur])
+    losses = np.concatenate([loss_ref, loss_cur])
+    out = {}
+    for i in chosen:
+        mask = np.concatenate([_mask(enc.reference, cands, i), _mask(enc.current, cands, i)])
+        counts = np.bincount(buckets[mask], minlength=len(starts))
+        sums = np.bincount(buckets[mask], losses[mask], minlength=len(starts))
+        used = counts > 0
+        shift = mean_shift(counts[used], sums[used], direction=direction)
+        if shift is not None:
+            out[i] = format_time(np.asarray(starts, dtype=object)[used][shift.index])
+    return out
