@@ -183,4 +183,6 @@ def _sentence(scoring, ref_value, cur_value, p_value, degraded, masked, broken, 
                 f"({top_mix['mix_share']:.0%} of the change is mix), not because the model got worse within segments.")
     if degraded:
         return f"{head}: degraded beyond noise."
+    if p_value > 1 - alpha and not scoring.proxy:
+        return f"{head}: it improved."
     return f"{head}: {held}."

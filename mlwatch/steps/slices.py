@@ -407,18 +407,30 @@ def _mask(codes: list[np.ndarray], cands: _Candidates, i: int) -> np.ndarray:
 
 def _onsets(ref: pl.DataFrame, cur: pl.DataFrame, time: str, enc: _Encoded, cands: _Candidates,
             chosen: list[int], loss_ref: np.ndarray, loss_cur: np.ndarray, direction: str) -> dict[int, Any]:
-    """When each chosen slice's loss started to rise: a mean-shift change point over the
-    time buckets of reference and current together."""
+    """When each chosen slice's loss started to rise: the single mean shift of its loss
+    over the time buckets of reference and current together (a change starts a bucket).
+
+    Each bucket's loss is taken relative to the mean loss of the rows *outside* the slice
+    in the same bucket, so a bad day for everyone (weather, an outage) does not pass for
+    the slice's own onset; losses are clipped at the slice's 99th percentile so that a
+    handful of huge errors does not place it either."""
     b_ref, b_cur, starts = time_buckets(ref[time], cur[time])
     buckets = np.concatenate([b_ref, b_cur])
     losses = np.concatenate([loss_ref, loss_cur])
+    n_buckets = len(starts)
+    all_n = np.bincount(buckets, minlength=n_buckets)
     out = {}
     for i in chosen:
-        mask = np.concatenate([_mask(enc.reference, cands, i), _mask(enc.current, cands, i)])
-        counts = np.bincount(buckets[mask], minlength=len(starts))
-        sums = np.bincount(buckets[mask], losses[mask], minlength=len(starts))
-        used = counts > 0
-        shift = mean_shift(counts[used], sums[used], direction=direction)
+        inside = np.concatenate([_mask(enc.reference, cands, i), _mask(enc.current, cands, i)])
+        clipped = np.minimum(losses, np.quantile(losses[inside], 0.99))
+        in_n = np.bincount(buckets[inside], minlength=n_buckets)
+        in_sum = np.bincount(buckets[inside], clipped[inside], n_buckets)
+        out_n = all_n - in_n
+        out_sum = np.bincount(buckets[~inside], clipped[~inside], n_buckets)
+        baseline = np.divide(out_sum, out_n, out=np.zeros(n_buckets), where=out_n > 0)
+        used = in_n > 0
+        relative = in_sum[used] - in_n[used] * baseline[used]
+        shift = mean_shift(in_n[used], relative, direction=direction)
         if shift is not None:
             out[i] = format_time(np.asarray(starts, dtype=object)[used][shift.index])
     return out
