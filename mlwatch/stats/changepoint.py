@@ -97,3 +97,31 @@ def pettitt(values, *, direction: str = "any", splits=None) -> RankShift | None:
         return None
     p = min(1.0, 2 * np.exp(-6 * k**2 / (n**3 + n**2)))
     return RankShift(best + 1, k, float(p))
+
+
+def cusum_start(z, *, k: float = 0.5, h: float = 5.0, direction: str = "up") -> tuple[int, int] | None:
+    """Tabular CUSUM on standardised values (``z`` in standard deviations of the no-change
+    level): ``S_t = max(0, S_{t-1} + z_t - k)``, alarm when ``S_t > h``. Returns the index
+    of the alarm and of the start of the run that raised it (the first value after ``S``
+    was last zero): when the sustained change began. ``direction`` "down" watches falls,
+    "any" both (the earlier alarm). None without an alarm. NaN values are skipped.
+
+    >>> cusum_start([0.1, -0.3, 0.2, 1.5, 1.4, 1.6, 1.5, 1.7])
+    (7, 3)
+    """
+    values = np.asarray(z, dtype=float)
+    if direction == "any":
+        found = [r for r in (cusum_start(values, k=k, h=h), cusum_start(-values, k=k, h=h)) if r is not None]
+        return min(found) if found else None
+    if direction == "down":
+        values = -values
+    total, start = 0.0, 0
+    for i, v in enumerate(values):       # a loop over time buckets (tens to hundreds), not rows
+        if not np.isfinite(v):
+            continue
+        total = max(0.0, total + v - k)
+        if total == 0.0:
+            start = i + 1
+        elif total > h:
+            return i, start
+    return None

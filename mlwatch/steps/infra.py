@@ -19,6 +19,7 @@ import polars as pl
 from mlwatch import data
 from mlwatch.errors import MlwatchError, check_choice
 from mlwatch.results import ResultMixin, frame_from_records, html_table, markdown_table, records, text_table
+from mlwatch.stats.noise import benjamini_hochberg
 from mlwatch.stats.quality import increase_p_value
 from mlwatch.steps.scoring import format_time, time_buckets
 
@@ -101,10 +102,12 @@ def find_columns(frame: pl.DataFrame, **given: str | None) -> dict[str, str | No
     return out
 
 
-def infra(reference, current, *, time: str | None = None, latency: str | None = None, status: str | None = None,
-          error: str | None = None, fallback: str | None = None, latency_factor: float = 1.5,
-          alpha: float = 0.05) -> InfraResult:
-    """Serving health of the current window against the reference."""
+def infra(reference, current, *, time: str | None = None, every: str | None = None, latency: str | None = None,
+          status: str | None = None, error: str | None = None, fallback: str | None = None,
+          latency_factor: float = 1.5, alpha: float = 0.05) -> InfraResult:
+    """Serving health of the current window against the reference, per time bucket
+    (``every``: a polars duration; by default about 30 buckets). Rate rises are tested
+    one-sided and corrected across buckets (Benjamini-Hochberg)."""
     ref = data.to_frame(reference, name="reference")
     cur = data.to_frame(current, name="current")
     columns = find_columns(cur, latency=latency, status=status, error=error, fallback=fallback)
@@ -117,16 +120,18 @@ def infra(reference, current, *, time: str | None = None, latency: str | None = 
     base = _health(ref, {role: c if c in ref.columns else None for role, c in columns.items()})
     if time:
         data.require_columns(cur, [time], name="current")
-        _, b_cur, starts = time_buckets(ref[time] if time in ref.columns else cur[time][:0], cur[time])
+        _, b_cur, starts = time_buckets(ref[time] if time in ref.columns else cur[time][:0], cur[time], every=every)
         labels = [format_time(s) for s in starts]
         parts = cur.with_columns(pl.Series("_bucket", b_cur)).partition_by("_bucket", as_dict=True, maintain_order=True)
         buckets = [(labels[int(k[0])], part) for k, part in sorted(parts.items(), key=lambda kv: kv[0][0])]
     else:
         buckets = [("current", cur)]
+    healths = [(label, _health(part, columns)) for label, part in buckets]
+    rate_p = {key: benjamini_hochberg([_rate_p(base, h, key) for _, h in healths])
+              for key in ("error_rate", "fallback_rate")}
     rows = [{"bucket": "reference", **base, "flagged": False, "why": ""}]
-    for label, part in buckets:
-        row = _health(part, columns)
-        why = _departures(base, row, latency_factor, alpha)
+    for k, (label, row) in enumerate(healths):
+        why = _departures(base, row, latency_factor, alpha, {key: p[k] for key, p in rate_p.items()})
         rows.append({"bucket": label, **row, "flagged": bool(why), "why": "; ".join(why)})
     table = pl.DataFrame(rows, schema=TABLE_SCHEMA)
     flagged = table.filter(pl.col("flagged"))
@@ -159,14 +164,17 @@ def _health(frame: pl.DataFrame, columns: dict[str, str | None]) -> dict[str, An
     return out
 
 
-def _departures(base: dict, row: dict, latency_factor: float, alpha: float) -> list[str]:
+def _rate_p(base: dict, row: dict, key: str) -> float:
+    if base[key] is None or row[key] is None:
+        return 1.0
+    return increase_p_value(round(base[key] * base["n"]), base["n"], round(row[key] * row["n"]), row["n"])
+
+
+def _departures(base: dict, row: dict, latency_factor: float, alpha: float, p_adjusted: dict) -> list[str]:
     why = []
     if base["p95"] is not None and row["p95"] is not None and row["n"] >= 20 and row["p95"] > latency_factor * base["p95"]:
         why.append(f"p95 latency {row['p95']:.4g} vs {base['p95']:.4g}")
     for key, name in (("error_rate", "error rate"), ("fallback_rate", "fallback rate")):
-        if base[key] is None or row[key] is None:
-            continue
-        p = increase_p_value(round(base[key] * base["n"]), base["n"], round(row[key] * row["n"]), row["n"])
-        if row[key] - base[key] >= 0.01 and p < alpha:
+        if base[key] is not None and row[key] is not None and row[key] - base[key] >= 0.01 and p_adjusted[key] < alpha:
             why.append(f"{name} {row[key]:.2%} vs {base[key]:.2%}")
     return why

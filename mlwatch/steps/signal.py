@@ -1,10 +1,13 @@
 """Step 1, signal: is it the business metric or the model metric that moved, and which first?
 
-Both series are bucketed over time (reference and current together). Each gets a noise
-band from its reference buckets (mean +/- ``band`` standard deviations of the bucket
-values; with fewer than three reference buckets, the sampling error of the bucket mean).
-A series *leaves* its band at the first current bucket outside it — for the model's loss,
-above it; for the KPI, either way. The one that left first moved first.
+Both series are bucketed over time (reference and current together) and standardised
+against their reference buckets (``*_z``: standard deviations of the reference bucket
+values; with fewer than three reference buckets, the sampling error of each bucket mean).
+The noise band is +/- ``band`` of those. A series *moved* when a tabular CUSUM
+(k = 0.5, h = 5) raises an alarm or a bucket leaves the band — for the model's loss
+upwards, for the KPI either way — and it moved *from* the start of the run that raised
+the alarm: a sustained shift is dated from where it began, not from where it became
+undeniable. The one that moved first moved first.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import polars as pl
 from mlwatch import data
 from mlwatch.errors import MlwatchError, check_choice
 from mlwatch.results import ResultMixin, frame_from_records, html_table, markdown_table, records, text_table
+from mlwatch.stats.changepoint import cusum_start
 from mlwatch.steps.scoring import Scoring, format_time, time_buckets
 
 SCHEMA = "mlwatch.signal/1"
@@ -27,8 +31,8 @@ TABLE_SCHEMA = {"bucket": pl.String, "window": pl.String, "n": pl.Int64, "metric
 
 @dataclass(frozen=True, eq=False)
 class SignalResult(ResultMixin):
-    """Per time bucket: rows, the model metric and the KPI with their distance to the
-    reference band (``*_z``, in band half-widths: beyond 1 is outside); when each left."""
+    """Per time bucket: rows, the model metric and the KPI standardised against their
+    reference buckets (``*_z``; for the model, positive is worse); when each moved."""
 
     table: pl.DataFrame
     scoring: Scoring
@@ -108,7 +112,7 @@ def signal(reference, current, scoring: Scoring, *, time: str, kpi: str | None =
     metric = np.asarray(scoring.value(mean_loss), dtype=float)
     sign = 1.0 if not scoring.higher_is_better else -1.0      # positive z = worse
     var_loss = float(np.var(loss_ref[ok_ref])) if ok_ref.any() else 0.0
-    metric_z = sign * _z(metric, is_ref & (n > 0), band, sampling_sd=np.sqrt(var_loss / np.maximum(n, 1)))
+    metric_z = sign * _z(metric, is_ref & (n > 0), sampling_sd=np.sqrt(var_loss / np.maximum(n, 1)))
     kpi_values = kpi_z = None
     if kpi:
         values = np.concatenate([ref[kpi].cast(pl.Float64).to_numpy(), cur[kpi].cast(pl.Float64).to_numpy()])
@@ -116,11 +120,11 @@ def signal(reference, current, scoring: Scoring, *, time: str, kpi: str | None =
         counts = np.bincount(buckets[present], minlength=n_buckets)
         kpi_values = _ratio(np.bincount(buckets[present], values[present], n_buckets), counts)
         var_kpi = float(np.nanvar(values[: ref.height]))
-        kpi_z = _z(kpi_values, is_ref & (counts > 0), band, sampling_sd=np.sqrt(var_kpi / np.maximum(counts, 1)))
+        kpi_z = _z(kpi_values, is_ref & (counts > 0), sampling_sd=np.sqrt(var_kpi / np.maximum(counts, 1)))
     labels = [format_time(s) for s in starts]
     is_cur = window != "reference"
-    metric_left = _first(labels, is_cur & (metric_z > 1))
-    kpi_left = _first(labels, is_cur & (np.abs(kpi_z) > 1)) if kpi_z is not None else None
+    metric_left = _moved(labels, metric_z, is_cur, band, "up")
+    kpi_left = _moved(labels, kpi_z, is_cur, band, "any") if kpi_z is not None else None
     table = pl.DataFrame({"bucket": labels, "window": window.tolist(), "n": n.astype(np.int64), "metric": metric,
                           "metric_z": metric_z, "kpi": kpi_values, "kpi_z": kpi_z}, schema=TABLE_SCHEMA)
     sentence = _sentence(scoring, kpi, metric_left, kpi_left)
@@ -132,29 +136,39 @@ def _ratio(total: np.ndarray, count: np.ndarray) -> np.ndarray:
     return np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
 
 
-def _z(values: np.ndarray, reference: np.ndarray, band: float, *, sampling_sd: np.ndarray) -> np.ndarray:
-    """Distance to the reference band in band half-widths (NaN where the bucket is empty)."""
+def _z(values: np.ndarray, reference: np.ndarray, *, sampling_sd: np.ndarray) -> np.ndarray:
+    """Standardised against the reference buckets (NaN where the bucket is empty)."""
     ref_values = values[reference]
     centre = float(np.mean(ref_values)) if ref_values.size else float(np.nanmean(values))
     if ref_values.size >= 3 and np.std(ref_values, ddof=1) > 0:
         spread = np.full(values.shape, float(np.std(ref_values, ddof=1)))
     else:                                  # too few reference buckets: the sampling error of each bucket
         spread = np.maximum(sampling_sd, 1e-12)
-    return (values - centre) / (band * spread)
+    return (values - centre) / spread
 
 
-def _first(labels: list[str], flags: np.ndarray) -> str | None:
-    hits = np.flatnonzero(flags)
-    return labels[hits[0]] if hits.size else None
+def _moved(labels: list[str], z: np.ndarray, current: np.ndarray, band: float, direction: str) -> str | None:
+    """When a series moved: the start of the CUSUM run that raised an alarm, or the first
+    bucket outside the band, whichever is earlier (current buckets only)."""
+    idx = np.flatnonzero(current)
+    if idx.size == 0:
+        return None
+    zc = z[idx]
+    outside = np.flatnonzero((np.abs(zc) if direction == "any" else zc) > band)
+    found = cusum_start(zc, direction=direction)
+    starts = [outside[0]] if outside.size else []
+    if found is not None:
+        starts.append(found[1])
+    return labels[idx[min(starts)]] if starts else None
 
 
 def _sentence(scoring: Scoring, kpi: str | None, metric_left: str | None, kpi_left: str | None) -> str:
     name = scoring.loss_name
-    model = f"the model's {name} left its noise band on {metric_left}" if metric_left else \
+    model = f"the model's {name} moved from {metric_left}" if metric_left else \
         f"the model's {name} stayed within its noise band"
     if not kpi:
         return model[0].upper() + model[1:] + " (no business KPI given)."
-    business = f"{kpi} left its band on {kpi_left}" if kpi_left else f"{kpi} stayed within its band"
+    business = f"{kpi} moved from {kpi_left}" if kpi_left else f"{kpi} stayed within its band"
     if metric_left and (kpi_left is None or metric_left < kpi_left):
         lead = "A model-metric anomaly: the model moved first"
     elif kpi_left and (metric_left is None or kpi_left < metric_left):

@@ -14,9 +14,15 @@ Pruning, SliceLine-style, so the list is not twenty near-duplicates:
   parent: ``north & web & mobile`` adds nothing to ``north & web``;
 * a slice is dropped when a deeper slice holds its whole drop: ``web`` is not broken when
   ``web`` minus ``north & web`` is fine;
-* then, most impact first, a slice is reported only when its rows outside the slices
-  already reported are still degraded, at the BH threshold of its rank: ``north & over-60``
-  is not broken when its drop is the part of ``north & web`` it overlaps.
+* then, strongest first (the test statistic of its rise, largest at the slice that holds a
+  drop whole: its parents dilute it, its children have fewer rows), a slice is reported
+  only when its rows outside the slices already reported are still degraded, at the BH
+  threshold of its rank: ``north & over-60`` is not broken when its drop is the part of
+  ``north & web`` it overlaps, and ``web`` is not when ``north & web`` and ``south & web``
+  hold its drop.
+
+The list comes in that order, the most clearly degraded first; ``delta`` and ``impact``
+(the points of global loss a slice adds) say by how much.
 
 Counts and loss sums of every candidate come from ``numpy.bincount`` on mixed-radix keys:
 one pass over the rows per column subset.
@@ -45,8 +51,8 @@ MAX_KEYS = 1 << 22
 
 @dataclass(frozen=True, eq=False)
 class SliceResult(ResultMixin):
-    """The slices that broke, most impact first (significant ones first); ``table`` has one
-    row a slice, ``predicates`` the ``{column: value}`` of each row."""
+    """The slices that broke, most clearly degraded first (then, when none broke, the nearest
+    candidates); ``table`` has one row a slice, ``predicates`` the ``{column: value}`` of each row."""
 
     table: pl.DataFrame
     predicates: tuple[dict[str, str], ...]
@@ -245,6 +251,8 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
     two_sided = scoring.proxy == "prediction"
     p = metrics.increase_p_values(s[:, 0], s[:, 1], s[:, 2], s[:, 3], s[:, 4], s[:, 5],
                                   binary=scoring.binary_loss, two_sided=two_sided)
+    strength = metrics.increase_statistics(s[:, 0], s[:, 1], s[:, 2], s[:, 3], s[:, 4], s[:, 5],
+                                           binary=scoring.binary_loss)[0]
     p_adj = noise.benjamini_hochberg(p)
     mean_ref, mean_cur = s[:, 1] / s[:, 0], s[:, 4] / s[:, 3]
     rise = mean_cur - mean_ref
@@ -255,7 +263,7 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
     tests = {"alpha": alpha, "binary": scoring.binary_loss, "two_sided": two_sided,
              "material": min_degradation * max(scale, 1e-12)}
     survivors = _explained_parents(_not_worse_than_parents(cands, significant, rise), cands, **tests)
-    order = _explain_away(sorted(survivors, key=lambda i: -abs(impact[i])), enc, cands, loss_ref, loss_cur,
+    order = _explain_away(sorted(survivors, key=lambda i: -abs(strength[i])), enc, cands, loss_ref, loss_cur,
                           top_k=top_k, **tests)
     within_noise = ~significant
     significant[:] = False
@@ -370,31 +378,39 @@ def _explained_parents(keep: list[int], cands: _Candidates, *, alpha: float, bin
 def _explain_away(order: list[int], enc: _Encoded, cands: _Candidates, loss_ref: np.ndarray,
                   loss_cur: np.ndarray, *, alpha: float, binary: bool, two_sided: bool, material: float,
                   top_k: int, max_tried: int = 60) -> list[int]:
-    """Rule 3, greedy, most impact first: a slice is reported only when its rows outside the
-    slices already reported are still degraded: materially, and significantly at the
-    Benjamini-Hochberg threshold of its rank among all candidates (``alpha * rank / m``),
-    so slices that only overlap the broken one, or ride on the BH discoveries it brings,
-    do not follow it into the list."""
+    """Rule 3, sequential: at each round, of the slices not yet reported, take the one whose
+    rows *outside the slices already reported* show the strongest rise; report it when that
+    rise is material and significant at the Benjamini-Hochberg threshold of its rank
+    (``alpha * rank / m``), else stop. A slice that only overlaps a broken one, or rides on
+    the discoveries it brings to BH, never gets in."""
+    pool = order[:max_tried]
+    masks = {i: (_mask(enc.reference, cands, i), _mask(enc.current, cands, i)) for i in pool}
     covered_ref = np.zeros(loss_ref.size, dtype=bool)
     covered_cur = np.zeros(loss_cur.size, dtype=bool)
     sq_ref, sq_cur = (loss_ref, loss_cur) if binary else (loss_ref**2, loss_cur**2)
     m = len(cands.codes)
-    accepted = []
-    for i in order[:max_tried]:
-        in_ref, in_cur = _mask(enc.reference, cands, i), _mask(enc.current, cands, i)
-        rest_ref, rest_cur = in_ref & ~covered_ref, in_cur & ~covered_cur
-        n_r, n_c = int(rest_ref.sum()), int(rest_cur.sum())
-        if n_r < 2 or n_c < 2:
-            continue
-        rest = (n_r, loss_ref[rest_ref].sum(), sq_ref[rest_ref].sum(), n_c, loss_cur[rest_cur].sum(), sq_cur[rest_cur].sum())
-        p_rest = float(metrics.increase_p_values(*rest, binary=binary, two_sided=two_sided))
-        rise = rest[4] / n_c - rest[1] / n_r
-        if p_rest <= alpha * (len(accepted) + 1) / m and (abs(rise) if two_sided else rise) >= material:
-            accepted.append(i)
-            covered_ref |= in_ref
-            covered_cur |= in_cur
-            if len(accepted) == top_k:
-                break
+    accepted: list[int] = []
+    while pool and len(accepted) < top_k:
+        rests = []
+        for i in pool:
+            in_ref, in_cur = masks[i]
+            r, c = in_ref & ~covered_ref, in_cur & ~covered_cur
+            rests.append((int(r.sum()), loss_ref[r].sum(), sq_ref[r].sum(), int(c.sum()), loss_cur[c].sum(),
+                          sq_cur[c].sum()))
+        sums = np.array(rests, dtype=float)
+        stat, _, degenerate = metrics.increase_statistics(*sums.T, binary=binary)
+        rise = sums[:, 4] / np.maximum(sums[:, 3], 1) - sums[:, 1] / np.maximum(sums[:, 0], 1)
+        ok = ~degenerate & ((np.abs(rise) if two_sided else rise) >= material)
+        if not ok.any():
+            break
+        best = int(np.argmax(np.where(ok, np.abs(stat) if two_sided else stat, -np.inf)))
+        p_rest = float(metrics.increase_p_values(*sums[best], binary=binary, two_sided=two_sided))
+        if p_rest > alpha * (len(accepted) + 1) / m:
+            break
+        chosen = pool.pop(best)
+        accepted.append(chosen)
+        covered_ref |= masks[chosen][0]
+        covered_cur |= masks[chosen][1]
     return accepted
 
 
