@@ -170,8 +170,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except DataError as err:
-        where = f" (column {err.column!r})" if err.column and err.column not in str(err) else ""
-        print(f"mlwatch: error: {err}{where}", file=sys.stderr)
+        message = str(err)
+        for side in ("reference", "current"):   # name the file the frame came from
+            path = getattr(args, side, None)
+            if path is not None and message.startswith(f"{side}:"):
+                message = f"{side} ({path}):" + message[len(side) + 1:]
+        where = f" (column {err.column!r})" if err.column and err.column not in message else ""
+        print(f"mlwatch: error: {message}{where}", file=sys.stderr)
         return 2
     except MlwatchError as err:
         print(f"mlwatch: error: {err}", file=sys.stderr)

@@ -357,7 +357,7 @@ class Roles:
 def infer_roles(frame: pl.DataFrame, *, target: str | None = None, prediction: str | None = None,
                 time: str | None = None, segments: Sequence[str] | None = None,
                 features: Sequence[str] | None = None,
-                max_segment_cardinality: int = MAX_SEGMENT_CARDINALITY) -> Roles:
+                max_segment_cardinality: int = MAX_SEGMENT_CARDINALITY, name: str = "reference") -> Roles:
     """Fill in the roles not given.
 
     Segments default to the low-cardinality (at most ``max_segment_cardinality`` values)
@@ -369,7 +369,7 @@ def infer_roles(frame: pl.DataFrame, *, target: str | None = None, prediction: s
     Roles(target='y', prediction='p', time=None, segments=('region',), features=('x',))
     """
     named = [c for c in (target, prediction, time) if c is not None]
-    require_columns(frame, named + list(segments or []) + list(features or []), name="data")
+    require_columns(frame, named + list(segments or []) + list(features or []), name=name)
     if segments is None:
         segments = [c for c, d in frame.schema.items()
                     if c not in named and kind_of(d) in ("categorical", "boolean")

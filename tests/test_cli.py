@@ -41,7 +41,7 @@ def test_missing_column_exits_2_with_one_line(files, capsys):
     code = main(["audit", str(ref), str(cur), "--features", "temp,wind"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
-    assert err[-1].startswith("mlwatch: error: reference: no column 'wind'")
+    assert err[-1].startswith(f"mlwatch: error: reference ({ref}): no column 'wind'")
 
 
 def test_bad_file_names_the_file(tmp_path, files, capsys):
