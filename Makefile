@@ -20,6 +20,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_audit.py
+	$(PY) benchmarks/bench_slices.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
