@@ -8,7 +8,10 @@ retrain. The others describe the data: ``null_spike``, ``new_category``,
 
 How each is recognised:
 
-* **unit_change**: the current distribution is fitted as the mixture
+* **unit_change**: for a whole-number column, from the values themselves (divided by a
+  unit factor, whole numbers become fractions the factor turns back into whole numbers;
+  multiplied, multiples of the factor become common). Otherwise the current
+  distribution is fitted as the mixture
   ``(1 - pi) F(x) + pi F(x / f)`` of the reference CDF ``F`` and the reference rescaled by a
   unit factor ``f`` (10^k, 12, 24, 60, 3600, 2.54, 1.609, 2.2046, 3.2808, 3.6, 7 and
   their inverses), ``pi`` by least squares on a grid of current quantiles. It is named
@@ -176,6 +179,62 @@ def _default_flood(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | No
 
 
 def _unit_change(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
+    lattice = _lattice_unit_change(a, b)
+    if lattice is not None:
+        return _unit_signature(feature, *lattice)
+    return _mixture_unit_change(a, b, feature)
+
+
+def _unit_signature(feature: str, factor: float, share: float, explained: float) -> Signature:
+    f0 = factor if factor > 1 else 1 / factor
+    direction = "multiplied" if factor > 1 else "divided"
+    rows = "every row" if share > 0.95 else f"about {share:.0%} of rows"
+    return Signature("unit_change", float(explained),
+                     f"{feature} looks {direction} by {f0:.6g} in {rows} ({UNIT_FACTORS[f0]}): a change of unit upstream",
+                     {"factor": float(factor), "share": float(share), "explained": float(explained)})
+
+
+def _lattice_unit_change(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float] | None:
+    """Unit changes of a whole-number column read from the values themselves: divided by
+    ``f``, whole numbers turn into fractions that ``f`` brings back to whole numbers;
+    multiplied by ``f``, multiples of ``f`` become far more common than they were, and
+    divided by ``f`` they follow the reference again. Robust to whatever else drifted."""
+    if a.size < 20 or b.size < 20 or np.mean(a == np.round(a)) < 0.99:
+        return None
+    whole = b == np.round(b)
+    fractional = b[~whole]
+    from mlwatch.stats.ecdf import ks_sorted
+
+    if fractional.size >= 0.05 * b.size:
+        fits = []
+        for f0 in UNIT_FACTORS:
+            for factor, back in ((1 / f0, fractional * f0), (f0, fractional / f0)):
+                if np.mean(np.abs(back - np.round(back)) <= 1e-7 + 1e-12 * np.abs(back)) >= 0.9:
+                    # several factors can make whole numbers (x 1.609344 is whole again x 10^6):
+                    # the right one brings the values back to the reference distribution
+                    fits.append((ks_sorted(a, np.sort(back)), factor, f0))
+        if not fits:
+            return None
+        distance, factor, f0 = min(fits)
+        if distance > 0.25:
+            return None
+        # rows whose original value the factor keeps whole do not show: correct the share
+        stays_whole = float(np.mean(np.mod(a, f0) == 0)) if factor < 1 and float(f0).is_integer() else 0.0
+        share = min(1.0, fractional.size / b.size / max(1 - stays_whole, 1e-9))
+        return factor, share, 1.0
+    for f0 in (f for f in UNIT_FACTORS if float(f).is_integer()):
+        now = float(np.mean((np.mod(b, f0) == 0) & (b != 0)))
+        was = float(np.mean((np.mod(a, f0) == 0) & (a != 0)))
+        if now - was < 0.05 or now < 3 * was:
+            continue
+        multiples = np.sort(b[(np.mod(b, f0) == 0) & (b != 0)] / f0)
+        nonzero = np.sort(a[a != 0])
+        if nonzero.size and ks_sorted(nonzero, multiples) < 0.15:       # the same values, rescaled
+            return float(f0), min(1.0, (now - was) / max(1 - was, 1e-9)), 1.0
+    return None
+
+
+def _mixture_unit_change(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
     levels = np.linspace(0.005, 0.995, 199)
     grid = np.quantile(b, levels)
     current_cdf = np.searchsorted(b, grid, "right") / b.size
@@ -187,7 +246,9 @@ def _unit_change(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None
         return None
     best = None
     for factor in (f for f0 in UNIT_FACTORS for f in (f0, 1 / f0)):
-        moved = np.searchsorted(a, grid / factor, "right") / a.size - ref_cdf
+        scaled = grid / factor
+        scaled = scaled + 1e-9 * np.maximum(np.abs(scaled), 1e-12)     # an atom rescaled lands on itself
+        moved = np.searchsorted(a, scaled, "right") / a.size - ref_cdf
         norm = float(np.dot(moved, moved))
         if norm == 0:
             continue
@@ -199,12 +260,7 @@ def _unit_change(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None
     explained = 1 - residual / base
     if share < 0.05 or explained < 0.8 or residual > max(3 * floor, 0.05):
         return None
-    f0 = factor if factor > 1 else 1 / factor
-    direction = "multiplied" if factor > 1 else "divided"
-    rows = "every row" if share > 0.95 else f"about {share:.0%} of rows"
-    return Signature("unit_change", float(explained),
-                     f"{feature} looks {direction} by {f0:.6g} in {rows} ({UNIT_FACTORS[f0]}): a change of unit upstream",
-                     {"factor": float(factor), "share": share, "explained": explained})
+    return _unit_signature(feature, factor, share, explained)
 
 
 def _shift_or_scale(a: np.ndarray, b: np.ndarray, feature: str) -> Signature:

@@ -1,0 +1,344 @@
+"""Step 6, trace: what happened to each drifted feature, when it began, and which upstream
+event explains it.
+
+* **Signature** of each feature (:mod:`mlwatch.stats.signatures`), on the broken slice.
+* **Onset**: every row gets a 0/1 mark, "lands in a bin that carries the drift" (the PSI
+  bins whose share rose, the missing bin for a null spike, the unseen categories); the
+  marks' share per time bucket, reference and current together, is split where a single
+  mean shift explains it best. The uncertainty window is every split whose likelihood
+  ratio is within 3.84 (chi-square, 1 df, 95 %) of the best one.
+* **Groups**: features whose onset windows overlap changed together — one upstream cause.
+* **Events** (deploys, schema migrations, upgrades): each group's events are scored by how
+  well they explain its onset: 1 inside the window or one bucket before it, decaying over
+  a few buckets further back, 0 after the window. The best one scoring at least 0.5 is the
+  likely trigger.
+
+:func:`run_detector` runs a streaming detector (ADWIN, Page-Hinkley, CUSUM or any with
+River's contract) over a series and returns a :class:`ChangeTrace`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import polars as pl
+
+from mlwatch import data
+from mlwatch.errors import MlwatchError, check_choice
+from mlwatch.results import ResultMixin, frame_from_records, html_table, markdown_table, records, text_table
+from mlwatch.stats import drift, streaming
+from mlwatch.stats.binning import bins_from_category_counts, category_counts, numeric_bins, quantile_edges
+from mlwatch.stats.signatures import signature
+from mlwatch.steps.scoring import format_time, time_buckets
+
+SCHEMA = "mlwatch.trace/1"
+TABLE_SCHEMA = {
+    "feature": pl.String, "signature": pl.String, "confidence": pl.Float64, "pipeline_fault": pl.Boolean,
+    "sentence": pl.String, "onset": pl.String, "onset_low": pl.String, "onset_high": pl.String,
+    "group": pl.Int64, "event": pl.String, "event_time": pl.String, "event_score": pl.Float64,
+}
+LR_WINDOW = 3.84
+
+
+@dataclass(frozen=True, eq=False)
+class TraceResult(ResultMixin):
+    """One row a feature: its signature, onset with window, group, and likely trigger."""
+
+    table: pl.DataFrame
+    events: tuple[dict[str, str], ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def signatures(self) -> dict[str, str]:
+        """feature -> signature name (features without one left out)."""
+        return {f: s for f, s in self.table.select("feature", "signature").iter_rows() if s}
+
+    @property
+    def onsets(self) -> dict[str, str]:
+        return {f: o for f, o in self.table.select("feature", "onset").iter_rows() if o}
+
+    def summary(self, fmt: str = "text") -> str:
+        check_choice("format", fmt, ("text", "markdown", "html"))
+        lines = [r["sentence"] + (f" (from {r['onset']})" if r["onset"] else "") +
+                 (f"; likely trigger: {r['event']} at {r['event_time']}" if r["event"] else "")
+                 for r in self.table.iter_rows(named=True)]
+        head = "\n".join(lines) or "Nothing to trace."
+        shown = self.table.select("feature", "signature", "confidence", "onset", "onset_low", "onset_high", "group",
+                                  "event")
+        if fmt == "text":
+            return head + "\n\n" + text_table(shown)
+        if fmt == "markdown":
+            return "\n\n".join(["- " + line for line in lines] + [markdown_table(shown)])
+        import html as _html
+        return "".join(f"<p>{_html.escape(line)}</p>" for line in lines) + html_table(shown, alert="pipeline_fault")
+
+    def plot(self, ax=None, **kws):
+        """Each feature's onset with its window on a time axis, and the events."""
+        from mlwatch.plots.trace import plot_trace
+
+        return plot_trace(self, ax=ax, **kws)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": SCHEMA, "features": records(self.table), "events": list(self.events),
+                "options": self.options}
+
+    @classmethod
+    def from_dict(cls, payload: Mapping[str, Any]) -> "TraceResult":
+        if payload.get("schema") != SCHEMA:
+            raise MlwatchError(f"not a trace result: schema {payload.get('schema')!r}")
+        return cls(frame_from_records(payload["features"], TABLE_SCHEMA), tuple(payload.get("events", ())),
+                   payload.get("options", {}))
+
+
+def trace(reference, current, *, features: Sequence[str], time: str | None = None,
+          where: Mapping[str, Any] | None = None, events=None, bins: int = 10) -> TraceResult:
+    """Signature, onset, group and likely upstream trigger of each of ``features``.
+
+    ``events`` is a frame or file with ``time`` and ``description`` columns. Without
+    ``time`` only the signatures are given.
+    """
+    ref = data.apply_where(data.to_frame(reference, name="reference"), where, name="reference")
+    cur = data.apply_where(data.to_frame(current, name="current"), where, name="current")
+    ref, cur, schema = data.align(ref, cur, list(features) + ([time] if time and time not in features else []))
+    event_list = load_events(events)
+    rows = []
+    buckets = time_buckets(ref[time], cur[time]) if time else None
+    for feature in features:
+        kind = "numeric" if schema.kinds[feature] in ("numeric", "datetime") else "categorical"
+        found = signature(ref[feature], cur[feature], kind=kind, feature=feature)
+        row = {"feature": feature, "signature": found.name, "confidence": found.confidence,
+               "pipeline_fault": found.pipeline_fault, "sentence": found.sentence}
+        if buckets is not None:
+            row.update(_onset(ref[feature], cur[feature], kind, buckets, bins))
+        rows.append(row)
+    _group(rows, buckets[2] if buckets else None)
+    if event_list and buckets is not None:
+        _attribute(rows, event_list, buckets[2])
+    table = pl.DataFrame([{k: r.get(k) for k in TABLE_SCHEMA} for r in rows], schema=TABLE_SCHEMA)
+    return TraceResult(table, tuple({"time": format_time(t), "description": d} for t, d in event_list),
+                       {"time": time, "where": dict(where) if where else None, "bins": bins})
+
+
+def load_events(events) -> list[tuple[Any, str]]:
+    """(time, description) pairs sorted by time from a frame or a CSV/parquet path."""
+    if events is None:
+        return []
+    frame = data.to_frame(events, name="events")
+    data.require_columns(frame, ["time", "description"], name="events")
+    times = frame["time"]
+    if times.dtype == pl.String:
+        try:
+            times = times.str.to_datetime(strict=True)
+        except pl.exceptions.PolarsError:
+            try:
+                times = times.cast(pl.Float64)
+            except pl.exceptions.PolarsError:
+                raise data.DataError("events: column 'time' is neither dates nor numbers", column="time",
+                                     frame="events") from None
+    if times.dtype.is_temporal():
+        times = times.cast(pl.Datetime("us")).dt.replace_time_zone(None)
+    pairs = list(zip(times.to_list(), frame["description"].cast(pl.String).to_list()))
+    return sorted(pairs, key=lambda p: p[0])
+
+
+def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of each side: 1 when it lands in a bin whose share rose."""
+    if kind == "numeric":
+        a_all = ref.cast(pl.Float64).to_numpy()
+        b_all = cur.cast(pl.Float64).to_numpy()
+        sa, na = drift.finite_sorted(a_all)
+        sb, nb = drift.finite_sorted(b_all)
+        edges = quantile_edges(sa, bins)
+        b = numeric_bins(sa, sb, n_missing_reference=na, n_missing_current=nb, edges=edges)
+        rose = _carrying_bins(b)
+
+        def mark(values: np.ndarray) -> np.ndarray:
+            index = np.where(np.isfinite(values), np.searchsorted(edges, values, side="left"), len(edges) + 1)
+            return rose[index].astype(float)
+
+        return mark(a_all), mark(b_all)
+    ref_counts, cur_counts = category_counts(ref, cur)
+    b = bins_from_category_counts(ref_counts, cur_counts, ref.null_count(), cur.null_count())
+    rose = _carrying_bins(b)
+    seen = dict(zip(b.labels[:-2], rose[:-2]))
+
+    def mark(values: pl.Series) -> np.ndarray:
+        text = values.cast(pl.String)
+        known = text.replace_strict(list(seen), list(seen.values()), default=bool(rose[-2]), return_dtype=pl.Boolean)
+        return known.fill_null(bool(rose[-1])).cast(pl.Float64).to_numpy()
+
+    return mark(ref), mark(cur)
+
+
+def _carrying_bins(b) -> np.ndarray:
+    """The bins whose share rose and that, largest first, carry 80 % of the PSI: a null
+    spike is its missing bin, not also the seasonal drift of the other bins."""
+    contributions = drift.psi_from_bins(b)[1]
+    rose = b.current / max(b.n_current, 1) > b.reference / max(b.n_reference, 1)
+    order = np.argsort(contributions)[::-1]
+    cumulative = np.cumsum(contributions[order]) / max(contributions.sum(), 1e-12)
+    top = np.zeros(contributions.size, dtype=bool)
+    top[order[: int(np.searchsorted(cumulative, 0.8) + 1)]] = True
+    return rose & top
+
+
+def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int) -> dict[str, Any]:
+    b_ref, b_cur, starts = buckets
+    mark_ref, mark_cur = _carrying(ref, cur, kind, bins)
+    index = np.concatenate([b_ref, b_cur])
+    marks = np.concatenate([mark_ref, mark_cur])
+    n = np.bincount(index, minlength=len(starts)).astype(float)
+    s = np.bincount(index, marks, len(starts))
+    used = np.flatnonzero(n > 0)
+    n, s = n[used], s[used]
+    if used.size < 2:
+        return {}
+    total_n = n.sum()
+    cn, cs = np.cumsum(n)[:-1], np.cumsum(s)[:-1]
+    before, after = cs / cn, (s.sum() - cs) / (total_n - cn)
+    p = s.sum() / total_n
+    variance = max(p * (1 - p), 1e-12)
+    lr = cn * (total_n - cn) / total_n * (after - before) ** 2 / variance
+    lr = np.where(after > before, lr, 0.0)
+    best = int(np.argmax(lr))
+    from scipy import stats as _st
+    if lr[best] < _st.chi2.isf(0.01 / lr.size, 1):      # no clear change in time (Bonferroni over the splits)
+        return {}
+    close = np.flatnonzero(lr >= lr[best] - LR_WINDOW)
+    labels = [starts[i] for i in used]
+    return {"onset": format_time(labels[best + 1]), "onset_low": format_time(labels[close.min() + 1]),
+            "onset_high": format_time(labels[close.max() + 1]), "_onset_index": best + 1,
+            "_window": (close.min() + 1, close.max() + 1), "_used": used}
+
+
+def _group(rows: list[dict], starts) -> None:
+    """Number the groups of features whose onset windows overlap (in bucket positions)."""
+    timed = sorted((r for r in rows if "_window" in r), key=lambda r: r["_used"][r["_window"][0]])
+    group, last_high = 0, None
+    for r in timed:
+        low, high = r["_used"][r["_window"][0]], r["_used"][r["_window"][1]]
+        if last_high is None or low > last_high:
+            group += 1
+            last_high = high
+        else:
+            last_high = max(last_high, high)
+        r["group"] = group
+
+
+def _attribute(rows: list[dict], events: list[tuple[Any, str]], starts: list) -> None:
+    """The likely trigger of each group: the event that best explains its onset."""
+    positions = np.asarray([_as_number(t) for t in starts], dtype=float)
+    width = float(np.median(np.diff(positions))) if positions.size > 1 else 1.0
+    groups: dict[int, list[dict]] = {}
+    for r in rows:
+        if r.get("group"):
+            groups.setdefault(r["group"], []).append(r)
+    for members in groups.values():
+        low = min(positions[m["_used"][m["_window"][0]]] for m in members)
+        high = max(positions[m["_used"][m["_window"][1]]] for m in members)
+        best, best_score = None, 0.0
+        for when, description in events:
+            t = _as_number(when)
+            if t > high + width:                       # after the change: cannot have caused it
+                score = 0.0
+            elif t >= low - width:
+                score = 1.0
+            else:
+                score = float(np.exp(-(low - width - t) / (2 * width)))
+            if score > best_score:
+                best, best_score = (when, description), score
+        if best is not None and best_score >= 0.5:
+            for m in members:
+                m.update(event=best[1], event_time=format_time(best[0]), event_score=best_score)
+
+
+def _as_number(value) -> float:
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None).timestamp()
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day).timestamp()
+    return float(value)
+
+
+# ------------------------------------------------------------- detectors
+
+@dataclass(frozen=True, eq=False)
+class ChangeTrace(ResultMixin):
+    """A streaming detector's run over a series: ``table`` has one row a detection
+    (position, index label, mean before and after); ``series`` keeps a downsampled view."""
+
+    table: pl.DataFrame
+    detector: str
+    n: int
+    series: pl.DataFrame
+
+    @property
+    def positions(self) -> list[int]:
+        return self.table["position"].to_list()
+
+    def summary(self, fmt: str = "text") -> str:
+        check_choice("format", fmt, ("text", "markdown", "html"))
+        head = (f"{self.detector} found {self.table.height} change{'s' if self.table.height != 1 else ''} "
+                f"in {self.n:,} values")
+        if fmt == "text":
+            return head + ("\n\n" + text_table(self.table) if self.table.height else ".")
+        if fmt == "markdown":
+            return head + ("\n\n" + markdown_table(self.table) if self.table.height else ".")
+        import html as _html
+        return f"<p>{_html.escape(head)}</p>" + (html_table(self.table) if self.table.height else "")
+
+    def plot(self, ax=None, **kws):
+        """The series (means of consecutive chunks when long) with the detections."""
+        from mlwatch.plots.trace import plot_change_trace
+
+        return plot_change_trace(self, ax=ax, **kws)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": "mlwatch.change_trace/1", "detector": self.detector, "n": self.n,
+                "detections": records(self.table), "series": records(self.series)}
+
+    @classmethod
+    def from_dict(cls, payload: Mapping[str, Any]) -> "ChangeTrace":
+        if payload.get("schema") != "mlwatch.change_trace/1":
+            raise MlwatchError(f"not a change trace: schema {payload.get('schema')!r}")
+        return cls(frame_from_records(payload["detections"], CHANGE_SCHEMA), payload["detector"], payload["n"],
+                   frame_from_records(payload["series"], SERIES_SCHEMA))
+
+
+CHANGE_SCHEMA = {"position": pl.Int64, "index": pl.String, "mean_before": pl.Float64, "mean_after": pl.Float64}
+SERIES_SCHEMA = {"position": pl.Int64, "mean": pl.Float64}
+
+
+def run_detector(detector, values, *, index=None, max_points: int = 2000) -> ChangeTrace:
+    """Run ``detector`` over ``values`` (in order) and return where it found changes.
+
+    ``index`` labels the positions (timestamps, say). The mean of the values between one
+    detection and the next is given on each side of every detection.
+
+    >>> rng = np.random.default_rng(1)
+    >>> result = run_detector(streaming.ADWIN(), np.r_[rng.normal(0, 1, 3000), rng.normal(2, 1, 3000)])
+    >>> result.positions
+    [3039]
+    """
+    array = np.asarray(values.to_numpy() if isinstance(values, pl.Series) else values, dtype=float).ravel()
+    found = streaming.detect(detector, array)
+    labels = None
+    if index is not None:
+        labels = list(index.to_list() if isinstance(index, pl.Series) else index)
+        if len(labels) != array.size:
+            raise MlwatchError(f"index has {len(labels)} labels for {array.size} values")
+    cuts = np.concatenate([[0], found + 1, [array.size]])
+    csum = np.concatenate([[0.0], np.cumsum(array)])
+    means = [(csum[b] - csum[a]) / max(b - a, 1) for a, b in zip(cuts[:-1], cuts[1:])]
+    rows = [{"position": int(p), "index": format_time(labels[p]) if labels is not None else None,
+             "mean_before": float(means[k]), "mean_after": float(means[k + 1])} for k, p in enumerate(found)]
+    table = pl.DataFrame(rows, schema=CHANGE_SCHEMA) if rows else pl.DataFrame(schema=CHANGE_SCHEMA)
+    chunk = max(1, int(np.ceil(array.size / max_points)))
+    starts = np.arange(0, array.size, chunk)
+    chunk_means = np.add.reduceat(array, starts) / np.diff(np.append(starts, array.size)) if array.size else []
+    series = pl.DataFrame({"position": starts.astype(np.int64), "mean": np.asarray(chunk_means, dtype=float)},
+                          schema=SERIES_SCHEMA)
+    return ChangeTrace(table, repr(detector), int(array.size), series)
