@@ -8,7 +8,7 @@ from typing import Any, Mapping, Sequence
 from mlwatch import data
 from mlwatch.errors import MlwatchError
 from mlwatch.steps import audit as _audit, infra as _infra, investigate as _investigate, overall as _overall
-from mlwatch.steps import signal as _signal, slices as _slices
+from mlwatch.steps import signal as _signal, slices as _slices, trace as _trace
 from mlwatch.steps.scoring import resolve_scoring
 
 
@@ -64,8 +64,13 @@ class Incident:
         columns = list(dict.fromkeys([*self.roles.features, self.roles.prediction]))
         return _audit.audit(self.reference, self.current, features=columns, where=where, **options)
 
+    def trace(self, *, features: Sequence[str], where: Mapping[str, Any] | None = None, events=None):
+        """Step 6: signatures, onsets and likely upstream triggers of ``features``."""
+        return _trace.trace(self.reference, self.current, features=features, time=self.roles.time, where=where,
+                            events=events)
+
     def investigate(self, *, kpi: str | None = None, events=None, progress=None):
-        """Steps 1-5 and the verdict."""
+        """Steps 1-6 and the verdict."""
         r = self.roles
         return _investigate.investigate(self.reference, self.current, target=r.target, prediction=r.prediction,
                                         time=r.time, segments=r.segments, features=r.features,

@@ -72,8 +72,10 @@ def test_fault_in_one_segment_after_a_date(flight_model):
     onset = dt.datetime.fromisoformat(findings.slices.table["onset"][0])
     assert abs(onset - dt.datetime(2013, 8, 15)) <= dt.timedelta(days=1)
     assert findings.audit.drifted[:1] == ["dep_delay"]
-    assert findings.verdict.kind in ("data_drift", "data_quality")   # "skew" once step 6 names the signature
-    assert "dep_delay" in findings.verdict.summary
+    assert findings.verdict.kind == "skew" and "do not retrain" in findings.verdict.summary
+    assert "dep_delay looks divided by 60" in findings.verdict.summary and "since 2013-08-15" in findings.verdict.summary
+    dep = next(f for f in findings.to_dict()["features"] if f["feature"] == "dep_delay")
+    assert dep["signature"] == "unit_change" and dep["onset"].startswith("2013-08-15")
 
 
 def test_untouched_control_stays_quiet_over_many_seeds(acs):

@@ -25,7 +25,7 @@ def incident_files(tmp_path_factory, acs):
     reference.drop("id").write_parquet(ref)
     current.drop("id").write_csv(cur)                    # a CSV against a parquet file, as in real life
     events = folder / "events.csv"
-    pl.DataFrame({"time": ["2017-01-01"], "description": ["new survey form"]}).write_csv(events)
+    pl.DataFrame({"time": [2014, 2017], "description": ["old release", "new survey form"]}).write_csv(events)
     return ref, cur, events
 
 
@@ -42,7 +42,10 @@ def test_findings_follow_the_contract(incident_files, tmp_path, capsys):
     assert findings["slices"][0]["slice"] == {"SCHL": "21"} and findings["slices"][0]["onset"] == "2017"
     assert findings["slices"][0]["significant"] and findings["slices"][0]["delta"] < -0.1
     assert findings["verdict"]["kind"] == "concept_drift"
-    assert findings["events"] == [{"time": "2017-01-01", "description": "new survey form"}]
+    assert findings["events"] == [{"time": "2014", "description": "old release"},
+                                  {"time": "2017", "description": "new survey form"}]
+    assert findings["slices"][0]["event"] == "new survey form"
+    assert "likely trigger: new survey form" in findings["verdict"]["summary"]
     assert all(f["signature"] is None for f in findings["features"])
     printed = capsys.readouterr()
     assert printed.out.startswith("Verdict: concept_drift") and "SCHL=21" in printed.out

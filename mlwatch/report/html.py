@@ -146,4 +146,14 @@ def findings_report(findings, *, title: str = "mlwatch investigation") -> str:
     where = findings.audited_slice
     scope = " & ".join(f"{k}={val}" for k, val in where.items()) if where else "the whole population"
     blocks += [Heading(f"5. Audit of {scope}")] + audit_blocks(findings.audit)
+    tr = findings.trace
+    blocks += [Heading("6. Trace")]
+    if tr.table.height:
+        blocks += [Paragraph(line) for line in tr.summary("text").split("\n\n", 1)[0].split("\n")]
+        blocks.append(Table(html_table(tr.table.drop("sentence"), alert="pipeline_fault")))
+        if tr.table["onset"].drop_nulls().len():
+            blocks.append(Figure(_figure(lambda ax: tr.plot(ax=ax), figsize=(9, 0.5 * tr.table.height + 2.5)),
+                                 "Onset of each feature's change with its 95 % window, and the upstream events."))
+    else:
+        blocks.append(Paragraph("No feature drifted or failed a check: nothing to trace."))
     return html_document(title, blocks)

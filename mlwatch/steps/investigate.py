@@ -1,14 +1,16 @@
-"""Steps 1 to 5 in one call, and the findings they add up to (the ``mlwatch.findings/1`` JSON).
+"""Steps 1 to 6 in one call, and the findings they add up to (the ``mlwatch.findings/1`` JSON).
 
 The step-5 audit runs on the most degraded significant slice, or on the whole population
 when no slice is significant; the prediction column is always audited like a feature.
+Step 6 traces the features that drifted or failed a data-quality check there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
 import polars as pl
 
 from mlwatch import data
@@ -20,6 +22,7 @@ from mlwatch.steps.overall import OverallResult, overall
 from mlwatch.steps.scoring import Scoring, resolve_scoring
 from mlwatch.steps.signal import SignalResult, signal
 from mlwatch.steps.slices import SliceResult, find_slices
+from mlwatch.steps.trace import TraceResult, trace
 from mlwatch.steps.verdict import Verdict, decide
 
 SCHEMA = "mlwatch.findings/1"
@@ -27,7 +30,7 @@ SCHEMA = "mlwatch.findings/1"
 
 @dataclass(frozen=True, eq=False)
 class Findings(ResultMixin):
-    """What steps 1-5 found. ``table`` is the audit of the broken slice; every step's
+    """What steps 1-6 found. ``table`` is the audit of the broken slice; every step's
     Result is kept (``signal`` is None without a time column)."""
 
     roles: data.Roles
@@ -37,9 +40,10 @@ class Findings(ResultMixin):
     overall: OverallResult
     slices: SliceResult
     audit: AuditResult
+    trace: TraceResult
     verdict: Verdict
     audited_slice: dict[str, str] | None
-    events: tuple[dict[str, str], ...] = ()
+    slice_events: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def table(self) -> pl.DataFrame:
@@ -50,7 +54,8 @@ class Findings(ResultMixin):
         check_choice("format", fmt, ("text", "markdown", "html"))
         slices = self.slices.table.select("slice", "n_current", "metric_reference", "metric_current", "delta",
                                           "significant", "onset").head(5)
-        features = self.audit.table.select("feature", "kind", "psi", "ks", "severity", "top_bin").head(8)
+        features = self.audit.table.select("feature", "kind", "psi", "ks", "severity", "top_bin").head(8).join(
+            self.trace.table.select("feature", "signature", "onset"), on="feature", how="left", maintain_order="left")
         where = f" on {_label(self.audited_slice)}" if self.audited_slice else " (whole population)"
         lines = [f"Verdict: {self.verdict.kind} — {self.verdict.summary}", self.overall.sentence]
         if self.verdict.secondary:
@@ -66,8 +71,9 @@ class Findings(ResultMixin):
             html_table(features)
 
     def plot(self, ax=None, *, step: str = "slices", **kws):
-        """The figure of one step: ``"slices"``, ``"audit"``, ``"overall"``, ``"signal"`` or ``"infra"``."""
-        check_choice("step", step, ("slices", "audit", "overall", "signal", "infra"))
+        """The figure of one step: ``"slices"``, ``"audit"``, ``"overall"``, ``"signal"``, ``"infra"``
+        or ``"trace"``."""
+        check_choice("step", step, ("slices", "audit", "overall", "signal", "infra", "trace"))
         result = getattr(self, step)
         if result is None:
             raise MlwatchError(f"no {step} step in these findings (it needs a time column)")
@@ -77,8 +83,12 @@ class Findings(ResultMixin):
         """The ``mlwatch.findings/1`` document (DESIGN.md): the contract's keys, plus more."""
         o = self.overall
         slices = self.slices.to_dict()["slices"]
+        for row, label in zip(slices, self.slices.table["slice"].to_list()):
+            row.update(self.slice_events.get(label, {}))
+        signatures, onsets = self.trace.signatures, self.trace.onsets
         features = [{"feature": r["feature"], "kind": r["kind"], "psi": r["psi"], "ks": r["ks"],
-                     "p_value": r["p_value"], "drifted": r["drifted"], "signature": None, "onset": None,
+                     "p_value": r["p_value"], "drifted": r["drifted"], "signature": signatures.get(r["feature"]),
+                     "onset": onsets.get(r["feature"]),
                      "p_value_adjusted": r["p_value_adjusted"], "js": r["js"], "wasserstein": r["wasserstein"],
                      "noise_floor": r["noise_floor"], "severity": r["severity"], "top_bin": r["top_bin"]}
                     for r in records(self.audit.table)]
@@ -108,7 +118,8 @@ class Findings(ResultMixin):
                       "summary": self.infra.sentence, "buckets": records(self.infra.table)},
             "roles": {"target": self.roles.target, "prediction": self.roles.prediction, "time": self.roles.time,
                       "segments": list(self.roles.segments), "features": list(self.roles.features)},
-            "events": list(self.events),
+            "trace": records(self.trace.table),
+            "events": list(self.trace.events),
         }
 
 
@@ -120,7 +131,7 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
                 segments: Sequence[str] | None = None, features: Sequence[str] | None = None,
                 task: str | None = None, metric: str | None = None, kpi: str | None = None,
                 events=None, progress: Callable[[str], None] | None = None) -> Findings:
-    """Run steps 1-5 and decide.
+    """Run steps 1-6 and decide.
 
     ``segments`` default to the low-cardinality text/categorical columns; ``features`` to
     every other column but target, prediction and time. ``events`` (a frame or file with
@@ -150,13 +161,30 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
                if c in cur.columns and c not in (where or {})]
     say(f"step 5: audit of {len(audited)} columns " + (f"on {_label(where)}" if where else "on everything"))
     au = audit(ref, cur, features=audited, where=where)
-    verdict = decide(ov, sl, au, prediction=prediction)
-    return Findings(roles, scoring, sig, inf, ov, sl, au, verdict, where, _events(events))
+    suspects = list(dict.fromkeys(au.drifted + au.failed_checks["feature"].to_list()))
+    say(f"step 6: trace of {len(suspects)} feature(s)" + (" with onsets" if time else ""))
+    tr = trace(ref, cur, features=suspects, time=time, where=where, events=events)
+    slice_events = _slice_triggers(ref, cur, time, sl, events) if time and events is not None else {}
+    verdict = decide(ov, sl, au, prediction=prediction, trace=tr, slice_events=slice_events)
+    return Findings(roles, scoring, sig, inf, ov, sl, au, tr, verdict, where, slice_events)
 
 
-def _events(events) -> tuple[dict[str, str], ...]:
-    if events is None:
-        return ()
-    frame = data.to_frame(events, name="events")
-    data.require_columns(frame, ["time", "description"], name="events")
-    return tuple({"time": str(t), "description": str(d)} for t, d in frame.select("time", "description").iter_rows())
+def _slice_triggers(ref: pl.DataFrame, cur: pl.DataFrame, time: str, slices: SliceResult, events) -> dict:
+    """The upstream event that best explains each significant slice's onset."""
+    from mlwatch.steps.scoring import format_time, time_buckets
+    from mlwatch.steps.trace import _as_number, check_event_times, likely_trigger, load_events
+
+    listed = load_events(events)
+    _, _, starts = time_buckets(ref[time], cur[time])
+    check_event_times(listed, starts[0])
+    labels = [format_time(t) for t in starts]
+    positions = [_as_number(t) for t in starts]
+    width = float(np.median(np.diff(positions))) if len(positions) > 1 else 1.0
+    out = {}
+    for row in slices.table.filter(pl.col("significant") & pl.col("onset").is_not_null()).iter_rows(named=True):
+        if row["onset"] in labels:
+            at = positions[labels.index(row["onset"])]
+            found = likely_trigger(at, at, width, listed)
+            if found is not None:
+                out[row["slice"]] = {"event": found[1], "event_time": format_time(found[0])}
+    return out

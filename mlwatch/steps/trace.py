@@ -106,6 +106,8 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
     event_list = load_events(events)
     rows = []
     buckets = time_buckets(ref[time], cur[time]) if time else None
+    if buckets is not None:
+        check_event_times(event_list, buckets[2][0])
     for feature in features:
         kind = "numeric" if schema.kinds[feature] in ("numeric", "datetime") else "categorical"
         found = signature(ref[feature], cur[feature], kind=kind, feature=feature)
@@ -239,20 +241,39 @@ def _attribute(rows: list[dict], events: list[tuple[Any, str]], starts: list) ->
     for members in groups.values():
         low = min(positions[m["_used"][m["_window"][0]]] for m in members)
         high = max(positions[m["_used"][m["_window"][1]]] for m in members)
-        best, best_score = None, 0.0
-        for when, description in events:
-            t = _as_number(when)
-            if t > high + width:                       # after the change: cannot have caused it
-                score = 0.0
-            elif t >= low - width:
-                score = 1.0
-            else:
-                score = float(np.exp(-(low - width - t) / (2 * width)))
-            if score > best_score:
-                best, best_score = (when, description), score
-        if best is not None and best_score >= 0.5:
+        found = likely_trigger(low, high, width, events)
+        if found is not None:
             for m in members:
-                m.update(event=best[1], event_time=format_time(best[0]), event_score=best_score)
+                m.update(event=found[1], event_time=format_time(found[0]), event_score=found[2])
+
+
+def likely_trigger(low: float, high: float, width: float, events: list[tuple[Any, str]]):
+    """(time, description, score) of the event that best explains a change dated between
+    ``low`` and ``high`` (numbers on the time axis, ``width`` a bucket), or None: 1 inside
+    the window or one bucket before it, decaying over a few buckets further back, 0 after."""
+    best, best_score = None, 0.0
+    for when, description in events:
+        t = _as_number(when)
+        if t > high + width:                       # after the change: cannot have caused it
+            score = 0.0
+        elif t >= low - width:
+            score = 1.0
+        else:
+            score = float(np.exp(-(low - width - t) / (2 * width)))
+        if score > best_score:
+            best, best_score = (when, description), score
+    return (*best, best_score) if best is not None and best_score >= 0.5 else None
+
+
+def check_event_times(events: list[tuple[Any, str]], axis_start) -> None:
+    """Events and the time column must be on the same kind of axis."""
+    if not events:
+        return
+    dated = isinstance(events[0][0], (dt.date, dt.datetime))
+    if dated != isinstance(axis_start, (dt.date, dt.datetime)):
+        raise data.DataError("events: their times are " + ("dates" if dated else "numbers") +
+                             " but the time column holds " + ("numbers" if dated else "dates") +
+                             "; give them on the same axis", column="time", frame="events")
 
 
 def _as_number(value) -> float:

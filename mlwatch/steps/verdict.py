@@ -44,9 +44,9 @@ class Verdict:
         return {"kind": self.kind, "summary": self.summary, "action": self.action, "secondary": list(self.secondary)}
 
 
-def decide(overall, slices, audit, *, prediction: str | None = None,
-           signatures: dict[str, str] | None = None) -> Verdict:
-    """The verdict from steps 3-5 (and step 6's ``signatures``: feature -> signature)."""
+def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
+           slice_events: dict | None = None) -> Verdict:
+    """The verdict from steps 3-5 and, when given, step 6's trace (signatures, onsets, triggers)."""
     scoring = overall.scoring
     top = slices.table.filter(pl.col("significant")).head(1) if slices is not None else pl.DataFrame()
     where = top["slice"][0] if top.height else None
@@ -54,17 +54,23 @@ def decide(overall, slices, audit, *, prediction: str | None = None,
     broken = top.height > 0 or overall.degraded
     inputs = [f for f in audit.drifted if f != prediction]
     failed = audit.failed_checks.filter(pl.col("check").is_in(QUALITY_CHECKS))
-    skewed = {f: s for f, s in (signatures or {}).items() if s in PIPELINE_SIGNATURES}
+    faults = trace.table.filter(pl.col("pipeline_fault")) if trace is not None else pl.DataFrame()
     found: dict[str, str] = {}
-    if skewed:
-        listed = ", ".join(f"{f} ({s.replace('_', ' ')})" for f, s in list(skewed.items())[:3])
-        found["skew"] = f"a training-serving skew{scope}: {listed}"
+    if faults.height:
+        row = faults.row(0, named=True)
+        when = f" since {row['onset']}" if row.get("onset") else ""
+        cause = f" (likely trigger: {row['event']}, {row['event_time']})" if row.get("event") else ""
+        others = faults["feature"].to_list()[1:]
+        also = f"; also {', '.join(others)}" if others else ""
+        found["skew"] = f"a training-serving skew{scope}: {row['sentence']}{when}{cause}{also}"
     if failed.height:
         listed = "; ".join(failed["detail"].head(2).to_list())
         names = ", ".join(dict.fromkeys(failed["feature"].to_list()))
         found["data_quality"] = f"data quality broke{scope} ({names}: {listed})"
     if broken and not inputs and not scoring.proxy:
-        found["concept_drift"] = _performance(overall, top) + " while its inputs did not shift"
+        trigger = (slice_events or {}).get(where) if where else None
+        cause = f" (likely trigger: {trigger['event']}, {trigger['event_time']})" if trigger else ""
+        found["concept_drift"] = _performance(overall, top) + cause + " while its inputs did not shift"
     if inputs:
         found["data_drift"] = f"inputs shifted{scope} ({', '.join(inputs[:4])}{', ...' if len(inputs) > 4 else ''})"
     if not found:
