@@ -19,9 +19,9 @@ How each is recognised:
   unit in part of the rows is found too, and a plain shift is not taken for one.
 * **encoding_permutation**: the categories are the same and their *sorted* frequency
   profile did not move, but the frequencies per label did: labels were re-mapped (the
-  pandas.Categorical alphabetical-versus-insertion-order bug). Matching categories by the
-  rank of their share names the swaps, which must explain the moves (each moved share
-  reappears under its new label). Labels of near-equal frequency swapped are invisible to
+  pandas.Categorical alphabetical-versus-insertion-order bug). Matching the categories
+  whose share moved beyond noise by the rank of their share names the swaps, which must
+  explain the moves (each moved share reappears under its new label). Labels of near-equal frequency swapped are invisible to
   any frequency test (and to PSI); the model sees them, the slice search then finds them.
 * **clipping**: the current extreme holds a spike of mass, lies inside the reference range,
   and nothing lies beyond it: the values past a new bound were piled on it.
@@ -340,24 +340,26 @@ def _permutation(ref: dict, cur: dict, n: int, m: int, new: float, lost: float, 
     labelled = _psi(ref, cur, n, m, labels)
     if labelled < 0.1:
         return None
-    by_ref = sorted(labels, key=lambda k: -ref[k])
-    by_cur = sorted(labels, key=lambda k: -cur[k])
-    p = np.array([ref[k] / n for k in by_ref])
-    q = np.array([cur[k] / m for k in by_cur])
-    profile = float(np.sum((q - p) * np.log(np.maximum(q, 1e-12) / np.maximum(p, 1e-12))))
-    if profile > 0.2 * labelled:
+    # the labels whose share moved beyond noise; the others kept their meaning
+    moved = []
+    for k in labels:
+        p = (ref[k] + cur[k]) / (n + m)
+        if abs(cur[k] / m - ref[k] / n) > 3 * np.sqrt(p * (1 - p) * (1 / n + 1 / m)):
+            moved.append(k)
+    if len(moved) < 2:
         return None
+    by_ref = sorted(moved, key=lambda k: -ref[k])
+    by_cur = sorted(moved, key=lambda k: -cur[k])
     mapping = {old: new_label for old, new_label in zip(by_ref, by_cur) if old != new_label}
-    # the re-mapping must explain the moves: each moved label's share reappears under its new name
-    as_mapped = sum(abs(ref[old] / n - cur[new_label] / m) for old, new_label in mapping.items())
-    as_labelled = sum(abs(ref[old] / n - cur[old] / m) for old in mapping)
+    # the re-mapping must explain the moves: each moved share reappears under its new label
+    as_mapped = sum(abs(ref[old] / n - cur[new_label] / m) for old, new_label in zip(by_ref, by_cur))
+    as_labelled = sum(abs(ref[k] / n - cur[k] / m) for k in moved)
     if not mapping or as_mapped > 0.25 * as_labelled:
         return None
     swaps = ", ".join(f"{old!r} -> {new_label!r}" for old, new_label in list(mapping.items())[:6])
-    return Signature("encoding_permutation", float(1 - profile / labelled),
+    return Signature("encoding_permutation", float(1 - as_mapped / as_labelled),
                      f"{feature}'s categories kept their frequencies but swapped labels ({swaps}): "
-                     "the encoding was re-mapped upstream", {"mapping": mapping, "psi": labelled,
-                                                              "profile_psi": profile})
+                     "the encoding was re-mapped upstream", {"mapping": mapping, "psi": labelled})
 
 
 def _label_flood(ref: dict, cur: dict, n: int, m: int, feature: str) -> Signature | None:

@@ -1,0 +1,113 @@
+"""Each signature injected into real columns (all rows and part of them, everywhere and in
+one segment, at several sample sizes) is named; plain shifts are not taken for pipeline faults."""
+
+import numpy as np
+import polars as pl
+import pytest
+
+from mlwatch.stats.signatures import PIPELINE, signature
+
+
+@pytest.fixture(scope="module")
+def halves(flights):
+    """Two random halves of the first half-year: real data, no drift between them."""
+    data = flights.filter(pl.col("month") <= 6).sample(fraction=1.0, shuffle=True, seed=5)
+    half = data.height // 2
+    return data.head(half), data.tail(data.height - half)
+
+
+def _partial(values: pl.Series, transform, share: float, seed: int = 0) -> pl.Series:
+    chosen = pl.Series(np.random.default_rng(seed).random(values.len()) < share)
+    return pl.select(pl.when(chosen).then(transform(values)).otherwise(values)).to_series().rename(values.name)
+
+
+SIZES = [400, 5_000, 60_000]
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("share", [1.0, 0.3])
+@pytest.mark.parametrize("column, factor", [("distance", 1.609344), ("air_time", 60.0), ("dep_delay", 1 / 60),
+                                            ("temp", 1 / 10)])
+def test_unit_change(halves, n, share, column, factor):
+    reference, current = halves
+    ref, cur = reference[column].head(n), current[column].head(n).cast(pl.Float64)
+    found = signature(ref, _partial(cur, lambda v: v * factor, share), feature=column)
+    assert found.name == "unit_change", found.sentence
+    assert found.evidence["factor"] == pytest.approx(factor)
+    assert found.evidence["share"] == pytest.approx(share, abs=0.12)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_unit_change_in_one_segment(halves, n):
+    """Only JetBlue's distances arrive in kilometres."""
+    reference, current = halves
+    ref, cur = reference.filter(pl.col("carrier") == "B6").head(n), current.filter(pl.col("carrier") == "B6").head(n)
+    found = signature(ref["distance"], cur["distance"] * 1.609344, feature="distance")
+    assert found.name == "unit_change" and found.evidence["share"] > 0.95
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("share", [1.0, 0.5])
+def test_null_spike(halves, n, share):
+    reference, current = halves
+    cur = _partial(current["air_time"].head(n), lambda v: pl.lit(None, dtype=pl.Float64), share * 0.4)
+    found = signature(reference["air_time"].head(n), cur, feature="air_time")
+    assert found.name == "null_spike" and "missing" in found.sentence
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_encoding_permutation(halves, n):
+    reference, current = halves
+    swapped = current["carrier"].head(n).replace({"UA": "MQ", "MQ": "UA", "EV": "US", "US": "EV"})
+    found = signature(reference["carrier"].head(n), swapped, feature="carrier")
+    assert found.name == "encoding_permutation"
+    assert set(found.evidence["mapping"]) == {"UA", "MQ", "EV", "US"}
+    if n >= 5_000:   # at 400 rows UA (17.5 %) and EV (16 %) are a few rows apart: which went where is noise
+        assert found.evidence["mapping"]["UA"] == "MQ" and found.evidence["mapping"]["EV"] == "US"
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_constant_clipping_and_default_flood(halves, n):
+    reference, current = halves
+    ref = reference["distance"].head(n).cast(pl.Float64)
+    cur = current["distance"].head(n).cast(pl.Float64)
+    assert signature(ref, pl.Series(np.full(n, 1089.0)), feature="distance").name == "constant"
+    assert signature(ref, cur.clip(upper_bound=1400.0), feature="distance").name == "clipping"
+    flood = _partial(cur, lambda v: pl.lit(-1.0), 0.2)
+    found = signature(ref, flood, feature="distance")
+    assert found.name == "default_flood" and "sentinel" in found.sentence
+    imputed = _partial(reference["temp"].head(n), lambda v: pl.lit(float(reference["temp"].head(n).mean())), 0.25)
+    assert signature(reference["temp"].head(n), imputed, feature="temp").name == "default_flood"
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_new_and_missing_categories(halves, n):
+    reference, current = halves
+    ref, cur = reference["dest"].head(n), current["dest"].head(n)
+    assert signature(ref, _partial(cur, lambda v: pl.lit("XXX"), 0.15), feature="dest").name == "new_category"
+    top = ref.value_counts(sort=True)["dest"][0]
+    assert signature(ref, cur.filter(cur != top), feature="dest").name == "missing_category"
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("column", ["distance", "air_time", "dep_delay", "temp"])
+def test_plain_shifts_and_scales_are_not_pipeline_faults(halves, n, column):
+    reference, current = halves
+    ref, cur = reference[column].head(n).cast(pl.Float64), current[column].head(n).cast(pl.Float64)
+    sd = float(ref.std())
+    for moved in (cur + 0.7 * sd, cur * 1.3 + 0.01, (cur - cur.mean()) * 1.5 + cur.mean()):
+        found = signature(ref, moved, feature=column)
+        assert found.name not in PIPELINE, (column, found.sentence)
+
+
+def test_real_seasonal_drift_is_not_a_pipeline_fault(flights):
+    winter, summer = flights.filter(pl.col("month") <= 3), flights.filter(pl.col("month").is_between(7, 9))
+    for column in ("temp", "humid", "wind_speed", "dep_delay", "air_time", "dest", "carrier"):
+        found = signature(winter[column], summer[column], feature=column)
+        assert found.name not in PIPELINE, (column, found.sentence)
+
+
+def test_no_drift_has_no_signature(halves):
+    reference, current = halves
+    for column in ("distance", "dep_delay", "temp", "carrier", "origin"):
+        assert signature(reference[column], current[column]).name is None
