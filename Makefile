@@ -21,6 +21,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_audit.py
 	$(PY) benchmarks/bench_slices.py
+	$(PY) benchmarks/bench_stream.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,101 @@
+"""Step 6 on real data with faults injected at known times: signatures, onsets within a
+day, groups of features that changed together, and the upstream event that explains them."""
+
+import datetime as dt
+import json
+
+import matplotlib
+import polars as pl
+import pytest
+
+from mlwatch.errors import DataError
+from mlwatch.steps.trace import TraceResult, trace
+
+UTC = dt.timezone.utc
+EVENTS = pl.DataFrame({
+    "time": ["2013-07-02T00:00:00", "2013-08-14T18:00:00", "2013-09-02T09:00:00", "2013-09-20T00:00:00"],
+    "description": ["quarterly release", "ingestion job v2 deployed", "weather feed migrated", "a later change"],
+})
+
+
+@pytest.fixture(scope="module")
+def faulty(flights):
+    data = flights.drop_nulls(["dep_delay", "temp", "air_time"])
+    reference = data.filter(pl.col("month").is_in([6, 7]))
+    current = data.filter(pl.col("month").is_in([8, 9]))
+    first, second = dt.datetime(2013, 8, 15, tzinfo=UTC), dt.datetime(2013, 9, 3, tzinfo=UTC)
+    current = current.with_columns(
+        # the ingestion job starts sending delays and flight times in hours
+        pl.when(pl.col("time_hour") >= first).then(pl.col("dep_delay") / 60).otherwise(pl.col("dep_delay"))
+        .alias("dep_delay"),
+        pl.when(pl.col("time_hour") >= first).then(pl.col("air_time") / 60).otherwise(pl.col("air_time"))
+        .alias("air_time"),
+        # the new weather feed drops a third of the readings
+        pl.when((pl.col("time_hour") >= second) & (pl.int_range(pl.len()) % 3 == 0)).then(None)
+        .otherwise(pl.col("temp")).alias("temp"),
+    )
+    return reference, current
+
+
+def _day(text):
+    return dt.datetime.fromisoformat(text).date()
+
+
+@pytest.mark.parametrize("where", [None, {"carrier": "UA"}, {"origin": "JFK", "carrier": "B6"}])
+def test_signatures_onsets_groups_and_triggers(faulty, where):
+    reference, current = faulty
+    result = trace(reference, current, features=["dep_delay", "air_time", "temp"], time="time_hour",
+                   where=where, events=EVENTS)
+    rows = {r["feature"]: r for r in result.table.iter_rows(named=True)}
+    assert rows["dep_delay"]["signature"] == rows["air_time"]["signature"] == "unit_change"
+    assert rows["temp"]["signature"] == "null_spike"
+    for feature, truth in (("dep_delay", dt.date(2013, 8, 15)), ("air_time", dt.date(2013, 8, 15)),
+                           ("temp", dt.date(2013, 9, 3))):
+        onset = _day(rows[feature]["onset"])
+        assert abs((onset - truth).days) <= 1, (feature, onset)
+        assert _day(rows[feature]["onset_low"]) <= onset <= _day(rows[feature]["onset_high"])
+    assert rows["dep_delay"]["group"] == rows["air_time"]["group"] != rows["temp"]["group"]
+    assert rows["dep_delay"]["event"] == "ingestion job v2 deployed"
+    assert rows["temp"]["event"] == "weather feed migrated"
+    assert rows["dep_delay"]["pipeline_fault"] and not rows["temp"]["pipeline_fault"]
+
+
+def test_no_time_gives_signatures_only(faulty):
+    reference, current = faulty
+    result = trace(reference, current, features=["dep_delay"])
+    assert result.signatures == {"dep_delay": "unit_change"} and result.onsets == {}
+
+
+def test_feature_without_change_in_time_has_no_onset(faulty):
+    """Real arrival delays, shuffled across the rows of both windows: no onset to find."""
+    import numpy as np
+
+    reference, current = faulty
+    pool = np.random.default_rng(3).permutation(np.r_[reference["arr_delay"].to_numpy(), current["arr_delay"].to_numpy()])
+    reference = reference.with_columns(shuffled=pl.Series(pool[: reference.height]))
+    current = current.with_columns(shuffled=pl.Series(pool[reference.height:]))
+    result = trace(reference, current, features=["shuffled"], time="time_hour")
+    assert result.table["onset"][0] is None
+
+
+def test_trace_result_protocol(faulty):
+    reference, current = faulty
+    result = trace(reference, current, features=["dep_delay", "temp"], time="time_hour", events=EVENTS)
+    back = TraceResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert back.table.equals(result.table) and back.events == result.events
+    assert "likely trigger: ingestion job v2 deployed" in result.summary()
+    ax = result.plot()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["dep_delay (unit_change)", "temp (null_spike)"][::-1] or set(labels) == {
+        "dep_delay (unit_change)", "temp (null_spike)"}
+    assert len(ax.get_lines()) >= 2 * 2 + len(EVENTS)
+    matplotlib.pyplot.close(ax.figure)
+
+
+def test_events_on_another_axis_are_refused(acs):
+    reference, current = acs
+    with pytest.raises(DataError, match="events: their times are dates but the time column holds numbers"):
+        trace(reference, current, features=["AGEP"], time="year",
+              events=pl.DataFrame({"time": ["2017-01-01"], "description": ["x"]}))
+    with pytest.raises(DataError, match="events: no column 'description'"):
+        trace(reference, current, features=["AGEP"], time="year", events=pl.DataFrame({"time": [2017]}))
