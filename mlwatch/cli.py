@@ -79,9 +79,15 @@ def cmd_investigate(args) -> int:
     current = to_frame(args.current, name=f"current ({args.current})")
     _progress(f"{reference.height:,} reference and {current.height:,} current rows")
     events = to_frame(args.events, name=f"events ({args.events})") if args.events else None
+    model = None
+    if args.model:
+        from mlwatch.models import load_model
+
+        model = load_model(args.model, trust=args.trust_model)
     findings = investigate(reference, current, target=args.target, prediction=args.prediction, time=args.time,
                            segments=_columns(args.segments), features=_columns(args.features), task=args.task,
-                           metric=args.metric, kpi=args.kpi, events=events, progress=_progress)
+                           metric=args.metric, kpi=args.kpi, events=events, model=model,
+                           challenger=args.challenger, progress=_progress)
     print(findings.summary("text"))
     title = f"Investigation of {Path(args.current).name} against {Path(args.reference).name}"
     if args.json:
@@ -94,6 +100,32 @@ def cmd_investigate(args) -> int:
         write_text(args.html, findings_report(findings, title=title))
         _progress(f"wrote {args.html}")
     _progress(f"done in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_shadow(args) -> int:
+    from mlwatch.data import to_frame
+    from mlwatch.report.html import shadow_report, write_text
+    from mlwatch.steps.shadow import shadow
+
+    reference = to_frame(args.reference, name=f"reference ({args.reference})")
+    current = to_frame(args.current, name=f"current ({args.current})")
+    _progress(f"shadow scoring {args.challenger} against {args.champion} on {current.height:,} current rows")
+    result = shadow(args.champion, args.challenger, current, target=args.target, segments=_columns(args.segments) or (),
+                    targeted=_where(args.targeted), metric=args.metric, threshold=args.threshold, margin=args.margin)
+    print(result.summary("text"))
+    if args.champion in reference.columns:
+        from mlwatch.stats.drift import psi
+
+        moved = psi(reference[args.champion].drop_nulls(), current[args.champion].drop_nulls()).value
+        print(f"\nThe champion's scores moved from reference to current: PSI {moved:.3f}.")
+    title = f"Shadow scoring: {args.challenger} against {args.champion}"
+    if args.json:
+        write_text(args.json, json.dumps(result.to_dict(), indent=2) + "\n")
+    if args.markdown:
+        write_text(args.markdown, f"# {title}\n\n" + result.summary("markdown") + "\n")
+    if args.html:
+        write_text(args.html, shadow_report(result, title=title))
     return 0
 
 
@@ -155,9 +187,29 @@ def build_parser() -> argparse.ArgumentParser:
                    help="default: accuracy (classification), mae (regression)")
     p.add_argument("--kpi", help="a business KPI column for step 1")
     p.add_argument("--events", type=Path, metavar="EVENTS.csv", help="upstream events: time, description")
+    p.add_argument("--model", type=Path, metavar="PATH",
+                   help="the production model (LightGBM .txt, XGBoost .json, .skops) for SHAP attribution stability")
+    p.add_argument("--trust-model", action="store_true",
+                   help="allow loading a pickle/joblib model (it can run code: only for files you trust)")
+    p.add_argument("--challenger", metavar="COL", help="current-data column with the candidate fix's scores (step 7)")
     for flag in ("json", "html", "markdown"):
         p.add_argument(f"--{flag}", type=Path, metavar="PATH", help=f"write the findings as {flag}")
     p.set_defaults(run=cmd_investigate)
+
+    p = sub.add_parser("shadow", help="step 7: champion vs challenger on the same current rows")
+    p.add_argument("reference", help="parquet or CSV file (for how the champion's scores moved)")
+    p.add_argument("current", help="parquet or CSV file with both models' scores")
+    p.add_argument("--champion", required=True, metavar="COL", help="the production model's scores")
+    p.add_argument("--challenger", required=True, metavar="COL", help="the candidate's scores")
+    p.add_argument("--target", help="label column (without it: label-free comparison only)")
+    p.add_argument("--segments", help="comma-separated columns to compare per value")
+    p.add_argument("--targeted", action="append", metavar="COLUMN=VALUE", help="the slice the fix is aimed at")
+    p.add_argument("--metric", choices=["accuracy", "auc", "log_loss", "mae", "rmse"])
+    p.add_argument("--threshold", type=float, default=0.5, help="decision threshold (default 0.5)")
+    p.add_argument("--margin", type=float, default=0.01, help="non-inferiority margin, metric units (default 0.01)")
+    for flag in ("json", "html", "markdown"):
+        p.add_argument(f"--{flag}", type=Path, metavar="PATH", help=f"write the comparison as {flag}")
+    p.set_defaults(run=cmd_shadow)
 
     p = sub.add_parser("demo", help="the main job on the bundled data, with reports in --out")
     p.add_argument("--out", default="out", help="folder for the reports (default: out)")

@@ -69,13 +69,31 @@ class Incident:
         return _trace.trace(self.reference, self.current, features=features, time=self.roles.time, where=where,
                             events=events)
 
-    def investigate(self, *, kpi: str | None = None, events=None, progress=None):
-        """Steps 1-6 and the verdict."""
+    def attribution(self, model, *, where: Mapping[str, Any] | None = None, **options: Any):
+        """SHAP attribution stability of ``model``; options as :func:`mlwatch.steps.attribution.attribution`."""
+        from mlwatch.steps.attribution import attribution
+
+        if options.get("explain") == "loss":
+            options.setdefault("target", self.roles.target)
+        return attribution(model, self.reference, self.current, where=where, **options)
+
+    def shadow(self, challenger, *, targeted: Mapping[str, Any] | None = None, **options: Any):
+        """Step 7: ``challenger`` (a column of the current data, or a model) against the
+        production predictions on the current rows, per segment."""
+        from mlwatch.steps.shadow import shadow
+
+        target = self.roles.target if not self.scoring.proxy else None
+        return shadow(self.roles.prediction, challenger, self.current, target=target, segments=self.roles.segments,
+                      targeted=targeted, **options)
+
+    def investigate(self, *, kpi: str | None = None, events=None, model=None, challenger: str | None = None,
+                    progress=None):
+        """Steps 1-7 and the verdict (attribution with ``model``, shadow with ``challenger``)."""
         r = self.roles
         return _investigate.investigate(self.reference, self.current, target=r.target, prediction=r.prediction,
                                         time=r.time, segments=r.segments, features=r.features,
                                         task=self.scoring.task, metric=self.scoring.metric, kpi=kpi,
-                                        events=events, progress=progress)
+                                        events=events, model=model, challenger=challenger, progress=progress)
 
     def _time(self, step: str) -> str:
         if not self.roles.time:

@@ -156,4 +156,36 @@ def findings_report(findings, *, title: str = "mlwatch investigation") -> str:
                                  "Onset of each feature's change with its 95 % window, and the upstream events."))
     else:
         blocks.append(Paragraph("No feature drifted or failed a check: nothing to trace."))
+    if findings.attribution is not None:
+        blocks += [Heading("Attribution stability")] + attribution_blocks(findings.attribution)
+    if findings.shadow is not None:
+        blocks += [Heading("7. Shadow scoring")] + shadow_blocks(findings.shadow)
     return html_document(title, blocks)
+
+
+def attribution_blocks(result) -> list:
+    from mlwatch.results import html_table
+
+    return [Paragraph(result.sentence),
+            Figure(_figure(lambda ax: result.plot(ax=ax), figsize=(8, 6)),
+                   "SHAP values of the top features, reference (circles) and current (triangles)."),
+            Figure(_figure(lambda ax: result.plot(ax=ax, kind="waterfall"), figsize=(8, 5)),
+                   "The change in the mean output split by feature, with 95 % bootstrap intervals."),
+            Table(html_table(result.table, alert="inverted", max_rows=50))]
+
+
+def shadow_blocks(result) -> list:
+    from mlwatch.results import html_table
+
+    blocks = [Paragraph(result.sentence)]
+    if result.metric is not None:
+        blocks.append(Figure(_figure(lambda ax: result.plot(ax=ax), figsize=(7, 0.4 * result.table.height + 2)),
+                             "Challenger minus champion per segment, paired 95 % intervals (right: better)."))
+    if result.scores.height:
+        blocks.append(Figure(_figure(lambda ax: result.plot(ax=ax, kind="scores"), figsize=(5, 5))))
+    return blocks + [Table(html_table(result.table, alert="worse", max_rows=100))]
+
+
+def shadow_report(result, *, title: str = "mlwatch shadow scoring") -> str:
+    """The champion/challenger comparison as a self-contained HTML page."""
+    return html_document(title, shadow_blocks(result))

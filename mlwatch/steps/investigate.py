@@ -44,6 +44,8 @@ class Findings(ResultMixin):
     verdict: Verdict
     audited_slice: dict[str, str] | None
     slice_events: dict[str, dict[str, str]] = field(default_factory=dict)
+    attribution: Any = None          # an AttributionResult when a model was given
+    shadow: Any = None               # a ShadowComparison when a challenger was given
 
     @property
     def table(self) -> pl.DataFrame:
@@ -120,6 +122,8 @@ class Findings(ResultMixin):
                       "segments": list(self.roles.segments), "features": list(self.roles.features)},
             "trace": records(self.trace.table),
             "events": list(self.trace.events),
+            "attribution": self.attribution.to_dict() if self.attribution is not None else None,
+            "shadow": self.shadow.to_dict() if self.shadow is not None else None,
         }
 
 
@@ -130,12 +134,16 @@ def _label(predicate: Mapping[str, str]) -> str:
 def investigate(reference, current, *, target: str | None, prediction: str, time: str | None = None,
                 segments: Sequence[str] | None = None, features: Sequence[str] | None = None,
                 task: str | None = None, metric: str | None = None, kpi: str | None = None,
-                events=None, progress: Callable[[str], None] | None = None) -> Findings:
+                events=None, model=None, challenger: str | None = None,
+                progress: Callable[[str], None] | None = None) -> Findings:
     """Run steps 1-6 and decide.
 
     ``segments`` default to the low-cardinality text/categorical columns; ``features`` to
     every other column but target, prediction and time. ``events`` (a frame or file with
     ``time`` and ``description`` columns) is carried into the findings for step 6.
+    ``model`` (the production model) adds SHAP attribution stability on the audited
+    slice; ``challenger`` (a column of the current data scored by the candidate fix) adds
+    step 7, shadow scoring against ``prediction``, aimed at the broken slice.
     ``progress`` receives a line as each step starts.
     """
     say = progress or (lambda message: None)
@@ -143,9 +151,10 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
     cur = data.to_frame(current, name="current")
     roles = data.infer_roles(ref, target=target, prediction=prediction, time=time, segments=segments,
                              features=[f for f in features if f not in (target, prediction, time)] if features else None)
-    if kpi and kpi in roles.features:
+    extra = {kpi, challenger} - {None}      # a KPI and a challenger's scores are not model inputs
+    if extra & set(roles.features):
         roles = data.Roles(roles.target, roles.prediction, roles.time, roles.segments,
-                           tuple(f for f in roles.features if f != kpi))
+                           tuple(f for f in roles.features if f not in extra))
     scoring = resolve_scoring(ref, cur, prediction=prediction, target=target, task=task, metric=metric)
     say("step 1: signal" if time else "step 1: signal skipped (no time column)")
     sig = signal(ref, cur, scoring, time=time, kpi=kpi) if time else None
@@ -166,7 +175,21 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
     tr = trace(ref, cur, features=suspects, time=time, where=where, events=events)
     slice_events = _slice_triggers(ref, cur, time, sl, events) if time and events is not None else {}
     verdict = decide(ov, sl, au, prediction=prediction, trace=tr, slice_events=slice_events)
-    return Findings(roles, scoring, sig, inf, ov, sl, au, tr, verdict, where, slice_events)
+    attributed = None
+    if model is not None:
+        from mlwatch.steps.attribution import attribution
+
+        say("attribution: SHAP on 2,000 rows a side" + (f" of {_label(where)}" if where else ""))
+        attributed = attribution(model, ref, cur, where=where)
+    shadowed = None
+    if challenger is not None:
+        from mlwatch.steps.shadow import shadow
+
+        say(f"step 7: shadow scoring of {challenger} against {prediction}")
+        labelled = target if not scoring.proxy else None
+        shadowed = shadow(prediction, challenger, cur, target=labelled, segments=roles.segments, targeted=where,
+                          metric=None if scoring.metric == "auc" else scoring.metric if labelled else None)
+    return Findings(roles, scoring, sig, inf, ov, sl, au, tr, verdict, where, slice_events, attributed, shadowed)
 
 
 def _slice_triggers(ref: pl.DataFrame, cur: pl.DataFrame, time: str, slices: SliceResult, events) -> dict:
