@@ -5,8 +5,11 @@ give, per feature:
 
 * the mean |SHAP| and its rank in each window, and the rank correlation (Spearman) of
   the two rankings;
-* the direction of its effect: the rank correlation between the feature's value and its
-  SHAP value; an **inversion** is a direction that changed sign, both clearly away from 0;
+* the direction of its effect: with labels (``target``), the rank correlation between the
+  feature's push on the prediction (its SHAP value) and the outcome — does the feature
+  still push toward the truth? Without labels, the rank correlation between the feature's
+  value and its push. An **inversion** is a direction that changed sign, both clearly
+  away from 0: "the SHAP values of a top feature suddenly invert";
 * attribution drift: PSI of its SHAP values, with the noise floor for the sample sizes;
 * its share of the change in the mean model output: with a fixed base value the mean
   output is the base plus the mean SHAP values, so the change splits exactly into
@@ -132,10 +135,12 @@ def attribution(model, reference, current, *, features: Sequence[str] | None = N
     inversion needs both directions beyond ``min_direction`` (a rank correlation) with
     their 95 % intervals on opposite sides of 0.
 
-    ``explain="loss"`` (with ``target``, tree classifiers) explains each row's log-loss
-    instead of its prediction: when the relation between a feature and the outcome flipped,
-    the model's predictions do not change, but the loss it takes through that feature does.
-    Interventional TreeSHAP costs more: keep ``n_samples`` near 1,000.
+    ``target`` (labels) makes the direction the agreement of each feature's push with the
+    outcome, so a relation that flipped in the world shows as an inversion even though the
+    model did not change. ``explain="loss"`` (with ``target``, classifiers) attributes each
+    row's log-loss instead of its prediction for the importance, drift and decomposition:
+    which features made the model wrong. Interventional TreeSHAP of the loss costs more:
+    keep ``n_samples`` near 1,000.
     """
     check_choice("explain", explain, ("prediction", "loss"))
     if explain == "loss" and not target:
@@ -151,14 +156,16 @@ def attribution(model, reference, current, *, features: Sequence[str] | None = N
     ref = ref.sample(min(n_samples, ref.height), seed=random_state)
     cur = cur.sample(min(n_samples, cur.height), seed=random_state + 1)
     method = "SHAP of the prediction"
+    push_ref, base = scorer.contributions(ref, background=ref, random_state=random_state)
+    push_cur, _ = scorer.contributions(cur, background=ref, random_state=random_state)
     if explain == "loss":
         phi_ref, method = scorer.loss_contributions(ref, ref[target].to_numpy(), background=ref,
                                                     random_state=random_state)
         phi_cur, _ = scorer.loss_contributions(cur, cur[target].to_numpy(), background=ref, random_state=random_state)
         base = 0.0
     else:
-        phi_ref, base = scorer.contributions(ref, background=ref, random_state=random_state)
-        phi_cur, _ = scorer.contributions(cur, background=ref, random_state=random_state)
+        phi_ref, phi_cur = push_ref, push_cur
+    labelled = target is not None and ref[target].null_count() == 0 and cur[target].null_count() == 0
     names = scorer.features
     rng = np.random.default_rng(random_state)
     boot_ref = rng.integers(0, ref.height, (n_boot, ref.height))
@@ -174,8 +181,12 @@ def attribution(model, reference, current, *, features: Sequence[str] | None = N
     rank_ref = _ranks(abs_ref)
     rank_cur = _ranks(abs_cur)
     for j, name in enumerate(names):
-        d_ref, ci_ref = _direction(ref[name], phi_ref[:, j], boot_ref)
-        d_cur, ci_cur = _direction(cur[name], phi_cur[:, j], boot_cur)
+        if labelled:   # does the feature's push on the prediction agree with the outcome?
+            d_ref, ci_ref = _direction(ref[target], push_ref[:, j], boot_ref)
+            d_cur, ci_cur = _direction(cur[target], push_cur[:, j], boot_cur)
+        else:          # the model's relation between the feature's value and its push
+            d_ref, ci_ref = _direction(ref[name], push_ref[:, j], boot_ref)
+            d_cur, ci_cur = _direction(cur[name], push_cur[:, j], boot_cur)
         inverted = (d_ref is not None and d_cur is not None and np.sign(d_ref) != np.sign(d_cur)
                     and min(abs(d_ref), abs(d_cur)) >= min_direction
                     and (ci_ref[0] > 0 or ci_ref[1] < 0) and (ci_cur[0] > 0 or ci_cur[1] < 0))
@@ -199,7 +210,8 @@ def attribution(model, reference, current, *, features: Sequence[str] | None = N
         output, ref.height, cur.height, pl.DataFrame(phi_ref, schema=names), pl.DataFrame(phi_cur, schema=names),
         ref.select(names), cur.select(names),
         {"n_samples": n_samples, "n_boot": n_boot, "random_state": random_state, "where": dict(where) if where else None,
-         "model": scorer.kind, "explain": explain, "method": method})
+         "model": scorer.kind, "explain": explain, "method": method,
+         "direction": "agreement of the push with the outcome" if labelled else "feature value against its push"})
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
