@@ -22,6 +22,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_audit.py
 	$(PY) benchmarks/bench_slices.py
 	$(PY) benchmarks/bench_stream.py
+	cd benchmarks && ../$(PY) bench_attribution.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
