@@ -131,3 +131,17 @@ def test_older_population_hurts_a_slice_through_its_mix(acs):
     findings = _acs_investigate(reference, current[rows])
     assert "AGEP" in findings.audit.drifted
     assert findings.verdict.kind == "data_drift" and "retrain on data that covers the shift" in findings.verdict.summary
+
+
+def test_a_drop_explained_by_a_small_input_shift_is_not_concept_drift(acs):
+    """Milder oversampling of the over-55s: AGEP's PSI on the broken slice stays below the
+    material 0.1, yet the drop is the model on the new age mix (Simpson inside the slice)."""
+    reference, current = acs
+    current = current.filter(pl.col("year") == 2018)
+    weights = np.where(current["AGEP"].to_numpy() >= 55, 2.0, 1.0)
+    rows = np.random.default_rng(7).choice(current.height, 40_000, replace=False, p=weights / weights.sum())
+    findings = investigate(reference, current[rows], target="employed", prediction="predicted_probability",
+                           time="year", segments=["SEX", "MAR", "SCHL", "DIS", "CIT", "RAC1P"])
+    assert findings.audited_slice is not None
+    assert findings.verdict.kind == "data_drift"
+    assert "of that drop is the model on the new mix of AGEP" in findings.verdict.summary

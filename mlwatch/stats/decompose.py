@@ -27,6 +27,7 @@ def mix_rate(n_reference, loss_reference, n_current, loss_current) -> tuple[floa
     l_r, l_c = np.asarray(loss_reference, dtype=float), np.asarray(loss_current, dtype=float)
     l_r = np.where(n_r > 0, l_r, l_c)       # one-sided segments: no rate change
     l_c = np.where(n_c > 0, l_c, l_r)
+    l_r, l_c = np.nan_to_num(l_r), np.nan_to_num(l_c)    # empty on both sides: weight 0 anyway
     w_r, w_c = n_r / n_r.sum(), n_c / n_c.sum()
     mix = float(np.sum((w_c - w_r) * (l_r + l_c) / 2))
     rate = float(np.sum((l_c - l_r) * (w_r + w_c) / 2))

@@ -18,7 +18,7 @@ from mlwatch.errors import MlwatchError, check_choice
 from mlwatch.results import ResultMixin, html_table, json_value, markdown_table, records, text_table
 from mlwatch.steps.audit import AuditResult, audit
 from mlwatch.steps.infra import InfraResult, infra
-from mlwatch.steps.overall import OverallResult, overall
+from mlwatch.steps.overall import OverallResult, explain_drop, overall
 from mlwatch.steps.scoring import Scoring, resolve_scoring
 from mlwatch.steps.signal import SignalResult, signal
 from mlwatch.steps.slices import SliceResult, find_slices
@@ -174,7 +174,10 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
     say(f"step 6: trace of {len(suspects)} feature(s)" + (" with onsets" if time else ""))
     tr = trace(ref, cur, features=suspects, time=time, where=where, events=events)
     slice_events = _slice_triggers(ref, cur, time, sl, events) if time and events is not None else {}
-    verdict = decide(ov, sl, au, prediction=prediction, trace=tr, slice_events=slice_events)
+    drop = None
+    if (where or ov.degraded) and not scoring.proxy:
+        drop = explain_drop(ref, cur, scoring, features=[c for c in audited if c != prediction], where=where)
+    verdict = decide(ov, sl, au, prediction=prediction, trace=tr, slice_events=slice_events, drop=drop)
     attributed = None
     if model is not None:
         from mlwatch.steps.attribution import attribution

@@ -186,3 +186,59 @@ def _sentence(scoring, ref_value, cur_value, p_value, degraded, masked, broken, 
     if p_value > 1 - alpha and not scoring.proxy:
         return f"{head}: it improved."
     return f"{head}: {held}."
+
+
+DROP_SCHEMA = {"feature": pl.String, "change": pl.Float64, "mix": pl.Float64, "rate": pl.Float64,
+               "mix_share": pl.Float64}
+
+
+def explain_drop(reference, current, scoring: Scoring, *, features: Sequence[str], where=None,
+                 bins: int = 10) -> pl.DataFrame:
+    """How much of the rise of the loss (on a slice) the shift of each input explains.
+
+    Each feature is cut in bins (reference quantiles; categories), and the change of the
+    mean loss is split into mix (the rows moved between bins, each at its loss) and rate
+    (the loss moved within bins). A large ``mix_share`` says the drop is what the model
+    does on the inputs it now sees: covariate shift, not a changed relation (Simpson's
+    paradox inside a slice). Sorted by ``mix_share``, largest first.
+    """
+    from mlwatch.stats.binning import quantile_edges
+
+    ref = data.apply_where(data.to_frame(reference, name="reference"), where, name="reference")
+    cur = data.apply_where(data.to_frame(current, name="current"), where, name="current")
+    loss_ref, ok_ref = scoring.losses(ref, name="reference")
+    loss_cur, ok_cur = scoring.losses(cur, name="current")
+    ref, cur = ref.filter(pl.Series(ok_ref)), cur.filter(pl.Series(ok_cur))
+    loss_ref, loss_cur = loss_ref[ok_ref], loss_cur[ok_cur]
+    rows = []
+    for feature in features:
+        if feature not in ref.columns or feature not in cur.columns:
+            continue
+        r, c = ref[feature], cur[feature]
+        if r.dtype.is_numeric() and c.dtype.is_numeric() and r.n_unique() > bins:
+            a = r.cast(pl.Float64).to_numpy()
+            finite = np.sort(a[np.isfinite(a)])
+            if finite.size == 0:
+                continue
+            edges = quantile_edges(finite, bins)
+            b = c.cast(pl.Float64).to_numpy()
+            key_ref = np.where(np.isfinite(a), np.searchsorted(edges, a, side="left"), edges.size + 1)
+            key_cur = np.where(np.isfinite(b), np.searchsorted(edges, b, side="left"), edges.size + 1)
+            n_keys = edges.size + 2
+        else:
+            labels = sorted(set(r.cast(pl.String).drop_nulls().unique().to_list()) |
+                            set(c.cast(pl.String).drop_nulls().unique().to_list()))
+            enum = pl.Enum(labels)
+            key_ref = r.cast(pl.String).cast(enum).to_physical().fill_null(len(labels)).to_numpy().astype(np.int64)
+            key_cur = c.cast(pl.String).cast(enum).to_physical().fill_null(len(labels)).to_numpy().astype(np.int64)
+            n_keys = len(labels) + 1
+        n_r = np.bincount(key_ref, minlength=n_keys)
+        n_c = np.bincount(key_cur, minlength=n_keys)
+        l_r = np.divide(np.bincount(key_ref, loss_ref, n_keys), n_r, out=np.full(n_keys, np.nan), where=n_r > 0)
+        l_c = np.divide(np.bincount(key_cur, loss_cur, n_keys), n_c, out=np.full(n_keys, np.nan), where=n_c > 0)
+        mix, rate = mix_rate(n_r, l_r, n_c, l_c)
+        total = abs(mix) + abs(rate)
+        rows.append({"feature": feature, "change": mix + rate, "mix": mix, "rate": rate,
+                     "mix_share": (mix / (mix + rate)) if (mix + rate) > 0 and mix > 0 else 0.0 if total else 0.0})
+    table = pl.DataFrame(rows, schema=DROP_SCHEMA) if rows else pl.DataFrame(schema=DROP_SCHEMA)
+    return table.sort("mix_share", descending=True)

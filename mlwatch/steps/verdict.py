@@ -45,7 +45,7 @@ class Verdict:
 
 
 def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
-           slice_events: dict | None = None) -> Verdict:
+           slice_events: dict | None = None, drop=None, explained_share: float = 0.5) -> Verdict:
     """The verdict from steps 3-5 and, when given, step 6's trace (signatures, onsets, triggers)."""
     scoring = overall.scoring
     top = slices.table.filter(pl.col("significant")).head(1) if slices is not None else pl.DataFrame()
@@ -53,6 +53,14 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
     scope = f" on {where}" if where else ""
     broken = top.height > 0 or overall.degraded
     inputs = [f for f in audit.drifted if f != prediction]
+    # a drop that the shift of an input explains (the model on the inputs it now sees) is
+    # covariate shift, even when that shift is below the material PSI: not concept drift
+    shifted = None
+    if drop is not None and drop.height and broken:
+        best = drop.row(0, named=True)
+        if best["mix_share"] >= explained_share and best["feature"] != prediction:
+            shifted = best
+            inputs = list(dict.fromkeys(inputs + [best["feature"]]))
     failed = audit.failed_checks.filter(pl.col("check").is_in(QUALITY_CHECKS))
     faults = trace.table.filter(pl.col("pipeline_fault")) if trace is not None else pl.DataFrame()
     found: dict[str, str] = {}
@@ -82,7 +90,10 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
     kind = next(k for k in ORDER if k in found)
     summary = found[kind][0].upper() + found[kind][1:]
     if kind == "data_drift":
-        summary += (f", and {_performance(overall, top)}: retrain on data that covers the shift." if broken and not scoring.proxy
+        explained = (f" ({shifted['mix_share']:.0%} of that drop is the model on the new mix of {shifted['feature']})"
+                     if shifted else "")
+        summary += (f", and {_performance(overall, top)}{explained}: retrain on data that covers the shift."
+                    if broken and not scoring.proxy
                     else f"; performance held ({scoring.loss_name} {overall.metric_reference:.4g} -> "
                          f"{overall.metric_current:.4g}): monitor, retrain only if it drops.")
     else:
