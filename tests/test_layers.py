@@ -58,8 +58,8 @@ def test_import_mlwatch_does_not_import_heavy_packages():
     assert out.stdout.strip() == "[]"
 
 
-LAYERS = ["errors", "stats", "data", "datasets", "models", "results", "steps", "incident", "plots", "widgets", "report",
-          "cli"]
+LAYERS = ["errors", "stats", "data", "datasets", "models", "gallery", "results", "steps", "incident", "plots",
+          "widgets", "report", "cli"]
 
 
 def _layer(module: str) -> int | None:
@@ -71,7 +71,7 @@ def _layer(module: str) -> int | None:
 
 def _rank(layer: str) -> int:
     # data, datasets and models are the boundary layer; steps and incident are one layer (DESIGN.md)
-    return {"datasets": LAYERS.index("data"), "models": LAYERS.index("data"),
+    return {"datasets": LAYERS.index("data"), "models": LAYERS.index("data"), "gallery": LAYERS.index("data"),
             "incident": LAYERS.index("steps")}.get(layer, LAYERS.index(layer))
 
 

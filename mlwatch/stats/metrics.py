@@ -96,7 +96,7 @@ def _scalar(x):
 
 
 def increase_p_values(n_ref, sum_ref, sq_ref, n_cur, sum_cur, sq_cur, *, binary: bool,
-                      two_sided: bool = False) -> np.ndarray:
+                      two_sided: bool = False, shift: float = 0.0) -> np.ndarray:
     """p-values that the current mean loss exceeds the reference one (vectorised).
 
     0/1 losses: pooled two-proportion z-test; others: Welch's t-test. ``two_sided``
@@ -107,7 +107,8 @@ def increase_p_values(n_ref, sum_ref, sq_ref, n_cur, sum_cur, sq_cur, *, binary:
     """
     from scipy import stats as _st
 
-    stat, df, degenerate = increase_statistics(n_ref, sum_ref, sq_ref, n_cur, sum_cur, sq_cur, binary=binary)
+    stat, df, degenerate = increase_statistics(n_ref, sum_ref, sq_ref, n_cur, sum_cur, sq_cur, binary=binary,
+                                               shift=shift)
     if binary:
         p = 2 * _st.norm.sf(np.abs(stat)) if two_sided else _st.norm.sf(stat)
     else:
@@ -115,9 +116,10 @@ def increase_p_values(n_ref, sum_ref, sq_ref, n_cur, sum_cur, sq_cur, *, binary:
     return np.where(degenerate, 1.0, p)
 
 
-def increase_statistics(n_ref, sum_ref, sq_ref, n_cur, sum_cur, sq_cur, *, binary: bool):
-    """The z (0/1 losses) or Welch t statistic of the rise of the mean loss, its degrees of
-    freedom, and where it is undefined (fewer than two rows a side). The statistic is
+def increase_statistics(n_ref, sum_ref, sq_ref, n_cur, sum_cur, sq_cur, *, binary: bool, shift: float = 0.0):
+    """The z (0/1 losses) or Welch t statistic of the rise of the mean loss beyond
+    ``shift`` (the whole population's rise, when a slice is compared with it), its degrees
+    of freedom, and where it is undefined (fewer than two rows a side). The statistic is
     what ranks slices: it is largest at the slice that holds a drop whole, larger than
     at its parents (diluted) and its children (fewer rows)."""
     n1, n2 = np.asarray(n_ref, dtype=float), np.asarray(n_cur, dtype=float)
@@ -126,14 +128,14 @@ def increase_statistics(n_ref, sum_ref, sq_ref, n_cur, sum_cur, sq_cur, *, binar
     if binary:
         pooled = (np.asarray(sum_ref) + np.asarray(sum_cur)) / np.maximum(n1 + n2, 1)
         se = np.sqrt(pooled * (1 - pooled) * (1 / np.maximum(n1, 1) + 1 / np.maximum(n2, 1)))
-        stat = np.divide(m2 - m1, se, out=np.zeros_like(se), where=se > 0)
+        stat = np.divide(m2 - m1 - shift, se, out=np.zeros_like(se), where=se > 0)
         df = np.full_like(se, np.inf)
     else:
         v1 = np.maximum(np.asarray(sq_ref) / np.maximum(n1, 1) - m1**2, 0) * n1 / np.maximum(n1 - 1, 1)
         v2 = np.maximum(np.asarray(sq_cur) / np.maximum(n2, 1) - m2**2, 0) * n2 / np.maximum(n2 - 1, 1)
         a, b = v1 / np.maximum(n1, 1), v2 / np.maximum(n2, 1)
         se = np.sqrt(a + b)
-        stat = np.divide(m2 - m1, se, out=np.zeros_like(se), where=se > 0)
+        stat = np.divide(m2 - m1 - shift, se, out=np.zeros_like(se), where=se > 0)
         df = np.divide((a + b) ** 2, a**2 / np.maximum(n1 - 1, 1) + b**2 / np.maximum(n2 - 1, 1),
                        out=np.ones_like(se), where=(a + b) > 0)
     degenerate = (n1 < 2) | (n2 < 2)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 SENTINELS = (0.0, -1.0, 999.0, -999.0, 9999.0, -9999.0, 99999.0, 1e9)
+DEFAULT_LABELS = frozenset({"", "unknown", "other", "none", "null", "nan", "n/a", "na", "-1", "0", "default",
+                            "missing", "?"})
 CHECKS = ("null_rate", "non_finite", "out_of_range", "new_category", "missing_category",
           "type_change", "constant", "value_spike")
 
@@ -83,28 +85,36 @@ def non_finite(feature: str, counts_reference: tuple[int, int], n_reference: int
 
 def out_of_range(feature: str, sorted_reference: np.ndarray, sorted_current: np.ndarray, *,
                  min_share: float = 0.01, alpha: float = 0.05) -> QualityCheck:
-    """Share of current values outside the reference's [min, max].
+    """Share of current values outside the reference's range *and* beyond Tukey's far-out
+    fences (quartiles -/+ 3 interquartile ranges).
 
-    With no drift a new value falls outside the range of n reference values with
-    probability 2 / (n + 1); the check fails when the share is above ``min_share`` and
-    significantly above that.
+    The fences keep a season from failing it (September a few degrees cooler than any day
+    of July is drift, not broken data), while a unit change, a sentinel far from the data
+    or a corrupted feed lands far beyond them. With no drift a new value falls outside the
+    range of n reference values with probability 2 / (n + 1); the check fails when the
+    share is above ``min_share`` and significantly above that.
 
-    >>> out_of_range("x", np.arange(100.0), np.arange(50.0, 150.0)).current
-    0.5
+    >>> out_of_range("x", np.arange(100.0), np.arange(50.0, 150.0)).current    # within the fences
+    0.0
+    >>> out_of_range("x", np.arange(100.0), np.r_[np.arange(90.0), np.full(10, 6000.0)]).failed
+    True
     """
     from scipy import stats as _st
     n, m = sorted_reference.size, sorted_current.size
     if n == 0 or m == 0:
         return QualityCheck(feature, "out_of_range", None, None, False, "no finite values to compare")
-    below = int(np.searchsorted(sorted_current, sorted_reference[0], side="left"))
-    above = m - int(np.searchsorted(sorted_current, sorted_reference[-1], side="right"))
+    q1, q3 = np.quantile(sorted_reference, [0.25, 0.75])
+    low = min(sorted_reference[0], q1 - 3 * (q3 - q1))
+    high = max(sorted_reference[-1], q3 + 3 * (q3 - q1))
+    below = int(np.searchsorted(sorted_current, low, side="left"))
+    above = m - int(np.searchsorted(sorted_current, high, side="right"))
     share = (below + above) / m
     expected = 2 / (n + 1)
     p = float(_st.binom.sf(below + above - 1, m, expected))
     failed = share > min_share and p < alpha
     return QualityCheck(feature, "out_of_range", expected, share, failed,
-                        f"{below} below the reference min {sorted_reference[0]:.4g}, "
-                        f"{above} above its max {sorted_reference[-1]:.4g}")
+                        f"{below} below {low:.4g} and {above} above {high:.4g} (the reference range "
+                        f"{sorted_reference[0]:.4g} to {sorted_reference[-1]:.4g}, widened to the far-out fences)")
 
 
 def new_categories(feature: str, reference_counts: dict, current_counts: dict, *,
@@ -266,7 +276,10 @@ def value_spike(feature: str, sorted_reference: np.ndarray, sorted_current: np.n
 
 def category_spike(feature: str, reference_counts: dict, current_counts: dict, *,
                    min_increase: float = 0.05, alpha: float = 0.05) -> QualityCheck:
-    """The category whose share rose most (a default label such as 'unknown' flooding in)."""
+    """The category whose share rose most. Fails when it looks like a default (a label such
+    as 'unknown', 'other', '', '-1', or a category the reference barely had, under 1 %)
+    and its share rose by ``min_increase`` and at least doubled: a mix that moved between
+    ordinary categories is drift, for the PSI to say, not broken data."""
     n, m = sum(reference_counts.values()), sum(current_counts.values())
     if n == 0 or m == 0 or not current_counts:
         return QualityCheck(feature, "value_spike", None, None, False, "no values to compare")
@@ -274,7 +287,8 @@ def category_spike(feature: str, reference_counts: dict, current_counts: dict, *
     k_ref, k_cur = reference_counts.get(best, 0), current_counts[best]
     ref, cur = k_ref / n, k_cur / m
     p = increase_p_value(k_ref, n, k_cur, m)
-    failed = cur - ref >= min_increase and cur >= 2 * ref and p < alpha
+    looks_default = str(best).strip().lower() in DEFAULT_LABELS or ref < 0.01
+    failed = cur - ref >= min_increase and cur >= 2 * ref and p < alpha and looks_default
     return QualityCheck(feature, "value_spike", ref, cur, failed,
                         f"category {best!s} holds {cur:.2%} of current rows (reference {ref:.2%})")
 

@@ -38,7 +38,7 @@ import polars as pl
 
 from mlwatch.errors import check_choice
 from mlwatch.stats.drift import finite_sorted
-from mlwatch.stats.quality import SENTINELS, distinct_count_sorted, increase_p_value, mode_sorted
+from mlwatch.stats.quality import DEFAULT_LABELS, SENTINELS, distinct_count_sorted, increase_p_value, mode_sorted
 
 SIGNATURES = ("shift", "scale", "unit_change", "null_spike", "new_category", "missing_category",
               "encoding_permutation", "constant", "clipping", "default_flood")
@@ -50,7 +50,6 @@ UNIT_FACTORS = {
     2.54: "inches and centimetres", 1.609344: "miles and kilometres", 2.20462: "kilograms and pounds",
     3.28084: "metres and feet", 3.6: "m/s and km/h",
 }
-DEFAULT_LABELS = {"", "unknown", "other", "none", "null", "nan", "n/a", "na", "-1", "0", "default", "missing", "?"}
 
 
 @dataclass(frozen=True)
@@ -216,7 +215,7 @@ def _lattice_unit_change(a: np.ndarray, b: np.ndarray) -> tuple[float, float, fl
         if not fits:
             return None
         distance, factor, f0 = min(fits)
-        if distance > 0.25:
+        if distance > 0.5:      # even the best factor does not bring the values back near the reference
             return None
         # rows whose original value the factor keeps whole do not show: correct the share
         stays_whole = float(np.mean(np.mod(a, f0) == 0)) if factor < 1 and float(f0).is_integer() else 0.0

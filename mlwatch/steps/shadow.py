@@ -9,8 +9,9 @@ Benjamini-Hochberg across segments, and a non-inferiority check on the segments 
 was not aimed at (the challenger may not be worse there by more than ``margin``).
 
 The verdict: **promote** when the challenger is significantly better overall and
-non-inferior on every segment it was not aimed at; **reject** when it is significantly
-worse overall; **hold** otherwise, with the reasons.
+non-inferior on every segment it was not aimed at (segments whose paired interval is wider
+than four margins are too small to judge: listed, not blocking); **reject** when it is
+significantly worse overall; **hold** otherwise, with the reasons.
 """
 
 from __future__ import annotations
@@ -225,9 +226,14 @@ def _decide_rows(table: pl.DataFrame, metric, targeted, margin, alpha) -> pl.Dat
     gain = table["difference"].to_numpy() * (1 if higher else -1)
     worst = (table["low"] if higher else -table["high"]).to_numpy()      # the pessimistic end, as a gain
     significant = np.where(np.isfinite(adjusted), adjusted < alpha, False)
+    # non-inferior: the pessimistic end within the margin; undetermined (null) where the
+    # interval is wider than four margins: too few rows there to judge either way
+    width = (table["high"] - table["low"]).to_numpy()
+    decided = np.isfinite(width) & (width <= 4 * margin)
+    non_inferior = [bool(w > -margin) if d else None for w, d in zip(np.nan_to_num(worst, nan=-np.inf), decided)]
     return table.with_columns(
         p_value_adjusted=pl.Series(adjusted), better=pl.Series(significant & (gain > 0)),
-        worse=pl.Series(significant & (gain < 0)), non_inferior=pl.Series(np.nan_to_num(worst, nan=-np.inf) > -margin),
+        worse=pl.Series(significant & (gain < 0)), non_inferior=pl.Series(non_inferior, dtype=pl.Boolean),
         targeted=_targeted(table, targeted))
 
 
@@ -250,10 +256,13 @@ def _verdict(table: pl.DataFrame, metric, targeted, margin) -> tuple[str, list[s
     significant = overall["p_value"] < 0.05
     rest = table[1:]
     worse = rest.filter(pl.col("worse") & ~pl.col("targeted"))["segment"].to_list()
-    inferior = rest.filter(~pl.col("non_inferior") & ~pl.col("targeted"))["segment"].to_list()
+    inferior = rest.filter((pl.col("non_inferior") == False) & ~pl.col("targeted"))["segment"].to_list()  # noqa: E712
+    undecided = rest.filter(pl.col("non_inferior").is_null() & ~pl.col("targeted"))["segment"].to_list()
     better = rest.filter(pl.col("better"))["segment"].to_list()
     if better:
         reasons.append(f"better on {', '.join(better[:4])}")
+    if undecided:
+        reasons.append(f"too few rows to judge {', '.join(undecided[:4])}{', ...' if len(undecided) > 4 else ''}")
     if significant and gain < 0:
         return "reject", reasons + ["significantly worse overall"]
     if worse:

@@ -205,7 +205,8 @@ class _Candidates:
 
 def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str], max_depth: int = 3,
                 min_support: int = 50, min_degradation: float = 0.1, alpha: float = 0.05,
-                time: str | None = None, top_k: int = 20, numeric_bins: int = 4) -> SliceResult:
+                time: str | None = None, top_k: int = 20, numeric_bins: int = 4,
+                relative: bool = True) -> SliceResult:
     """The slices whose loss rose most from ``reference`` to ``current``.
 
     Parameters
@@ -223,6 +224,11 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
         prediction proxy: of its reference standard deviation).
     time
         Time column: each significant slice then gets the ``onset`` of its degradation.
+    relative
+        Test each slice's change against the change of the rest of the population
+        (difference in differences): a slice that held while everything else improved with
+        the season is broken too, and a season that moved every slice alike breaks none.
+        The metrics shown stay the plain ones.
     """
     if not 1 <= max_depth <= 3:
         raise MlwatchError(f"max_depth must be 1, 2 or 3, got {max_depth}")
@@ -237,7 +243,7 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
     if ref.height == 0 or cur.height == 0:
         raise data.EmptyDataError("no scored rows on one side", frame="reference" if ref.height == 0 else "current")
     options = {"segments": list(segments), "max_depth": max_depth, "min_support": min_support,
-               "min_degradation": min_degradation, "alpha": alpha, "time": time}
+               "min_degradation": min_degradation, "alpha": alpha, "time": time, "relative": relative}
     global_ref, global_cur = loss_ref.mean(), loss_cur.mean()
     empty = SliceResult(pl.DataFrame(schema=TABLE_SCHEMA), (), scoring, ref.height, cur.height,
                         float(scoring.value(global_ref)), float(scoring.value(global_cur)), 0, options)
@@ -248,20 +254,24 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
     if not cands.codes:
         return empty
     s = cands.sums
+    if relative:     # each slice against the rest of the population over the same two windows
+        rest_ref = (loss_ref.sum() - s[:, 1]) / np.maximum(ref.height - s[:, 0], 1)
+        rest_cur = (loss_cur.sum() - s[:, 4]) / np.maximum(cur.height - s[:, 3], 1)
+        shift = rest_cur - rest_ref
+    else:
+        shift = np.zeros(len(cands.codes))
     two_sided = scoring.proxy == "prediction"
-    p = metrics.increase_p_values(s[:, 0], s[:, 1], s[:, 2], s[:, 3], s[:, 4], s[:, 5],
-                                  binary=scoring.binary_loss, two_sided=two_sided)
-    strength = metrics.increase_statistics(s[:, 0], s[:, 1], s[:, 2], s[:, 3], s[:, 4], s[:, 5],
-                                           binary=scoring.binary_loss)[0]
+    binary = scoring.binary_loss
+    p = metrics.increase_p_values(*s.T, binary=binary, two_sided=two_sided, shift=shift)
+    strength = metrics.increase_statistics(*s.T, binary=binary, shift=shift)[0]
     p_adj = noise.benjamini_hochberg(p)
-    mean_ref, mean_cur = s[:, 1] / s[:, 0], s[:, 4] / s[:, 3]
-    rise = mean_cur - mean_ref
+    rise = s[:, 4] / s[:, 3] - s[:, 1] / s[:, 0] - shift
     scale = float(np.std(loss_ref)) if two_sided else global_ref
     material = (np.abs(rise) if two_sided else rise) >= min_degradation * max(scale, 1e-12)
     significant = (p_adj < alpha) & material
     impact = rise * s[:, 3] / cur.height
-    tests = {"alpha": alpha, "binary": scoring.binary_loss, "two_sided": two_sided,
-             "material": min_degradation * max(scale, 1e-12)}
+    tests = {"alpha": alpha, "binary": binary, "two_sided": two_sided,
+             "material": min_degradation * max(scale, 1e-12), "shift": shift}
     survivors = _explained_parents(_not_worse_than_parents(cands, significant, rise), cands, **tests)
     order = _explain_away(sorted(survivors, key=lambda i: -abs(strength[i])), enc, cands, loss_ref, loss_cur,
                           top_k=top_k, **tests)
@@ -350,7 +360,7 @@ def _not_worse_than_parents(cands: _Candidates, significant: np.ndarray, rise: n
 
 
 def _explained_parents(keep: list[int], cands: _Candidates, *, alpha: float, binary: bool, two_sided: bool,
-                       material: float) -> list[int]:
+                       material: float, shift) -> list[int]:
     """Rule 2: drop a slice when a deeper kept slice holds its whole drop (the slice minus
     the deeper one is not degraded): ``web`` goes when ``north & web`` is the broken part."""
     items = {i: frozenset(zip(cands.columns[i], cands.codes[i])) for i in keep}
@@ -365,8 +375,8 @@ def _explained_parents(keep: list[int], cands: _Candidates, *, alpha: float, bin
             if rest[0] < 2 or rest[3] < 2:
                 explained = True
                 break
-            p_rest = float(metrics.increase_p_values(*rest, binary=binary, two_sided=two_sided))
-            rise = rest[4] / rest[3] - rest[1] / rest[0]
+            p_rest = float(metrics.increase_p_values(*rest, binary=binary, two_sided=two_sided, shift=shift[i]))
+            rise = rest[4] / rest[3] - rest[1] / rest[0] - shift[i]
             if p_rest >= alpha or (abs(rise) if two_sided else rise) < material:
                 explained = True
                 break
@@ -377,7 +387,7 @@ def _explained_parents(keep: list[int], cands: _Candidates, *, alpha: float, bin
 
 def _explain_away(order: list[int], enc: _Encoded, cands: _Candidates, loss_ref: np.ndarray,
                   loss_cur: np.ndarray, *, alpha: float, binary: bool, two_sided: bool, material: float,
-                  top_k: int, max_tried: int = 60) -> list[int]:
+                  top_k: int, shift, max_tried: int = 60) -> list[int]:
     """Rule 3, sequential: at each round, of the slices not yet reported, take the one whose
     rows *outside the slices already reported* show the strongest rise; report it when that
     rise is material and significant at the Benjamini-Hochberg threshold of its rank
@@ -398,13 +408,15 @@ def _explain_away(order: list[int], enc: _Encoded, cands: _Candidates, loss_ref:
             rests.append((int(r.sum()), loss_ref[r].sum(), sq_ref[r].sum(), int(c.sum()), loss_cur[c].sum(),
                           sq_cur[c].sum()))
         sums = np.array(rests, dtype=float)
-        stat, _, degenerate = metrics.increase_statistics(*sums.T, binary=binary)
-        rise = sums[:, 4] / np.maximum(sums[:, 3], 1) - sums[:, 1] / np.maximum(sums[:, 0], 1)
+        offsets = shift[pool]            # each slice keeps the population baseline it was found against
+        stat, _, degenerate = metrics.increase_statistics(*sums.T, binary=binary, shift=offsets)
+        rise = sums[:, 4] / np.maximum(sums[:, 3], 1) - sums[:, 1] / np.maximum(sums[:, 0], 1) - offsets
         ok = ~degenerate & ((np.abs(rise) if two_sided else rise) >= material)
         if not ok.any():
             break
         best = int(np.argmax(np.where(ok, np.abs(stat) if two_sided else stat, -np.inf)))
-        p_rest = float(metrics.increase_p_values(*sums[best], binary=binary, two_sided=two_sided))
+        p_rest = float(metrics.increase_p_values(*sums[best], binary=binary, two_sided=two_sided,
+                                                 shift=offsets[best]))
         if p_rest > alpha * (len(accepted) + 1) / m:
             break
         chosen = pool.pop(best)

@@ -114,7 +114,7 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
         row = {"feature": feature, "signature": found.name, "confidence": found.confidence,
                "pipeline_fault": found.pipeline_fault, "sentence": found.sentence}
         if buckets is not None:
-            row.update(_onset(ref[feature], cur[feature], kind, buckets, bins))
+            row.update(_onset(ref[feature], cur[feature], kind, buckets, bins, found.name))
         rows.append(row)
     _group(rows, buckets[2] if buckets else None)
     if event_list and buckets is not None:
@@ -146,8 +146,11 @@ def load_events(events) -> list[tuple[Any, str]]:
     return sorted(pairs, key=lambda p: p[0])
 
 
-def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of each side: 1 when it lands in a bin whose share rose."""
+def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int,
+              signature_name: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of each side: 1 when it lands in a bin whose share rose (for a null spike,
+    the missing bin only; for new categories, the unseen ones only: the rest is whatever
+    else drifted)."""
     if kind == "numeric":
         a_all = ref.cast(pl.Float64).to_numpy()
         b_all = cur.cast(pl.Float64).to_numpy()
@@ -155,7 +158,7 @@ def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int) -> tuple[np.
         sb, nb = drift.finite_sorted(b_all)
         edges = quantile_edges(sa, bins)
         b = numeric_bins(sa, sb, n_missing_reference=na, n_missing_current=nb, edges=edges)
-        rose = _carrying_bins(b)
+        rose = _only(_carrying_bins(b), signature_name)
 
         def mark(values: np.ndarray) -> np.ndarray:
             index = np.where(np.isfinite(values), np.searchsorted(edges, values, side="left"), len(edges) + 1)
@@ -164,7 +167,7 @@ def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int) -> tuple[np.
         return mark(a_all), mark(b_all)
     ref_counts, cur_counts = category_counts(ref, cur)
     b = bins_from_category_counts(ref_counts, cur_counts, ref.null_count(), cur.null_count())
-    rose = _carrying_bins(b)
+    rose = _only(_carrying_bins(b), signature_name)
     seen = dict(zip(b.labels[:-2], rose[:-2]))
 
     def mark(values: pl.Series) -> np.ndarray:
@@ -173,6 +176,17 @@ def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int) -> tuple[np.
         return known.fill_null(bool(rose[-1])).cast(pl.Float64).to_numpy()
 
     return mark(ref), mark(cur)
+
+
+def _only(rose: np.ndarray, signature_name: str | None) -> np.ndarray:
+    """Keep the bin the signature names: missing (last) for a null spike, unseen (second to
+    last, categories) for new categories."""
+    picked = {"null_spike": -1, "new_category": -2}.get(signature_name)
+    if picked is None:
+        return rose
+    out = np.zeros_like(rose)
+    out[picked] = True
+    return out
 
 
 def _carrying_bins(b) -> np.ndarray:
@@ -187,9 +201,10 @@ def _carrying_bins(b) -> np.ndarray:
     return rose & top
 
 
-def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int) -> dict[str, Any]:
+def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
+           signature_name: str | None = None) -> dict[str, Any]:
     b_ref, b_cur, starts = buckets
-    mark_ref, mark_cur = _carrying(ref, cur, kind, bins)
+    mark_ref, mark_cur = _carrying(ref, cur, kind, bins, signature_name)
     index = np.concatenate([b_ref, b_cur])
     marks = np.concatenate([mark_ref, mark_cur])
     n = np.bincount(index, minlength=len(starts)).astype(float)

@@ -72,7 +72,7 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
         also = f"; also {', '.join(others)}" if others else ""
         found["skew"] = f"a training-serving skew{scope}: {row['sentence']}{when}{cause}{also}"
     if failed.height:
-        listed = "; ".join(failed["detail"].head(2).to_list())
+        listed = "; ".join(list(dict.fromkeys(failed["detail"].to_list()))[:2])
         names = ", ".join(dict.fromkeys(failed["feature"].to_list()))
         found["data_quality"] = f"data quality broke{scope} ({names}: {listed})"
     if broken and not inputs and not scoring.proxy:
