@@ -129,6 +129,14 @@ def cmd_shadow(args) -> int:
     return 0
 
 
+def cmd_datasets(args) -> int:
+    from mlwatch import gallery
+
+    for folder in gallery.build(args.name):
+        print(folder)
+    return 0
+
+
 def cmd_demo(args) -> int:
     import polars as pl
 
@@ -210,6 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
     for flag in ("json", "html", "markdown"):
         p.add_argument(f"--{flag}", type=Path, metavar="PATH", help=f"write the comparison as {flag}")
     p.set_defaults(run=cmd_shadow)
+
+    p = sub.add_parser("datasets", help="build the incident gallery from the bundled data")
+    p.add_argument("action", choices=["build"])
+    p.add_argument("name", nargs="?", help="one incident (default: all)")
+    p.set_defaults(run=cmd_datasets)
 
     p = sub.add_parser("demo", help="the main job on the bundled data, with reports in --out")
     p.add_argument("--out", default="out", help="folder for the reports (default: out)")
