@@ -19,6 +19,7 @@ _LAZY = {
     "investigate": "mlwatch.steps.investigate",
     "Findings": "mlwatch.steps.investigate",
     "find_slices": "mlwatch.steps.slices",
+    "explore": "mlwatch.widgets",
 }
 __all__ = ["DataError", "MlwatchError", *_LAZY]
 

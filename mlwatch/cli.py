@@ -70,7 +70,7 @@ def cmd_audit(args) -> int:
 
 def cmd_investigate(args) -> int:
     from mlwatch.data import to_frame
-    from mlwatch.report.html import findings_report, write_text
+    from mlwatch.report.html import write_text
     from mlwatch.steps.investigate import investigate
 
     started = time.perf_counter()
@@ -93,12 +93,12 @@ def cmd_investigate(args) -> int:
     if args.json:
         write_text(args.json, json.dumps(findings.to_dict(), indent=2) + "\n")
         _progress(f"wrote {args.json}")
-    if args.markdown:
-        write_text(args.markdown, f"# {title}\n\n" + findings.summary("markdown") + "\n")
-        _progress(f"wrote {args.markdown}")
-    if args.html:
-        write_text(args.html, findings_report(findings, title=title))
-        _progress(f"wrote {args.html}")
+    if args.markdown or args.html:
+        postmortem = findings.postmortem(title=title)
+        for path in (args.markdown, args.html):
+            if path:
+                postmortem.write(path)
+                _progress(f"wrote {path}")
     _progress(f"done in {time.perf_counter() - started:.1f} s")
     return 0
 

@@ -82,8 +82,9 @@ def test_imports_point_one_way(path):
     if own is None:
         return
     tree = ast.parse(path.read_text())
-    lazy_plot_imports = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and f.name.startswith("plot")
-                         for n in ast.walk(f)}   # a Result's plot() imports its renderer lazily (DESIGN.md)
+    # a Result's plot() imports its renderer lazily (DESIGN.md), and the findings' postmortem() its report
+    lazy_plot_imports = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)
+                         and f.name.startswith(("plot", "postmortem")) for n in ast.walk(f)}
     for node in ast.walk(tree):
         names = []
         if isinstance(node, ast.ImportFrom) and node.module:
@@ -92,6 +93,6 @@ def test_imports_point_one_way(path):
             names = [a.name for a in node.names]
         for name in names:
             layer = _layer(name)
-            if layer is None or (id(node) in lazy_plot_imports and name.startswith("mlwatch.plots")):
+            if layer is None or (id(node) in lazy_plot_imports and name.startswith(("mlwatch.plots", "mlwatch.report"))):
                 continue
             assert _rank(LAYERS[layer]) <= _rank(own), f"{rel} imports {name}: a layer above it"

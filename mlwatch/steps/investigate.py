@@ -72,6 +72,12 @@ class Findings(ResultMixin):
             html_table(slices, alert="significant") + f"<p>Features{_html.escape(where)}</p>" + \
             html_table(features)
 
+    def postmortem(self, **options):
+        """The postmortem of these findings (:class:`mlwatch.report.postmortem.Postmortem`)."""
+        from mlwatch.report.postmortem import Postmortem
+
+        return Postmortem.from_findings(self, **options)
+
     def plot(self, ax=None, *, step: str = "slices", **kws):
         """The figure of one step: ``"slices"``, ``"audit"``, ``"overall"``, ``"signal"``, ``"infra"``
         or ``"trace"``."""

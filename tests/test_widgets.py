@@ -1,0 +1,66 @@
+"""The widgets, driven programmatically: controls change, Results and figures follow."""
+
+import pytest
+
+pytest.importorskip("ipywidgets")
+
+from mlwatch import Incident, gallery  # noqa: E402
+from mlwatch.widgets import drift_playground, explore, inject  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    case = gallery.load("acs_concept_drift")
+    incident = Incident(case.reference, case.current, **case.investigate_kwargs())
+    return explore(incident)
+
+
+def test_explorer_starts_on_the_broken_slice(explorer):
+    assert explorer.slice_picker.value == "SEX=2 & MAR=1"
+    assert explorer.result.options.where == {"SEX": "2", "MAR": "1"}
+    assert [explorer.widget.get_title(i) for i in range(7)] == ["1 signal", "2 infra", "3 global", "4 slices",
+                                                                 "5 audit", "6 trace", "verdict"]
+    assert "concept drift" in explorer.widget.children[6].value
+
+
+def test_picking_another_slice_changes_the_result_and_figure(explorer):
+    before_result, before_figure = explorer.result, explorer.figure
+    explorer.slice_picker.value = "(whole population)"
+    assert explorer.result is not before_result and explorer.result.options.where is None
+    assert explorer.figure is not before_figure
+    assert explorer.result.n_current > before_result.n_current
+
+
+def test_threshold_and_feature_controls(explorer):
+    explorer.threshold.value = 0.02
+    assert explorer.result.options.psi_threshold == 0.02
+    explorer.feature_picker.value = "AGEP"
+    assert "AGEP" in explorer.feature_figure.axes[0].get_title()
+
+
+def test_playground_reacts_to_each_fault():
+    playground = drift_playground(n=8000)
+    assert playground.result.numeric_signature.name is None
+    quiet_psi = playground.result.audit.table.filter(playground.result.audit.table["feature"] == "AGEP")["psi"][0]
+    playground.controls["unit"].value = "/ 60 (minutes -> hours)"
+    assert playground.result.numeric_signature.name == "unit_change"
+    assert playground.result.audit.table.filter(playground.result.audit.table["feature"] == "AGEP")["psi"][0] > quiet_psi
+    assert playground.result.adwin.positions                        # the stream changes halfway
+    playground.controls["unit"].value = "none"
+    playground.controls["null_share"].value = 0.4
+    assert playground.result.numeric_signature.name == "null_spike"
+    playground.controls["null_share"].value = 0.0
+    playground.controls["remap"].value = True
+    assert playground.result.category_signature.name == "encoding_permutation"
+    playground.controls["remap"].value = False
+    playground.controls["concept"].value = 0.6
+    assert playground.result.slices.top == {"SEX": "2"}
+    assert playground.figure is not None and len(playground.figure.axes) == 2
+
+
+def test_inject_touches_only_the_second_half():
+    import polars as pl
+
+    frame = pl.DataFrame({"AGEP": [10.0] * 4, "SCHL": ["a"] * 4, "employed": [1] * 4, "SEX": ["2"] * 4})
+    out = inject(frame, unit=60.0, concept=1.0)
+    assert out["AGEP"].to_list() == [10.0, 10.0, 600.0, 600.0] and out["employed"].to_list() == [1, 1, 0, 0]
