@@ -138,29 +138,27 @@ def cmd_datasets(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    import polars as pl
-
-    from mlwatch import datasets
-    from mlwatch.steps.audit import audit
+    """The main job: the incident walkthrough on a bundled gallery incident, to the postmortem."""
+    from mlwatch import gallery
+    from mlwatch.steps.investigate import investigate
 
     out = Path(args.out)
-    _progress("loading the bundled NYC flights 2013 with the weather at departure")
-    flights = datasets.flights()
-    reference = flights.filter(pl.col("month").is_in([1, 2, 3]))
-    current = flights.filter(pl.col("month").is_in([7, 8, 9]))
-    features = ["dep_delay", "arr_delay", "air_time", "distance", "hour", "carrier", "origin", "dest",
-                "temp", "humid", "wind_speed", "precip", "visib", "pressure"]
-    _progress("auditing summer (Jul-Sep) against winter (Jan-Mar), all flights, then JetBlue at JFK")
-    result = audit(reference, current, features=features)
-    print(result.summary("text"))
-    args.json, args.markdown, args.html = out / "audit.json", out / "audit.md", out / "audit.html"
-    _write_outputs(args, result, "NYC flights 2013: summer against winter")
-    sliced = audit(reference, current, features=features, where={"origin": "JFK", "carrier": "B6"})
-    print()
-    print(sliced.summary("text"))
-    args.json, args.markdown, args.html = out / "audit_jfk_b6.json", None, out / "audit_jfk_b6.html"
-    _write_outputs(args, sliced, "NYC flights 2013: summer against winter, JetBlue (B6) at JFK")
-    print(f"\nReport: {(out / 'audit.html').resolve()}")
+    _progress(f"building the gallery incident {args.incident!r} from the bundled real data")
+    case = gallery.load(args.incident)
+    _progress(f"{case.reference.height:,} reference and {case.current.height:,} current rows; investigating")
+    findings = investigate(case.reference, case.current, events=case.events, model=case.model(),
+                           challenger="challenger", progress=_progress, **case.investigate_kwargs())
+    print(findings.summary("text"))
+    if findings.shadow is not None:
+        print("\nStep 7, shadow scoring of the fix: " + findings.shadow.sentence)
+    postmortem = findings.postmortem(title=f"Postmortem: {args.incident}", owner="ml-oncall")
+    paths = [postmortem.write(out / f"postmortem.{suffix}") for suffix in ("html", "md", "json")]
+    write_json = out / "findings.json"
+    from mlwatch.report.html import write_text
+
+    write_text(write_json, json.dumps(findings.to_dict(), indent=2) + "\n")
+    print(f"\nVerdict: {findings.verdict.summary}")
+    print(f"Postmortem: {paths[0].resolve()}  (also {paths[1].name}, {paths[2].name}, {write_json.name})")
     return 0
 
 
@@ -224,8 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", help="one incident (default: all)")
     p.set_defaults(run=cmd_datasets)
 
-    p = sub.add_parser("demo", help="the main job on the bundled data, with reports in --out")
+    p = sub.add_parser("demo", help="the main job: a bundled incident walked to its postmortem, in --out")
     p.add_argument("--out", default="out", help="folder for the reports (default: out)")
+    p.add_argument("--incident", default="flights_unit_skew", help="a gallery incident (default: flights_unit_skew)")
     p.set_defaults(run=cmd_demo)
     return parser
 

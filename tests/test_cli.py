@@ -64,8 +64,11 @@ def test_console_script_help_runs():
     assert out.returncode == 0 and "audit" in out.stdout and "demo" in out.stdout
 
 
-def test_demo_writes_reports(tmp_path, capsys):
+def test_demo_walks_the_incident_to_its_postmortem(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path)]) == 0
-    assert (tmp_path / "audit.html").exists() and (tmp_path / "audit_jfk_b6.html").exists()
+    for name in ("postmortem.html", "postmortem.md", "postmortem.json", "findings.json"):
+        assert (tmp_path / name).exists()
     out = capsys.readouterr().out
-    assert "Report:" in out and "temp" in out
+    assert "Verdict: A training-serving skew on carrier=UA" in out and "Postmortem:" in out
+    page = (tmp_path / "postmortem.html").read_text()
+    assert page.count("data:image/png;base64,") >= 5

@@ -1,0 +1,49 @@
+"""The postmortem: JSON round trip, escaping, the exports."""
+
+import json
+
+import polars as pl
+import pytest
+
+from mlwatch import gallery, investigate
+from mlwatch.errors import MlwatchError
+from mlwatch.report.postmortem import Postmortem
+
+
+@pytest.fixture(scope="module")
+def findings():
+    case = gallery.load("flights_null_spike")
+    return investigate(case.reference, case.current, events=case.events, challenger="challenger",
+                       **case.investigate_kwargs())
+
+
+def test_json_round_trips(findings, tmp_path):
+    postmortem = findings.postmortem(owner="oncall")
+    path = postmortem.write(tmp_path / "p.json")
+    payload = json.loads(path.read_text())
+    again = Postmortem.from_dict(payload)
+    assert again.to_dict() == payload
+    assert again.to_markdown() == postmortem.to_markdown()
+    assert payload["verdict"]["kind"] == "data_quality"
+    assert any("weather feed migrated" in t["what"] for t in payload["timeline"])
+    assert any("data-quality monitor" in f for f in payload["followups"])
+
+
+def test_markdown_and_html(findings, tmp_path):
+    postmortem = findings.postmortem()
+    md = postmortem.write(tmp_path / "p.md").read_text()
+    assert md.startswith("# Incident postmortem: data quality") and "## Follow-ups" in md and "- [ ]" in md
+    page = postmortem.write(tmp_path / "p.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.count("data:image/png;base64,") >= 4
+    with pytest.raises(MlwatchError, match="use .html, .md or .json"):
+        postmortem.write(tmp_path / "p.pdf")
+
+
+def test_html_escapes_a_hostile_category_value(tmp_path):
+    case = gallery.load("acs_concept_drift")
+    evil = "<script>alert(1)</script>"
+    current = case.current.with_columns(pl.when(pl.col("SCHL").cast(pl.String) == "21").then(pl.lit(evil))
+                                        .otherwise(pl.col("SCHL").cast(pl.String)).alias("SCHL"))
+    findings = investigate(case.reference, current, **case.investigate_kwargs())
+    page = findings.postmortem(title=evil).to_html()
+    assert evil not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
