@@ -24,10 +24,12 @@ def test_explorer_starts_on_the_broken_slice(explorer):
 
 
 def test_picking_another_slice_changes_the_result_and_figure(explorer):
-    before_result, before_figure = explorer.result, explorer.figure
+    before_result, before_figure, before_png = explorer.result, explorer.figure, explorer.audit_plot.value
     explorer.slice_picker.value = "(whole population)"
     assert explorer.result is not before_result and explorer.result.options.where is None
     assert explorer.figure is not before_figure
+    after_png = bytes(explorer.audit_plot.value)
+    assert after_png.startswith(b"\x89PNG") and after_png != bytes(before_png)
     assert explorer.result.n_current > before_result.n_current
 
 

@@ -32,7 +32,7 @@ class Explorer:
         self.threshold = w.FloatSlider(value=0.1, min=0.02, max=0.5, step=0.01, description="PSI threshold",
                                        continuous_update=False)
         self.feature_picker = w.Dropdown(options=self.result.table["feature"].to_list(), description="feature")
-        self.audit_plot, self.feature_plot = w.Output(), w.Output()
+        self.audit_plot, self.feature_plot = w.Image(format="png"), w.Image(format="png")
         self.audit_text = w.HTML()
         self.slice_picker.observe(self._on_audit_change, names="value")
         self.threshold.observe(self._on_audit_change, names="value")
@@ -82,20 +82,20 @@ class Explorer:
     def _figure_tab(self, result, name: str):
         import ipywidgets as w
 
-        out = w.Output()
-        self._draw(out, lambda ax: result.plot(ax=ax), (8, 4.5))
-        return w.VBox([w.HTML(result.summary("html")), out])
+        image = w.Image(format="png")
+        self._draw(image, lambda ax: result.plot(ax=ax), (8, 4.5))
+        return w.VBox([w.HTML(result.summary("html")), image])
 
     @staticmethod
-    def _draw(out, draw, size):
-        from IPython.display import display
+    def _draw(image, draw, size):
+        """Draw on a new Figure (no pyplot, no global state) and show it as a PNG in ``image``."""
         from matplotlib.figure import Figure
+
+        from mlwatch.plots._base import figure_png
 
         fig = Figure(figsize=size, layout="constrained")
         draw(fig.add_subplot())
-        out.clear_output(wait=True)
-        with out:
-            display(fig)
+        image.value = figure_png(fig)
         return fig
 
 

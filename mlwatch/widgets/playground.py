@@ -86,7 +86,7 @@ class Playground:
         for control in self.controls.values():
             control.continuous_update = False
             control.observe(self._update, names="value")
-        self.table, self.plots = w.HTML(), w.Output()
+        self.table, self.plots = w.HTML(), w.Image(format="png")
         self.widget = w.VBox([w.HBox(list(self.controls.values())[:3]), w.HBox(list(self.controls.values())[3:]),
                               self.table, self.plots])
         self.result: PlaygroundState | None = None
@@ -104,9 +104,9 @@ class Playground:
                 "null_share": c["null_share"].value, "remap": c["remap"].value, "concept": c["concept"].value}
 
     def _update(self, change: Any = None) -> None:
-        from IPython.display import display
         from matplotlib.figure import Figure
 
+        from mlwatch.plots._base import figure_png
         from mlwatch.stats.signatures import signature
         from mlwatch.stats.streaming import ADWIN
         from mlwatch.steps.audit import audit
@@ -136,9 +136,7 @@ class Playground:
         audited.plot(ax=left, feature=self.column)
         detections.plot(ax=right)
         self.figure = fig
-        self.plots.clear_output(wait=True)
-        with self.plots:
-            display(fig)
+        self.plots.value = figure_png(fig)
 
 
 def _escape(text: str) -> str:
