@@ -51,15 +51,22 @@ def _write_outputs(args, result, title: str) -> None:
         _progress(f"wrote {args.html}")
 
 
-def cmd_audit(args) -> int:
+def _read_pair(args):
+    """The reference and current files, errors naming the file."""
     from mlwatch.data import to_frame
-    from mlwatch.steps.audit import audit
 
-    started = time.perf_counter()
     _progress(f"reading {args.reference} and {args.current}")
     reference = to_frame(args.reference, name=f"reference ({args.reference})")
     current = to_frame(args.current, name=f"current ({args.current})")
-    _progress(f"auditing {reference.height:,} reference and {current.height:,} current rows")
+    _progress(f"{reference.height:,} reference and {current.height:,} current rows")
+    return reference, current
+
+
+def cmd_audit(args) -> int:
+    from mlwatch.steps.audit import audit
+
+    started = time.perf_counter()
+    reference, current = _read_pair(args)
     result = audit(reference, current, features=_columns(args.features), exclude=_columns(args.exclude) or (),
                    where=_where(args.where), bins=args.bins, psi_threshold=args.psi_threshold, alpha=args.alpha)
     print(result.summary("text"))
@@ -74,10 +81,7 @@ def cmd_investigate(args) -> int:
     from mlwatch.steps.investigate import investigate
 
     started = time.perf_counter()
-    _progress(f"reading {args.reference} and {args.current}")
-    reference = to_frame(args.reference, name=f"reference ({args.reference})")
-    current = to_frame(args.current, name=f"current ({args.current})")
-    _progress(f"{reference.height:,} reference and {current.height:,} current rows")
+    reference, current = _read_pair(args)
     events = to_frame(args.events, name=f"events ({args.events})") if args.events else None
     model = None
     if args.model:
@@ -104,12 +108,10 @@ def cmd_investigate(args) -> int:
 
 
 def cmd_shadow(args) -> int:
-    from mlwatch.data import to_frame
     from mlwatch.report.html import shadow_report, write_text
     from mlwatch.steps.shadow import shadow
 
-    reference = to_frame(args.reference, name=f"reference ({args.reference})")
-    current = to_frame(args.current, name=f"current ({args.current})")
+    reference, current = _read_pair(args)
     _progress(f"shadow scoring {args.challenger} against {args.champion} on {current.height:,} current rows")
     result = shadow(args.champion, args.challenger, current, target=args.target, segments=_columns(args.segments) or (),
                     targeted=_where(args.targeted), metric=args.metric, threshold=args.threshold, margin=args.margin)

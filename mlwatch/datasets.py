@@ -49,3 +49,10 @@ def acs_employment() -> tuple[pl.DataFrame, pl.DataFrame]:
     current = pl.read_parquet(folder / "employment_MA_analysis.pq").join(
         pl.read_parquet(folder / "employment_MA_analysis_target.pq"), on="id", how="left")
     return reference, current.select(reference.columns)
+
+
+def load(name: str):
+    """A gallery incident by name (:func:`mlwatch.gallery.load`), built on first use."""
+    from mlwatch import gallery
+
+    return gallery.load(name)

@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from mlwatch import datasets
-from mlwatch.errors import MlwatchError, check_choice
+from mlwatch.errors import check_choice
 
 UTC = dt.timezone.utc
 FLIGHT_FEATURES = ["dep_delay", "distance", "hour", "temp", "humid", "wind_speed", "visib"]

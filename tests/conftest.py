@@ -34,8 +34,6 @@ def rng():
 def flight_model(flights):
     """A small regression model of the arrival delay (least squares on departure delay,
     distance and hour), trained on June-July and scored on August-September."""
-    import datetime as dt
-
     data = flights.drop_nulls(["arr_delay", "dep_delay", "temp"])
     reference = data.filter(pl.col("month").is_in([6, 7]))
     current = data.filter(pl.col("month").is_in([8, 9]))

@@ -1,6 +1,5 @@
 """The two top complaints about peers: small slices raise false alarms; huge samples flag trifles."""
 
-import numpy as np
 import polars as pl
 import pytest
 

@@ -5,7 +5,6 @@ import datetime as dt
 
 import numpy as np
 import polars as pl
-import pytest
 
 from mlwatch import Incident, investigate
 

@@ -41,6 +41,21 @@ class DriftDetector:
         return {}
 
 
+class _ArrayDetector(DriftDetector):
+    """A detector whose ``_detect_in(x)`` advances over an array and stops at the first
+    detection: ``update`` feeds it one value, ``detect`` whole blocks."""
+
+    def update(self, x) -> "_ArrayDetector":
+        self._detect_in(np.array([float(x)]))
+        return self
+
+    def _run(self, values: np.ndarray) -> list[int]:
+        return _run_in_blocks(self, values)
+
+    def _detect_in(self, x: np.ndarray) -> int | None:  # pragma: no cover - each detector defines it
+        raise NotImplementedError
+
+
 class ADWIN(DriftDetector):
     """Adaptive windowing (Bifet and Gavaldà, 2007), River's implementation.
 
@@ -101,7 +116,7 @@ class ADWIN(DriftDetector):
         return found
 
 
-class PageHinkley(DriftDetector):
+class PageHinkley(_ArrayDetector):
     """Page-Hinkley test, River's parameters and detections.
 
     >>> import random
@@ -125,13 +140,6 @@ class PageHinkley(DriftDetector):
         self._n, self._mean = 0, 0.0
         self._inc, self._dec = 0.0, 0.0
         self._min_inc, self._max_dec = np.inf, -1.0
-
-    def update(self, x) -> "PageHinkley":
-        self._detect_in(np.array([float(x)]))
-        return self
-
-    def _run(self, values: np.ndarray) -> list[int]:
-        return _run_in_blocks(self, values)
 
     def _detect_in(self, x: np.ndarray) -> int | None:
         """Advance over ``x``; stop at the first detection (its index in ``x``) or None."""
@@ -157,7 +165,7 @@ class PageHinkley(DriftDetector):
         return end if hits.size else None
 
 
-class CUSUM(DriftDetector):
+class CUSUM(_ArrayDetector):
     """Two-sided tabular CUSUM. The first ``warmup`` values after a (re)start fix the
     level and spread (unless ``mean``/``sd`` are given); then
     ``S+ = max(0, S+ + z - k)`` and ``S- = max(0, S- - z - k)`` with ``z`` the standardised
@@ -188,13 +196,6 @@ class CUSUM(DriftDetector):
         self._seen: list[float] = []
         self._level, self._spread = self.mean, self.sd
         self._up, self._down = 0.0, 0.0
-
-    def update(self, x) -> "CUSUM":
-        self._detect_in(np.array([float(x)]))
-        return self
-
-    def _run(self, values: np.ndarray) -> list[int]:
-        return _run_in_blocks(self, values)
 
     def _detect_in(self, x: np.ndarray) -> int | None:
         if self._drift_detected:
