@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from mlwatch.stats import metrics
-from mlwatch.stats.changepoint import mean_shift, pettitt
+from mlwatch.stats.changepoint import cusum_start, mean_shift
 from mlwatch.stats.decompose import mix_rate
 
 
@@ -88,6 +88,7 @@ def test_change_points():
     shift = mean_shift([100] * 10, [5] * 4 + [20] * 6, direction="up")
     assert shift.index == 4 and shift.before == pytest.approx(0.05) and shift.after == pytest.approx(0.2)
     assert mean_shift([100] * 10, [20] * 4 + [5] * 6, direction="up") is None      # no rise to find
-    x = np.r_[np.random.default_rng(3).normal(0, 1, 80), np.random.default_rng(4).normal(1.5, 1, 40)]
-    assert pettitt(x, direction="up").index == pytest.approx(80, abs=2)
-    assert pettitt(x, direction="up", splits=[60, 85]).index == 85          # only where allowed
+    # tabular CUSUM by hand: S = max(0, S + z - 0.5); the run that raises the alarm starts at 3
+    assert cusum_start([0.1, -0.3, 0.2, 1.5, 1.4, 1.6, 1.5, 1.7]) == (7, 3)
+    assert cusum_start([-1.5, -1.4, -1.6, -1.5, -1.7], direction="down") == (4, 0)
+    assert cusum_start([0.2, -0.2] * 20) is None

@@ -1,11 +1,11 @@
 """Retrospective change points (when did it start?).
 
-:func:`pettitt` finds one change in a series of observations in time order from their
-ranks (robust to the heavy tails of per-row losses). :func:`mean_shift` works on a
-bucketed series: a single mean shift is located where splitting the buckets in two explains most of the
-variance of the bucket means, weighted by the rows each bucket holds (the likelihood
-ratio of a one-change Gaussian model): ``n1 n2 / (n1 + n2) (mean2 - mean1)**2`` over all
-splits, from cumulative sums, so any number of buckets costs one pass.
+:func:`mean_shift` works on a bucketed series: a single mean shift is located where
+splitting the buckets in two explains most of the variance of the bucket means, weighted
+by the rows each bucket holds (the likelihood ratio of a one-change Gaussian model):
+``n1 n2 / (n1 + n2) (mean2 - mean1)**2`` over all splits, from cumulative sums, so any
+number of buckets costs one pass. :func:`cusum_start` dates a sustained move in a
+standardised series (the start of the CUSUM run that raised the alarm).
 """
 
 from __future__ import annotations
@@ -53,50 +53,6 @@ def mean_shift(counts, sums, *, direction: str = "any", min_rows: int = 1) -> Me
     if not np.isfinite(stat[best]):
         return None
     return MeanShift(best + 1, float(before[best]), float(after[best]), float(stat[best]))
-
-
-@dataclass(frozen=True)
-class RankShift:
-    index: int            # first observation of the later segment
-    statistic: float      # Pettitt's K = max |U_t|
-    p_value: float        # Pettitt's approximation 2 exp(-6 K^2 / (n^3 + n^2)), capped at 1
-
-
-def pettitt(values, *, direction: str = "any", splits=None) -> RankShift | None:
-    """Pettitt's rank test for one change in a series in time order: robust to outliers
-    and heavy tails (a few huge losses do not place the change), ties by midranks.
-
-    ``U_t = 2 sum_{i <= t} rank_i - t (n + 1)``: negative when the later values are larger.
-    With ``direction="up"`` only rises count. ``splits`` restricts the candidate changes
-    to those indices (first observation after the split), say the first row of each time
-    bucket, so rows tied in time are never cut apart.
-
-    >>> x = np.r_[np.zeros(50), np.ones(50)] + np.random.default_rng(0).normal(0, 0.3, 100)
-    >>> shift = pettitt(x, direction="up")
-    >>> shift.index, shift.p_value < 1e-6
-    (50, True)
-    """
-    from scipy.stats import rankdata
-
-    x = np.asarray(values, dtype=float)
-    n = x.size
-    if n < 4:
-        return None
-    ranks = rankdata(x)
-    t = np.arange(1, n)
-    u = 2 * np.cumsum(ranks)[:-1] - t * (n + 1)
-    score = {"up": -u, "down": u}.get(direction, np.abs(u))
-    if splits is not None:
-        allowed = np.zeros(n - 1, dtype=bool)
-        idx = np.asarray(splits, dtype=int)
-        allowed[idx[(idx >= 1) & (idx < n)] - 1] = True
-        score = np.where(allowed, score, -np.inf)
-    best = int(np.argmax(score))
-    k = float(score[best])
-    if not k > 0:
-        return None
-    p = min(1.0, 2 * np.exp(-6 * k**2 / (n**3 + n**2)))
-    return RankShift(best + 1, k, float(p))
 
 
 def cusum_start(z, *, k: float = 0.5, h: float = 5.0, direction: str = "up") -> tuple[int, int] | None:
