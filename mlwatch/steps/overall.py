@@ -174,7 +174,10 @@ def _sentence(scoring, ref_value, cur_value, p_value, degraded, masked, broken, 
     head = f"Global {name}: {ref_value:.4g} -> {cur_value:.4g} (p={p_value:.2g})"
     if scoring.proxy:
         head += " — labels missing, this is a proxy"
-    held = "within noise" if p_value >= alpha else "a small change, below the material threshold"
+    if p_value > 1 - alpha and not scoring.proxy:
+        held = "it improved"
+    else:
+        held = "within noise" if p_value >= alpha else "a small change, below the material threshold"
     if masked:
         return (f"{head}: {held}, but it hides {len(broken)} broken slice"
                 f"{'s' if len(broken) > 1 else ''} ({', '.join(broken[:3])}). Don't trust the global metric.")
@@ -183,8 +186,6 @@ def _sentence(scoring, ref_value, cur_value, p_value, degraded, masked, broken, 
                 f"({top_mix['mix_share']:.0%} of the change is mix), not because the model got worse within segments.")
     if degraded:
         return f"{head}: degraded beyond noise."
-    if p_value > 1 - alpha and not scoring.proxy:
-        return f"{head}: it improved."
     return f"{head}: {held}."
 
 
