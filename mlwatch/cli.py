@@ -164,6 +164,11 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _add_outputs(parser: argparse.ArgumentParser, what: str) -> None:
+    for flag in ("json", "html", "markdown"):
+        parser.add_argument(f"--{flag}", type=Path, metavar="PATH", help=f"write the {what} as {flag}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlwatch", description="Debug a production model that went quietly wrong.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -178,8 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bins", type=int, default=10, help="quantile bins for numeric features (default 10)")
     p.add_argument("--psi-threshold", type=float, default=0.1, help="material PSI (default 0.1)")
     p.add_argument("--alpha", type=float, default=0.05, help="false discovery rate (default 0.05)")
-    for flag in ("json", "html", "markdown"):
-        p.add_argument(f"--{flag}", type=Path, metavar="PATH", help=f"write the result as {flag}")
+    _add_outputs(p, "result")
     p.set_defaults(run=cmd_audit)
 
     p = sub.add_parser("investigate", help="steps 1-5 and the verdict: what broke, where, and why")
@@ -200,8 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trust-model", action="store_true",
                    help="allow loading a pickle/joblib model (it can run code: only for files you trust)")
     p.add_argument("--challenger", metavar="COL", help="current-data column with the candidate fix's scores (step 7)")
-    for flag in ("json", "html", "markdown"):
-        p.add_argument(f"--{flag}", type=Path, metavar="PATH", help=f"write the findings as {flag}")
+    _add_outputs(p, "findings")
     p.set_defaults(run=cmd_investigate)
 
     p = sub.add_parser("shadow", help="step 7: champion vs challenger on the same current rows")
@@ -215,8 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metric", choices=["accuracy", "auc", "log_loss", "mae", "rmse"])
     p.add_argument("--threshold", type=float, default=0.5, help="decision threshold (default 0.5)")
     p.add_argument("--margin", type=float, default=0.01, help="non-inferiority margin, metric units (default 0.01)")
-    for flag in ("json", "html", "markdown"):
-        p.add_argument(f"--{flag}", type=Path, metavar="PATH", help=f"write the comparison as {flag}")
+    _add_outputs(p, "comparison")
     p.set_defaults(run=cmd_shadow)
 
     p = sub.add_parser("datasets", help="build the incident gallery from the bundled data")

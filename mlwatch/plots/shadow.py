@@ -21,7 +21,8 @@ def plot_segments(result, ax=None, *, max_segments: int = 20):
     sign = 1 if HIGHER_IS_BETTER[result.metric] else -1
     y = np.arange(table.height)[::-1]
     diff = sign * table["difference"].to_numpy()
-    low, high = sorted_bounds(sign * table["low"].to_numpy(), sign * table["high"].to_numpy())
+    ends = np.vstack([sign * table["low"].to_numpy(), sign * table["high"].to_numpy()])
+    low, high = ends.min(axis=0), ends.max(axis=0)          # a sign flip swaps the ends
     colors = ["#55a868" if b else "#c44e52" if w else "#4c72b0"
               for b, w in zip(table["better"].fill_null(False), table["worse"].fill_null(False))]
     for yi, d, lo, hi, c in zip(y, diff, low, high, colors):
@@ -36,10 +37,6 @@ def plot_segments(result, ax=None, *, max_segments: int = 20):
     ax.set_ylabel("segment")
     ax.set_title(f"Shadow scoring: {result.verdict}")
     return ax
-
-
-def sorted_bounds(a: np.ndarray, b: np.ndarray):
-    return np.minimum(a, b), np.maximum(a, b)
 
 
 def plot_scores(result, ax=None, *, gridsize: int = 40):

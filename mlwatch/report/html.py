@@ -119,61 +119,6 @@ def audit_report(result, *, title: str = "mlwatch audit", max_feature_plots: int
     return html_document(title, audit_blocks(result, max_feature_plots=max_feature_plots))
 
 
-def findings_report(findings, *, title: str = "mlwatch investigation") -> str:
-    """Steps 1-5 and the verdict as a self-contained HTML page."""
-    from mlwatch.results import html_table
-
-    v = findings.verdict
-    blocks = [Heading(f"Verdict: {v.kind.replace('_', ' ')}"), Paragraph(v.summary)]
-    blocks += [Paragraph("Also: " + s) for s in v.secondary]
-    if findings.signal is not None:
-        blocks += [Heading("1. Signal"), Paragraph(findings.signal.sentence),
-                   Figure(_figure(lambda ax: findings.signal.plot(ax=ax), figsize=(9, 3.6)))]
-    blocks += [Heading("2. Infra"), Paragraph(findings.infra.sentence)]
-    if findings.infra.available:
-        blocks.append(Table(html_table(findings.infra.table, alert="flagged", max_rows=100)))
-    o = findings.overall
-    blocks += [Heading("3. Global metric"), Paragraph(o.sentence),
-               Figure(_figure(lambda ax: o.plot(ax=ax), figsize=(5, 3.2)))]
-    if o.mix.height:
-        blocks += [Figure(_figure(lambda ax: o.plot(ax=ax, kind="mix"), figsize=(7, 0.5 * o.mix.height + 2)),
-                          "The change of the mean loss split into mix (traffic moved) and rate (the model moved).")]
-    sl = findings.slices
-    blocks += [Heading("4. Slices"), Paragraph(sl.summary("text").split("\n", 1)[0])]
-    if sl.table.height:
-        blocks += [Figure(_figure(lambda ax: sl.plot(ax=ax), figsize=(8, 0.45 * min(sl.table.height, 10) + 2))),
-                   Table(html_table(sl.table, alert="significant"))]
-    where = findings.audited_slice
-    scope = " & ".join(f"{k}={val}" for k, val in where.items()) if where else "the whole population"
-    blocks += [Heading(f"5. Audit of {scope}")] + audit_blocks(findings.audit)
-    tr = findings.trace
-    blocks += [Heading("6. Trace")]
-    if tr.table.height:
-        blocks += [Paragraph(line) for line in tr.summary("text").split("\n\n", 1)[0].split("\n")]
-        blocks.append(Table(html_table(tr.table.drop("sentence"), alert="pipeline_fault")))
-        if tr.table["onset"].drop_nulls().len():
-            blocks.append(Figure(_figure(lambda ax: tr.plot(ax=ax), figsize=(9, 0.5 * tr.table.height + 2.5)),
-                                 "Onset of each feature's change with its 95 % window, and the upstream events."))
-    else:
-        blocks.append(Paragraph("No feature drifted or failed a check: nothing to trace."))
-    if findings.attribution is not None:
-        blocks += [Heading("Attribution stability")] + attribution_blocks(findings.attribution)
-    if findings.shadow is not None:
-        blocks += [Heading("7. Shadow scoring")] + shadow_blocks(findings.shadow)
-    return html_document(title, blocks)
-
-
-def attribution_blocks(result) -> list:
-    from mlwatch.results import html_table
-
-    return [Paragraph(result.sentence),
-            Figure(_figure(lambda ax: result.plot(ax=ax), figsize=(8, 6)),
-                   "SHAP values of the top features, reference (circles) and current (triangles)."),
-            Figure(_figure(lambda ax: result.plot(ax=ax, kind="waterfall"), figsize=(8, 5)),
-                   "The change in the mean output split by feature, with 95 % bootstrap intervals."),
-            Table(html_table(result.table, alert="inverted", max_rows=50))]
-
-
 def shadow_blocks(result) -> list:
     from mlwatch.results import html_table
 
