@@ -114,14 +114,14 @@ def test_unhashable_values_name_the_column():
         to_frame(pd.DataFrame({"obj": [{"a": 1}, {"b": 2}]}))
 
 
-def test_unseen_categories_go_to_their_own_bin(small):
+def test_a_new_category_in_many_rows_gets_its_own_bin(small):
     current = small.with_columns(pl.when(pl.int_range(pl.len()) < 400).then(pl.lit("NEW"))
                                  .otherwise(pl.col("carrier")).alias("carrier"))
     result = audit(small, current, features=["carrier"])
     bins = result.feature_bins("carrier")
-    unseen = bins.filter(pl.col("bin") == "(unseen)").row(0, named=True)
-    assert unseen["current_count"] == 400 and unseen["reference_count"] == 0
-    assert result.table["top_bin"][0] == "(unseen)"
+    new = bins.filter(pl.col("bin") == "NEW").row(0, named=True)
+    assert new["current_count"] == 400 and new["reference_count"] == 0
+    assert result.table["top_bin"][0] == "NEW" and result.drifted == ["carrier"]
     assert "NEW (400)" in result.quality.filter(pl.col("check") == "new_category")["detail"][0]
 
 

@@ -95,10 +95,19 @@ def test_rare_categories_unseen_by_chance_do_not_fail(rng):
     assert alarms <= 1        # 24 checks at alpha 0.05
 
 
-def test_two_proportion_test_against_scipy_normal():
-    """Pooled two-proportion z-test by hand with scipy's normal, one-sided."""
+def test_rate_increase_test_is_fishers_exact_test():
+    """One-sided Fisher's exact test, against scipy's, at small and large counts."""
     from scipy import stats
-    k1, n1, k2, n2 = 30, 1000, 52, 1100
-    p = (k1 + k2) / (n1 + n2)
-    z = (k2 / n2 - k1 / n1) / np.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
-    assert quality.increase_p_value(k1, n1, k2, n2) == pytest.approx(stats.norm.sf(z))
+    for k1, n1, k2, n2 in ((30, 1000, 52, 1100), (0, 200, 3, 200), (5, 50, 9, 40), (400, 100_000, 520, 100_000)):
+        expected = stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="less").pvalue
+        assert quality.increase_p_value(k1, n1, k2, n2) == pytest.approx(expected, rel=1e-9)
+
+
+def test_beyond_range_p_value_is_exact_under_exchangeability(rng):
+    """Against simulation, on a skewed and a uniform distribution (the count does not depend on it)."""
+    for draw in (lambda k: rng.lognormal(0, 1, k), lambda k: rng.random(k)):
+        counts = np.array([((b < a.min()) | (b > a.max())).sum()
+                           for a, b in ((draw(150), draw(100)) for _ in range(6000))])
+        for k in (1, 2, 4):
+            simulated = (counts >= k).mean()
+            assert quality.beyond_range_p_value(k, 150, 100) == pytest.approx(simulated, abs=0.02)

@@ -159,7 +159,7 @@ def test_registered_test_conformance(name, rng):
     for r in (same, shifted):
         assert r.value >= 0 and np.isfinite(r.value) and r.noise_floor >= 0
         assert r.p_value is None or 0.0 <= r.p_value <= 1.0
-    assert test.__doc__ and ">>>" in test.__doc__
+    assert test.function.__doc__ and ">>>" in test.function.__doc__
 
 
 @pytest.mark.parametrize("kind", ["normal", "shifted", "poisson", "mostly_zero", "disjoint", "identical"])

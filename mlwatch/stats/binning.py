@@ -2,9 +2,11 @@
 
 Numeric features are cut at the reference's quantiles; the outer bins are open-ended,
 so a live value beyond the reference range still lands in a bin (the first or the
-last). Categorical features get one bin per reference category, one for categories
-the reference never saw, and one for missing values. Numeric features have a missing
-bin too: nulls, NaN and +/-inf all go there.
+last). Categorical features get one bin per category common enough in the two sides
+pooled, one for the rare categories together (a category the reference never saw is
+rare or common by the same rule as any other: the bins must not depend on which side a
+value came from, or the tests on them lose their nominal rates), and one for missing
+values. Numeric features have a missing bin too: nulls, NaN and +/-inf all go there.
 
 A :class:`Bins` holds counts only, which is what a saved baseline keeps and what two
 partitions' summaries add up to.
@@ -18,7 +20,7 @@ import numpy as np
 import polars as pl
 
 MISSING = "(missing)"
-UNSEEN = "(unseen)"
+RARE = "(rare)"
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,30 +113,58 @@ def numeric_bins(sorted_reference: np.ndarray, sorted_current: np.ndarray, *,
                 np.append(bounds[:-1], np.nan), np.append(bounds[1:], np.nan))
 
 
-def categorical_bins(reference: pl.Series, current: pl.Series) -> Bins:
-    """Bins for a categorical feature: one per reference category (most frequent first),
-    one for the categories only the current side has, one for missing values.
+def categorical_bins(reference: pl.Series, current: pl.Series, *, min_expected: float = 5.0) -> Bins:
+    """Bins for a categorical feature: one per category common enough to test on its own,
+    one for the rare ones together, one for missing values (see
+    :func:`bins_from_category_counts`).
 
-    >>> b = categorical_bins(pl.Series(["a", "a", "b"]), pl.Series(["a", "c", None]))
+    >>> b = categorical_bins(pl.Series(["a"] * 30 + ["b"] * 20 + ["x"]), pl.Series(["a"] * 25 + ["b"] * 20 + ["z", None]))
     >>> b.labels, b.reference.tolist(), b.current.tolist()
-    (('a', 'b', '(unseen)', '(missing)'), [2, 1, 0, 0], [1, 0, 1, 1])
+    (('a', 'b', '(rare)', '(missing)'), [30, 20, 1, 0], [25, 20, 1, 1])
     """
     ref_counts, cur_counts = category_counts(reference, current)
-    return bins_from_category_counts(ref_counts, cur_counts, reference.null_count(), current.null_count())
+    return bins_from_category_counts(ref_counts, cur_counts, reference.null_count(), current.null_count(),
+                                     min_expected=min_expected)
 
 
 def bins_from_category_counts(reference_counts: pl.DataFrame, current_counts: pl.DataFrame,
-                              n_missing_reference: int = 0, n_missing_current: int = 0) -> Bins:
-    """Bins from the value counts of :func:`category_counts` and the null counts."""
-    joined = reference_counts.join(current_counts, on="value", how="left", suffix="_current",
-                                   maintain_order="left")
-    current_seen = joined["count_current"].fill_null(0).to_numpy().astype(np.int64)
-    n_unseen = int(current_counts["count"].sum()) - int(current_seen.sum())
-    labels = tuple(joined["value"].to_list()) + (UNSEEN, MISSING)
-    ref = np.concatenate([joined["count"].to_numpy().astype(np.int64), [0, n_missing_reference]])
-    cur = np.concatenate([current_seen, [n_unseen, n_missing_current]])
+                              n_missing_reference: int = 0, n_missing_current: int = 0, *,
+                              min_expected: float = 5.0) -> Bins:
+    """Bins from the value counts of :func:`category_counts` and the null counts.
+
+    The bins are chosen from the *pooled* counts, symmetric in the two sides, so that
+    choosing them does not bias the tests run on them: a category gets a bin of its own
+    when its expected count on the smaller side is at least ``min_expected`` (the usual
+    condition for the chi-square approximation, which the PSI, JS, Hellinger and KL noise
+    floors rest on too); the others share the bin ``(rare)``. A category that only the
+    current side has, in many rows, thus keeps a bin of its own (with no reference rows:
+    the drift is plain to every test), while the long tail of categories each side sees a
+    handful of times by chance is compared as one bin. Bins come most frequent first
+    (pooled), ties by value.
+    """
+    joined = (reference_counts.join(current_counts, on="value", how="full", coalesce=True, suffix="_current")
+              .fill_null(0))
+    ref = joined["count"].to_numpy().astype(np.int64)
+    cur = joined["count_current"].to_numpy().astype(np.int64)
+    n = int(ref.sum()) + n_missing_reference
+    m = int(cur.sum()) + n_missing_current
+    pooled = ref + cur
+    smaller = min(n, m) / (n + m) if n + m else 0.0
+    own = pooled * smaller >= min_expected
+    order = np.lexsort((joined["value"].to_numpy(), -pooled))
+    order = order[own[order]]
+    labels = [str(v) for v in joined["value"].to_numpy()[order]]
+    ref_bins, cur_bins = [ref[order]], [cur[order]]
+    if not own.all():
+        labels.append(RARE)
+        ref_bins.append([int(ref[~own].sum())])
+        cur_bins.append([int(cur[~own].sum())])
+    labels.append(MISSING)
+    ref_bins.append([n_missing_reference])
+    cur_bins.append([n_missing_current])
     nan = np.full(len(labels), np.nan)
-    return Bins(labels, ref, cur, nan, nan.copy())
+    return Bins(tuple(labels), np.concatenate(ref_bins).astype(np.int64), np.concatenate(cur_bins).astype(np.int64),
+                nan, nan.copy())
 
 
 def category_counts(reference: pl.Series, current: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:

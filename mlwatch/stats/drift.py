@@ -1,21 +1,28 @@
 """Univariate drift statistics, reference before current.
 
-Two layers: kernels on summaries (:class:`~mlwatch.stats.binning.Bins` counts, sorted
-arrays) that the audit calls once per feature, and the registered array-level tests
-(``psi``, ``ks``, ``chi2``, ``js``, ``wasserstein``, ``hellinger``) that take raw values
-and return a :class:`DriftStatistic`.
+Two layers: one :class:`FeatureSummary` per feature (the bins every binned statistic
+shares and, for numbers, the sorted finite values), and the registered tests
+(:mod:`mlwatch.stats.registry`) that read it: ``psi``, ``chi2``, ``js``, ``hellinger``,
+``kl`` and ``tv`` on the bins, ``ks`` and ``wasserstein`` on the sorted values. Each
+returns a :class:`DriftStatistic` with its value, p-value, noise floor and *expected*
+value under no drift (the bias to take off before a reading is called material). The
+functions of the same names run a test on two arrays.
 
 Choices, each a keyword with this default:
 
-* PSI smoothing: a bin empty on one side counts as half an observation (``smoothing=0.5``),
-  so PSI stays finite and one bin empty by chance in a small slice does not explode it;
-  the usual ``1e-4`` floor on shares turns such a bin into a contribution of ~0.7.
+* Empty bins: a bin empty on one side counts as ``max(smoothing / n, floor)`` of that side
+  (``smoothing=0.5`` observations, ``floor=1e-4``) in PSI and KL, so they stay finite, one
+  bin empty by chance in a small slice does not explode them, and at large n a category
+  that only one side has weighs what it weighs with the other tools of the field (the 1e-4
+  floor on shares), not ``log(2n)``.
 * Jensen-Shannon is the distance (square root of the divergence) in base 2, in [0, 1].
+* KL is ``KL(reference || current)`` in nats (``scipy.stats.entropy(p, q)``).
+* Total variation is ``sum |q - p| / 2``: the share of rows that would have to change bin.
 * Wasserstein is divided by the reference standard deviation: 0.1 means a tenth of a
   standard deviation whatever the unit, so features compare (Evidently's "normed" variant).
-* The p-value of a binned test is the chi-square test of homogeneity on the same bins
-  PSI is computed on; KS has its own (exact below 10,000 values a side, as scipy's
-  ``method='auto'``, else Kolmogorov's limit with Stephens' small-sample correction).
+* The p-value of a binned test is the chi-square test of homogeneity on the same bins;
+  KS has its own (exact below 10,000 values a side, as scipy's ``method='auto'``, else
+  Kolmogorov's limit with Stephens' small-sample correction).
 """
 
 from __future__ import annotations
@@ -28,11 +35,12 @@ import polars as pl
 
 from mlwatch.errors import MlwatchError, check_choice
 from mlwatch.stats import noise
-from mlwatch.stats.ecdf import ks_sorted, wasserstein_sorted
 from mlwatch.stats.binning import Bins, categorical_bins, numeric_bins
+from mlwatch.stats.ecdf import ks_sorted, wasserstein_sorted
 from mlwatch.stats.registry import register
 
 EXACT_KS_MAX_N = 10_000
+SHARE_FLOOR = 1e-4
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +53,7 @@ class DriftStatistic:
     noise_floor: float
     n_reference: int
     n_current: int
+    expected: float = 0.0
     bins: Bins | None = None
     contributions: np.ndarray | None = None
 
@@ -53,34 +62,90 @@ class DriftStatistic:
         """True when the value is beyond what sampling alone gives (95 % by default)."""
         return self.value > self.noise_floor
 
+    @property
+    def excess(self) -> float:
+        """The value less its expectation under no drift: the debiased effect size."""
+        return self.value - self.expected
+
+
+@dataclass(frozen=True, eq=False)
+class FeatureSummary:
+    """One feature's two samples as the tests read them: the shared bins and, for a
+    numeric feature, the sorted finite values of each side (None for categories)."""
+
+    kind: str
+    bins: Bins
+    sorted_reference: np.ndarray | None = None
+    sorted_current: np.ndarray | None = None
+
+    @property
+    def used_bins(self) -> int:
+        """Bins holding a value on either side (the degrees of freedom plus one)."""
+        return int(np.count_nonzero((self.bins.reference + self.bins.current) > 0))
+
+
+def summarise(reference, current, *, kind: str = "auto", bins: int = 10) -> FeatureSummary:
+    """The :class:`FeatureSummary` of two samples (arrays, lists or polars Series).
+
+    ``kind`` is ``"numeric"``, ``"categorical"`` or ``"auto"`` (numeric when both are).
+    """
+    kind = check_choice("kind", kind, ("auto", "numeric", "categorical"))
+    if kind == "auto":
+        kind = "numeric" if _is_numeric(reference) and _is_numeric(current) else "categorical"
+    if kind == "numeric":
+        sa, na = finite_sorted(reference)
+        sb, nb = finite_sorted(current)
+        if sa.size == 0:
+            raise MlwatchError("the reference has no finite value to cut bins on")
+        b = numeric_bins(sa, sb, n_missing_reference=na, n_missing_current=nb, bins=bins)
+        return FeatureSummary("numeric", b, sa, sb)
+    return FeatureSummary("categorical", categorical_bins(_as_series(reference), _as_series(current)))
+
 
 # ---------------------------------------------------------------- kernels on bins
 
-def psi_from_bins(bins: Bins, *, smoothing: float = 0.5) -> tuple[float, np.ndarray]:
+def _smoothed_shares(bins: Bins, smoothing: float, floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if smoothing <= 0:
+        raise MlwatchError(f"smoothing must be positive, got {smoothing}")
+    ref = bins.reference.astype(float)
+    cur = bins.current.astype(float)
+    n, m = max(ref.sum(), 1.0), max(cur.sum(), 1.0)
+    p = np.where(ref > 0, ref / n, max(smoothing / n, floor))
+    q = np.where(cur > 0, cur / m, max(smoothing / m, floor))
+    return p, q, (ref + cur) > 0
+
+
+def psi_from_bins(bins: Bins, *, smoothing: float = 0.5, floor: float = SHARE_FLOOR) -> tuple[float, np.ndarray]:
     """PSI and its per-bin contributions ``(q - p) ln(q / p)``.
 
-    Bins empty on both sides contribute 0; a bin empty on one side counts ``smoothing``
-    observations there.
+    Bins empty on both sides contribute 0; a bin empty on one side counts
+    ``max(smoothing / n, floor)`` of that side.
 
     >>> b = Bins(("a", "b"), np.array([50, 50]), np.array([80, 20]), np.full(2, np.nan), np.full(2, np.nan))
     >>> value, contributions = psi_from_bins(b)
     >>> round(value, 4), contributions.round(4).tolist()
     (0.4159, [0.141, 0.2749])
     """
-    if smoothing <= 0:
-        raise ValueError("smoothing must be positive")
-    ref = bins.reference.astype(float)
-    cur = bins.current.astype(float)
-    used = (ref + cur) > 0
-    p = np.where(ref > 0, ref, smoothing) / max(ref.sum(), 1.0)
-    q = np.where(cur > 0, cur, smoothing) / max(cur.sum(), 1.0)
+    p, q, used = _smoothed_shares(bins, smoothing, floor)
     contributions = np.where(used, (q - p) * np.log(q / p), 0.0)
     return float(contributions.sum()), contributions
 
 
+def kl_from_bins(bins: Bins, *, smoothing: float = 0.5, floor: float = SHARE_FLOOR) -> float:
+    """``KL(reference || current)`` in nats on the bins, empty bins smoothed as in PSI.
+
+    >>> b = Bins(("a", "b"), np.array([50, 50]), np.array([80, 20]), np.full(2, np.nan), np.full(2, np.nan))
+    >>> round(kl_from_bins(b), 4)       # scipy.stats.entropy([.5, .5], [.8, .2])
+    0.2231
+    """
+    p, q, used = _smoothed_shares(bins, smoothing, floor)
+    p, q = p[used] / p[used].sum(), q[used] / q[used].sum()
+    return float(np.sum(p * np.log(p / q)))
+
+
 def _shares(bins: Bins) -> tuple[np.ndarray, np.ndarray]:
     ref, cur = bins.reference.astype(float), bins.current.astype(float)
-    return ref / ref.sum(), cur / cur.sum()
+    return ref / max(ref.sum(), 1.0), cur / max(cur.sum(), 1.0)
 
 
 def js_from_bins(bins: Bins) -> float:
@@ -99,6 +164,12 @@ def hellinger_from_bins(bins: Bins) -> float:
     return float(np.sqrt(np.sum((np.sqrt(p) - np.sqrt(q)) ** 2) / 2))
 
 
+def tv_from_bins(bins: Bins) -> float:
+    """Total variation distance ``sum |q - p| / 2``, in [0, 1]."""
+    p, q = _shares(bins)
+    return float(np.abs(q - p).sum() / 2)
+
+
 def chi2_from_bins(bins: Bins) -> tuple[float, int, float]:
     """Chi-square test of homogeneity on the 2 x B table: statistic, dof, p-value.
 
@@ -109,12 +180,93 @@ def chi2_from_bins(bins: Bins) -> tuple[float, int, float]:
     b = bins.nonempty()
     table = np.vstack([b.reference, b.current]).astype(float)
     n_bins = table.shape[1]
-    if n_bins < 2:
+    if n_bins < 2 or (table.sum(axis=1) == 0).any():
         return 0.0, 0, 1.0
     expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
     statistic = float(np.sum((table - expected) ** 2 / expected))
     dof = n_bins - 1
     return statistic, dof, float(_st.chi2.sf(statistic, dof))
+
+
+def _binned(name: str, summary: FeatureSummary, value: float, floor: float, expected: float,
+            contributions: np.ndarray | None = None) -> DriftStatistic:
+    b = summary.bins
+    return DriftStatistic(name, value, chi2_from_bins(b)[2], floor, b.n_reference, b.n_current, expected, b,
+                          contributions)
+
+
+def _sizes(summary: FeatureSummary, name: str) -> tuple[int, int, int]:
+    n, m = summary.bins.n_reference, summary.bins.n_current
+    if n == 0 or m == 0:
+        raise MlwatchError(f"{name} needs at least one value on each side")
+    return n, m, summary.used_bins
+
+
+def psi_kernel(summary: FeatureSummary, *, smoothing: float = 0.5, floor: float = SHARE_FLOOR) -> DriftStatistic:
+    n, m, used = _sizes(summary, "psi")
+    value, contributions = psi_from_bins(summary.bins, smoothing=smoothing, floor=floor)
+    return _binned("psi", summary, value, noise.psi_noise_floor(n, m, used), noise.psi_expected(n, m, used),
+                   contributions)
+
+
+def chi2_kernel(summary: FeatureSummary) -> DriftStatistic:
+    from scipy import stats as _st
+    n, m, used = _sizes(summary, "chi2")
+    statistic, dof, p_value = chi2_from_bins(summary.bins)
+    dof = max(used - 1, 1)
+    return DriftStatistic("chi2", statistic, p_value, float(_st.chi2.ppf(0.95, dof)), n, m, float(dof),
+                          summary.bins)
+
+
+def js_kernel(summary: FeatureSummary) -> DriftStatistic:
+    n, m, used = _sizes(summary, "js")
+    return _binned("js", summary, js_from_bins(summary.bins), noise.js_noise_floor(n, m, used),
+                   noise.js_expected(n, m, used))
+
+
+def hellinger_kernel(summary: FeatureSummary) -> DriftStatistic:
+    n, m, used = _sizes(summary, "hellinger")
+    return _binned("hellinger", summary, hellinger_from_bins(summary.bins), noise.hellinger_noise_floor(n, m, used),
+                   noise.hellinger_expected(n, m, used))
+
+
+def kl_kernel(summary: FeatureSummary, *, smoothing: float = 0.5, floor: float = SHARE_FLOOR) -> DriftStatistic:
+    n, m, used = _sizes(summary, "kl")
+    return _binned("kl", summary, kl_from_bins(summary.bins, smoothing=smoothing, floor=floor),
+                   noise.kl_noise_floor(n, m, used), noise.kl_expected(n, m, used))
+
+
+def tv_kernel(summary: FeatureSummary) -> DriftStatistic:
+    n, m, used = _sizes(summary, "tv")
+    b = summary.bins
+    pooled = (b.reference + b.current) / max(n + m, 1)
+    return _binned("tv", summary, tv_from_bins(b), noise.tv_noise_floor(n, m, used),
+                   noise.tv_expected(pooled, n, m))
+
+
+def _sorted_pair(summary: FeatureSummary, name: str) -> tuple[np.ndarray, np.ndarray]:
+    sa, sb = summary.sorted_reference, summary.sorted_current
+    if sa is None or sb is None:
+        raise MlwatchError(f"{name} needs numeric values")
+    if sa.size == 0 or sb.size == 0:
+        raise MlwatchError(f"{name} needs at least one finite value on each side")
+    return sa, sb
+
+
+def ks_kernel(summary: FeatureSummary) -> DriftStatistic:
+    sa, sb = _sorted_pair(summary, "ks")
+    d = ks_sorted(sa, sb)
+    return DriftStatistic("ks", d, ks_p_value(d, sa, sb), noise.ks_noise_floor(sa.size, sb.size), sa.size, sb.size,
+                          noise.ks_expected(sa.size, sb.size))
+
+
+def wasserstein_kernel(summary: FeatureSummary) -> DriftStatistic:
+    sa, sb = _sorted_pair(summary, "wasserstein")
+    scale = wasserstein_scale(sa, sb)
+    value = wasserstein_sorted(sa, sb) / scale
+    return DriftStatistic("wasserstein", value if np.isfinite(value) else float("inf"), None,
+                          noise.wasserstein_noise_floor(sa, sb.size, scale), sa.size, sb.size,
+                          noise.wasserstein_expected(sa, sb.size, scale))
 
 
 # -------------------------------------------------------- kernels on sorted values
@@ -149,10 +301,11 @@ def ks_p_value(statistic: float, sorted_reference: np.ndarray, sorted_current: n
 def wasserstein_scale(sorted_reference: np.ndarray, sorted_current: np.ndarray) -> float:
     """What the Wasserstein distance is divided by: the reference standard deviation
     (the pooled one when the reference is constant; 1 when both are the same constant)."""
-    scale = float(np.std(sorted_reference))
-    if scale == 0.0:
-        scale = float(np.std(np.concatenate([sorted_reference, sorted_current])))
-    return scale if scale > 0 else 1.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        scale = float(np.std(sorted_reference))
+        if scale == 0.0:
+            scale = float(np.std(np.concatenate([sorted_reference, sorted_current])))
+    return scale if scale > 0 and np.isfinite(scale) else 1.0
 
 
 # ------------------------------------------------------------- array-level tests
@@ -183,70 +336,27 @@ def _is_numeric(values) -> bool:
     return arr.dtype.kind in "iuf"
 
 
-def _bins_for(reference, current, kind: str, n_bins: int) -> Bins:
-    kind = check_choice("kind", kind, ("auto", "numeric", "categorical"))
-    if kind == "auto":
-        kind = "numeric" if _is_numeric(reference) and _is_numeric(current) else "categorical"
-    if kind == "numeric":
-        sa, na = finite_sorted(reference)
-        sb, nb = finite_sorted(current)
-        if sa.size == 0:
-            raise MlwatchError("the reference has no finite value to cut bins on")
-        return numeric_bins(sa, sb, n_missing_reference=na, n_missing_current=nb, bins=n_bins)
-    return categorical_bins(_as_series(reference), _as_series(current))
-
-
 def _as_series(values) -> pl.Series:
     if isinstance(values, pl.Series):
         return values
     return pl.Series(values=list(np.asarray(values, dtype=object)), dtype=pl.String, strict=False)
 
 
-def _binned_floor(name: str, bins: Bins) -> float:
-    n_used = bins.nonempty().labels.__len__()
-    floor = {"psi": noise.psi_noise_floor, "js": noise.js_noise_floor,
-             "hellinger": noise.hellinger_noise_floor, "chi2": _chi2_floor}[name]
-    return floor(bins.n_reference, bins.n_current, n_used)
-
-
-def _chi2_floor(n_reference: int, n_current: int, n_bins: int) -> float:
-    from scipy import stats as _st
-    return float(_st.chi2.ppf(0.95, max(n_bins - 1, 1)))
-
-
-def _binned(name: str, reference, current, kind: str, bins: int, smoothing: float) -> DriftStatistic:
-    b = _bins_for(reference, current, kind, bins)
-    if b.n_reference == 0 or b.n_current == 0:
-        raise MlwatchError(f"{name} needs at least one value on each side")
-    _, _, p_value = chi2_from_bins(b)
-    contributions = None
-    if name == "psi":
-        value, contributions = psi_from_bins(b, smoothing=smoothing)
-    elif name == "js":
-        value = js_from_bins(b)
-    elif name == "hellinger":
-        value = hellinger_from_bins(b)
-    else:
-        value = chi2_from_bins(b)[0]
-    return DriftStatistic(name, value, p_value, _binned_floor(name, b), b.n_reference, b.n_current,
-                          bins=b, contributions=contributions)
-
-
-@register("psi")
+@register("psi", kernel=psi_kernel)
 def psi(reference, current, *, kind: str = "auto", bins: int = 10, smoothing: float = 0.5) -> DriftStatistic:
     """Population Stability Index on reference-quantile bins (numeric) or categories.
 
     >>> rng = np.random.default_rng(0)
     >>> r = psi(rng.normal(size=5000), rng.normal(0.5, 1, size=5000))
-    >>> round(r.value, 2), r.value > r.noise_floor
-    (0.27, True)
+    >>> round(r.value, 2), r.value > r.noise_floor, round(r.expected, 4)
+    (0.27, True, 0.0036)
     >>> psi(["a"] * 50 + ["b"] * 50, ["a"] * 80 + ["b"] * 20).value  # doctest: +NUMBER
     0.416
     """
-    return _binned("psi", reference, current, kind, bins, smoothing)
+    return psi_kernel(summarise(reference, current, kind=kind, bins=bins), smoothing=smoothing)
 
 
-@register("chi2")
+@register("chi2", kernel=chi2_kernel, p_column="chi2_p_value")
 def chi2(reference, current, *, kind: str = "auto", bins: int = 10) -> DriftStatistic:
     """Chi-square test of homogeneity on the PSI bins (statistic and p-value).
 
@@ -254,38 +364,50 @@ def chi2(reference, current, *, kind: str = "auto", bins: int = 10) -> DriftStat
     >>> round(r.value, 2), r.p_value < 1e-4
     (19.78, True)
     """
-    return _binned("chi2", reference, current, kind, bins, 0.5)
+    return chi2_kernel(summarise(reference, current, kind=kind, bins=bins))
 
 
-@register("js")
+@register("js", kernel=js_kernel)
 def js(reference, current, *, kind: str = "auto", bins: int = 10) -> DriftStatistic:
     """Jensen-Shannon distance (base 2) on the PSI bins.
 
     >>> round(js(["a"] * 50 + ["b"] * 50, ["a"] * 80 + ["b"] * 20).value, 4)
     0.2704
     """
-    return _binned("js", reference, current, kind, bins, 0.5)
+    return js_kernel(summarise(reference, current, kind=kind, bins=bins))
 
 
-@register("hellinger")
+@register("hellinger", kernel=hellinger_kernel)
 def hellinger(reference, current, *, kind: str = "auto", bins: int = 10) -> DriftStatistic:
     """Hellinger distance on the PSI bins.
 
     >>> round(hellinger(["a"] * 50 + ["b"] * 50, ["a"] * 80 + ["b"] * 20).value, 4)
     0.2265
     """
-    return _binned("hellinger", reference, current, kind, bins, 0.5)
+    return hellinger_kernel(summarise(reference, current, kind=kind, bins=bins))
 
 
-def _sorted_pair(reference, current, name: str) -> tuple[np.ndarray, np.ndarray]:
-    sa, _ = finite_sorted(reference)
-    sb, _ = finite_sorted(current)
-    if sa.size == 0 or sb.size == 0:
-        raise MlwatchError(f"{name} needs at least one finite value on each side")
-    return sa, sb
+@register("kl", kernel=kl_kernel)
+def kl(reference, current, *, kind: str = "auto", bins: int = 10, smoothing: float = 0.5) -> DriftStatistic:
+    """Kullback-Leibler divergence ``KL(reference || current)`` (nats) on the PSI bins.
+
+    >>> round(kl(["a"] * 50 + ["b"] * 50, ["a"] * 80 + ["b"] * 20).value, 4)
+    0.2231
+    """
+    return kl_kernel(summarise(reference, current, kind=kind, bins=bins), smoothing=smoothing)
 
 
-@register("ks")
+@register("tv", kernel=tv_kernel)
+def tv(reference, current, *, kind: str = "auto", bins: int = 10) -> DriftStatistic:
+    """Total variation distance on the PSI bins: the share of rows that changed bin.
+
+    >>> tv(["a"] * 50 + ["b"] * 50, ["a"] * 80 + ["b"] * 20).value
+    0.3
+    """
+    return tv_kernel(summarise(reference, current, kind=kind, bins=bins))
+
+
+@register("ks", kernel=ks_kernel, kinds=("numeric",), p_column="ks_p_value")
 def ks(reference, current) -> DriftStatistic:
     """Two-sample Kolmogorov-Smirnov statistic (exact) and p-value; nulls, NaN and inf left out.
 
@@ -293,13 +415,10 @@ def ks(reference, current) -> DriftStatistic:
     >>> r.value, round(r.p_value, 4)
     (0.75, 0.2286)
     """
-    sa, sb = _sorted_pair(reference, current, "ks")
-    d, _ = ks_wasserstein_sorted(sa, sb)
-    return DriftStatistic("ks", d, ks_p_value(d, sa, sb), noise.ks_noise_floor(sa.size, sb.size),
-                          sa.size, sb.size)
+    return ks_kernel(summarise(reference, current, kind="numeric"))
 
 
-@register("wasserstein")
+@register("wasserstein", kernel=wasserstein_kernel, kinds=("numeric",))
 def wasserstein(reference, current) -> DriftStatistic:
     """Wasserstein-1 distance divided by the reference standard deviation.
 
@@ -307,8 +426,4 @@ def wasserstein(reference, current) -> DriftStatistic:
     >>> round(r.value, 4)    # moved by 1, the reference sd is 1.118
     0.8944
     """
-    sa, sb = _sorted_pair(reference, current, "wasserstein")
-    _, w = ks_wasserstein_sorted(sa, sb)
-    scale = wasserstein_scale(sa, sb)
-    return DriftStatistic("wasserstein", w / scale, None,
-                          noise.wasserstein_noise_floor(sa, sb.size, scale), sa.size, sb.size)
+    return wasserstein_kernel(summarise(reference, current, kind="numeric"))

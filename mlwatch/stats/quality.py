@@ -1,9 +1,17 @@
 """Data-quality checks, reference before current.
 
-Each check returns a :class:`QualityCheck`: the value on each side, ``failed``, and a
-sentence. A check fails only when the change is both material (a minimum share) and
-beyond sampling noise (a one-sided test at ``alpha``), for the same reason the drift
-decision needs both: small slices must not raise alarms, huge ones must not flag trifles.
+Each check returns a :class:`QualityCheck`: the value on each side, a p-value, whether
+the change is ``material``, ``failed``, and a sentence. A check fails only when the
+change is both material (a minimum share) and beyond sampling noise, for the same reason
+the drift decision needs both: small slices must not raise alarms, huge ones must not
+flag trifles. Alone, a check tests at ``alpha``; the audit puts every check's p-value in
+one Benjamini-Hochberg family with the drift tests and decides ``failed`` there.
+
+The p-values are valid at every sample size: rates are compared with Fisher's exact
+test (a z-test calls 3 nulls out of 200 against none significant; Fisher does not);
+values beyond the reference's range are counted against their exact distribution under
+exchangeability; a check that picks its value from the data (the value whose share rose
+most) pays for the choice (Bonferroni over the candidates).
 
 Checks: ``null_rate``, ``non_finite`` (NaN/inf), ``out_of_range``, ``new_category``,
 ``missing_category``, ``type_change``, ``constant``, ``value_spike`` (one value's mass
@@ -31,26 +39,27 @@ class QualityCheck:
     current: float | str | None
     failed: bool
     detail: str
+    p_value: float = 1.0
+    material: bool = False
 
 
 def increase_p_value(k_reference: int, n_reference: int, k_current: int, n_current: int) -> float:
-    """One-sided p-value that the current share ``k/n`` exceeds the reference one
-    (pooled two-proportion z-test).
+    """One-sided p-value that the current share ``k/n`` exceeds the reference one:
+    Fisher's exact test (the hypergeometric tail, ``scipy.stats.fisher_exact`` with
+    ``alternative="less"`` on the 2 x 2 table).
 
     >>> round(increase_p_value(10, 1000, 30, 1000), 5)
-    0.0007
+    0.001
+    >>> round(increase_p_value(0, 200, 3, 200), 3)      # a z-test says 0.04
+    0.124
     >>> increase_p_value(0, 100, 0, 100)
     1.0
     """
     from scipy import stats as _st
-    if n_reference == 0 or n_current == 0:
+    if n_reference == 0 or n_current == 0 or k_current == 0:
         return 1.0
-    p1, p2 = k_reference / n_reference, k_current / n_current
-    pooled = (k_reference + k_current) / (n_reference + n_current)
-    if pooled in (0.0, 1.0):
-        return 1.0
-    z = (p2 - p1) / np.sqrt(pooled * (1 - pooled) * (1 / n_reference + 1 / n_current))
-    return float(_st.norm.sf(z))
+    total = k_reference + k_current
+    return float(min(1.0, _st.hypergeom.sf(k_current - 1, n_reference + n_current, total, n_current)))
 
 
 def null_rate(feature: str, n_null_reference: int, n_reference: int, n_null_current: int,
@@ -64,23 +73,28 @@ def null_rate(feature: str, n_null_reference: int, n_reference: int, n_null_curr
     """
     ref, cur = _share(n_null_reference, n_reference), _share(n_null_current, n_current)
     p = increase_p_value(n_null_reference, n_reference, n_null_current, n_current)
-    failed = cur > min_rate and p < alpha
-    return QualityCheck(feature, "null_rate", ref, cur, failed,
-                        f"null rate {ref:.2%} -> {cur:.2%} (p={p:.2g})")
+    material = cur > min_rate and cur > ref
+    return QualityCheck(feature, "null_rate", ref, cur, material and p < alpha,
+                        f"null rate {ref:.2%} -> {cur:.2%} (p={p:.2g})", p, material)
 
 
 def non_finite(feature: str, counts_reference: tuple[int, int], n_reference: int,
-               counts_current: tuple[int, int], n_current: int, *, alpha: float = 0.05) -> QualityCheck:
+               counts_current: tuple[int, int], n_current: int, *, min_share: float = 0.001,
+               alpha: float = 0.05) -> QualityCheck:
     """NaN and +/-inf values (``counts`` = (n_nan, n_inf)); they are left out of KS and
-    Wasserstein and counted in PSI's missing bin. Fails when the current has them and the
-    reference had none, or had significantly fewer."""
+    Wasserstein and counted in PSI's missing bin. Fails when their share rose above
+    ``min_share`` and significantly.
+
+    >>> non_finite("x", (0, 0), 1000, (0, 30), 1000).failed
+    True
+    """
     k_ref, k_cur = sum(counts_reference), sum(counts_current)
     ref, cur = _share(k_ref, n_reference), _share(k_cur, n_current)
     p = increase_p_value(k_ref, n_reference, k_cur, n_current)
-    failed = k_cur > 0 and (k_ref == 0 or p < alpha)
-    return QualityCheck(feature, "non_finite", ref, cur, failed,
+    material = cur > min_share and cur > ref
+    return QualityCheck(feature, "non_finite", ref, cur, material and p < alpha,
                         f"current has {counts_current[0]} NaN and {counts_current[1]} inf "
-                        f"(reference {counts_reference[0]} and {counts_reference[1]})")
+                        f"(reference {counts_reference[0]} and {counts_reference[1]})", p, material)
 
 
 def out_of_range(feature: str, sorted_reference: np.ndarray, sorted_current: np.ndarray, *,
@@ -90,16 +104,16 @@ def out_of_range(feature: str, sorted_reference: np.ndarray, sorted_current: np.
 
     The fences keep a season from failing it (September a few degrees cooler than any day
     of July is drift, not broken data), while a unit change, a sentinel far from the data
-    or a corrupted feed lands far beyond them. With no drift a new value falls outside the
-    range of n reference values with probability 2 / (n + 1); the check fails when the
-    share is above ``min_share`` and significantly above that.
+    or a corrupted feed lands far beyond them. The p-value is that of the count of current
+    values beyond the reference's range under no drift (:func:`beyond_range_p_value`);
+    the fences only make it conservative. The check fails when the share is above
+    ``min_share`` and the count is significant.
 
     >>> out_of_range("x", np.arange(100.0), np.arange(50.0, 150.0)).current    # within the fences
     0.0
     >>> out_of_range("x", np.arange(100.0), np.r_[np.arange(90.0), np.full(10, 6000.0)]).failed
     True
     """
-    from scipy import stats as _st
     n, m = sorted_reference.size, sorted_current.size
     if n == 0 or m == 0:
         return QualityCheck(feature, "out_of_range", None, None, False, "no finite values to compare")
@@ -110,11 +124,44 @@ def out_of_range(feature: str, sorted_reference: np.ndarray, sorted_current: np.
     above = m - int(np.searchsorted(sorted_current, high, side="right"))
     share = (below + above) / m
     expected = 2 / (n + 1)
-    p = float(_st.binom.sf(below + above - 1, m, expected))
-    failed = share > min_share and p < alpha
-    return QualityCheck(feature, "out_of_range", expected, share, failed,
+    p = beyond_range_p_value(below + above, n, m)
+    material = share > min_share
+    return QualityCheck(feature, "out_of_range", expected, share, material and p < alpha,
                         f"{below} below {low:.4g} and {above} above {high:.4g} (the reference range "
-                        f"{sorted_reference[0]:.4g} to {sorted_reference[-1]:.4g}, widened to the far-out fences)")
+                        f"{sorted_reference[0]:.4g} to {sorted_reference[-1]:.4g}, widened to the far-out fences)",
+                        p, material)
+
+
+def beyond_range_p_value(k: int, n_reference: int, n_current: int) -> float:
+    """P(at least ``k`` of ``n_current`` values fall outside the range of ``n_reference``
+    values) when all come from one distribution.
+
+    The values are exchangeable, so the chance that the ``j`` most extreme of the pooled
+    sample at one end are all current is ``r(j) = (m)_j / (n + m)_j`` (falling factorials),
+    whatever the distribution; summing over how the ``k`` split between the two ends gives
+    ``(k + 1) r(k) - k r(k + 1)``. Counting each current value as an independent
+    ``2 / (n + 1)`` chance (binomial) is wrong here: the values share one reference range,
+    and at n = m = 200 three values beyond it happen a quarter of the time.
+
+    >>> round(beyond_range_p_value(1, 1000, 1000), 3)      # one reference extreme is beaten: likely
+    0.75
+    >>> round(beyond_range_p_value(3, 200, 200), 3)
+    0.312
+    >>> beyond_range_p_value(40, 2000, 2000) < 1e-10
+    True
+    """
+    from scipy.special import gammaln
+
+    if k <= 0:
+        return 1.0
+    n, m = n_reference, n_current
+
+    def r(j: int) -> float:
+        if j > m:
+            return 0.0
+        return float(np.exp(gammaln(m + 1) - gammaln(m - j + 1) - gammaln(n + m + 1) + gammaln(n + m - j + 1)))
+
+    return float(min(1.0, max(0.0, (k + 1) * r(k) - k * r(k + 1))))
 
 
 def _sorted_quantile(sorted_values: np.ndarray, q: float) -> float:
@@ -129,68 +176,116 @@ def new_categories(feature: str, reference_counts: dict, current_counts: dict, *
                    min_share: float = 0.005, alpha: float = 0.05, max_listed: int = 5) -> QualityCheck:
     """Share of current rows whose category the reference never saw.
 
-    Under no drift that share is about the Good-Turing missing mass of the reference
-    (categories seen once / rows, with Esty's variance), so the rare categories of a long
-    tail, unseen by chance, do not fail it; the check fails when the share is above
-    ``min_share`` and 1.5 times that expectation, and beyond it (one-sided z-test).
+    Under no drift, a category that the two sides hold ``c`` times together has all ``c``
+    rows on the current side with the hypergeometric chance ``C(m, c) / C(n + m, c)``: the
+    long tail of rare categories is "new" by chance, a category in hundreds of current rows
+    is not. The p-value is the chance that categories absent from the reference hold this
+    many current rows (:func:`one_sided_mass_p_value`); the check fails when their share is
+    above ``min_share`` and 1.5 times its expectation, and significant.
 
     >>> new_categories("c", {"a": 50, "b": 50}, {"a": 40, "b": 40, "z": 20}).failed
     True
+    >>> new_categories("c", {"a": 95, "b": 4, "x": 1}, {"a": 95, "b": 4, "y": 1}).failed     # the long tail
+    False
     """
     n, m = sum(reference_counts.values()), sum(current_counts.values())
     if m == 0 or n == 0:
         return QualityCheck(feature, "new_category", None, None, False, "no values to compare")
     new = {k: v for k, v in current_counts.items() if k not in reference_counts}
     share = sum(new.values()) / m
-    singletons = sum(1 for v in reference_counts.values() if v == 1)
-    doubletons = sum(1 for v in reference_counts.values() if v == 2)
-    expected = singletons / n
-    variance = (singletons * (1 - expected) + 2 * doubletons) / n**2 + share * (1 - share) / m
-    failed = share > min_share and share >= 1.5 * expected and _above(share - expected, variance, alpha)
+    pooled = np.fromiter((reference_counts.get(k, 0) + current_counts.get(k, 0)
+                          for k in set(reference_counts) | set(current_counts)), dtype=np.int64)
+    p, expected = one_sided_mass_p_value(pooled, n, m, sum(new.values()))
+    material = share > min_share and share >= 1.5 * expected / m
     listed = ", ".join(f"{k!s} ({v})" for k, v in sorted(new.items(), key=lambda kv: -kv[1])[:max_listed])
     detail = f"{len(new)} new categories, {share:.2%} of rows" + (f": {listed}" if listed else "")
-    return QualityCheck(feature, "new_category", expected, share, failed, detail)
+    return QualityCheck(feature, "new_category", expected / m, share, material and p < alpha, detail, p, material)
 
 
 def missing_categories(feature: str, reference_counts: dict, current_counts: dict, *,
                        min_share: float = 0.005, alpha: float = 0.05, max_listed: int = 5) -> QualityCheck:
     """Reference categories absent from the current data, as a share of reference rows.
 
-    A category seen c times in n reference rows is absent from m current rows by chance
-    with probability about (n / (n + m))**c (the Poisson chance exp(-m p) averaged over
-    p ~ Gamma(c, n), which keeps singletons from looking safer than they are); summed over
-    categories that gives the share lost under no drift and its variance. The check fails
-    when the share lost is at least ``min_share`` and 1.5 times that expectation, and
-    beyond it (one-sided z-test).
+    The mirror of :func:`new_categories`: the chance that categories absent from the
+    current side hold this many reference rows when nothing changed. The check fails when
+    the share lost is at least ``min_share`` and 1.5 times its expectation, and significant.
 
     >>> missing_categories("c", {"a": 60, "b": 40}, {"a": 100}).failed
     True
+    >>> missing_categories("c", {"a": 190, "b": 3, "c": 7}, {"a": 197, "c": 3}).failed   # about 0.5**3: chance
+    False
     """
     n, m = sum(reference_counts.values()), sum(current_counts.values())
     if n == 0 or m == 0:
         return QualityCheck(feature, "missing_category", None, None, False, "no values to compare")
     lost = {k: v for k, v in reference_counts.items() if k not in current_counts}
     share = sum(lost.values()) / n
-    counts = np.fromiter(reference_counts.values(), dtype=float)
-    absent = (n / (n + m)) ** counts
-    expected = float(np.sum(counts / n * absent))
-    variance = float(np.sum((counts / n) ** 2 * absent * (1 - absent)))
-    failed = share >= min_share and share >= 1.5 * expected and _above(share - expected, variance, alpha)
+    pooled = np.fromiter((reference_counts.get(k, 0) + current_counts.get(k, 0)
+                          for k in set(reference_counts) | set(current_counts)), dtype=np.int64)
+    p, expected = one_sided_mass_p_value(pooled, m, n, sum(lost.values()))
+    material = share >= min_share and share >= 1.5 * expected / n
     listed = ", ".join(f"{k!s} ({v / n:.2%})" for k, v in sorted(lost.items(), key=lambda kv: -kv[1])[:max_listed])
     detail = f"{len(lost)} reference categories absent, {share:.2%} of reference rows" + (
         f": {listed}" if listed else "")
-    return QualityCheck(feature, "missing_category", expected, share, failed, detail)
+    return QualityCheck(feature, "missing_category", expected / n, share, material and p < alpha, detail, p, material)
 
 
-def _above(excess: float, variance: float, alpha: float) -> bool:
-    """One-sided z-test that ``excess`` > 0 given its variance."""
+def one_sided_mass_p_value(pooled_counts: np.ndarray, n_without: int, n_with: int, observed: int,
+                           *, negligible: float = 1e-15) -> tuple[float, float]:
+    """The chance, when nothing changed, that the categories with *no* row on one side (of
+    ``n_without`` rows) hold at least ``observed`` rows on the other (of ``n_with``), and
+    the expected number of such rows.
+
+    Given the pooled counts ``c_k``, the rows are dealt to the sides at random: category
+    ``k`` is all on one side with the hypergeometric chance ``pi_k = C(n_with, c_k) /
+    C(n_without + n_with, c_k)``, and the rows held by categories all on that side are
+    ``sum c_k I_k`` with ``I_k`` ~ Bernoulli(``pi_k``), nearly independent. Its exact tail
+    comes from one convolution per category whose ``pi_k`` is not negligible (capped at
+    ``observed``); the others, by the union bound, add at most the sum of their ``pi_k``.
+
+    >>> p, expected = one_sided_mass_p_value(np.array([190, 7, 3]), 200, 200, 7)
+    >>> round(p, 4), round(expected, 3)          # the 7 rows of "b" all on one side, about 0.5 ** 7
+    (0.0074, 0.424)
+    """
+    from scipy.special import gammaln
+
+    c = np.asarray(pooled_counts, dtype=np.int64)
+    c = c[c > 0]
+    total = n_without + n_with
+    with np.errstate(invalid="ignore"):
+        log_pi = np.where(c <= n_with, gammaln(n_with + 1) - gammaln(n_with - c + 1) - gammaln(total + 1)
+                          + gammaln(total - c + 1), -np.inf)
+    pi = np.exp(log_pi)
+    expected = float(np.sum(c * pi))
+    if observed <= 0:
+        return 1.0, expected
+    kept = pi > negligible
+    bound = float(pi[~kept].sum())
+    weights, chances = c[kept], pi[kept]
+    if weights.sum() < observed:
+        return float(min(1.0, bound)), expected
+    probs = np.zeros(observed + 1)
+    probs[0] = 1.0
+    for w, chance in zip(weights, chances):
+        moved = np.zeros_like(probs)
+        if w >= observed:
+            moved[observed] = probs.sum()
+        else:
+            moved[w:observed] = probs[:observed - w]
+            moved[observed] = probs[observed - w:].sum()
+        probs = (1 - chance) * probs + chance * moved
+    return float(min(1.0, probs[observed] + bound)), expected
+
+
+def _excess_p_value(excess: float, variance: float) -> float:
+    """One-sided z-test p-value that ``excess`` > 0 given its variance."""
     from scipy import stats as _st
 
     if excess <= 0:
-        return False
+        return 1.0
     if variance <= 0:
-        return True
-    return float(_st.norm.sf(excess / np.sqrt(variance))) < alpha
+        return 0.0
+    return float(_st.norm.sf(excess / np.sqrt(variance)))
 
 
 def type_change(feature: str, reference_dtype: str, current_dtype: str, *, breaks: bool = True) -> QualityCheck:
@@ -207,19 +302,39 @@ def type_change(feature: str, reference_dtype: str, current_dtype: str, *, break
     detail = f"type {reference_dtype} -> {current_dtype}" if changed else f"type {reference_dtype}"
     if changed and not breaks:
         detail += " (same values, another storage type)"
-    return QualityCheck(feature, "type_change", None, None, changed and breaks, detail)
+    failed = changed and breaks            # a fact, not a sample: its p-value is 0 or 1
+    return QualityCheck(feature, "type_change", None, None, failed, detail, 0.0 if failed else 1.0, failed)
 
 
 def constant(feature: str, n_distinct_reference: int, n_distinct_current: int, n_current: int,
-             value: str | None = None, *, min_rows: int = 10) -> QualityCheck:
+             value: str | None = None, *, min_rows: int = 10, reference_mode_share: float | None = None,
+             alpha: float = 0.05) -> QualityCheck:
     """Fails when the current column is frozen at one value and the reference was not
-    (stale features). A reference that was constant too is noted, not failed."""
-    failed = n_distinct_current == 1 and n_distinct_reference > 1 and n_current >= min_rows
+    (stale features). A reference that was constant too is noted, not failed.
+
+    Under no drift, ``m`` current values are all one value with probability about
+    ``s ** m`` for the reference's most common value's share ``s`` (``reference_mode_share``;
+    without it the check is taken as certain): a column that is 0 in 90 % of rows is
+    constant across 20 rows 12 % of the time.
+
+    >>> constant("x", 5, 1, 20, "0", reference_mode_share=0.9).failed
+    False
+    >>> constant("x", 5, 1, 200, "0", reference_mode_share=0.9).failed
+    True
+    """
+    material = n_distinct_current == 1 and n_distinct_reference > 1 and n_current >= min_rows
+    if not material:
+        p = 1.0
+    elif reference_mode_share is None:
+        p = 0.0
+    else:
+        p = float(min(1.0, reference_mode_share ** n_current))
     if n_distinct_current == 1:
         detail = f"current is constant at {value}" + (" (so was the reference)" if n_distinct_reference == 1 else "")
     else:
         detail = f"{n_distinct_current} distinct values (reference {n_distinct_reference})"
-    return QualityCheck(feature, "constant", float(n_distinct_reference), float(n_distinct_current), failed, detail)
+    return QualityCheck(feature, "constant", float(n_distinct_reference), float(n_distinct_current),
+                        material and p < alpha, detail, p, material)
 
 
 def distinct_count_sorted(sorted_values: np.ndarray) -> int:
@@ -275,11 +390,22 @@ def value_spike(feature: str, sorted_reference: np.ndarray, sorted_current: np.n
     best = max(candidates, key=lambda v: _count_sorted(sorted_current, v) / m - _count_sorted(sorted_reference, v) / n)
     k_ref, k_cur = _count_sorted(sorted_reference, best), _count_sorted(sorted_current, best)
     ref, cur = k_ref / n, k_cur / m
-    p = increase_p_value(k_ref, n, k_cur, m)
-    failed = (cur - ref >= min_increase and cur >= 2 * ref and p < alpha
-              and (best in sentinels or cur >= 2 * mode_sorted(sorted_reference)[1] / n))
-    return QualityCheck(feature, "value_spike", ref, cur, failed,
-                        f"value {best:.6g} holds {cur:.2%} of current rows (reference {ref:.2%})")
+    # the value was picked as the one whose share rose most: pay for every value it could have been
+    chances = len(sentinels) + (_common_values(sorted_current) if best not in sentinels else 0)
+    p = min(1.0, increase_p_value(k_ref, n, k_cur, m) * chances)
+    material = (cur - ref >= min_increase and cur >= 2 * ref
+                and (best in sentinels or cur >= 2 * mode_sorted(sorted_reference)[1] / n))
+    return QualityCheck(feature, "value_spike", ref, cur, material and p < alpha,
+                        f"value {best:.6g} holds {cur:.2%} of current rows (reference {ref:.2%})", p, material)
+
+
+def _common_values(sorted_values: np.ndarray) -> int:
+    """Distinct values that repeat (the ones a mode could be)."""
+    if sorted_values.size < 2:
+        return 1
+    repeats = sorted_values[1:] == sorted_values[:-1]
+    starts = repeats & np.concatenate([[True], ~repeats[:-1]])
+    return max(int(np.count_nonzero(starts)), 1)
 
 
 def category_spike(feature: str, reference_counts: dict, current_counts: dict, *,
@@ -294,11 +420,11 @@ def category_spike(feature: str, reference_counts: dict, current_counts: dict, *
     best = max(current_counts, key=lambda k: current_counts[k] / m - reference_counts.get(k, 0) / n)
     k_ref, k_cur = reference_counts.get(best, 0), current_counts[best]
     ref, cur = k_ref / n, k_cur / m
-    p = increase_p_value(k_ref, n, k_cur, m)
+    p = min(1.0, increase_p_value(k_ref, n, k_cur, m) * len(current_counts))     # picked among them all
     looks_default = str(best).strip().lower() in DEFAULT_LABELS or ref < 0.01
-    failed = cur - ref >= min_increase and cur >= 2 * ref and p < alpha and looks_default
-    return QualityCheck(feature, "value_spike", ref, cur, failed,
-                        f"category {best!s} holds {cur:.2%} of current rows (reference {ref:.2%})")
+    material = cur - ref >= min_increase and cur >= 2 * ref and looks_default
+    return QualityCheck(feature, "value_spike", ref, cur, material and p < alpha,
+                        f"category {best!s} holds {cur:.2%} of current rows (reference {ref:.2%})", p, material)
 
 
 def _share(k: int, n: int) -> float:

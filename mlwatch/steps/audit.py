@@ -1,11 +1,25 @@
 """Step 5, the audit: which features drifted (on the broken slice), and how.
 
-Every feature gets PSI with its per-bin contributions, KS, Jensen-Shannon, normalised
-Wasserstein, chi-square and Hellinger, a noise floor for its sample sizes, and the
-data-quality checks. A feature is ``drifted`` only when its PSI is material
-(``psi_threshold``, 0.1) *and* its chi-square p-value on the PSI bins stays below
-``alpha`` after the Benjamini-Hochberg correction across features: small slices do not
-raise false alarms and huge samples do not flag trifles.
+Every feature gets each registered drift test (:mod:`mlwatch.stats.registry`: PSI with
+its per-bin contributions, chi-square, Jensen-Shannon, Hellinger, KL and total variation
+on the shared bins; KS and normalised Wasserstein on numbers), a noise floor for its
+sample sizes, and the data-quality checks.
+
+A feature is ``drifted`` when its change is both *significant* and *material*:
+
+* significant: its p-value (the chi-square on the PSI bins; for numbers the smaller of
+  that and the KS p-value, doubled) stays below ``alpha`` after one Benjamini-Hochberg
+  correction over every feature's drift test *and* every quality check of the audit;
+* material: a change a model feels, measured net of what sampling alone reads (each
+  statistic less its expectation under no drift, so a fixed change is not flagged more
+  often at small n than at large): PSI >= ``psi_threshold`` (0.1), or the share of rows
+  that moved (KS for numbers, total variation for categories) >= ``ks_threshold`` (0.05),
+  or, for numbers, a Wasserstein distance >= ``wasserstein_threshold`` (0.1) reference
+  standard deviations. PSI alone misses a 0.25 sd mean shift (PSI 0.06, KS 0.1) that any
+  model with a threshold on the feature feels.
+
+Significant but immaterial is ``minor``: big samples see everything. A quality check
+``failed`` when its change is material and significant in the same family.
 
 Each feature is sorted once; PSI bins, KS, Wasserstein, ranges and modes all come from
 the sorted arrays, one feature per thread (numpy's sort releases the GIL).
@@ -25,8 +39,10 @@ from mlwatch import data
 from mlwatch.errors import DataError, MissingColumnError, check_choice
 from mlwatch.results import (ResultMixin, frame_from_records, html_table, markdown_table,
                              records, text_table)
-from mlwatch.stats import drift, noise, quality
-from mlwatch.stats.binning import Bins, bins_from_category_counts, category_counts, numeric_bins
+from mlwatch.stats import noise, quality
+from mlwatch.stats.binning import bins_from_category_counts, category_counts, numeric_bins
+from mlwatch.stats.drift import FeatureSummary
+from mlwatch.stats.registry import registered_for
 
 SCHEMA = "mlwatch.audit/1"
 SEVERITIES = ("none", "minor", "moderate", "major")
@@ -37,6 +53,8 @@ TABLE_SCHEMA = {
     "wasserstein": pl.Float64, "chi2": pl.Float64, "hellinger": pl.Float64,
     "p_value": pl.Float64, "p_value_adjusted": pl.Float64, "noise_floor": pl.Float64,
     "drifted": pl.Boolean, "severity": pl.String, "top_bin": pl.String,
+    "kl": pl.Float64, "tv": pl.Float64, "chi2_p_value": pl.Float64, "psi_expected": pl.Float64,
+    "significant": pl.Boolean, "material": pl.Boolean, "material_by": pl.String,
 }
 BINS_SCHEMA = {
     "feature": pl.String, "bin": pl.String, "lower": pl.Float64, "upper": pl.Float64,
@@ -45,7 +63,8 @@ BINS_SCHEMA = {
 }
 QUALITY_SCHEMA = {
     "feature": pl.String, "check": pl.String, "reference": pl.Float64, "current": pl.Float64,
-    "failed": pl.Boolean, "detail": pl.String,
+    "failed": pl.Boolean, "detail": pl.String, "p_value": pl.Float64, "p_value_adjusted": pl.Float64,
+    "material": pl.Boolean,
 }
 
 
@@ -57,6 +76,8 @@ class AuditOptions:
     alpha: float = 0.05
     smoothing: float = 0.5
     where: dict[str, Any] | None = None
+    ks_threshold: float = 0.05
+    wasserstein_threshold: float = 0.1
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,6 +97,11 @@ class AuditResult(ResultMixin):
     def drifted(self) -> list[str]:
         """Features whose drift is material and significant, most drifted first."""
         return self.table.filter(pl.col("drifted"))["feature"].to_list()
+
+    @property
+    def significant(self) -> list[str]:
+        """Features whose change is significant, material or not (``minor`` included)."""
+        return self.table.filter(pl.col("significant"))["feature"].to_list()
 
     @property
     def failed_checks(self) -> pl.DataFrame:
@@ -160,6 +186,7 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
           where: Mapping[str, Any] | None = None, kinds: Mapping[str, str] | None = None,
           exclude: Sequence[str] = (), bins: int = 10, psi_threshold: float = 0.1,
           major_threshold: float = 0.25, alpha: float = 0.05, smoothing: float = 0.5,
+          ks_threshold: float = 0.05, wasserstein_threshold: float = 0.1,
           n_threads: int | None = None) -> AuditResult:
     """Audit every feature of ``current`` against ``reference``, optionally on a slice.
 
@@ -176,9 +203,15 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
     bins
         Number of reference-quantile bins for numeric features.
     psi_threshold, major_threshold
-        PSI above which drift is material (``moderate``), and ``major``.
+        PSI, less its expectation under no drift, above which drift is material
+        (``moderate``), and ``major``.
+    ks_threshold, wasserstein_threshold
+        The other ways a change is material: the share of rows that moved (KS, or total
+        variation for categories) and the Wasserstein distance in reference standard
+        deviations, each less its expectation under no drift.
     alpha
-        False discovery rate across features (Benjamini-Hochberg).
+        False discovery rate across the features' drift tests and quality checks
+        (Benjamini-Hochberg).
     smoothing
         Observations an empty bin counts as in PSI.
 
@@ -194,7 +227,7 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
     [('amount', 'major'), ('region', 'none')]
     """
     options = AuditOptions(bins, psi_threshold, major_threshold, alpha, smoothing,
-                           dict(where) if where else None)
+                           dict(where) if where else None, ks_threshold, wasserstein_threshold)
     ref = data.to_frame(reference, name="reference")
     cur = data.to_frame(current, name="current")
     if features is None:
@@ -233,17 +266,29 @@ def _audit_feature(name: str, ref: pl.Series, cur: pl.Series, schema: data.Schem
                                           breaks=schema.type_change_breaks(name)))
     row: dict[str, Any] = {"feature": name, "kind": kind, "n_reference": ref.len(), "n_current": cur.len()}
     if kind in ("numeric", "datetime"):
-        b = _numeric(name, ref, cur, row, checks, options)
+        summary = _numeric(name, ref, cur, checks, options)
     else:
-        b = _categorical(name, ref, cur, checks, options)
-    psi_value, contributions = drift.psi_from_bins(b, smoothing=options.smoothing)
-    used = b.nonempty()
-    n_used = len(used.labels)
-    chi2_stat, _, p_value = drift.chi2_from_bins(b)
-    row.update(psi=psi_value, js=drift.js_from_bins(b), chi2=chi2_stat,
-               hellinger=drift.hellinger_from_bins(b), p_value=p_value,
-               noise_floor=noise.psi_noise_floor(b.n_reference, b.n_current, n_used),
+        summary = _categorical(name, ref, cur, checks, options)
+    b = summary.bins
+    statistics = {}
+    if b.n_reference and b.n_current:
+        for test in registered_for(summary.kind):
+            if summary.kind == "numeric" and not summary.sorted_current.size and test.name in ("ks", "wasserstein"):
+                continue
+            options_for = {"smoothing": options.smoothing} if test.name in ("psi", "kl") else {}
+            statistics[test.name] = result = test.kernel(summary, **options_for)
+            row[test.name] = result.value
+            if test.p_column:
+                row[test.p_column] = result.p_value
+    psi_stat = statistics.get("psi")
+    contributions = psi_stat.contributions if psi_stat is not None else np.zeros(len(b.labels))
+    p_values = [row.get("chi2_p_value", 1.0)] + ([row["ks_p_value"]] if row.get("ks_p_value") is not None else [])
+    row.update(p_value=min(1.0, len(p_values) * min(p_values)),       # Bonferroni over the two tests
+               noise_floor=psi_stat.noise_floor if psi_stat is not None else None,
+               psi_expected=psi_stat.expected if psi_stat is not None else None,
                top_bin=b.labels[int(np.argmax(contributions))])
+    row["material_by"] = _material_by(statistics, options)
+    row["material"] = row["material_by"] is not None
     ref_share = b.reference / max(b.n_reference, 1)
     cur_share = b.current / max(b.n_current, 1)
     bin_rows = [{"feature": name, "bin": label, "lower": float(lo), "upper": float(hi),
@@ -252,6 +297,24 @@ def _audit_feature(name: str, ref: pl.Series, cur: pl.Series, schema: data.Schem
                 for label, lo, hi, rc, cc, rs, cs, ct in zip(b.labels, b.lower, b.upper, b.reference,
                                                                b.current, ref_share, cur_share, contributions)]
     return _FeatureAudit(row, bin_rows, checks)
+
+
+def _material_by(statistics: dict, options: AuditOptions) -> str | None:
+    """The first measure by which the change is material (net of its expectation under no
+    drift), or None."""
+    thresholds = (("psi", options.psi_threshold), ("ks", options.ks_threshold), ("tv", options.ks_threshold),
+                  ("wasserstein", options.wasserstein_threshold))
+    numeric = "ks" in statistics
+    for name, threshold in thresholds:
+        if name == "tv" and numeric:
+            continue           # numbers: the share of rows that moved is KS's (TV on bins is coarser)
+        stat = statistics.get(name)
+        if stat is not None and np.isfinite(stat.value) and stat.excess >= threshold:
+            return name
+    stat = statistics.get("wasserstein")
+    if stat is not None and not np.isfinite(stat.value):
+        return "wasserstein"
+    return None
 
 
 def _finite_sorted(series: pl.Series) -> tuple[np.ndarray, int, int]:
@@ -270,8 +333,7 @@ def _finite_sorted(series: pl.Series) -> tuple[np.ndarray, int, int]:
     return finite, n_bad - n_inf, n_inf
 
 
-def _numeric(name: str, ref: pl.Series, cur: pl.Series, row: dict, checks: list,
-             options: AuditOptions) -> Bins:
+def _numeric(name: str, ref: pl.Series, cur: pl.Series, checks: list, options: AuditOptions) -> FeatureSummary:
     sa, ref_nan, ref_inf = _finite_sorted(ref)
     sb, cur_nan, cur_inf = _finite_sorted(cur)
     if ref_nan + ref_inf + cur_nan + cur_inf:
@@ -280,18 +342,17 @@ def _numeric(name: str, ref: pl.Series, cur: pl.Series, row: dict, checks: list,
     b = numeric_bins(sa, sb, n_missing_reference=ref.len() - sa.size,
                      n_missing_current=cur.len() - sb.size, bins=options.bins)
     if sb.size:
-        d, w = drift.ks_wasserstein_sorted(sa, sb)
-        row.update(ks=d, ks_p_value=drift.ks_p_value(d, sa, sb),
-                   wasserstein=w / drift.wasserstein_scale(sa, sb))
         checks.append(quality.out_of_range(name, sa, sb, alpha=options.alpha))
         checks.append(quality.value_spike(name, sa, sb, alpha=options.alpha))
         n_distinct_cur = quality.distinct_count_sorted(sb)
         checks.append(quality.constant(name, quality.distinct_count_sorted(sa), n_distinct_cur, sb.size,
-                                       f"{sb[0]:.6g}" if n_distinct_cur == 1 else None))
-    return b
+                                       f"{sb[0]:.6g}" if n_distinct_cur == 1 else None,
+                                       reference_mode_share=quality.mode_sorted(sa)[1] / sa.size,
+                                       alpha=options.alpha))
+    return FeatureSummary("numeric", b, sa, sb)
 
 
-def _categorical(name: str, ref: pl.Series, cur: pl.Series, checks: list, options: AuditOptions) -> Bins:
+def _categorical(name: str, ref: pl.Series, cur: pl.Series, checks: list, options: AuditOptions) -> FeatureSummary:
     ref_counts, cur_counts = category_counts(ref, cur)
     b = bins_from_category_counts(ref_counts, cur_counts, ref.null_count(), cur.null_count())
     ref_map = dict(ref_counts.iter_rows())
@@ -301,24 +362,30 @@ def _categorical(name: str, ref: pl.Series, cur: pl.Series, checks: list, option
         checks.append(quality.missing_categories(name, ref_map, cur_map, alpha=options.alpha))
         checks.append(quality.category_spike(name, ref_map, cur_map, alpha=options.alpha))
         only = next(iter(cur_map)) if len(cur_map) == 1 else None
-        checks.append(quality.constant(name, len(ref_map), len(cur_map), sum(cur_map.values()), only))
-    return b
+        top_share = max(ref_map.values()) / sum(ref_map.values()) if ref_map else 1.0
+        checks.append(quality.constant(name, len(ref_map), len(cur_map), sum(cur_map.values()), only,
+                                       reference_mode_share=top_share, alpha=options.alpha))
+    return FeatureSummary("categorical", b)
 
 
 def _assemble(parts: list[_FeatureAudit], n_reference: int, n_current: int,
               options: AuditOptions) -> AuditResult:
     rows = [p.row for p in parts]
-    adjusted = noise.benjamini_hochberg([r["p_value"] for r in rows])
-    for r, p_adj in zip(rows, adjusted):
-        significant = p_adj < options.alpha
-        material = r["psi"] >= options.psi_threshold
+    checks = [c for p in parts for c in p.checks]
+    # one family: every feature's drift test and every quality check
+    adjusted = noise.benjamini_hochberg([r["p_value"] for r in rows] + [c.p_value for c in checks])
+    for r, p_adj in zip(rows, adjusted[:len(rows)]):
+        significant = bool(p_adj < options.alpha)
         r["p_value_adjusted"] = float(p_adj)
-        r["drifted"] = bool(significant and material)
-        r["severity"] = ("major" if r["psi"] >= options.major_threshold else "moderate") if r["drifted"] \
+        r["significant"] = significant
+        r["drifted"] = bool(significant and r["material"])
+        excess = (r["psi"] - r["psi_expected"]) if r.get("psi_expected") is not None else 0.0
+        r["severity"] = ("major" if excess >= options.major_threshold else "moderate") if r["drifted"] \
             else ("minor" if significant else "none")
     table = pl.DataFrame([{k: r.get(k) for k in TABLE_SCHEMA} for r in rows], schema=TABLE_SCHEMA)
-    table = table.sort(["drifted", "psi"], descending=[True, True], maintain_order=True)
+    table = table.sort(["drifted", "significant", "psi"], descending=[True, True, True], maintain_order=True)
     bins = pl.DataFrame([b for p in parts for b in p.bins], schema=BINS_SCHEMA)
-    checks = [{k: v for k, v in vars(c).items()} for p in parts for c in p.checks]
-    quality_table = frame_from_records(checks, QUALITY_SCHEMA) if checks else pl.DataFrame(schema=QUALITY_SCHEMA)
+    records_ = [{**vars(c), "p_value_adjusted": float(p_adj), "failed": bool(c.material and p_adj < options.alpha)}
+                for c, p_adj in zip(checks, adjusted[len(rows):])]
+    quality_table = frame_from_records(records_, QUALITY_SCHEMA) if records_ else pl.DataFrame(schema=QUALITY_SCHEMA)
     return AuditResult(table, bins, quality_table, n_reference, n_current, options)

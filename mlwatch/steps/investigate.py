@@ -1,8 +1,11 @@
 """Steps 1 to 6 in one call, and the findings they add up to (the ``mlwatch.findings/1`` JSON).
 
-The step-5 audit runs on the most degraded significant slice, or on the whole population
-when no slice is significant; the prediction column is always audited like a feature.
-Step 6 traces the features that drifted or failed a data-quality check there.
+The step-5 audit runs on the whole population, and again on the most degraded significant
+slice when there is one; the prediction column is always audited like a feature. Step 6
+traces the features whose change was significant or that failed a data-quality check.
+Every test that can raise the verdict belongs to one multiple-testing family
+(:mod:`mlwatch.steps.verdict`), so that when nothing changed the verdict is ``none`` in at
+least 95 % of investigations, at every sample size.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from mlwatch.steps.scoring import Scoring, resolve_scoring
 from mlwatch.steps.signal import SignalResult, signal
 from mlwatch.steps.slices import SliceResult, find_slices
 from mlwatch.steps.trace import TraceResult, trace
-from mlwatch.steps.verdict import Verdict, decide
+from mlwatch.steps.verdict import Verdict, decide, levels
 
 SCHEMA = "mlwatch.findings/1"
 
@@ -46,6 +49,8 @@ class Findings(ResultMixin):
     slice_events: dict[str, dict[str, str]] = field(default_factory=dict)
     attribution: Any = None          # an AttributionResult when a model was given
     shadow: Any = None               # a ShadowComparison when a challenger was given
+    population_audit: AuditResult | None = None     # the audit of everything, when a slice was audited
+    population_trace: TraceResult | None = None
 
     @property
     def table(self) -> pl.DataFrame:
@@ -93,16 +98,12 @@ class Findings(ResultMixin):
         slices = self.slices.to_dict()["slices"]
         for row, label in zip(slices, self.slices.table["slice"].to_list()):
             row.update(self.slice_events.get(label, {}))
-        signatures, onsets = self.trace.signatures, self.trace.onsets
-        features = [{"feature": r["feature"], "kind": r["kind"], "psi": r["psi"], "ks": r["ks"],
-                     "p_value": r["p_value"], "drifted": r["drifted"], "signature": signatures.get(r["feature"]),
-                     "onset": onsets.get(r["feature"]),
-                     "p_value_adjusted": r["p_value_adjusted"], "js": r["js"], "wasserstein": r["wasserstein"],
-                     "noise_floor": r["noise_floor"], "severity": r["severity"], "top_bin": r["top_bin"]}
-                    for r in records(self.audit.table)]
-        quality = [{"feature": r["feature"], "check": r["check"], "reference": r["reference"],
-                    "current": r["current"], "failed": r["failed"], "detail": r["detail"]}
-                   for r in records(self.audit.quality)]
+        features, quality = _audit_records(self.audit, self.trace)
+        population = None
+        if self.population_audit is not None:
+            population_features, population_quality = _audit_records(self.population_audit, self.population_trace)
+            population = {"features": population_features, "quality": population_quality,
+                          "trace": records(self.population_trace.table) if self.population_trace is not None else []}
         return {
             "schema": SCHEMA,
             "task": self.scoring.task,
@@ -130,7 +131,27 @@ class Findings(ResultMixin):
             "events": list(self.trace.events),
             "attribution": self.attribution.to_dict() if self.attribution is not None else None,
             "shadow": self.shadow.to_dict() if self.shadow is not None else None,
+            "population": population,
         }
+
+
+def _audit_records(audit_result: AuditResult, traced: TraceResult | None) -> tuple[list[dict], list[dict]]:
+    """The ``features`` and ``quality`` entries of the findings document for one audit."""
+    signatures = traced.signatures if traced is not None else {}
+    onsets = traced.onsets if traced is not None else {}
+    features = [{"feature": r["feature"], "kind": r["kind"], "psi": r["psi"], "ks": r["ks"],
+                 "p_value": r["p_value"], "drifted": r["drifted"], "signature": signatures.get(r["feature"]),
+                 "onset": onsets.get(r["feature"]),
+                 "p_value_adjusted": r["p_value_adjusted"], "js": r["js"], "wasserstein": r["wasserstein"],
+                 "noise_floor": r["noise_floor"], "severity": r["severity"], "top_bin": r["top_bin"],
+                 "kl": r["kl"], "tv": r["tv"], "psi_expected": r["psi_expected"], "significant": r["significant"],
+                 "material": r["material"], "material_by": r["material_by"]}
+                for r in records(audit_result.table)]
+    quality = [{"feature": r["feature"], "check": r["check"], "reference": r["reference"],
+                "current": r["current"], "failed": r["failed"], "detail": r["detail"], "p_value": r["p_value"],
+                "p_value_adjusted": r["p_value_adjusted"], "material": r["material"]}
+               for r in records(audit_result.quality)]
+    return features, quality
 
 
 def _label(predicate: Mapping[str, str]) -> str:
@@ -140,7 +161,7 @@ def _label(predicate: Mapping[str, str]) -> str:
 def investigate(reference, current, *, target: str | None, prediction: str, time: str | None = None,
                 segments: Sequence[str] | None = None, features: Sequence[str] | None = None,
                 task: str | None = None, metric: str | None = None, kpi: str | None = None,
-                events=None, model=None, challenger: str | None = None,
+                events=None, model=None, challenger: str | None = None, alpha: float = 0.05,
                 progress: Callable[[str], None] | None = None) -> Findings:
     """Run steps 1-6 and decide.
 
@@ -150,9 +171,14 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
     ``model`` (the production model) adds SHAP attribution stability on the audited
     slice; ``challenger`` (a column of the current data scored by the candidate fix) adds
     step 7, shadow scoring against ``prediction``, aimed at the broken slice.
-    ``progress`` receives a line as each step starts.
+    ``alpha`` is the chance of a verdict other than ``none`` when nothing changed
+    (:func:`mlwatch.steps.verdict.levels` splits it between the global metric, the slices
+    and the inputs). ``progress`` receives a line as each step starts.
     """
+    if not 0 < alpha < 1:
+        raise MlwatchError(f"alpha must be between 0 and 1, got {alpha}")
     say = progress or (lambda message: None)
+    level = levels(alpha)
     ref = data.to_frame(reference, name="reference")
     cur = data.to_frame(current, name="current")
     roles = data.infer_roles(ref, target=target, prediction=prediction, time=time, segments=segments,
@@ -167,23 +193,30 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
     say("step 2: infra")
     inf = infra(ref, cur, time=time)
     say(f"step 4: slices over {', '.join(roles.segments) or 'no segment column'}")
-    sl = find_slices(ref, cur, scoring, segments=roles.segments, time=time)
+    sl = find_slices(ref, cur, scoring, segments=roles.segments, time=time, alpha=level["slices"])
     say("step 3: overall")
-    ov = overall(ref, cur, scoring, segments=roles.segments, slices=sl)
+    ov = overall(ref, cur, scoring, segments=roles.segments, slices=sl, alpha=level["global"])
     where = sl.top
-    # the segment columns are model inputs too: audit those the slice does not fix
-    audited = [c for c in dict.fromkeys([*roles.features, *roles.segments, prediction])
-               if c in cur.columns and c not in (where or {})]
-    say(f"step 5: audit of {len(audited)} columns " + (f"on {_label(where)}" if where else "on everything"))
-    au = audit(ref, cur, features=audited, where=where)
-    suspects = list(dict.fromkeys(au.drifted + au.failed_checks["feature"].to_list()))
-    say(f"step 6: trace of {len(suspects)} feature(s)" + (" with onsets" if time else ""))
-    tr = trace(ref, cur, features=suspects, time=time, where=where, events=events)
+    # the segment columns are model inputs too
+    columns = [c for c in dict.fromkeys([*roles.features, *roles.segments, prediction]) if c in cur.columns]
+    say(f"step 5: audit of {len(columns)} columns on everything")
+    everything = audit(ref, cur, features=columns, alpha=level["inputs"])
+    au, population_audit = everything, None
+    if where:
+        inside = [c for c in columns if c not in where]      # the columns the slice does not fix
+        say(f"step 5: audit of {len(inside)} columns on {_label(where)}")
+        au, population_audit = audit(ref, cur, features=inside, where=where, alpha=alpha), everything
+    say("step 6: trace" + (" with onsets" if time else ""))
+    tr = trace(ref, cur, features=_suspects(au), time=time, where=where, events=events)
+    population_trace = (trace(ref, cur, features=_suspects(population_audit), time=time, events=events)
+                        if population_audit is not None else None)
     slice_events = _slice_triggers(ref, cur, time, sl, events) if time and events is not None else {}
     drop = None
     if (where or ov.degraded) and not scoring.proxy:
-        drop = explain_drop(ref, cur, scoring, features=[c for c in audited if c != prediction], where=where)
-    verdict = decide(ov, sl, au, prediction=prediction, trace=tr, slice_events=slice_events, drop=drop)
+        drop = explain_drop(ref, cur, scoring, features=[c for c in au.table["feature"].to_list() if c != prediction],
+                            where=where)
+    verdict = decide(ov, sl, au, prediction=prediction, trace=tr, slice_events=slice_events, drop=drop,
+                     population=population_audit, population_trace=population_trace, alpha=alpha)
     attributed = None
     if model is not None:
         from mlwatch.steps.attribution import attribution
@@ -198,7 +231,15 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
         labelled = target if not scoring.proxy else None
         shadowed = shadow(prediction, challenger, cur, target=labelled, segments=roles.segments, targeted=where,
                           metric=None if scoring.metric == "auc" else scoring.metric if labelled else None)
-    return Findings(roles, scoring, sig, inf, ov, sl, au, tr, verdict, where, slice_events, attributed, shadowed)
+    return Findings(roles, scoring, sig, inf, ov, sl, au, tr, verdict, where, slice_events, attributed, shadowed,
+                    population_audit, population_trace)
+
+
+def _suspects(result: AuditResult | None) -> list[str]:
+    """The features whose change was significant, or that failed a quality check."""
+    if result is None:
+        return []
+    return list(dict.fromkeys(result.significant + result.failed_checks["feature"].to_list()))
 
 
 def _slice_triggers(ref: pl.DataFrame, cur: pl.DataFrame, time: str, slices: SliceResult, events) -> dict:

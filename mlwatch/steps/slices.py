@@ -133,7 +133,7 @@ TABLE_SCHEMA = {
     "metric_reference": pl.Float64, "metric_current": pl.Float64, "delta": pl.Float64,
     "reference_low": pl.Float64, "reference_high": pl.Float64, "current_low": pl.Float64,
     "current_high": pl.Float64, "impact": pl.Float64, "p_value": pl.Float64,
-    "p_value_adjusted": pl.Float64, "significant": pl.Boolean, "onset": pl.String,
+    "p_value_adjusted": pl.Float64, "significant": pl.Boolean, "onset": pl.String, "rest_delta": pl.Float64,
 }
 
 
@@ -202,6 +202,9 @@ class _Candidates:
     codes: list[tuple[int, ...]]     # per candidate, the codes
     sums: np.ndarray                 # (k, 6): n_ref, sum_ref, sq_ref, n_cur, sum_cur, sq_cur
 
+    def subset(self, keep: np.ndarray) -> "_Candidates":
+        return _Candidates([self.columns[i] for i in keep], [self.codes[i] for i in keep], self.sums[keep])
+
 
 def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str], max_depth: int = 3,
                 min_support: int = 50, min_degradation: float = 0.1, alpha: float = 0.05,
@@ -251,29 +254,34 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
         return empty
     enc = encode_segments(ref, cur, segments, numeric_bins=numeric_bins)
     cands = _candidates(enc, loss_ref, loss_cur, max_depth, min_support, scoring.binary_loss)
+    totals = np.array([ref.height, loss_ref.sum(), (loss_ref if scoring.binary_loss else loss_ref**2).sum(),
+                       cur.height, loss_cur.sum(), (loss_cur if scoring.binary_loss else loss_cur**2).sum()])
+    # a slice is a part of the population in both windows: its rest has rows on both sides
+    # (a calendar column whose one value covers the whole current window is no slice)
+    outside = totals - cands.sums
+    cands = cands.subset(np.flatnonzero((outside[:, 0] >= min_support) & (outside[:, 3] >= min_support)))
     if not cands.codes:
         return empty
     s = cands.sums
-    if relative:     # each slice against the rest of the population over the same two windows
-        rest_ref = (loss_ref.sum() - s[:, 1]) / np.maximum(ref.height - s[:, 0], 1)
-        rest_cur = (loss_cur.sum() - s[:, 4]) / np.maximum(cur.height - s[:, 3], 1)
-        shift = rest_cur - rest_ref
-    else:
-        shift = np.zeros(len(cands.codes))
+    # each slice against the rest of the population over the same two windows (or, not
+    # relative, against a rest that did not move)
+    rest = totals - s if relative else None
     two_sided = scoring.proxy == "prediction"
     binary = scoring.binary_loss
-    p = metrics.increase_p_values(*s.T, binary=binary, two_sided=two_sided, shift=shift)
-    strength = metrics.increase_statistics(*s.T, binary=binary, shift=shift)[0]
+    stat, p, rise = _tests(s, rest, binary=binary, two_sided=two_sided)
+    own = s[:, 4] / s[:, 3] - s[:, 1] / s[:, 0]
     p_adj = noise.benjamini_hochberg(p)
-    rise = s[:, 4] / s[:, 3] - s[:, 1] / s[:, 0] - shift
     scale = float(np.std(loss_ref)) if two_sided else global_ref
-    material = (np.abs(rise) if two_sided else rise) >= min_degradation * max(scale, 1e-12)
+    threshold = min_degradation * max(scale, 1e-12)
+    # material: beyond the rest by the threshold, and worse on its own (a slice whose metric
+    # improved is not reported as broken, however much more the rest improved)
+    material = (((np.abs(rise) >= threshold) & (np.sign(own) == np.sign(rise)) & (own != 0))
+                if two_sided else (rise >= threshold) & (own > 0))
     significant = (p_adj < alpha) & material
     impact = rise * s[:, 3] / cur.height
-    tests = {"alpha": alpha, "binary": binary, "two_sided": two_sided,
-             "material": min_degradation * max(scale, 1e-12), "shift": shift}
+    tests = {"alpha": alpha, "binary": binary, "two_sided": two_sided, "material": threshold, "rest": rest}
     survivors = _explained_parents(_not_worse_than_parents(cands, significant, rise), cands, **tests)
-    order = _explain_away(sorted(survivors, key=lambda i: -abs(strength[i])), enc, cands, loss_ref, loss_cur,
+    order = _explain_away(sorted(survivors, key=lambda i: -abs(stat[i])), enc, cands, loss_ref, loss_cur,
                           top_k=top_k, **tests)
     within_noise = ~significant
     significant[:] = False
@@ -290,11 +298,13 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
         n_r, s_r, q_r, n_c, s_c, q_c = s[i]
         v_r, lo_r, hi_r = _metric(scoring, n_r, s_r, q_r)
         v_c, lo_c, hi_c = _metric(scoring, n_c, s_c, q_c)
+        o = totals - s[i]
+        rest_delta = float(scoring.value(o[4] / max(o[3], 1)) - scoring.value(o[1] / max(o[0], 1)))
         rows.append({"slice": _label(predicate), "depth": len(predicate), "n_reference": int(n_r),
                      "n_current": int(n_c), "metric_reference": v_r, "metric_current": v_c, "delta": v_c - v_r,
                      "reference_low": lo_r, "reference_high": hi_r, "current_low": lo_c, "current_high": hi_c,
                      "impact": float(impact[i]), "p_value": float(p[i]), "p_value_adjusted": float(p_adj[i]),
-                     "significant": bool(significant[i]), "onset": onsets.get(i)})
+                     "significant": bool(significant[i]), "onset": onsets.get(i), "rest_delta": rest_delta})
         predicates.append(predicate)
     table = pl.DataFrame(rows, schema=TABLE_SCHEMA) if rows else pl.DataFrame(schema=TABLE_SCHEMA)
     return SliceResult(table, tuple(predicates), scoring, ref.height, cur.height,
@@ -359,10 +369,24 @@ def _not_worse_than_parents(cands: _Candidates, significant: np.ndarray, rise: n
     return keep
 
 
+def _tests(inside: np.ndarray, rest: np.ndarray | None, *, binary: bool, two_sided: bool):
+    """Statistic, p-value and rise of each slice (rows of six sums): against the rest of
+    the population (difference in differences) when ``rest`` is given, else its own change."""
+    if rest is None:
+        stat, _, _ = metrics.increase_statistics(*inside.T, binary=binary)
+        p = metrics.increase_p_values(*inside.T, binary=binary, two_sided=two_sided)
+        rise = inside[:, 4] / np.maximum(inside[:, 3], 1) - inside[:, 1] / np.maximum(inside[:, 0], 1)
+        return stat, p, rise
+    stat, _, rise, _ = metrics.difference_statistics(inside.T, rest.T, binary=binary)
+    p = metrics.difference_p_values(inside.T, rest.T, binary=binary, two_sided=two_sided)
+    return stat, p, rise
+
+
 def _explained_parents(keep: list[int], cands: _Candidates, *, alpha: float, binary: bool, two_sided: bool,
-                       material: float, shift) -> list[int]:
+                       material: float, rest) -> list[int]:
     """Rule 2: drop a slice when a deeper kept slice holds its whole drop (the slice minus
-    the deeper one is not degraded): ``web`` goes when ``north & web`` is the broken part."""
+    the deeper one is not degraded against the same rest): ``web`` goes when ``north & web``
+    is the broken part."""
     items = {i: frozenset(zip(cands.columns[i], cands.codes[i])) for i in keep}
     s = cands.sums
     out = []
@@ -371,13 +395,13 @@ def _explained_parents(keep: list[int], cands: _Candidates, *, alpha: float, bin
         for j in keep:
             if not items[i] < items[j]:
                 continue
-            rest = s[i] - s[j]
-            if rest[0] < 2 or rest[3] < 2:
+            part = (s[i] - s[j])[None, :]
+            if part[0, 0] < 2 or part[0, 3] < 2:
                 explained = True
                 break
-            p_rest = float(metrics.increase_p_values(*rest, binary=binary, two_sided=two_sided, shift=shift[i]))
-            rise = rest[4] / rest[3] - rest[1] / rest[0] - shift[i]
-            if p_rest >= alpha or (abs(rise) if two_sided else rise) < material:
+            _, p_part, rise = _tests(part, None if rest is None else rest[i][None, :], binary=binary,
+                                     two_sided=two_sided)
+            if p_part[0] >= alpha or (abs(rise[0]) if two_sided else rise[0]) < material:
                 explained = True
                 break
         if not explained:
@@ -387,12 +411,13 @@ def _explained_parents(keep: list[int], cands: _Candidates, *, alpha: float, bin
 
 def _explain_away(order: list[int], enc: _Encoded, cands: _Candidates, loss_ref: np.ndarray,
                   loss_cur: np.ndarray, *, alpha: float, binary: bool, two_sided: bool, material: float,
-                  top_k: int, shift, max_tried: int = 60) -> list[int]:
+                  top_k: int, rest, max_tried: int = 60) -> list[int]:
     """Rule 3, sequential: at each round, of the slices not yet reported, take the one whose
-    rows *outside the slices already reported* show the strongest rise; report it when that
-    rise is material and significant at the Benjamini-Hochberg threshold of its rank
-    (``alpha * rank / m``), else stop. A slice that only overlaps a broken one, or rides on
-    the discoveries it brings to BH, never gets in."""
+    rows *outside the slices already reported* show the strongest rise (against the rest of
+    the population the slice was found against); report it when that rise is material and
+    significant at the Benjamini-Hochberg threshold of its rank (``alpha * rank / m``), else
+    stop. A slice that only overlaps a broken one, or rides on the discoveries it brings to
+    BH, never gets in."""
     pool = order[:max_tried]
     masks = {i: (_mask(enc.reference, cands, i), _mask(enc.current, cands, i)) for i in pool}
     covered_ref = np.zeros(loss_ref.size, dtype=bool)
@@ -401,23 +426,20 @@ def _explain_away(order: list[int], enc: _Encoded, cands: _Candidates, loss_ref:
     m = len(cands.codes)
     accepted: list[int] = []
     while pool and len(accepted) < top_k:
-        rests = []
+        parts = []
         for i in pool:
             in_ref, in_cur = masks[i]
             r, c = in_ref & ~covered_ref, in_cur & ~covered_cur
-            rests.append((int(r.sum()), loss_ref[r].sum(), sq_ref[r].sum(), int(c.sum()), loss_cur[c].sum(),
+            parts.append((int(r.sum()), loss_ref[r].sum(), sq_ref[r].sum(), int(c.sum()), loss_cur[c].sum(),
                           sq_cur[c].sum()))
-        sums = np.array(rests, dtype=float)
-        offsets = shift[pool]            # each slice keeps the population baseline it was found against
-        stat, _, degenerate = metrics.increase_statistics(*sums.T, binary=binary, shift=offsets)
-        rise = sums[:, 4] / np.maximum(sums[:, 3], 1) - sums[:, 1] / np.maximum(sums[:, 0], 1) - offsets
+        sums = np.array(parts, dtype=float)
+        degenerate = (sums[:, 0] < 2) | (sums[:, 3] < 2)
+        stat, p, rise = _tests(sums, None if rest is None else rest[pool], binary=binary, two_sided=two_sided)
         ok = ~degenerate & ((np.abs(rise) if two_sided else rise) >= material)
         if not ok.any():
             break
         best = int(np.argmax(np.where(ok, np.abs(stat) if two_sided else stat, -np.inf)))
-        p_rest = float(metrics.increase_p_values(*sums[best], binary=binary, two_sided=two_sided,
-                                                 shift=offsets[best]))
-        if p_rest > alpha * (len(accepted) + 1) / m:
+        if p[best] > alpha * (len(accepted) + 1) / m:
             break
         chosen = pool.pop(best)
         accepted.append(chosen)

@@ -1,22 +1,54 @@
-"""The verdict: DESIGN.md's decision matrix, in one sentence a person can read aloud.
+"""The verdict: DESIGN.md's decision matrix, in one sentence a person can read aloud, behind
+one multiple-testing design.
 
-| finding on the audited slice | kind | action |
+| finding | kind | action |
 |---|---|---|
-| a pipeline signature (unit change, re-mapped categories, stale or defaulted values) | ``skew`` | fix the pipeline, do not retrain |
-| null spikes, out-of-range values, new categories, type changes | ``data_quality`` | fix the data, then look again |
+| a pipeline signature (unit change, re-mapped categories, stale, clipped or defaulted values) | ``skew`` | fix the pipeline, do not retrain |
+| null spikes, out-of-range values, new or lost categories, type changes | ``data_quality`` | fix the data, then look again |
 | performance fell while the inputs did not shift | ``concept_drift`` | retrain on recent labelled data |
-| the inputs shifted | ``data_drift`` | monitor; retrain only if performance drops |
+| the inputs shifted materially | ``data_drift`` | monitor; retrain only if performance drops |
 | nothing beyond noise | ``none`` | nothing to do |
 
-When several apply, the most actionable comes first (skew, data quality, concept drift,
-data drift) and the others are listed as secondary findings. Signatures come from step 6;
-without them skew is not claimed and defaulted or stale values count as data quality.
+**The family behind it.** Every test that can raise a verdict belongs to one of three
+groups, each with a share of the level ``alpha`` (5 %):
+
+* the global metric's rise (``alpha / 10``);
+* every slice candidate's rise beyond the rest of the population, Benjamini-Hochberg
+  inside the slice search (``4 alpha / 10``);
+* every feature's drift test and every data-quality check on the whole population,
+  Benjamini-Hochberg across them (``alpha / 2``).
+
+The tests run on the broken slice (its drift tests and quality checks, BH at ``alpha``)
+are *gated*: they are only run once a slice has been found, which under no change is
+already a false verdict. Under no change at all, a false verdict therefore needs a false
+rejection in one of the three groups, and the chance of that is at most the sum of their
+levels, ``alpha`` (the union bound, whatever the dependence between groups; within a
+group, BH's family-wise rate under the global null is its level for independent or
+positively dependent tests, which the slices, nested in one another, and the features,
+sharing rows, are). Signatures (step 6) add no test: a signature names *how* a feature
+whose drift test was rejected changed; it is read only on rejected features.
+
+**Evidence, not precedence, decides between kinds.** Each candidate finding carries its
+adjusted p-value and the rows it concerns. Its strength is ``-log10`` of the adjusted
+p-value, capped at 6 (beyond a million to one, evidence is decisive and no finer). The
+strongest finding's kind wins; findings within two orders of magnitude of it (or also
+decisive) tie, and the most actionable of the tied kinds comes first (skew, data quality,
+concept drift, data drift): a pipeline fault found beyond doubt is named before a data
+drift found beyond doubt, but a weak finding on a hundred rows never outranks a strong
+one. Concept drift is the finding of a broken slice (or a degraded global metric) that no
+input explains: no cause on its rows, and no input whose new mix explains the drop.
+
+**Minor drift counts where it explains a fault.** A feature whose change is significant
+but below the material thresholds is not data drift; if its signature is a pipeline
+fault (a unit change on 5 % of the rows), it is skew.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 import polars as pl
 
 KINDS = ("none", "data_drift", "concept_drift", "skew", "data_quality")
@@ -28,9 +60,45 @@ ACTIONS = {
     "data_drift": "monitor; retrain only if performance drops",
     "none": "nothing to do",
 }
-PIPELINE_SIGNATURES = ("unit_change", "encoding_permutation", "constant", "clipping", "default_flood")
-QUALITY_CHECKS = ("null_rate", "non_finite", "out_of_range", "new_category", "missing_category", "type_change",
-                  "constant", "value_spike")
+PIPELINE_SIGNATURES = ("unit_change", "encoding_permutation", "constant", "stuck", "clipping", "default_flood")
+QUALITY_CHECKS = ("null_rate", "non_finite", "out_of_range", "new_category", "missing_category", "type_change")
+SKEW_CHECKS = ("constant", "value_spike")        # stale and defaulted values are pipeline faults
+BUDGET = {"global": 0.1, "slices": 0.4, "inputs": 0.5}   # shares of alpha; they add up to 1
+DECISIVE = 6.0           # -log10 p beyond which evidence is decisive
+TIE = 2.0                # orders of magnitude within which findings tie
+
+
+def levels(alpha: float = 0.05) -> dict[str, float]:
+    """The level of each group of the verdict's family.
+
+    >>> levels(0.05)
+    {'global': 0.005, 'slices': 0.02, 'inputs': 0.025}
+    """
+    return {group: round(alpha * share, 12) for group, share in BUDGET.items()}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One candidate finding: the kind it would make the verdict, where, its evidence."""
+
+    kind: str
+    test: str                  # "global", "slice", "drift" or a quality check's name
+    scope: str                 # "population" or the slice's label
+    feature: str | None
+    p_value_adjusted: float
+    rows: int
+    sentence: str
+    signature: str | None = None
+
+    @property
+    def strength(self) -> float:
+        """``-log10`` of the adjusted p-value, capped at :data:`DECISIVE`."""
+        return float(min(-np.log10(max(self.p_value_adjusted, 1e-300)), DECISIVE))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "test": self.test, "scope": self.scope, "feature": self.feature,
+                "p_value_adjusted": float(self.p_value_adjusted), "strength": self.strength, "rows": self.rows,
+                "signature": self.signature, "sentence": self.sentence}
 
 
 @dataclass(frozen=True)
@@ -39,67 +107,188 @@ class Verdict:
     summary: str
     action: str
     secondary: tuple[str, ...] = field(default_factory=tuple)
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+    family: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "summary": self.summary, "action": self.action, "secondary": list(self.secondary)}
+        return {"kind": self.kind, "summary": self.summary, "action": self.action, "secondary": list(self.secondary),
+                "findings": [f.to_dict() for f in self.findings], "family": self.family}
 
 
-def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
-           slice_events: dict | None = None, drop=None, explained_share: float = 0.5) -> Verdict:
-    """The verdict from steps 3-5 and, when given, step 6's trace (signatures, onsets, triggers)."""
+def decide(overall, slices, audit, *, prediction: str | None = None, trace=None, slice_events: dict | None = None,
+           drop=None, population=None, population_trace=None, explained_share: float = 0.5,
+           alpha: float = 0.05) -> Verdict:
+    """The verdict from steps 3-6 (see the module docstring for the design).
+
+    ``audit`` and ``trace`` are steps 5 and 6 on the audited scope: the most degraded
+    significant slice, or the whole population when none is. ``population`` and
+    ``population_trace`` are the same on the whole population when a slice was audited
+    (None otherwise). ``drop`` is :func:`mlwatch.steps.overall.explain_drop` on the
+    audited scope.
+    """
     scoring = overall.scoring
     top = slices.table.filter(pl.col("significant")).head(1) if slices is not None else pl.DataFrame()
     where = top["slice"][0] if top.height else None
-    scope = f" on {where}" if where else ""
-    broken = top.height > 0 or overall.degraded
-    inputs = [f for f in audit.drifted if f != prediction]
-    # a drop that the shift of an input explains (the model on the inputs it now sees) is
-    # covariate shift, even when that shift is below the material PSI: not concept drift
-    shifted = None
-    if drop is not None and drop.height and broken:
-        best = drop.row(0, named=True)
-        if best["mix_share"] >= explained_share and best["feature"] != prediction:
-            shifted = best
-            inputs = list(dict.fromkeys(inputs + [best["feature"]]))
-    failed = audit.failed_checks.filter(pl.col("check").is_in(QUALITY_CHECKS))
-    faults = trace.table.filter(pl.col("pipeline_fault")) if trace is not None else pl.DataFrame()
-    found: dict[str, str] = {}
-    if faults.height:
-        row = faults.row(0, named=True)
-        when = f" since {row['onset']}" if row.get("onset") else ""
-        cause = f" (likely trigger: {row['event']}, {row['event_time']})" if row.get("event") else ""
-        others = faults["feature"].to_list()[1:]
-        also = f"; also {', '.join(others)}" if others else ""
-        found["skew"] = f"a training-serving skew{scope}: {row['sentence']}{when}{cause}{also}"
-    if failed.height:
-        listed = "; ".join(list(dict.fromkeys(failed["detail"].to_list()))[:2])
-        names = ", ".join(dict.fromkeys(failed["feature"].to_list()))
-        found["data_quality"] = f"data quality broke{scope} ({names}: {listed})"
-    if broken and not inputs and not scoring.proxy:
-        trigger = (slice_events or {}).get(where) if where else None
-        cause = f" (likely trigger: {trigger['event']}, {trigger['event_time']})" if trigger else ""
-        found["concept_drift"] = _performance(overall, top) + cause + " while its inputs did not shift"
-    if inputs:
-        found["data_drift"] = f"inputs shifted{scope} ({', '.join(inputs[:4])}{', ...' if len(inputs) > 4 else ''})"
-    if not found:
-        held = _performance(overall, top) if broken else (
-            f"{scoring.loss_name} {overall.metric_reference:.4g} -> {overall.metric_current:.4g}, no slice degraded")
-        note = " (labels missing: judged on proxies)" if scoring.proxy else ""
-        return Verdict("none", f"Nothing is wrong beyond noise{note}: {held}, no feature drifted, data quality holds.",
-                       ACTIONS["none"])
-    kind = next(k for k in ORDER if k in found)
-    summary = found[kind][0].upper() + found[kind][1:]
-    if kind == "data_drift":
-        explained = (f" ({shifted['mix_share']:.0%} of that drop is the model on the new mix of {shifted['feature']})"
-                     if shifted else "")
-        summary += (f", and {_performance(overall, top)}{explained}: retrain on data that covers the shift."
-                    if broken and not scoring.proxy
-                    else f"; performance held ({scoring.loss_name} {overall.metric_reference:.4g} -> "
-                         f"{overall.metric_current:.4g}): monitor, retrain only if it drops.")
+    findings: list[Finding] = []
+    if where is not None:
+        findings += _causes(audit, trace, where, prediction)
+        findings += _causes(population, population_trace, "population", prediction)
     else:
-        summary += f": {ACTIONS[kind]}."
-    secondary = tuple(found[k] for k in ORDER if k in found and k != kind)
-    return Verdict(kind, summary, ACTIONS[kind], secondary)
+        findings += _causes(audit, trace, "population", prediction)
+    symptom = _symptom(overall, top, slice_events)
+    shifted = None
+    if symptom is not None and not scoring.proxy:
+        on_scope = [f for f in findings if f.scope == symptom.scope]
+        if drop is not None and drop.height:
+            best = drop.row(0, named=True)
+            if best["mix_share"] >= explained_share and best["feature"] != prediction:
+                shifted = best
+        if shifted is not None and not any(f.kind == "data_drift" and f.feature == shifted["feature"]
+                                           for f in on_scope):
+            findings.append(Finding("data_drift", "mix", symptom.scope, shifted["feature"], symptom.p_value_adjusted,
+                                    symptom.rows, f"inputs shifted{_on(symptom.scope)} ({shifted['feature']})"))
+        elif not on_scope and shifted is None:
+            findings.append(symptom)
+    family = _family(overall, slices, audit if where is None else population, alpha)
+    if not findings:
+        return _nothing(overall, top, audit if where is None else population, family)
+    primary = _primary(findings)
+    summary = _sentence(primary, findings, overall, top, shifted, symptom)
+    secondary = tuple(dict.fromkeys(_describe(f) for f in sorted(findings, key=_rank)
+                                    if f.kind != primary.kind))
+    ranked = tuple(sorted(findings, key=_rank))
+    return Verdict(primary.kind, summary, ACTIONS[primary.kind], secondary, ranked, family)
+
+
+def _on(scope: str) -> str:
+    return "" if scope == "population" else f" on {scope}"
+
+
+def _causes(audit, trace, scope: str, prediction: str | None) -> list[Finding]:
+    """The findings of one audit (and its trace) that can explain an incident."""
+    if audit is None:
+        return []
+    signatures = {}
+    if trace is not None:
+        for row in trace.table.iter_rows(named=True):
+            signatures[row["feature"]] = row
+    out = []
+    for row in audit.table.filter(pl.col("significant")).iter_rows(named=True):
+        feature = row["feature"]
+        if feature == prediction:
+            continue
+        traced = signatures.get(feature, {})
+        name = traced.get("signature")
+        rows = int(row["n_current"])
+        if name in PIPELINE_SIGNATURES:
+            when = f" since {traced['onset']}" if traced.get("onset") else ""
+            cause = f" (likely trigger: {traced['event']}, {traced['event_time']})" if traced.get("event") else ""
+            out.append(Finding("skew", "drift", scope, feature, row["p_value_adjusted"], rows,
+                               f"{traced['sentence']}{when}{cause}", name))
+        elif row["drifted"]:
+            out.append(Finding("data_drift", "drift", scope, feature, row["p_value_adjusted"], rows,
+                               traced.get("sentence") or f"{feature} shifted (PSI {row['psi']:.2f})", name))
+    for row in audit.failed_checks.iter_rows(named=True):
+        if row["feature"] == prediction:
+            continue
+        if row["check"] in QUALITY_CHECKS:
+            kind = "data_quality"
+        elif row["check"] in SKEW_CHECKS:
+            kind = "skew"
+        else:
+            continue
+        traced = signatures.get(row["feature"], {})
+        out.append(Finding(kind, row["check"], scope, row["feature"], row["p_value_adjusted"], int(audit.n_current),
+                           f"{row['feature']}: {row['detail']}", traced.get("signature")))
+    return out
+
+
+def _symptom(overall, top: pl.DataFrame, slice_events: dict | None) -> Finding | None:
+    """The performance finding (a broken slice, else a degraded global metric), as the
+    concept drift it is when nothing else explains it."""
+    if overall.scoring.proxy:
+        return None
+    if top.height:
+        row = top.row(0, named=True)
+        trigger = (slice_events or {}).get(row["slice"])
+        cause = f" (likely trigger: {trigger['event']}, {trigger['event_time']})" if trigger else ""
+        return Finding("concept_drift", "slice", row["slice"], None, row["p_value_adjusted"], int(row["n_current"]),
+                       _performance(overall, top) + cause + " while its inputs did not shift")
+    if overall.degraded:
+        return Finding("concept_drift", "global", "population", None, overall.p_value,
+                       int(overall.table["n"][1]), _performance(overall, top) + " while the inputs did not shift")
+    return None
+
+
+def _rank(f: Finding) -> tuple:
+    return (-round(f.strength / TIE), ORDER.index(f.kind), -f.strength)
+
+
+def _primary(findings: list[Finding]) -> Finding:
+    """The strongest finding; those within :data:`TIE` orders of magnitude of it (or also
+    decisive) tie, and the most actionable kind among them wins."""
+    best = max(f.strength for f in findings)
+    tied = [f for f in findings if f.strength >= min(best - TIE, DECISIVE)]
+    return min(tied, key=lambda f: (ORDER.index(f.kind), -f.strength))
+
+
+def _describe(f: Finding) -> str:
+    return {"skew": "a training-serving skew", "data_quality": "data quality broke",
+            "concept_drift": "performance fell", "data_drift": "inputs shifted"}[f.kind] + \
+        f"{_on(f.scope)} ({f.sentence})"
+
+
+def _sentence(primary: Finding, findings: list[Finding], overall, top: pl.DataFrame, shifted, symptom) -> str:
+    scoring = overall.scoring
+    same = [f for f in findings if f.kind == primary.kind and f is not primary]
+    also = sorted({f.feature for f in same if f.feature and f.feature != primary.feature})
+    if primary.kind == "skew":
+        text = f"A training-serving skew{_on(primary.scope)}: {primary.sentence}" + \
+            (f"; also {', '.join(also)}" if also else "")
+    elif primary.kind == "data_quality":
+        features = list(dict.fromkeys([primary.feature] + [f.feature for f in same]))
+        listed = "; ".join(list(dict.fromkeys([primary.sentence] + [f.sentence for f in same]))[:2])
+        text = f"Data quality broke{_on(primary.scope)} ({', '.join(features)}: {listed})"
+    elif primary.kind == "concept_drift":
+        text = primary.sentence[0].upper() + primary.sentence[1:]
+    else:
+        features = list(dict.fromkeys([primary.feature] + [f.feature for f in same]))
+        text = (f"Inputs shifted{_on(primary.scope)} ({', '.join(features[:4])}{', ...' if len(features) > 4 else ''})")
+        if symptom is not None:
+            explained = (f" ({shifted['mix_share']:.0%} of that drop is the model on the new mix of "
+                         f"{shifted['feature']})" if shifted else "")
+            return text + f", and {_performance(overall, top)}{explained}: retrain on data that covers the shift."
+        return text + (f"; performance held ({scoring.loss_name} {overall.metric_reference:.4g} -> "
+                       f"{overall.metric_current:.4g}): monitor, retrain only if it drops.")
+    return text + f": {ACTIONS[primary.kind]}."
+
+
+def _nothing(overall, top: pl.DataFrame, audit, family: dict) -> Verdict:
+    scoring = overall.scoring
+    held = (f"{scoring.loss_name} {overall.metric_reference:.4g} -> {overall.metric_current:.4g}, "
+            "no slice degraded")
+    note = " (labels missing: judged on proxies)" if scoring.proxy else ""
+    minor = audit.significant if audit is not None else []
+    tail = (f"; minor changes below the material thresholds in {', '.join(minor[:3])}"
+            f"{', ...' if len(minor) > 3 else ''}" if minor else "")
+    return Verdict("none", f"Nothing is wrong beyond noise{note}: {held}, no feature drifted materially, data "
+                           f"quality holds{tail}.", ACTIONS["none"], family=family)
+
+
+def _family(overall, slices, audit, alpha: float) -> dict[str, Any]:
+    """What the family held: each group's level, tests and rejections."""
+    level = levels(alpha)
+    out = {"alpha": alpha, "groups": {
+        "global": {"level": level["global"], "tests": 1, "rejected": int(bool(overall.degraded))},
+        "slices": {"level": level["slices"], "tests": int(slices.n_candidates) if slices is not None else 0,
+                   "rejected": int(slices.table["significant"].sum()) if slices is not None and slices.table.height
+                   else 0},
+    }}
+    if audit is not None:
+        rejected = int(audit.table["significant"].sum()) + int(audit.failed_checks.height)
+        out["groups"]["inputs"] = {"level": level["inputs"], "tests": audit.table.height + audit.quality.height,
+                                   "rejected": rejected}
+    return out
 
 
 def _performance(overall, top: pl.DataFrame) -> str:
@@ -107,8 +296,12 @@ def _performance(overall, top: pl.DataFrame) -> str:
     if top.height:
         row = top.row(0, named=True)
         when = f", since {row['onset']}" if row.get("onset") else ""
-        return (f"{name} fell from {row['metric_reference']:.3g} to {row['metric_current']:.3g} on {row['slice']} "
-                f"({row['n_current']:,} rows{when})") if overall.scoring.higher_is_better else \
-            (f"{name} rose from {row['metric_reference']:.3g} to {row['metric_current']:.3g} on {row['slice']} "
-             f"({row['n_current']:,} rows{when})")
+        verb = "fell" if overall.scoring.higher_is_better else "rose"
+        rest = row.get("rest_delta")
+        moved = ""
+        if rest is not None and np.isfinite(rest) and abs(rest) >= 0.5 * abs(row["delta"]):
+            better = (rest > 0) == overall.scoring.higher_is_better
+            moved = f", while the rest {'improved' if better else 'worsened'} by {abs(rest):.3g}"
+        return (f"{name} {verb} from {row['metric_reference']:.3g} to {row['metric_current']:.3g} on {row['slice']} "
+                f"({row['n_current']:,} rows{when}{moved})")
     return f"global {name} went from {overall.metric_reference:.3g} to {overall.metric_current:.3g}"
