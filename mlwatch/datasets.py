@@ -171,7 +171,7 @@ def model_table(name: str) -> ModelTable:
     except ImportError:
         raise DataError("the bundled model tables need LightGBM: pip install 'mlwatch[explain]'") from None
     spec = _TABLE_SPECS[name]()
-    frame, train = spec.pop("frame"), spec.pop("train")
+    frame, train = spec.pop("frame").sort(spec["time"], maintain_order=True), spec.pop("train")
     features = spec["features"]
     categories = {c: sorted(train[c].cast(pl.String).drop_nulls().unique().to_list())
                   for c in features if not train[c].dtype.is_numeric()}

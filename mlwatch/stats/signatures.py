@@ -10,13 +10,14 @@ How each is recognised:
 
 * **unit_change**: for a whole-number column, from the values themselves (divided by a
   unit factor, whole numbers become fractions the factor turns back into whole numbers;
-  multiplied, multiples of the factor become common). Otherwise the current
-  distribution is fitted as the mixture
-  ``(1 - pi) F(x) + pi F(x / f)`` of the reference CDF ``F`` and the reference rescaled by a
-  unit factor ``f`` (10^k, 12, 24, 60, 3600, 2.54, 1.609, 2.2046, 3.2808, 3.6, 7 and
-  their inverses), ``pi`` by least squares on a grid of current quantiles. It is named
-  when some ``f`` explains at least 80 % of the gap between the two CDFs, so a change of
-  unit in part of the rows is found too, and a plain shift is not taken for one.
+  multiplied, multiples of the factor become common). Otherwise the current values are
+  fitted, by EM on 64 shared quantile bins, as the mixture ``(1 - pi) F + pi F_T`` of the
+  reference ``F`` and the reference converted by a known unit change ``T(x) = a x + b``
+  (the factors 10^k, 12, 24, 60, 3600, 2.54, 1.609, 2.2046, 3.2808, 3.6, 7 and their
+  inverses; degrees Celsius, Fahrenheit and kelvin). It is named when the best ``T``
+  explains at least 80 % of the drift's likelihood ratio beyond what sampling alone gives,
+  so a change of unit in 1 % of the rows is found too, and a plain shift is not taken for
+  one. The fitted map is in the sentence ("x 1.8 + 32: degrees Celsius to Fahrenheit").
 * **encoding_permutation**: the categories are the same and their *sorted* frequency
   profile did not move, but the frequencies per label did: labels were re-mapped (the
   pandas.Categorical alphabetical-versus-insertion-order bug). Matching the categories
@@ -43,6 +44,11 @@ from mlwatch.stats.quality import DEFAULT_LABELS, SENTINELS, distinct_count_sort
 SIGNATURES = ("shift", "scale", "unit_change", "null_spike", "new_category", "missing_category",
               "encoding_permutation", "constant", "clipping", "default_flood")
 PIPELINE = ("unit_change", "encoding_permutation", "constant", "clipping", "default_flood")
+AFFINE_UNITS = (          # (factor, offset, description): x -> factor * x + offset
+    (1.8, 32.0, "degrees Celsius to Fahrenheit"), (5 / 9, -160 / 9, "degrees Fahrenheit to Celsius"),
+    (1.0, 273.15, "degrees Celsius to kelvin"), (1.0, -273.15, "kelvin to degrees Celsius"),
+    (5 / 9, 255.372222, "degrees Fahrenheit to kelvin"), (1.8, -459.67, "kelvin to degrees Fahrenheit"),
+)
 UNIT_FACTORS = {
     10.0: "a factor 10", 100.0: "a factor 100 (a share as a percentage?)", 1000.0: "a factor 1,000 (k, milli)",
     1e6: "a factor 1,000,000 (M, micro)", 12.0: "months and years, or inches and feet", 24.0: "hours and days",
@@ -142,19 +148,34 @@ def _share(sorted_values: np.ndarray, value: float) -> float:
 
 
 def _clipping(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
+    """Values past a new bound piled on it, the others untouched: the current extreme holds
+    the mass the reference had beyond it, and the values on the near side of the bound
+    follow the reference's (a shifted zero-inflated column also piles its zeros on a new
+    minimum, but moves every other value too)."""
+    from mlwatch.stats.ecdf import ks_sorted
+
     for side, bound in (("upper", b[-1]), ("lower", b[0])):
         piled = _share(b, bound)
         if side == "upper":
             beyond = float(np.mean(a > bound))      # reference mass past the new bound
             inside = bound < a[-1]
+            kept_a, kept_b = a[a < bound], b[b < bound]
         else:
             beyond = float(np.mean(a < bound))
             inside = bound > a[0]
+            kept_a, kept_b = a[a > bound], b[b > bound]
         was = _share(a, bound)
-        if inside and beyond >= 0.01 and piled - was >= 0.01 and abs(piled - was - beyond) <= 0.5 * beyond + 0.01:
-            return Signature("clipping", float(min(1.0, 1 - abs(piled - was - beyond) / max(beyond, 1e-9))),
-                             f"{feature} is clipped at an {side} bound of {bound:.6g}: the {beyond:.1%} of reference "
-                             f"values beyond it now sit on it", {"bound": float(bound), "side": side, "piled": piled})
+        if not (inside and 0.01 <= beyond <= 0.5 and piled - was >= 0.01
+                and abs(piled - was - beyond) <= 0.5 * beyond + 0.01):
+            continue
+        if kept_a.size < 10 or kept_b.size < 10:
+            continue
+        floor = 1.36 * np.sqrt(1 / kept_a.size + 1 / kept_b.size)
+        if ks_sorted(kept_a, kept_b) > max(2 * floor, 0.05):      # the rest moved: not a clip
+            continue
+        return Signature("clipping", float(min(1.0, 1 - abs(piled - was - beyond) / max(beyond, 1e-9))),
+                         f"{feature} is clipped at an {side} bound of {bound:.6g}: the {beyond:.1%} of reference "
+                         f"values beyond it now sit on it", {"bound": float(bound), "side": side, "piled": piled})
     return None
 
 
@@ -180,17 +201,31 @@ def _default_flood(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | No
 def _unit_change(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
     lattice = _lattice_unit_change(a, b)
     if lattice is not None:
-        return _unit_signature(feature, *lattice)
+        return _unit_signature(feature, lattice[0], 0.0, lattice[1], lattice[2])
     return _mixture_unit_change(a, b, feature)
 
 
-def _unit_signature(feature: str, factor: float, share: float, explained: float) -> Signature:
-    f0 = factor if factor > 1 else 1 / factor
-    direction = "multiplied" if factor > 1 else "divided"
-    rows = "every row" if share > 0.95 else f"about {share:.0%} of rows"
-    return Signature("unit_change", float(explained),
-                     f"{feature} looks {direction} by {f0:.6g} in {rows} ({UNIT_FACTORS[f0]}): a change of unit upstream",
-                     {"factor": float(factor), "share": float(share), "explained": float(explained)})
+def _conversions() -> list[tuple[float, float, str]]:
+    out = []
+    for f0, what in UNIT_FACTORS.items():
+        out += [(f0, 0.0, what), (1 / f0, 0.0, what)]
+    return out + list(AFFINE_UNITS)
+
+
+def _unit_signature(feature: str, factor: float, offset: float, share: float, explained: float) -> Signature:
+    rows = "every row" if share > 0.95 else f"about {share:.0%} of rows" if share >= 0.01 else f"{share:.1%} of rows"
+    if offset:
+        what = next(w for f, o, w in AFFINE_UNITS if np.isclose(f, factor) and np.isclose(o, offset))
+        sign = "+" if offset > 0 else "-"
+        sentence = (f"{feature} looks converted from {what} (x {factor:.4g} {sign} {abs(offset):.6g}) in {rows}: "
+                    "a change of unit upstream")
+    else:
+        f0 = factor if factor > 1 else 1 / factor
+        direction = "multiplied" if factor > 1 else "divided"
+        sentence = f"{feature} looks {direction} by {f0:.6g} in {rows} ({UNIT_FACTORS[f0]}): a change of unit upstream"
+    return Signature("unit_change", float(explained), sentence,
+                     {"factor": float(factor), "offset": float(offset), "share": float(share),
+                      "explained": float(explained)})
 
 
 def _lattice_unit_change(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float] | None:
@@ -204,7 +239,7 @@ def _lattice_unit_change(a: np.ndarray, b: np.ndarray) -> tuple[float, float, fl
     fractional = b[~whole]
     from mlwatch.stats.ecdf import ks_sorted
 
-    if fractional.size >= 0.05 * b.size:
+    if fractional.size >= max(0.005 * b.size, 10):
         fits = []
         for f0 in UNIT_FACTORS:
             for factor, back in ((1 / f0, fractional * f0), (f0, fractional / f0)):
@@ -224,7 +259,7 @@ def _lattice_unit_change(a: np.ndarray, b: np.ndarray) -> tuple[float, float, fl
     for f0 in (f for f in UNIT_FACTORS if float(f).is_integer()):
         now = float(np.mean((np.mod(b, f0) == 0) & (b != 0)))
         was = float(np.mean((np.mod(a, f0) == 0) & (a != 0)))
-        if now - was < 0.05 or now < 3 * was:
+        if now - was < max(0.01, 10 / b.size) or now < 3 * was:
             continue
         multiples = np.sort(b[(np.mod(b, f0) == 0) & (b != 0)] / f0)
         nonzero = np.sort(a[a != 0])
@@ -233,33 +268,110 @@ def _lattice_unit_change(a: np.ndarray, b: np.ndarray) -> tuple[float, float, fl
     return None
 
 
-def _mixture_unit_change(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
-    levels = np.linspace(0.005, 0.995, 199)
-    grid = np.quantile(b, levels)
-    current_cdf = np.searchsorted(b, grid, "right") / b.size
-    ref_cdf = np.searchsorted(a, grid, "right") / a.size
-    gap = current_cdf - ref_cdf
-    base = float(np.max(np.abs(gap)))
-    floor = 1.36 * np.sqrt(1 / a.size + 1 / b.size)                 # KS at 95 %
-    if base < max(2 * floor, 0.05):
+def _thin(sorted_values: np.ndarray, size: int = 20_000) -> np.ndarray:
+    """At most ``size`` evenly spaced order statistics (the same distribution, fewer rows)."""
+    if sorted_values.size <= size:
+        return sorted_values
+    return sorted_values[np.linspace(0, sorted_values.size - 1, size).round().astype(np.int64)]
+
+
+def _mixture_fit(a: np.ndarray, b: np.ndarray, converted: np.ndarray, bins: int = 64):
+    """EM fit of the current values ``b`` as ``(1 - pi) F + pi F_T`` on shared quantile bins:
+    pi, the share of the drift's likelihood ratio explained beyond noise, and its gain."""
+    from mlwatch.stats.binning import counts_in_bins
+
+    pooled = np.concatenate([a, converted, b])
+    edges = np.unique(np.quantile(pooled, np.linspace(0, 1, bins + 1)[1:-1]))
+    h0 = counts_in_bins(a, edges) + 0.5
+    h1 = counts_in_bins(np.sort(converted), edges) + 0.5
+    c = counts_in_bins(b, edges).astype(float)
+    p0, p1 = h0 / h0.sum(), h1 / h1.sum()
+    pi = 0.1
+    for _ in range(200):
+        mix = (1 - pi) * p0 + pi * p1
+        new = float(np.sum(c * pi * p1 / mix) / c.sum())
+        if abs(new - pi) < 1e-7:
+            pi = new
+            break
+        pi = new
+    mix = (1 - pi) * p0 + pi * p1
+    observed = np.where(c > 0, c / c.sum(), 1.0)
+    g0 = 2 * float(np.sum(c * np.log(observed / p0)))          # the drift: current against reference
+    g1 = 2 * float(np.sum(c * np.log(observed / mix)))         # what the mixture leaves
+    noise = max(edges.size, 1)                                  # the drift's expectation under no change
+    explained = (g0 - g1) / (g0 - noise) if g0 > noise else 0.0
+    return pi, float(min(explained, 1.0)), g0 - g1
+
+
+def _mixture_unit_change(a: np.ndarray, b: np.ndarray, feature: str, *, margin: float = 3.0) -> Signature | None:
+    """The conversion that explains the drift (see the module docstring). Each conversion
+    is screened on bins that resolve both it and the data (it must explain 80 % of the
+    drift); those that pass are compared by their mixture likelihood on common bins (the
+    current's quantiles), and the best must be *identified*: more likely than any other by
+    a factor ``exp(margin)`` (two maps that move the zeros of a mostly-zero column to about
+    the same far place explain a few tail values equally, and name nothing)."""
+    a, b = _thin(a), _thin(b)
+    screened = []
+    for factor, offset, _ in _conversions():
+        pi, explained, gain = _mixture_fit(a, b, a * factor + offset)
+        if pi * b.size >= 10 and pi >= 0.002 and gain >= 30 and explained >= 0.8:
+            screened.append((factor, offset, explained))
+    if not screened:
         return None
-    best = None
-    for factor in (f for f0 in UNIT_FACTORS for f in (f0, 1 / f0)):
-        scaled = grid / factor
-        scaled = scaled + 1e-9 * np.maximum(np.abs(scaled), 1e-12)     # an atom rescaled lands on itself
-        moved = np.searchsorted(a, scaled, "right") / a.size - ref_cdf
-        norm = float(np.dot(moved, moved))
-        if norm == 0:
-            continue
-        share = float(np.clip(np.dot(gap, moved) / norm, 0.0, 1.0))
-        residual = float(np.max(np.abs(gap - share * moved)))
-        if best is None or residual < best[2]:
-            best = (factor, share, residual)
-    factor, share, residual = best
-    explained = 1 - residual / base
-    if share < 0.05 or explained < 0.8 or residual > max(3 * floor, 0.05):
+    edges = np.unique(np.quantile(b, np.linspace(0, 1, 101)[1:-1]))
+    scored = sorted(((_mixture_likelihood(a, b, a * f + o, edges), f, o, e) for f, o, e in screened), reverse=True)
+    (likelihood, factor, offset, explained), rest = scored[0], scored[1:]
+    if rest and likelihood - rest[0][0] < margin:
         return None
-    return _unit_signature(feature, factor, share, explained)
+    # the plain alternative: every value moved by a free location and scale (a shift, a
+    # stretch). If it explains the current values as well, the change is a shift, unless
+    # the fitted map *is* the conversion (a whole column converted)
+    free = _free_affine(a, b)
+    if free is not None and _mixture_likelihood(a, b, a * free[0] + free[1], edges) > likelihood + margin:
+        if not _same_map(free, (factor, offset), a):
+            return None
+    pi = _mixture_fit(a, b, a * factor + offset)[0]
+    return _unit_signature(feature, factor, offset, pi, explained)
+
+
+def _free_affine(a: np.ndarray, b: np.ndarray) -> tuple[float, float] | None:
+    """The map ``x -> s x + t`` that carries the reference's quantiles (5 % to 95 %) onto the
+    current's, by least squares; None when the reference's quantiles are all one value."""
+    levels = np.linspace(0.05, 0.95, 19)
+    qa, qb = np.quantile(a, levels), np.quantile(b, levels)
+    if np.ptp(qa) == 0:
+        return None
+    scale, location = np.polyfit(qa, qb, 1)
+    return (float(scale), float(location)) if scale > 0 else None
+
+
+def _same_map(fitted: tuple[float, float], conversion: tuple[float, float], a: np.ndarray,
+              tolerance: float = 0.03) -> bool:
+    """Whether two affine maps move the reference's typical values to within ``tolerance``
+    of its interquartile range (or of the values themselves) of each other."""
+    qa = np.quantile(a, [0.1, 0.5, 0.9])
+    spread = max(float(np.subtract(*np.quantile(a, [0.75, 0.25]))), float(np.median(np.abs(a))), 1e-12)
+    f1, o1 = fitted
+    f2, o2 = conversion
+    return bool(np.all(np.abs((f1 * qa + o1) - (f2 * qa + o2)) <= tolerance * spread * max(f2, 1.0)))
+
+
+def _mixture_likelihood(a: np.ndarray, b: np.ndarray, converted: np.ndarray, edges: np.ndarray) -> float:
+    """Log-likelihood of the current values binned on ``edges`` under the EM-fitted mixture."""
+    from mlwatch.stats.binning import counts_in_bins
+
+    h0 = counts_in_bins(a, edges) + 0.5
+    h1 = counts_in_bins(np.sort(converted), edges) + 0.5
+    c = counts_in_bins(b, edges).astype(float)
+    p0, p1 = h0 / h0.sum(), h1 / h1.sum()
+    pi = 0.1
+    for _ in range(200):
+        new = float(np.sum(c * pi * p1 / ((1 - pi) * p0 + pi * p1)) / c.sum())
+        if abs(new - pi) < 1e-7:
+            pi = new
+            break
+        pi = new
+    return float(np.sum(c * np.log((1 - pi) * p0 + pi * p1)))
 
 
 def _shift_or_scale(a: np.ndarray, b: np.ndarray, feature: str) -> Signature:

@@ -23,12 +23,14 @@ from mlwatch.steps.audit import AuditResult, audit
 from mlwatch.steps.infra import InfraResult, infra
 from mlwatch.steps.overall import OverallResult, explain_drop, overall
 from mlwatch.steps.scoring import Scoring, resolve_scoring
+from mlwatch.steps.segments import SegmentDriftResult, segment_drift
 from mlwatch.steps.signal import SignalResult, signal
 from mlwatch.steps.slices import SliceResult, find_slices
 from mlwatch.steps.trace import TraceResult, trace
 from mlwatch.steps.verdict import Verdict, decide, levels
 
 SCHEMA = "mlwatch.findings/1"
+MAX_TRACED_SEGMENTS = 3
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,6 +53,8 @@ class Findings(ResultMixin):
     shadow: Any = None               # a ShadowComparison when a challenger was given
     population_audit: AuditResult | None = None     # the audit of everything, when a slice was audited
     population_trace: TraceResult | None = None
+    segments: SegmentDriftResult | None = None      # inputs that changed inside a segment
+    segment_traces: tuple[TraceResult, ...] = ()    # step 6 on each of its specific pairs
 
     @property
     def table(self) -> pl.DataFrame:
@@ -132,6 +136,11 @@ class Findings(ResultMixin):
             "attribution": self.attribution.to_dict() if self.attribution is not None else None,
             "shadow": self.shadow.to_dict() if self.shadow is not None else None,
             "population": population,
+            "segment_drift": ({"pairs": records(self.segments.specific), "n_tests": self.segments.n_tests,
+                               "summary": self.segments.sentence,
+                               "traces": [{"where": t.options.get("where"), "features": records(t.table)}
+                                          for t in self.segment_traces]}
+                              if self.segments is not None else None),
         }
 
 
@@ -206,17 +215,24 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
         inside = [c for c in columns if c not in where]      # the columns the slice does not fix
         say(f"step 5: audit of {len(inside)} columns on {_label(where)}")
         au, population_audit = audit(ref, cur, features=inside, where=where, alpha=alpha), everything
+    say("step 5: inputs inside every segment")
+    seg = segment_drift(ref, cur, segments=roles.segments, features=columns, alpha=level["segments"])
     say("step 6: trace" + (" with onsets" if time else ""))
     tr = trace(ref, cur, features=_suspects(au), time=time, where=where, events=events)
     population_trace = (trace(ref, cur, features=_suspects(population_audit), time=time, events=events)
                         if population_audit is not None else None)
+    segment_traces = tuple(trace(ref, cur, features=[row["feature"]], time=time, events=events,
+                                 where=dict(zip(row["column"].split(" & "), row["value"].split(" & "))))
+                           for row in seg.specific.head(MAX_TRACED_SEGMENTS).iter_rows(named=True)
+                           if row["feature"] != prediction)
     slice_events = _slice_triggers(ref, cur, time, sl, events) if time and events is not None else {}
     drop = None
     if (where or ov.degraded) and not scoring.proxy:
         drop = explain_drop(ref, cur, scoring, features=[c for c in au.table["feature"].to_list() if c != prediction],
                             where=where)
     verdict = decide(ov, sl, au, prediction=prediction, trace=tr, slice_events=slice_events, drop=drop,
-                     population=population_audit, population_trace=population_trace, alpha=alpha)
+                     population=population_audit, population_trace=population_trace, segments=seg,
+                     segment_traces=segment_traces, alpha=alpha)
     attributed = None
     if model is not None:
         from mlwatch.steps.attribution import attribution
@@ -232,7 +248,7 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
         shadowed = shadow(prediction, challenger, cur, target=labelled, segments=roles.segments, targeted=where,
                           metric=None if scoring.metric == "auc" else scoring.metric if labelled else None)
     return Findings(roles, scoring, sig, inf, ov, sl, au, tr, verdict, where, slice_events, attributed, shadowed,
-                    population_audit, population_trace)
+                    population_audit, population_trace, seg, segment_traces)
 
 
 def _suspects(result: AuditResult | None) -> list[str]:

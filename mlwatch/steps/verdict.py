@@ -9,19 +9,21 @@ one multiple-testing design.
 | the inputs shifted materially | ``data_drift`` | monitor; retrain only if performance drops |
 | nothing beyond noise | ``none`` | nothing to do |
 
-**The family behind it.** Every test that can raise a verdict belongs to one of three
+**The family behind it.** Every test that can raise a verdict belongs to one of four
 groups, each with a share of the level ``alpha`` (5 %):
 
 * the global metric's rise (``alpha / 10``);
 * every slice candidate's rise beyond the rest of the population, Benjamini-Hochberg
-  inside the slice search (``4 alpha / 10``);
+  inside the slice search (``3 alpha / 10``);
 * every feature's drift test and every data-quality check on the whole population,
-  Benjamini-Hochberg across them (``alpha / 2``).
+  Benjamini-Hochberg across them (``3 alpha / 10``);
+* every feature's drift inside every segment (:mod:`mlwatch.steps.segments`),
+  Benjamini-Hochberg across the pairs (``3 alpha / 10``).
 
 The tests run on the broken slice (its drift tests and quality checks, BH at ``alpha``)
 are *gated*: they are only run once a slice has been found, which under no change is
 already a false verdict. Under no change at all, a false verdict therefore needs a false
-rejection in one of the three groups, and the chance of that is at most the sum of their
+rejection in one of the four groups, and the chance of that is at most the sum of their
 levels, ``alpha`` (the union bound, whatever the dependence between groups; within a
 group, BH's family-wise rate under the global null is its level for independent or
 positively dependent tests, which the slices, nested in one another, and the features,
@@ -63,7 +65,7 @@ ACTIONS = {
 PIPELINE_SIGNATURES = ("unit_change", "encoding_permutation", "constant", "stuck", "clipping", "default_flood")
 QUALITY_CHECKS = ("null_rate", "non_finite", "out_of_range", "new_category", "missing_category", "type_change")
 SKEW_CHECKS = ("constant", "value_spike")        # stale and defaulted values are pipeline faults
-BUDGET = {"global": 0.1, "slices": 0.4, "inputs": 0.5}   # shares of alpha; they add up to 1
+BUDGET = {"global": 0.1, "slices": 0.3, "inputs": 0.3, "segments": 0.3}   # shares of alpha; they add up to 1
 DECISIVE = 6.0           # -log10 p beyond which evidence is decisive
 TIE = 2.0                # orders of magnitude within which findings tie
 
@@ -72,7 +74,7 @@ def levels(alpha: float = 0.05) -> dict[str, float]:
     """The level of each group of the verdict's family.
 
     >>> levels(0.05)
-    {'global': 0.005, 'slices': 0.02, 'inputs': 0.025}
+    {'global': 0.005, 'slices': 0.015, 'inputs': 0.015, 'segments': 0.015}
     """
     return {group: round(alpha * share, 12) for group, share in BUDGET.items()}
 
@@ -116,14 +118,16 @@ class Verdict:
 
 
 def decide(overall, slices, audit, *, prediction: str | None = None, trace=None, slice_events: dict | None = None,
-           drop=None, population=None, population_trace=None, explained_share: float = 0.5,
-           alpha: float = 0.05) -> Verdict:
+           drop=None, population=None, population_trace=None, segments=None, segment_traces=(),
+           explained_share: float = 0.5, alpha: float = 0.05) -> Verdict:
     """The verdict from steps 3-6 (see the module docstring for the design).
 
     ``audit`` and ``trace`` are steps 5 and 6 on the audited scope: the most degraded
     significant slice, or the whole population when none is. ``population`` and
     ``population_trace`` are the same on the whole population when a slice was audited
-    (None otherwise). ``drop`` is :func:`mlwatch.steps.overall.explain_drop` on the
+    (None otherwise). ``segments`` is the search for inputs that changed inside a segment
+    (:func:`mlwatch.steps.segments.segment_drift`), ``segment_traces`` step 6 on each of its
+    specific pairs, in order. ``drop`` is :func:`mlwatch.steps.overall.explain_drop` on the
     audited scope.
     """
     scoring = overall.scoring
@@ -135,6 +139,7 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
         findings += _causes(population, population_trace, "population", prediction)
     else:
         findings += _causes(audit, trace, "population", prediction)
+    findings += _segment_causes(segments, segment_traces, prediction)
     symptom = _symptom(overall, top, slice_events)
     shifted = None
     if symptom is not None and not scoring.proxy:
@@ -149,7 +154,7 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
                                     symptom.rows, f"inputs shifted{_on(symptom.scope)} ({shifted['feature']})"))
         elif not on_scope and shifted is None:
             findings.append(symptom)
-    family = _family(overall, slices, audit if where is None else population, alpha)
+    family = _family(overall, slices, audit if where is None else population, segments, alpha)
     if not findings:
         return _nothing(overall, top, audit if where is None else population, family)
     primary = _primary(findings)
@@ -200,6 +205,40 @@ def _causes(audit, trace, scope: str, prediction: str | None) -> list[Finding]:
         traced = signatures.get(row["feature"], {})
         out.append(Finding(kind, row["check"], scope, row["feature"], row["p_value_adjusted"], int(audit.n_current),
                            f"{row['feature']}: {row['detail']}", traced.get("signature")))
+    return out
+
+
+SEGMENT_KINDS = {"null_spike": "data_quality", "new_category": "data_quality", "missing_category": "data_quality"}
+SEGMENT_DRIFT_TV = 0.1      # a segment's own drift that is no fault must move a tenth of its rows
+
+
+def _segment_causes(segments, traces, prediction: str | None) -> list[Finding]:
+    """The inputs that changed inside one segment and not in the population, named by the
+    signature step 6 reads there (a pipeline fault is skew; nulls and new or lost
+    categories data quality; any other change, data drift, when it moved at least a tenth
+    of the segment's rows: a population has many segments, and the small ones wander)."""
+    if segments is None:
+        return []
+    traced = {}
+    for result in traces:
+        where = result.options.get("where") or {}
+        label = " & ".join(f"{k}={v}" for k, v in where.items())
+        for row in result.table.iter_rows(named=True):
+            traced[(label, row["feature"])] = row
+    out = []
+    for row in segments.specific.iter_rows(named=True):
+        if row["feature"] == prediction:
+            continue
+        found = traced.get((row["segment"], row["feature"]), {})
+        name = found.get("signature")
+        kind = "skew" if name in PIPELINE_SIGNATURES else SEGMENT_KINDS.get(name, "data_drift")
+        if kind == "data_drift" and row["tv"] - row["tv_expected"] < SEGMENT_DRIFT_TV:
+            continue
+        when = f" since {found['onset']}" if found.get("onset") else ""
+        cause = f" (likely trigger: {found['event']}, {found['event_time']})" if found.get("event") else ""
+        sentence = (found.get("sentence") or f"{row['feature']} changed ({row['tv']:.0%} of rows moved bin)")
+        out.append(Finding(kind, "segment_drift", row["segment"], row["feature"], row["p_value_adjusted"],
+                           int(row["n_current"]), f"{sentence}{when}{cause}", name))
     return out
 
 
@@ -275,7 +314,7 @@ def _nothing(overall, top: pl.DataFrame, audit, family: dict) -> Verdict:
                            f"quality holds{tail}.", ACTIONS["none"], family=family)
 
 
-def _family(overall, slices, audit, alpha: float) -> dict[str, Any]:
+def _family(overall, slices, audit, segments, alpha: float) -> dict[str, Any]:
     """What the family held: each group's level, tests and rejections."""
     level = levels(alpha)
     out = {"alpha": alpha, "groups": {
@@ -288,6 +327,9 @@ def _family(overall, slices, audit, alpha: float) -> dict[str, Any]:
         rejected = int(audit.table["significant"].sum()) + int(audit.failed_checks.height)
         out["groups"]["inputs"] = {"level": level["inputs"], "tests": audit.table.height + audit.quality.height,
                                    "rejected": rejected}
+    if segments is not None:
+        out["groups"]["segments"] = {"level": level["segments"], "tests": segments.n_tests,
+                                     "rejected": int(segments.table["significant"].sum()) if segments.n_tests else 0}
     return out
 
 

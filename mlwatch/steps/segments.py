@@ -1,0 +1,304 @@
+"""Where the inputs moved: every feature's drift inside every segment, current against reference.
+
+Step 4 finds the slice whose *performance* broke; this finds the segments whose *inputs*
+(or predictions) changed in a way the population does not show: two category codes swapped
+for one client only, a sensor feed lost at one airport, a unit changed by one upstream
+source. A change confined to 5 % of the rows is a 5 % change of the population's marginal,
+within noise; inside its segment it is plain. It needs no labels, so when they are late it
+is how a broken slice is found, through the model's scores among the features.
+
+For every feature and every segment ``v`` (a value of a segment column, or of two:
+``max_depth``), both sides holding at least ``min_support`` rows, the feature's bins (the population's: reference deciles for
+numbers, categories for the rest, and missing) are counted among the rows of ``v`` in each
+window, and compared by a chi-square test of homogeneity; bins too sparse inside ``v``
+(expected count under 5 on the smaller side) are merged into one. Benjamini-Hochberg runs
+across every (segment, feature) pair.
+
+A significant pair is ``specific`` when the feature moved inside the segment beyond what
+it moved in the whole population: its total variation distance inside ``v``, less its
+expectation under no change there, is at least ``min_tv`` (0.05: five rows in a hundred
+changed bin) and twice the population's. A season that moved a feature everywhere alike is
+the population audit's finding, not a segment's. Of the specific segments for one feature,
+strongest first (standardized chi-square ``(chi2 - dof) / sqrt(2 dof)``, largest at the
+segment that holds the change whole), a segment is kept only when its rows outside the
+segments already kept still changed (specific and significant at the BH threshold of its
+rank), as step 4 does with slices: ``client=b & region=north`` is not reported next to
+``client=b``, nor is ``region=north`` for the part of it that ``client=b`` overlaps.
+
+Counts come from one ``numpy.bincount`` per feature and segment column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import polars as pl
+
+from mlwatch import data
+from mlwatch.errors import MlwatchError, check_choice
+from mlwatch.results import ResultMixin, frame_from_records, html_table, markdown_table, records, text_table
+from mlwatch.stats import noise
+from mlwatch.stats.binning import MISSING, quantile_edges
+from mlwatch.steps.slices import encode_segments
+
+SCHEMA = "mlwatch.segments/1"
+TABLE_SCHEMA = {
+    "segment": pl.String, "column": pl.String, "value": pl.String, "feature": pl.String,
+    "n_reference": pl.Int64, "n_current": pl.Int64, "chi2": pl.Float64, "dof": pl.Int64, "p_value": pl.Float64,
+    "p_value_adjusted": pl.Float64, "tv": pl.Float64, "tv_expected": pl.Float64, "tv_population": pl.Float64,
+    "significant": pl.Boolean, "specific": pl.Boolean,
+}
+
+
+@dataclass(frozen=True, eq=False)
+class SegmentDriftResult(ResultMixin):
+    """One row a (segment, feature) pair that was tested, the segment-specific changes
+    first, then the rest by p-value."""
+
+    table: pl.DataFrame
+    n_tests: int
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def specific(self) -> pl.DataFrame:
+        """The pairs whose change is significant and the segment's own."""
+        return self.table.filter(pl.col("specific"))
+
+    @property
+    def sentence(self) -> str:
+        found = self.specific
+        if not found.height:
+            return (f"No input changed inside a segment beyond noise and beyond the population "
+                    f"({self.n_tests:,} segment and feature pairs tested).")
+        top = found.row(0, named=True)
+        more = f"; {found.height - 1} more pair{'s' if found.height > 2 else ''}" if found.height > 1 else ""
+        return (f"{top['feature']} changed inside {top['segment']} (total variation {top['tv']:.2f} there, "
+                f"{top['tv_population']:.2f} in the population){more}.")
+
+    def summary(self, fmt: str = "text") -> str:
+        check_choice("format", fmt, ("text", "markdown", "html"))
+        shown = self.table.select("segment", "feature", "n_current", "tv", "tv_population", "p_value_adjusted",
+                                  "specific").head(10)
+        if fmt == "text":
+            return self.sentence + "\n\n" + text_table(shown)
+        if fmt == "markdown":
+            return self.sentence + "\n\n" + markdown_table(shown)
+        import html as _html
+        return f"<p>{_html.escape(self.sentence)}</p>" + html_table(shown, alert="specific")
+
+    def plot(self, ax=None, **kws):
+        """The total variation inside each segment of the top pairs against the population's."""
+        from mlwatch.plots.segments import plot_segments
+
+        return plot_segments(self, ax=ax, **kws)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": SCHEMA, "n_tests": self.n_tests, "options": self.options, "pairs": records(self.table)}
+
+    @classmethod
+    def from_dict(cls, payload: Mapping[str, Any]) -> "SegmentDriftResult":
+        if payload.get("schema") != SCHEMA:
+            raise MlwatchError(f"not a segment drift result: schema {payload.get('schema')!r}")
+        return cls(frame_from_records(payload["pairs"], TABLE_SCHEMA), int(payload["n_tests"]),
+                   payload.get("options", {}))
+
+
+def segment_drift(reference, current, *, segments: Sequence[str], features: Sequence[str], alpha: float = 0.05,
+                  max_depth: int = 2, min_support: int = 50, bins: int = 10, min_tv: float = 0.05,
+                  min_expected: float = 5.0) -> SegmentDriftResult:
+    """Every feature's drift inside every segment value (see the module docstring).
+
+    Parameters
+    ----------
+    segments
+        Columns whose values are the segments (numbers with many values cut at reference
+        quartiles, as in step 4).
+    max_depth
+        Segment columns a segment combines (1 or 2).
+    features
+        Columns to test inside each segment (a segment column is not tested inside its own
+        segments).
+    alpha
+        False discovery rate across every (segment, feature) pair.
+    min_support
+        Rows a segment needs in each window.
+    min_tv
+        The least total variation (debiased) inside a segment that counts as its own change.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> ref = pl.DataFrame({"client": rng.choice(["a", "b", "c"], 6000), "code": rng.choice(["x", "y", "z"], 6000,
+    ...                                                                                     p=[0.6, 0.3, 0.1])})
+    >>> swap = {"x": "z", "z": "x", "y": "y"}
+    >>> cur = ref.with_columns(pl.when(pl.col("client") == "b").then(pl.col("code").replace(swap))
+    ...                        .otherwise(pl.col("code")).alias("code"))
+    >>> segment_drift(ref, cur, segments=["client"], features=["code"]).specific.select("segment", "feature").rows()
+    [('client=b', 'code')]
+    """
+    if not 0 < alpha < 1:
+        raise MlwatchError(f"alpha must be between 0 and 1, got {alpha}")
+    ref = data.to_frame(reference, name="reference")
+    cur = data.to_frame(current, name="current")
+    features = [f for f in dict.fromkeys(features)]
+    if max_depth not in (1, 2):
+        raise MlwatchError(f"max_depth must be 1 or 2, got {max_depth}")
+    options = {"segments": list(segments), "features": features, "alpha": alpha, "max_depth": max_depth,
+               "min_support": min_support, "bins": bins, "min_tv": min_tv}
+    if not segments or not features:
+        return SegmentDriftResult(pl.DataFrame(schema=TABLE_SCHEMA), 0, options)
+    ref_aligned, cur_aligned, schema = data.align(ref, cur, features)
+    enc = encode_segments(ref, cur, segments)
+    groups = _segment_groups(enc, max_depth)
+    rows: list[dict[str, Any]] = []
+    codes = {}
+    for feature in features:
+        codes_ref, codes_cur, n_bins = _bin_codes(ref_aligned[feature], cur_aligned[feature],
+                                                  schema.kinds[feature], bins)
+        codes[feature] = (codes_ref, codes_cur, n_bins)
+        pop_ref = np.bincount(codes_ref, minlength=n_bins)
+        pop_cur = np.bincount(codes_cur, minlength=n_bins)
+        tv_population = 0.5 * float(np.abs(pop_cur / max(pop_cur.sum(), 1) - pop_ref / max(pop_ref.sum(), 1)).sum())
+        for columns, key_ref, key_cur, k, label in groups:
+            if feature in columns:
+                continue
+            r = np.bincount(key_ref * n_bins + codes_ref, minlength=k * n_bins).reshape(k, n_bins)
+            q = np.bincount(key_cur * n_bins + codes_cur, minlength=k * n_bins).reshape(k, n_bins)
+            n_r, n_q = r.sum(axis=1), q.sum(axis=1)
+            keep = np.flatnonzero((n_r >= min_support) & (n_q >= min_support))
+            if not keep.size:
+                continue
+            chi2, dof, p, tv, tv0 = _tests(r[keep], q[keep], min_expected)
+            for i, code in enumerate(keep):
+                predicate = label(int(code))
+                rows.append({"segment": " & ".join(f"{c}={v}" for c, v in predicate.items()),
+                             "column": " & ".join(predicate), "value": " & ".join(predicate.values()),
+                             "feature": feature, "n_reference": int(n_r[code]), "n_current": int(n_q[code]),
+                             "chi2": float(chi2[i]), "dof": int(dof[i]), "p_value": float(p[i]), "tv": float(tv[i]),
+                             "tv_expected": float(tv0[i]), "tv_population": tv_population,
+                             "_group": columns, "_code": int(code), "_items": frozenset(predicate.items())})
+    if not rows:
+        return SegmentDriftResult(pl.DataFrame(schema=TABLE_SCHEMA), 0, options)
+    adjusted = noise.benjamini_hochberg([r["p_value"] for r in rows])
+    for r, p_adj in zip(rows, adjusted):
+        r["p_value_adjusted"] = float(p_adj)
+        r["significant"] = bool(p_adj < alpha)
+        own = r["tv"] - r["tv_expected"]
+        r["specific"] = bool(r["significant"] and own >= min_tv and own >= 2 * r["tv_population"])
+    _explain_away(rows, enc, codes, groups, alpha, min_tv, min_expected)
+    table = pl.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows], schema=TABLE_SCHEMA).sort(["specific", "p_value", "tv"],
+                                                         descending=[True, False, True], maintain_order=True)
+    return SegmentDriftResult(table, len(rows), options)
+
+
+def _segment_groups(enc, max_depth: int) -> list:
+    """Per segment column (and pair of columns): the columns, each row's segment code on
+    both sides, the number of codes, and the predicate of a code."""
+    groups = []
+    for c, name in enumerate(enc.names):
+        groups.append(((name,), enc.reference[c], enc.current[c], len(enc.labels[c]),
+                       lambda code, c=c, name=name: {name: enc.labels[c][code]}))
+    if max_depth >= 2:
+        for c1 in range(len(enc.names)):
+            for c2 in range(c1 + 1, len(enc.names)):
+                k2 = len(enc.labels[c2])
+
+                def label(code, c1=c1, c2=c2, k2=k2):
+                    return {enc.names[c1]: enc.labels[c1][code // k2], enc.names[c2]: enc.labels[c2][code % k2]}
+
+                groups.append(((enc.names[c1], enc.names[c2]), enc.reference[c1] * k2 + enc.reference[c2],
+                               enc.current[c1] * k2 + enc.current[c2], len(enc.labels[c1]) * k2, label))
+    return groups
+
+
+def _explain_away(rows: list[dict], enc, codes: dict, groups: list, alpha: float, min_tv: float,
+                  min_expected: float) -> None:
+    """Rule 3 of step 4, for inputs: per feature, strongest first, a specific segment stays
+    specific only when its rows outside the segments already kept still changed."""
+    masks = {columns: (key_ref, key_cur) for columns, key_ref, key_cur, _, _ in groups}
+    m = len(rows)
+    by_feature: dict[str, list[dict]] = {}
+    for r in rows:
+        if r["specific"]:
+            by_feature.setdefault(r["feature"], []).append(r)
+    for feature, candidates in by_feature.items():
+        codes_ref, codes_cur, n_bins = codes[feature]
+        covered_ref = np.zeros(codes_ref.size, dtype=bool)
+        covered_cur = np.zeros(codes_cur.size, dtype=bool)
+        candidates.sort(key=lambda r: -(r["chi2"] - r["dof"]) / np.sqrt(2 * max(r["dof"], 1)))
+        kept = 0
+        for r in candidates:
+            key_ref, key_cur = masks[r["_group"]]
+            inside_ref = (key_ref == r["_code"]) & ~covered_ref
+            inside_cur = (key_cur == r["_code"]) & ~covered_cur
+            counts_r = np.bincount(codes_ref[inside_ref], minlength=n_bins)[None, :]
+            counts_q = np.bincount(codes_cur[inside_cur], minlength=n_bins)[None, :]
+            still = False
+            if counts_r.sum() >= 2 and counts_q.sum() >= 2:
+                _, _, p, tv, tv0 = _tests(counts_r, counts_q, min_expected)
+                still = bool(p[0] <= alpha * (kept + 1) / m and tv[0] - tv0[0] >= min_tv)
+            if still:
+                kept += 1
+                covered_ref |= key_ref == r["_code"]
+                covered_cur |= key_cur == r["_code"]
+            else:
+                r["specific"] = False
+        survivors = [r for r in candidates if r["specific"]]
+        for r in survivors:      # a parent kept as well holds the whole change: its child is redundant
+            if any(other["_items"] < r["_items"] for other in survivors if other is not r):
+                r["specific"] = False
+
+
+def _bin_codes(reference: pl.Series, current: pl.Series, kind: str, bins: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Each row's bin: reference deciles for numbers (missing last), categories by pooled
+    frequency for the rest (missing last)."""
+    if kind in ("numeric", "datetime"):
+        a = (reference.cast(pl.Int64) if reference.dtype.is_temporal() else reference).cast(pl.Float64).to_numpy()
+        b = (current.cast(pl.Int64) if current.dtype.is_temporal() else current).cast(pl.Float64).to_numpy()
+        finite = np.sort(a[np.isfinite(a)])
+        if finite.size == 0:
+            return np.zeros(a.size, np.int64), np.zeros(b.size, np.int64), 1
+        edges = quantile_edges(finite, bins)
+
+        def code(x: np.ndarray) -> np.ndarray:
+            return np.where(np.isfinite(x), np.searchsorted(edges, x, side="left"), edges.size + 1).astype(np.int64)
+
+        return code(a), code(b), edges.size + 2
+    rs, cs = reference.cast(pl.String), current.cast(pl.String)
+    names = sorted(set(rs.drop_nulls().unique().to_list()) | set(cs.drop_nulls().unique().to_list()))
+    enum = pl.Enum(names)
+    missing = len(names)
+    ref_codes = rs.cast(enum).to_physical().fill_null(missing).to_numpy().astype(np.int64)
+    cur_codes = cs.cast(enum).to_physical().fill_null(missing).to_numpy().astype(np.int64)
+    return ref_codes, cur_codes, missing + 1
+
+
+def _tests(r: np.ndarray, q: np.ndarray, min_expected: float):
+    """Chi-square homogeneity test of each row pair of counts, sparse bins merged into one;
+    and the total variation distance with its expectation under no change."""
+    from scipy import stats as _st
+
+    n, m = r.sum(axis=1, keepdims=True).astype(float), q.sum(axis=1, keepdims=True).astype(float)
+    pooled = (r + q).astype(float)
+    smaller = np.minimum(n, m) / (n + m)
+    sparse = pooled * smaller < min_expected
+    r_rare = np.where(sparse, r, 0).sum(axis=1, keepdims=True)
+    q_rare = np.where(sparse, q, 0).sum(axis=1, keepdims=True)
+    rr = np.hstack([np.where(sparse, 0, r), r_rare]).astype(float)
+    qq = np.hstack([np.where(sparse, 0, q), q_rare]).astype(float)
+    total = rr + qq
+    used = total > 0
+    e_r = total * n / (n + m)
+    e_q = total * m / (n + m)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chi2 = np.where(used, (rr - e_r) ** 2 / np.where(used, e_r, 1) + (qq - e_q) ** 2 / np.where(used, e_q, 1),
+                        0.0).sum(axis=1)
+    dof = np.maximum(used.sum(axis=1) - 1, 0)
+    p = np.where(dof > 0, _st.chi2.sf(chi2, np.maximum(dof, 1)), 1.0)
+    shares_r, shares_q = r / np.maximum(n, 1), q / np.maximum(m, 1)
+    tv = 0.5 * np.abs(shares_q - shares_r).sum(axis=1)
+    pooled_share = pooled / np.maximum(n + m, 1)
+    tv0 = 0.5 * np.sqrt(2 / np.pi) * np.sqrt(pooled_share * (1 - pooled_share) * (1 / n + 1 / m)).sum(axis=1)
+    return chi2, dof, p, tv, tv0
