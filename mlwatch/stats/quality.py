@@ -15,7 +15,8 @@ most) pays for the choice (Bonferroni over the candidates).
 
 Checks: ``null_rate``, ``non_finite`` (NaN/inf), ``out_of_range``, ``new_category``,
 ``missing_category``, ``type_change``, ``constant``, ``value_spike`` (one value's mass
-jumped: a default or sentinel such as 0, -1, 999, or an imputed mean).
+jumped: a default or sentinel such as 0, -1, 999, or an imputed mean), ``off_grid``
+(values off the grid the reference lies on: whole numbers turning into fractions).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ SENTINELS = (0.0, -1.0, 999.0, -999.0, 9999.0, -9999.0, 99999.0, 1e9)
 DEFAULT_LABELS = frozenset({"", "unknown", "other", "none", "null", "nan", "n/a", "na", "-1", "0", "default",
                             "missing", "?"})
 CHECKS = ("null_rate", "non_finite", "out_of_range", "new_category", "missing_category",
-          "type_change", "constant", "value_spike")
+          "type_change", "constant", "value_spike", "off_grid")
+GRIDS = (1.0, 0.5, 0.25, 0.1, 0.05, 0.01)
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,45 @@ def beyond_range_p_value(k: int, n_reference: int, n_current: int) -> float:
         return float(np.exp(gammaln(m + 1) - gammaln(m - j + 1) - gammaln(n + m + 1) + gammaln(n + m - j + 1)))
 
     return float(min(1.0, max(0.0, (k + 1) * r(k) - k * r(k + 1))))
+
+
+def off_grid(feature: str, sorted_reference: np.ndarray, sorted_current: np.ndarray, *, min_share: float = 0.005,
+             alpha: float = 0.05) -> QualityCheck:
+    """Share of current values off the grid every reference value lies on (whole numbers,
+    halves, quarters, tenths, twentieths, hundredths: the coarsest that holds 99.9 % of
+    them). A count divided upstream (minutes sent as hours), an age in months sent as
+    years, a rounding removed: values that were whole turn into fractions, which a
+    distribution test barely sees when they fall among the reference's values. Fails when
+    the share off the grid rose by ``min_share``, at least doubled, and significantly
+    (Fisher). Not applicable (p-value 1) when the reference lies on no grid.
+
+    >>> ages = np.arange(18.0, 90.0).repeat(30)
+    >>> off_grid("age", ages, np.sort(np.r_[ages[:2000], ages[2000:2100] / 60])).failed
+    True
+    >>> off_grid("age", ages, ages + 1).failed
+    False
+    """
+    n, m = sorted_reference.size, sorted_current.size
+    if n == 0 or m == 0:
+        return QualityCheck(feature, "off_grid", None, None, False, "no finite values to compare")
+    probe = sorted_reference[np.linspace(0, n - 1, min(n, 10_000)).astype(np.int64)]
+    step = next((g for g in GRIDS if np.mean(_on_grid(probe, g)) >= 0.999), None)
+    if step is None:
+        return QualityCheck(feature, "off_grid", None, None, False, "the reference lies on no grid")
+    k_ref = int(n - np.count_nonzero(_on_grid(sorted_reference, step)))
+    k_cur = int(m - np.count_nonzero(_on_grid(sorted_current, step)))
+    ref, cur = k_ref / n, k_cur / m
+    p = increase_p_value(k_ref, n, k_cur, m)
+    material = cur - ref >= min_share and cur >= 2 * ref
+    grid = "whole numbers" if step == 1.0 else f"multiples of {step:g}"
+    return QualityCheck(feature, "off_grid", ref, cur, material and p < alpha,
+                        f"{cur:.2%} of current values are off the grid of {grid} the reference lies on "
+                        f"(reference {ref:.2%})", p, material)
+
+
+def _on_grid(values: np.ndarray, step: float) -> np.ndarray:
+    scaled = values / step
+    return np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))
 
 
 def _sorted_quantile(sorted_values: np.ndarray, q: float) -> float:

@@ -286,19 +286,14 @@ def _mixture_fit(a: np.ndarray, b: np.ndarray, converted: np.ndarray, bins: int 
     h1 = counts_in_bins(np.sort(converted), edges) + 0.5
     c = counts_in_bins(b, edges).astype(float)
     p0, p1 = h0 / h0.sum(), h1 / h1.sum()
-    pi = 0.1
-    for _ in range(200):
-        mix = (1 - pi) * p0 + pi * p1
-        new = float(np.sum(c * pi * p1 / mix) / c.sum())
-        if abs(new - pi) < 1e-7:
-            pi = new
-            break
-        pi = new
+    pi = _em_share(c, p0, p1)
     mix = (1 - pi) * p0 + pi * p1
     observed = np.where(c > 0, c / c.sum(), 1.0)
     g0 = 2 * float(np.sum(c * np.log(observed / p0)))          # the drift: current against reference
     g1 = 2 * float(np.sum(c * np.log(observed / mix)))         # what the mixture leaves
-    noise = max(edges.size, 1)                                  # the drift's expectation under no change
+    # the drift's expectation under no change: (B - 1) for the current's sampling, as much
+    # again times m / n for the reference's
+    noise = max(edges.size, 1) * (1 + b.size / a.size)
     explained = (g0 - g1) / (g0 - noise) if g0 > noise else 0.0
     return pi, float(min(explained, 1.0)), g0 - g1
 
@@ -364,14 +359,19 @@ def _mixture_likelihood(a: np.ndarray, b: np.ndarray, converted: np.ndarray, edg
     h1 = counts_in_bins(np.sort(converted), edges) + 0.5
     c = counts_in_bins(b, edges).astype(float)
     p0, p1 = h0 / h0.sum(), h1 / h1.sum()
-    pi = 0.1
-    for _ in range(200):
-        new = float(np.sum(c * pi * p1 / ((1 - pi) * p0 + pi * p1)) / c.sum())
-        if abs(new - pi) < 1e-7:
-            pi = new
-            break
-        pi = new
+    pi = _em_share(c, p0, p1)
     return float(np.sum(c * np.log((1 - pi) * p0 + pi * p1)))
+
+
+def _em_share(counts: np.ndarray, p0: np.ndarray, p1: np.ndarray, iterations: int = 200) -> float:
+    """The maximum-likelihood share ``pi`` of the binned mixture ``(1 - pi) p0 + pi p1`` (EM)."""
+    pi = 0.1
+    for _ in range(iterations):
+        new = float(np.sum(counts * pi * p1 / ((1 - pi) * p0 + pi * p1)) / counts.sum())
+        if abs(new - pi) < 1e-7:
+            return new
+        pi = new
+    return pi
 
 
 def _shift_or_scale(a: np.ndarray, b: np.ndarray, feature: str) -> Signature:

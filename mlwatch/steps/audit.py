@@ -344,6 +344,7 @@ def _numeric(name: str, ref: pl.Series, cur: pl.Series, checks: list, options: A
     if sb.size:
         checks.append(quality.out_of_range(name, sa, sb, alpha=options.alpha))
         checks.append(quality.value_spike(name, sa, sb, alpha=options.alpha))
+        checks.append(quality.off_grid(name, sa, sb, alpha=options.alpha))
         n_distinct_cur = quality.distinct_count_sorted(sb)
         checks.append(quality.constant(name, quality.distinct_count_sorted(sa), n_distinct_cur, sb.size,
                                        f"{sb[0]:.6g}" if n_distinct_cur == 1 else None,
@@ -353,10 +354,8 @@ def _numeric(name: str, ref: pl.Series, cur: pl.Series, checks: list, options: A
 
 
 def _categorical(name: str, ref: pl.Series, cur: pl.Series, checks: list, options: AuditOptions) -> FeatureSummary:
-    ref_counts, cur_counts = category_counts(ref, cur)
-    b = bins_from_category_counts(ref_counts, cur_counts, ref.null_count(), cur.null_count())
-    ref_map = dict(ref_counts.iter_rows())
-    cur_map = dict(cur_counts.iter_rows())
+    ref_map, cur_map = category_counts(ref, cur)
+    b = bins_from_category_counts(ref_map, cur_map, ref.null_count(), cur.null_count())
     if cur_map:
         checks.append(quality.new_categories(name, ref_map, cur_map, alpha=options.alpha))
         checks.append(quality.missing_categories(name, ref_map, cur_map, alpha=options.alpha))

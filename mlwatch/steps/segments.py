@@ -161,24 +161,30 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
         pop_ref = np.bincount(codes_ref, minlength=n_bins)
         pop_cur = np.bincount(codes_cur, minlength=n_bins)
         tv_population = 0.5 * float(np.abs(pop_cur / max(pop_cur.sum(), 1) - pop_ref / max(pop_ref.sum(), 1)).sum())
-        for columns, key_ref, key_cur, k, label in groups:
+        stacked_r, stacked_q, where = [], [], []
+        for g, (columns, key_ref, key_cur, k, _) in enumerate(groups):
             if feature in columns:
                 continue
             r = np.bincount(key_ref * n_bins + codes_ref, minlength=k * n_bins).reshape(k, n_bins)
             q = np.bincount(key_cur * n_bins + codes_cur, minlength=k * n_bins).reshape(k, n_bins)
-            n_r, n_q = r.sum(axis=1), q.sum(axis=1)
-            keep = np.flatnonzero((n_r >= min_support) & (n_q >= min_support))
-            if not keep.size:
-                continue
-            chi2, dof, p, tv, tv0 = _tests(r[keep], q[keep], min_expected)
-            for i, code in enumerate(keep):
-                predicate = label(int(code))
-                rows.append({"segment": " & ".join(f"{c}={v}" for c, v in predicate.items()),
-                             "column": " & ".join(predicate), "value": " & ".join(predicate.values()),
-                             "feature": feature, "n_reference": int(n_r[code]), "n_current": int(n_q[code]),
-                             "chi2": float(chi2[i]), "dof": int(dof[i]), "p_value": float(p[i]), "tv": float(tv[i]),
-                             "tv_expected": float(tv0[i]), "tv_population": tv_population,
-                             "_group": columns, "_code": int(code), "_items": frozenset(predicate.items())})
+            keep = np.flatnonzero((r.sum(axis=1) >= min_support) & (q.sum(axis=1) >= min_support))
+            stacked_r.append(r[keep])
+            stacked_q.append(q[keep])
+            where += [(g, int(code)) for code in keep]
+        if not where:
+            continue
+        r, q = np.vstack(stacked_r), np.vstack(stacked_q)        # one test call for every segment of the feature
+        chi2, dof, p, tv, tv0 = _tests(r, q, min_expected)
+        n_r, n_q = r.sum(axis=1), q.sum(axis=1)
+        for i, (g, code) in enumerate(where):
+            columns, _, _, _, label = groups[g]
+            predicate = label(code)
+            rows.append({"segment": " & ".join(f"{c}={v}" for c, v in predicate.items()),
+                         "column": " & ".join(predicate), "value": " & ".join(predicate.values()),
+                         "feature": feature, "n_reference": int(n_r[i]), "n_current": int(n_q[i]),
+                         "chi2": float(chi2[i]), "dof": int(dof[i]), "p_value": float(p[i]), "tv": float(tv[i]),
+                         "tv_expected": float(tv0[i]), "tv_population": tv_population,
+                         "_group": columns, "_code": code, "_items": frozenset(predicate.items())})
     if not rows:
         return SegmentDriftResult(pl.DataFrame(schema=TABLE_SCHEMA), 0, options)
     adjusted = noise.benjamini_hochberg([r["p_value"] for r in rows])

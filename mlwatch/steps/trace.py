@@ -30,7 +30,8 @@ from mlwatch import data
 from mlwatch.errors import MlwatchError, check_choice
 from mlwatch.results import ResultMixin, frame_from_records, html_table, markdown_table, records, text_table
 from mlwatch.stats import drift, streaming
-from mlwatch.stats.binning import bins_from_category_counts, category_counts, numeric_bins, quantile_edges
+from mlwatch.stats.binning import (MISSING, RARE, bins_from_category_counts, category_counts, numeric_bins,
+                                   quantile_edges)
 from mlwatch.stats.signatures import signature
 from mlwatch.steps.scoring import format_time, time_buckets
 
@@ -149,8 +150,8 @@ def load_events(events) -> list[tuple[Any, str]]:
 def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int,
               signature_name: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per row of each side: 1 when it lands in a bin whose share rose (for a null spike,
-    the missing bin only; for new categories, the unseen ones only: the rest is whatever
-    else drifted)."""
+    the missing bin only; for new categories, the categories the reference never had: the
+    rest is whatever else drifted)."""
     if kind == "numeric":
         a_all = ref.cast(pl.Float64).to_numpy()
         b_all = cur.cast(pl.Float64).to_numpy()
@@ -158,7 +159,9 @@ def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int,
         sb, nb = drift.finite_sorted(b_all)
         edges = quantile_edges(sa, bins)
         b = numeric_bins(sa, sb, n_missing_reference=na, n_missing_current=nb, edges=edges)
-        rose = _only(_carrying_bins(b), signature_name)
+        rose = _carrying_bins(b)
+        if signature_name == "null_spike":
+            rose = np.arange(rose.size) == rose.size - 1
 
         def mark(values: np.ndarray) -> np.ndarray:
             index = np.where(np.isfinite(values), np.searchsorted(edges, values, side="left"), len(edges) + 1)
@@ -167,26 +170,22 @@ def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int,
         return mark(a_all), mark(b_all)
     ref_counts, cur_counts = category_counts(ref, cur)
     b = bins_from_category_counts(ref_counts, cur_counts, ref.null_count(), cur.null_count())
-    rose = _only(_carrying_bins(b), signature_name)
-    seen = dict(zip(b.labels[:-2], rose[:-2]))
+    flags = dict(zip(b.labels, _carrying_bins(b).tolist()))
+    categories = list(dict.fromkeys([*ref_counts, *cur_counts]))
+    if signature_name == "null_spike":
+        flagged, missing = {c: False for c in categories}, True
+    elif signature_name == "new_category":
+        flagged, missing = {c: c not in ref_counts for c in categories}, False
+    else:
+        flagged = {c: flags.get(c, flags.get(RARE, False)) for c in categories}
+        missing = flags[MISSING]
 
     def mark(values: pl.Series) -> np.ndarray:
         text = values.cast(pl.String)
-        known = text.replace_strict(list(seen), list(seen.values()), default=bool(rose[-2]), return_dtype=pl.Boolean)
-        return known.fill_null(bool(rose[-1])).cast(pl.Float64).to_numpy()
+        known = text.replace_strict(list(flagged), list(flagged.values()), default=False, return_dtype=pl.Boolean)
+        return known.fill_null(missing).cast(pl.Float64).to_numpy()
 
     return mark(ref), mark(cur)
-
-
-def _only(rose: np.ndarray, signature_name: str | None) -> np.ndarray:
-    """Keep the bin the signature names: missing (last) for a null spike, unseen (second to
-    last, categories) for new categories."""
-    picked = {"null_spike": -1, "new_category": -2}.get(signature_name)
-    if picked is None:
-        return rose
-    out = np.zeros_like(rose)
-    out[picked] = True
-    return out
 
 
 def _carrying_bins(b) -> np.ndarray:

@@ -64,7 +64,7 @@ ACTIONS = {
 }
 PIPELINE_SIGNATURES = ("unit_change", "encoding_permutation", "constant", "stuck", "clipping", "default_flood")
 QUALITY_CHECKS = ("null_rate", "non_finite", "out_of_range", "new_category", "missing_category", "type_change")
-SKEW_CHECKS = ("constant", "value_spike")        # stale and defaulted values are pipeline faults
+SKEW_CHECKS = ("constant", "value_spike", "off_grid")   # stale, defaulted, re-scaled values: pipeline faults
 BUDGET = {"global": 0.1, "slices": 0.3, "inputs": 0.3, "segments": 0.3}   # shares of alpha; they add up to 1
 DECISIVE = 6.0           # -log10 p beyond which evidence is decisive
 TIE = 2.0                # orders of magnitude within which findings tie
@@ -193,8 +193,10 @@ def _causes(audit, trace, scope: str, prediction: str | None) -> list[Finding]:
         elif row["drifted"]:
             out.append(Finding("data_drift", "drift", scope, feature, row["p_value_adjusted"], rows,
                                traced.get("sentence") or f"{feature} shifted (PSI {row['psi']:.2f})", name))
+    skewed = {f.feature for f in out if f.kind == "skew"}
     for row in audit.failed_checks.iter_rows(named=True):
-        if row["feature"] == prediction:
+        feature = row["feature"]
+        if feature == prediction:
             continue
         if row["check"] in QUALITY_CHECKS:
             kind = "data_quality"
@@ -202,9 +204,17 @@ def _causes(audit, trace, scope: str, prediction: str | None) -> list[Finding]:
             kind = "skew"
         else:
             continue
-        traced = signatures.get(row["feature"], {})
-        out.append(Finding(kind, row["check"], scope, row["feature"], row["p_value_adjusted"], int(audit.n_current),
-                           f"{row['feature']}: {row['detail']}", traced.get("signature")))
+        traced = signatures.get(feature, {})
+        name = traced.get("signature")
+        out.append(Finding(kind, row["check"], scope, feature, row["p_value_adjusted"], int(audit.n_current),
+                           f"{feature}: {row['detail']}"))
+        if name in PIPELINE_SIGNATURES and feature not in skewed:
+            # the check's rejection is about this feature; its signature says how it changed
+            skewed.add(feature)
+            when = f" since {traced['onset']}" if traced.get("onset") else ""
+            cause = f" (likely trigger: {traced['event']}, {traced['event_time']})" if traced.get("event") else ""
+            out.append(Finding("skew", row["check"], scope, feature, row["p_value_adjusted"], int(audit.n_current),
+                               f"{traced['sentence']}{when}{cause}", name))
     return out
 
 
@@ -268,7 +278,8 @@ def _primary(findings: list[Finding]) -> Finding:
     decisive) tie, and the most actionable kind among them wins."""
     best = max(f.strength for f in findings)
     tied = [f for f in findings if f.strength >= min(best - TIE, DECISIVE)]
-    return min(tied, key=lambda f: (ORDER.index(f.kind), -f.strength))
+    # of the most actionable kind, the finding that says how (a signature) reads best
+    return min(tied, key=lambda f: (ORDER.index(f.kind), f.signature not in PIPELINE_SIGNATURES, -f.strength))
 
 
 def _describe(f: Finding) -> str:
