@@ -391,6 +391,8 @@ def _inject(table, plan: Injection, reference: pl.DataFrame, current: pl.DataFra
         sd = float(plan.magnitude[1])
         x = current[feature].cast(pl.Float64)
         moved = x + sd * float(reference[feature].cast(pl.Float64).std())
+        if (reference[feature].drop_nulls().cast(pl.Float64) % 1 == 0).all():
+            moved = moved.round()        # whole numbers stay whole (a younger population, not fractional ages)
         truth["details"] = {"added_sd": sd}
         current = current.with_columns(pl.select(pl.when(pl.Series(hit)).then(moved).otherwise(x)).to_series()
                                        .alias(feature))

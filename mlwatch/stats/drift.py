@@ -24,11 +24,12 @@ Choices, each a keyword with this default:
   KS has its own (exact below 10,000 values a side, as scipy's ``method='auto'``, else
   Kolmogorov's limit with Stephens' small-sample correction).
 * The noise floor and the expected value under no drift of a binned statistic come from
-  the null itself: 1,000 seeded draws of two multinomial samples of the two sizes from the
-  pooled shares (:meth:`FeatureSummary.null`). The chi-square approximations in
-  :mod:`mlwatch.stats.noise` agree with it where cells are full, and run hot where they
-  are sparse (a long-tailed categorical at n = 200: 9 % of runs above the Hellinger floor
-  instead of 5 %, because a cell empty on one side doubles its Hellinger term).
+  the null itself where a bin is sparse: 1,000 seeded draws of two multinomial samples of
+  the two sizes from the pooled shares (:meth:`FeatureSummary.null`). The chi-square
+  approximations in :mod:`mlwatch.stats.noise` agree with the draws where every bin is full
+  (and are used there: the draws cost 0.2 s an audit at a million rows), and run hot where
+  bins are sparse (a long-tailed categorical at n = 200: 9 % of runs above the Hellinger
+  floor instead of 5 %, because a cell empty on one side doubles its Hellinger term).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ EXACT_KS_MAX_N = 10_000
 SHARE_FLOOR = 1e-4
 NULL_DRAWS = 1_000
 NOISE_LEVEL = 0.95
+SPARSE_COUNT = 50
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,6 +95,21 @@ class FeatureSummary:
         return int(np.count_nonzero((self.bins.reference + self.bins.current) > 0))
 
     @cached_property
+    def chi2(self) -> tuple[float, int, float]:
+        """The chi-square test of homogeneity on the bins (statistic, dof, p-value), which
+        every binned test reports as its p-value: computed once."""
+        return chi2_from_bins(self.bins)
+
+    @cached_property
+    def _sparse(self) -> bool:
+        """Whether a bin is sparse enough (under 50 expected rows on the smaller side) that
+        the chi-square approximations of the null would be off."""
+        b = self.bins.nonempty()
+        n, m = b.n_reference, b.n_current
+        pooled = b.reference + b.current
+        return bool(n + m == 0 or (pooled * min(n, m) / (n + m)).min() < SPARSE_COUNT)
+
+    @cached_property
     def _null_draws(self) -> tuple[np.ndarray, np.ndarray]:
         b = self.bins.nonempty()
         n, m = b.n_reference, b.n_current
@@ -103,12 +120,17 @@ class FeatureSummary:
     def null(self, name: str, *, smoothing: float = 0.5, floor: float = SHARE_FLOOR) -> tuple[float, float]:
         """The mean and the :data:`NOISE_LEVEL` quantile of the binned statistic ``name``
         when nothing changed: two multinomial samples of these sizes from the pooled shares,
-        :data:`NULL_DRAWS` draws (seeded, so the same data gives the same floor)."""
+        :data:`NULL_DRAWS` draws (seeded, so the same data gives the same floor); where
+        every bin holds at least 50 expected rows, the chi-square approximations of
+        :mod:`mlwatch.stats.noise`, which agree with the draws there."""
         key = ("_null", name, smoothing, floor)
         if key not in self.__dict__:
-            reference, current = self._null_draws
-            values = _binned_statistic(name, reference, current, smoothing, floor)
-            self.__dict__[key] = (float(values.mean()), float(np.quantile(values, NOISE_LEVEL)))
+            if self._sparse:
+                reference, current = self._null_draws
+                values = _binned_statistic(name, reference, current, smoothing, floor)
+                self.__dict__[key] = (float(values.mean()), float(np.quantile(values, NOISE_LEVEL)))
+            else:
+                self.__dict__[key] = _analytic_null(name, self.bins.nonempty())
         return self.__dict__[key]
 
 
@@ -216,6 +238,18 @@ def chi2_from_bins(bins: Bins) -> tuple[float, int, float]:
     return statistic, dof, float(_st.chi2.sf(statistic, dof))
 
 
+def _analytic_null(name: str, bins: Bins) -> tuple[float, float]:
+    """Mean and 95th percentile of a binned statistic under no drift, by the chi-square
+    approximations (full bins only)."""
+    n, m, used = bins.n_reference, bins.n_current, len(bins.labels)
+    pooled = (bins.reference + bins.current) / max(n + m, 1)
+    return {"psi": (noise.psi_expected(n, m, used), noise.psi_noise_floor(n, m, used)),
+            "kl": (noise.kl_expected(n, m, used), noise.kl_noise_floor(n, m, used)),
+            "js": (noise.js_expected(n, m, used), noise.js_noise_floor(n, m, used)),
+            "hellinger": (noise.hellinger_expected(n, m, used), noise.hellinger_noise_floor(n, m, used)),
+            "tv": (noise.tv_expected(pooled, n, m), noise.tv_noise_floor(n, m, used))}[name]
+
+
 def _binned_statistic(name: str, reference: np.ndarray, current: np.ndarray, smoothing: float = 0.5,
                       floor: float = SHARE_FLOOR) -> np.ndarray:
     """A binned statistic on many pairs of histograms at once (rows of two count matrices)."""
@@ -249,7 +283,7 @@ def _binned(name: str, summary: FeatureSummary, value: float, contributions: np.
             **options) -> DriftStatistic:
     b = summary.bins
     expected, floor = summary.null(name, **options)
-    return DriftStatistic(name, value, chi2_from_bins(b)[2], floor, b.n_reference, b.n_current, expected, b,
+    return DriftStatistic(name, value, summary.chi2[2], floor, b.n_reference, b.n_current, expected, b,
                           contributions)
 
 
@@ -269,7 +303,7 @@ def psi_kernel(summary: FeatureSummary, *, smoothing: float = 0.5, floor: float 
 def chi2_kernel(summary: FeatureSummary) -> DriftStatistic:
     from scipy import stats as _st
     n, m, used = _sizes(summary, "chi2")
-    statistic, dof, p_value = chi2_from_bins(summary.bins)
+    statistic, dof, p_value = summary.chi2
     dof = max(used - 1, 1)
     return DriftStatistic("chi2", statistic, p_value, float(_st.chi2.ppf(0.95, dof)), n, m, float(dof),
                           summary.bins)

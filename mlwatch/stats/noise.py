@@ -153,7 +153,10 @@ def wasserstein_expected(sorted_reference: np.ndarray, n_current: int, scale: fl
     if scale <= 0 or n < 2:
         return 0.0
     grid = np.linspace(0.0, 1.0, 201)
-    q = np.quantile(sorted_reference, grid)
+    position = grid * (n - 1)                 # numpy.quantile (linear) read off the sorted array
+    lo = np.floor(position).astype(np.int64)
+    hi = np.minimum(lo + 1, n - 1)
+    q = sorted_reference[lo] + (position - lo) * (sorted_reference[hi] - sorted_reference[lo])
     mid = (grid[1:] + grid[:-1]) / 2
     integral = float(np.sum(np.sqrt(mid * (1 - mid)) * np.diff(q)))
     return float(np.sqrt(2 / np.pi) * np.sqrt(_scale(n, n_current)) * integral / scale)

@@ -445,9 +445,12 @@ def _psi(ref: dict, cur: dict, n: int, m: int, labels: list) -> float:
 
 
 def _permutation(ref: dict, cur: dict, n: int, m: int, new: float, lost: float, feature: str) -> Signature | None:
-    if new > 0.01 or lost > 0.01 or len(ref) < 2:
-        return None
     labels = [k for k in ref if k in cur]
+    moved_mass = 0.5 * sum(abs(cur[k] / m - ref[k] / n) for k in labels)
+    # categories on one side only must be few beside what moved (the rare codes a small
+    # segment sees on one side by chance do not rule out a swap of its common ones)
+    if max(new, lost) > max(0.01, 0.1 * moved_mass) or len(ref) < 2:
+        return None
     labelled = _psi(ref, cur, n, m, labels)
     if labelled < 0.1:
         return None
