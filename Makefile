@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench calibration clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_slices.py
 	$(PY) benchmarks/bench_stream.py
 	cd benchmarks && ../$(PY) bench_attribution.py
+
+calibration: $(STAMP)
+	$(PY) benchmarks/bench_calibration.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

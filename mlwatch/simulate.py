@@ -52,6 +52,7 @@ import polars as pl
 
 from mlwatch import datasets
 from mlwatch.errors import DataError, MlwatchError, check_choice
+from mlwatch.stats.quality import grid_step
 
 KINDS = ("none", "covariate_shift", "unit_change", "encoding_permutation", "null_spike", "default_flood",
          "clipping", "stuck", "new_category", "concept_drift")
@@ -391,8 +392,9 @@ def _inject(table, plan: Injection, reference: pl.DataFrame, current: pl.DataFra
         sd = float(plan.magnitude[1])
         x = current[feature].cast(pl.Float64)
         moved = x + sd * float(reference[feature].cast(pl.Float64).std())
-        if (reference[feature].drop_nulls().cast(pl.Float64) % 1 == 0).all():
-            moved = moved.round()        # whole numbers stay whole (a younger population, not fractional ages)
+        step = grid_step(reference[feature].drop_nulls().cast(pl.Float64).to_numpy())
+        if step is not None:      # values on a grid stay on it (a younger population, not fractional ages)
+            moved = (moved / step).round() * step
         truth["details"] = {"added_sd": sd}
         current = current.with_columns(pl.select(pl.when(pl.Series(hit)).then(moved).otherwise(x)).to_series()
                                        .alias(feature))

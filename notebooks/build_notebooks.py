@@ -155,10 +155,12 @@ app
     md("""
 # PSI and its cousins, on a broken slice
 
-PSI compares the share of rows in bins: bins cut at the reference's deciles, one per
-category, plus a bin for missing values and one for categories never seen. It is read with
-two numbers beside it: the threshold of a material change (0.1; 0.25 is major) and the
-**noise floor** — what sampling alone gives at these sample sizes.
+PSI compares the share of rows in bins: bins cut at the reference's deciles, or one per
+category common enough in the two samples pooled (the rare ones share a bin, whichever side
+they came from: choosing bins by which side saw a category biases every test run on them),
+plus a bin for missing values. It is read with two numbers beside it: the threshold of a
+material change (0.1; 0.25 is major) and the **noise floor**, what sampling alone gives at
+these sample sizes.
 """),
     code("""
 import numpy as np
@@ -198,8 +200,11 @@ pl.DataFrame(rows)
 """),
     md("""
 At 50 rows a side, PSI above 0.1 is the rule, not an alarm. mlwatch calls a feature drifted
-only when PSI is material **and** its chi-square test on the same bins stays significant
-after Benjamini-Hochberg across features.
+only when its change is **significant** (the chi-square test on the same bins, or KS, after
+Benjamini-Hochberg across every feature and quality check) **and material net of that
+bias**: PSI less its expectation above 0.1, or 5 % of the rows moved (KS; total variation for
+categories), or a Wasserstein distance of a tenth of a standard deviation. The column
+`material_by` says which.
 
 ## The audit of a broken slice
 

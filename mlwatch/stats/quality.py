@@ -185,8 +185,7 @@ def off_grid(feature: str, sorted_reference: np.ndarray, sorted_current: np.ndar
     n, m = sorted_reference.size, sorted_current.size
     if n == 0 or m == 0:
         return QualityCheck(feature, "off_grid", None, None, False, "no finite values to compare")
-    probe = sorted_reference[np.linspace(0, n - 1, min(n, 10_000)).astype(np.int64)]
-    step = next((g for g in GRIDS if np.mean(_on_grid(probe, g)) >= 0.999), None)
+    step = grid_step(sorted_reference)
     if step is None:
         return QualityCheck(feature, "off_grid", None, None, False, "the reference lies on no grid")
     k_ref, k_cur = _off_grid_count(sorted_reference, step), _off_grid_count(sorted_current, step)
@@ -197,6 +196,21 @@ def off_grid(feature: str, sorted_reference: np.ndarray, sorted_current: np.ndar
     return QualityCheck(feature, "off_grid", ref, cur, material and p < alpha,
                         f"{cur:.2%} of current values are off the grid of {grid} the reference lies on "
                         f"(reference {ref:.2%})", p, material)
+
+
+def grid_step(values: np.ndarray) -> float | None:
+    """The coarsest of :data:`GRIDS` that holds 99.9 % of ``values`` (a sample of 10,000 of
+    them), or None.
+
+    >>> grid_step(np.array([1.0, 2.0, 7.0])), grid_step(np.array([0.25, 1.75])), grid_step(np.array([np.pi]))
+    (1.0, 0.25, None)
+    """
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return None
+    probe = values[np.linspace(0, values.size - 1, min(values.size, 10_000)).astype(np.int64)]
+    return next((g for g in GRIDS if np.mean(_on_grid(probe, g)) >= 0.999), None)
 
 
 def _off_grid_count(sorted_values: np.ndarray, step: float) -> int:

@@ -44,6 +44,7 @@ from mlwatch.stats.quality import DEFAULT_LABELS, SENTINELS, distinct_count_sort
 SIGNATURES = ("shift", "scale", "unit_change", "null_spike", "new_category", "missing_category",
               "encoding_permutation", "constant", "clipping", "default_flood")
 PIPELINE = ("unit_change", "encoding_permutation", "constant", "clipping", "default_flood")
+FREE_MARGIN = 10.0        # nats a known conversion must win by over a free location-and-scale map
 AFFINE_UNITS = (          # (factor, offset, description): x -> factor * x + offset
     (1.8, 32.0, "degrees Celsius to Fahrenheit"), (5 / 9, -160 / 9, "degrees Fahrenheit to Celsius"),
     (1.0, 273.15, "degrees Celsius to kelvin"), (1.0, -273.15, "kelvin to degrees Celsius"),
@@ -221,6 +222,7 @@ def _unit_signature(feature: str, factor: float, offset: float, share: float, ex
                     "a change of unit upstream")
     else:
         f0 = factor if factor > 1 else 1 / factor
+        f0 = min(UNIT_FACTORS, key=lambda known: abs(known - f0))        # 1 / (1 / 3.6) is 3.5999...
         direction = "multiplied" if factor > 1 else "divided"
         sentence = f"{feature} looks {direction} by {f0:.6g} in {rows} ({UNIT_FACTORS[f0]}): a change of unit upstream"
     return Signature("unit_change", float(explained), sentence,
@@ -322,7 +324,8 @@ def _mixture_unit_change(a: np.ndarray, b: np.ndarray, feature: str, *, margin: 
     # stretch). If it explains the current values as well, the change is a shift, unless
     # the fitted map *is* the conversion (a whole column converted)
     free = _free_affine(a, b)
-    if free is not None and _mixture_likelihood(a, b, a * free[0] + free[1], edges) > likelihood + margin:
+    # the conversion was picked among 32 (and with its share): it must beat the plain map clearly
+    if free is not None and _mixture_likelihood(a, b, a * free[0] + free[1], edges) > likelihood - FREE_MARGIN:
         if not _same_map(free, (factor, offset), a):
             return None
     pi = _mixture_fit(a, b, a * factor + offset)[0]

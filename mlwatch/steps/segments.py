@@ -8,22 +8,27 @@ within noise; inside its segment it is plain. It needs no labels, so when they a
 is how a broken slice is found, through the model's scores among the features.
 
 For every feature and every segment ``v`` (a value of a segment column, or of two:
-``max_depth``), both sides holding at least ``min_support`` rows, the feature's bins (the population's: reference deciles for
-numbers, categories for the rest, and missing) are counted among the rows of ``v`` in each
-window, and compared by a chi-square test of homogeneity; bins too sparse inside ``v``
-(expected count under 5 on the smaller side) are merged into one. Benjamini-Hochberg runs
-across every (segment, feature) pair.
+``max_depth``), both sides holding at least ``min_support`` rows, the feature's bins (the
+population's: reference deciles for numbers, categories for the rest, and missing) are
+counted among the rows of ``v`` in each window and compared by a chi-square test of
+homogeneity (bins too sparse inside ``v``, expected count under 5 on the smaller side,
+merged into one). Benjamini-Hochberg runs across every (segment, feature) pair.
 
-A significant pair is ``specific`` when the feature moved inside the segment beyond what
-it moved in the whole population: its total variation distance inside ``v``, less its
-expectation under no change there, is at least ``min_tv`` (0.05: five rows in a hundred
-changed bin) and twice the population's. A season that moved a feature everywhere alike is
-the population audit's finding, not a segment's. Of the specific segments for one feature,
-strongest first (standardized chi-square ``(chi2 - dof) / sqrt(2 dof)``, largest at the
-segment that holds the change whole), a segment is kept only when its rows outside the
-segments already kept still changed (specific and significant at the BH threshold of its
-rank), as step 4 does with slices: ``client=b & region=north`` is not reported next to
-``client=b``, nor is ``region=north`` for the part of it that ``client=b`` overlaps.
+A significant pair is ``specific`` when the change is material and the segment's own:
+
+* material: the total variation distance between the segment's two windows, less its
+  expectation under no change, is at least ``min_tv`` (0.05: five rows in a hundred changed
+  bin);
+* its own: it is not what everyone else's change predicts. For a number, the population's
+  quantile map (each reference value moved to the current value of the same rank) applied
+  to the segment's reference values predicts its current bins; for a category, the
+  segment's reference counts reweighted by the rest of the population's change of each
+  category. The segment's current bins must differ from that prediction by ``min_tv`` too,
+  and by at least half as much as from its own reference (the prediction explains less
+  than half of the change).
+  A season that moved a feature everywhere alike predicts itself (it is the population
+  audit's finding), and so does a shift that only looks large inside a narrow segment (ages
+  5 years up everywhere move every child of a segment of children to the next decile).
 
 Counts come from one ``numpy.bincount`` per feature and segment column.
 """
@@ -48,8 +53,9 @@ TABLE_SCHEMA = {
     "segment": pl.String, "column": pl.String, "value": pl.String, "feature": pl.String,
     "n_reference": pl.Int64, "n_current": pl.Int64, "chi2": pl.Float64, "dof": pl.Int64, "p_value": pl.Float64,
     "p_value_adjusted": pl.Float64, "tv": pl.Float64, "tv_expected": pl.Float64, "tv_population": pl.Float64,
-    "significant": pl.Boolean, "specific": pl.Boolean,
+    "significant": pl.Boolean, "specific": pl.Boolean, "tv_predicted": pl.Float64,
 }
+WEIGHT_SMOOTHING = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,26 +161,32 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
     rows: list[dict[str, Any]] = []
     codes = {}
     for feature in features:
-        codes_ref, codes_cur, n_bins = _bin_codes(ref_aligned[feature], cur_aligned[feature],
-                                                  schema.kinds[feature], bins)
+        kind = schema.kinds[feature]
+        codes_ref, codes_cur, n_bins, moved_ref = _bin_codes(ref_aligned[feature], cur_aligned[feature], kind, bins)
         codes[feature] = (codes_ref, codes_cur, n_bins)
         pop_ref = np.bincount(codes_ref, minlength=n_bins)
         pop_cur = np.bincount(codes_cur, minlength=n_bins)
         tv_population = 0.5 * float(np.abs(pop_cur / max(pop_cur.sum(), 1) - pop_ref / max(pop_ref.sum(), 1)).sum())
-        stacked_r, stacked_q, where = [], [], []
+        stacked_r, stacked_q, stacked_pred, where = [], [], [], []
         for g, (columns, key_ref, key_cur, k, _) in enumerate(groups):
             if feature in columns:
                 continue
             r = np.bincount(key_ref * n_bins + codes_ref, minlength=k * n_bins).reshape(k, n_bins)
             q = np.bincount(key_cur * n_bins + codes_cur, minlength=k * n_bins).reshape(k, n_bins)
             keep = np.flatnonzero((r.sum(axis=1) >= min_support) & (q.sum(axis=1) >= min_support))
+            if moved_ref is not None:         # numbers: the segment's reference values, moved by the population's map
+                predicted = np.bincount(key_ref * n_bins + moved_ref, minlength=k * n_bins).reshape(k, n_bins)[keep]
+            else:                             # categories: reweighted by the rest's change of each category
+                predicted = r[keep] * _change(pop_ref[None, :] - r[keep], pop_cur[None, :] - q[keep])
             stacked_r.append(r[keep])
             stacked_q.append(q[keep])
+            stacked_pred.append(predicted)
             where += [(g, int(code)) for code in keep]
         if not where:
             continue
         r, q = np.vstack(stacked_r), np.vstack(stacked_q)        # one test call for every segment of the feature
         chi2, dof, p, tv, tv0 = _tests(r, q, min_expected)
+        tv_predicted = _tv(np.vstack(stacked_pred), q)
         n_r, n_q = r.sum(axis=1), q.sum(axis=1)
         for i, (g, code) in enumerate(where):
             columns, _, _, _, label = groups[g]
@@ -184,6 +196,7 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
                          "feature": feature, "n_reference": int(n_r[i]), "n_current": int(n_q[i]),
                          "chi2": float(chi2[i]), "dof": int(dof[i]), "p_value": float(p[i]), "tv": float(tv[i]),
                          "tv_expected": float(tv0[i]), "tv_population": tv_population,
+                         "tv_predicted": float(tv_predicted[i]),
                          "_group": columns, "_code": code, "_items": frozenset(predicate.items())})
     if not rows:
         return SegmentDriftResult(pl.DataFrame(schema=TABLE_SCHEMA), 0, options)
@@ -191,8 +204,8 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
     for r, p_adj in zip(rows, adjusted):
         r["p_value_adjusted"] = float(p_adj)
         r["significant"] = bool(p_adj < alpha)
-        own = r["tv"] - r["tv_expected"]
-        r["specific"] = bool(r["significant"] and own >= min_tv and own >= 2 * r["tv_population"])
+        r["specific"] = bool(r["significant"] and r["tv"] - r["tv_expected"] >= min_tv
+                             and r["tv_predicted"] - r["tv_expected"] >= min_tv and r["tv_predicted"] >= r["tv"] / 2)
     _explain_away(rows, enc, codes, groups, alpha, min_tv, min_expected)
     table = pl.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows], schema=TABLE_SCHEMA).sort(["specific", "p_value", "tv"],
                                                          descending=[True, False, True], maintain_order=True)
@@ -257,28 +270,50 @@ def _explain_away(rows: list[dict], enc, codes: dict, groups: list, alpha: float
                 r["specific"] = False
 
 
-def _bin_codes(reference: pl.Series, current: pl.Series, kind: str, bins: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Each row's bin: reference deciles for numbers (missing last), categories by pooled
-    frequency for the rest (missing last)."""
+def _bin_codes(reference: pl.Series, current: pl.Series, kind: str, bins: int):
+    """Each row's bin: reference deciles for numbers (missing last), categories for the rest
+    (missing last); and, for numbers, the bin of each reference value moved by the
+    population's quantile map (to the current value of the same mid-rank), else None."""
     if kind in ("numeric", "datetime"):
         a = (reference.cast(pl.Int64) if reference.dtype.is_temporal() else reference).cast(pl.Float64).to_numpy()
         b = (current.cast(pl.Int64) if current.dtype.is_temporal() else current).cast(pl.Float64).to_numpy()
         finite = np.sort(a[np.isfinite(a)])
         if finite.size == 0:
-            return np.zeros(a.size, np.int64), np.zeros(b.size, np.int64), 1
+            return np.zeros(a.size, np.int64), np.zeros(b.size, np.int64), 1, np.zeros(a.size, np.int64)
         edges = quantile_edges(finite, bins)
 
         def code(x: np.ndarray) -> np.ndarray:
             return np.where(np.isfinite(x), np.searchsorted(edges, x, side="left"), edges.size + 1).astype(np.int64)
 
-        return code(a), code(b), edges.size + 2
+        current_sorted = np.sort(b[np.isfinite(b)])
+        moved = a
+        if current_sorted.size:
+            rank = (np.searchsorted(finite, a, "left") + np.searchsorted(finite, a, "right")) / 2 / finite.size
+            index = np.clip((rank * current_sorted.size).astype(np.int64), 0, current_sorted.size - 1)
+            moved = np.where(np.isfinite(a), current_sorted[index], a)
+        return code(a), code(b), edges.size + 2, code(moved)
     rs, cs = reference.cast(pl.String), current.cast(pl.String)
     names = sorted(set(rs.drop_nulls().unique().to_list()) | set(cs.drop_nulls().unique().to_list()))
     enum = pl.Enum(names)
     missing = len(names)
     ref_codes = rs.cast(enum).to_physical().fill_null(missing).to_numpy().astype(np.int64)
     cur_codes = cs.cast(enum).to_physical().fill_null(missing).to_numpy().astype(np.int64)
-    return ref_codes, cur_codes, missing + 1
+    return ref_codes, cur_codes, missing + 1, None
+
+
+def _change(reference: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """Each bin's current share over its reference share (rows of counts; half a row added
+    to each count, so an empty bin does not weigh 0 or infinity)."""
+    p = (reference + WEIGHT_SMOOTHING) / (reference.sum(axis=1, keepdims=True) + WEIGHT_SMOOTHING * reference.shape[1])
+    q = (current + WEIGHT_SMOOTHING) / (current.sum(axis=1, keepdims=True) + WEIGHT_SMOOTHING * current.shape[1])
+    return q / p
+
+
+def _tv(predicted: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """Total variation distance between each row's predicted and current shares."""
+    p = predicted / np.maximum(predicted.sum(axis=1, keepdims=True), 1e-12)
+    q = current / np.maximum(current.sum(axis=1, keepdims=True), 1)
+    return 0.5 * np.abs(q - p).sum(axis=1)
 
 
 def _tests(r: np.ndarray, q: np.ndarray, min_expected: float):

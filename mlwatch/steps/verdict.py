@@ -91,6 +91,9 @@ class Finding:
     rows: int
     sentence: str
     signature: str | None = None
+    onset: str | None = None          # when the change began (step 6, or the slice's onset)
+    event: str | None = None          # the upstream event that likely triggered it
+    event_time: str | None = None
 
     @property
     def strength(self) -> float:
@@ -100,7 +103,19 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "test": self.test, "scope": self.scope, "feature": self.feature,
                 "p_value_adjusted": float(self.p_value_adjusted), "strength": self.strength, "rows": self.rows,
-                "signature": self.signature, "sentence": self.sentence}
+                "signature": self.signature, "sentence": self.sentence, "onset": self.onset, "event": self.event,
+                "event_time": self.event_time}
+
+
+def _traced(kind: str, test: str, scope: str, feature: str, p_value: float, rows: int, sentence: str,
+            traced: dict) -> Finding:
+    """A finding about a feature, with step 6's signature, onset and likely trigger (if any)
+    and the sentence that says them."""
+    onset, event = traced.get("onset"), traced.get("event")
+    when = f" since {onset}" if onset else ""
+    cause = f" (likely trigger: {event}, {traced['event_time']})" if event else ""
+    return Finding(kind, test, scope, feature, p_value, rows, f"{sentence}{when}{cause}", traced.get("signature"),
+                   onset, event, traced.get("event_time") if event else None)
 
 
 @dataclass(frozen=True)
@@ -111,6 +126,11 @@ class Verdict:
     secondary: tuple[str, ...] = field(default_factory=tuple)
     findings: tuple[Finding, ...] = field(default_factory=tuple)
     family: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def primary(self) -> Finding | None:
+        """The finding the verdict is named after (None when it is ``none``)."""
+        return self.findings[0] if self.findings else None
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "summary": self.summary, "action": self.action, "secondary": list(self.secondary),
@@ -151,7 +171,8 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
         if shifted is not None and not any(f.kind == "data_drift" and f.feature == shifted["feature"]
                                            for f in on_scope):
             findings.append(Finding("data_drift", "mix", symptom.scope, shifted["feature"], symptom.p_value_adjusted,
-                                    symptom.rows, f"inputs shifted{_on(symptom.scope)} ({shifted['feature']})"))
+                                    symptom.rows, f"inputs shifted{_on(symptom.scope)} ({shifted['feature']})", None,
+                                    symptom.onset, symptom.event, symptom.event_time))
         elif not on_scope and shifted is None:
             findings.append(symptom)
     family = _family(overall, slices, audit if where is None else population, segments, alpha)
@@ -161,7 +182,7 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
     summary = _sentence(primary, findings, overall, top, shifted, symptom)
     secondary = tuple(dict.fromkeys(_describe(f) for f in sorted(findings, key=_rank)
                                     if f.kind != primary.kind))
-    ranked = tuple(sorted(findings, key=_rank))
+    ranked = (primary,) + tuple(f for f in sorted(findings, key=_rank) if f is not primary)
     return Verdict(primary.kind, summary, ACTIONS[primary.kind], secondary, ranked, family)
 
 
@@ -183,16 +204,13 @@ def _causes(audit, trace, scope: str, prediction: str | None) -> list[Finding]:
         if feature == prediction:
             continue
         traced = signatures.get(feature, {})
-        name = traced.get("signature")
         rows = int(row["n_current"])
-        if name in PIPELINE_SIGNATURES:
-            when = f" since {traced['onset']}" if traced.get("onset") else ""
-            cause = f" (likely trigger: {traced['event']}, {traced['event_time']})" if traced.get("event") else ""
-            out.append(Finding("skew", "drift", scope, feature, row["p_value_adjusted"], rows,
-                               f"{traced['sentence']}{when}{cause}", name))
+        if traced.get("signature") in PIPELINE_SIGNATURES:
+            out.append(_traced("skew", "drift", scope, feature, row["p_value_adjusted"], rows, traced["sentence"],
+                               traced))
         elif row["drifted"]:
-            out.append(Finding("data_drift", "drift", scope, feature, row["p_value_adjusted"], rows,
-                               traced.get("sentence") or f"{feature} shifted (PSI {row['psi']:.2f})", name))
+            out.append(_traced("data_drift", "drift", scope, feature, row["p_value_adjusted"], rows,
+                               traced.get("sentence") or f"{feature} shifted (PSI {row['psi']:.2f})", traced))
     skewed = {f.feature for f in out if f.kind == "skew"}
     for row in audit.failed_checks.iter_rows(named=True):
         feature = row["feature"]
@@ -205,16 +223,14 @@ def _causes(audit, trace, scope: str, prediction: str | None) -> list[Finding]:
         else:
             continue
         traced = signatures.get(feature, {})
-        name = traced.get("signature")
-        out.append(Finding(kind, row["check"], scope, feature, row["p_value_adjusted"], int(audit.n_current),
-                           f"{feature}: {row['detail']}"))
-        if name in PIPELINE_SIGNATURES and feature not in skewed:
+        timing = {k: v for k, v in traced.items() if k != "signature"}
+        out.append(_traced(kind, row["check"], scope, feature, row["p_value_adjusted"], int(audit.n_current),
+                           f"{feature}: {row['detail']}", timing))
+        if traced.get("signature") in PIPELINE_SIGNATURES and feature not in skewed:
             # the check's rejection is about this feature; its signature says how it changed
             skewed.add(feature)
-            when = f" since {traced['onset']}" if traced.get("onset") else ""
-            cause = f" (likely trigger: {traced['event']}, {traced['event_time']})" if traced.get("event") else ""
-            out.append(Finding("skew", row["check"], scope, feature, row["p_value_adjusted"], int(audit.n_current),
-                               f"{traced['sentence']}{when}{cause}", name))
+            out.append(_traced("skew", row["check"], scope, feature, row["p_value_adjusted"], int(audit.n_current),
+                               traced["sentence"], traced))
     return out
 
 
@@ -244,11 +260,9 @@ def _segment_causes(segments, traces, prediction: str | None) -> list[Finding]:
         kind = "skew" if name in PIPELINE_SIGNATURES else SEGMENT_KINDS.get(name, "data_drift")
         if kind == "data_drift" and row["tv"] - row["tv_expected"] < SEGMENT_DRIFT_TV:
             continue
-        when = f" since {found['onset']}" if found.get("onset") else ""
-        cause = f" (likely trigger: {found['event']}, {found['event_time']})" if found.get("event") else ""
-        sentence = (found.get("sentence") or f"{row['feature']} changed ({row['tv']:.0%} of rows moved bin)")
-        out.append(Finding(kind, "segment_drift", row["segment"], row["feature"], row["p_value_adjusted"],
-                           int(row["n_current"]), f"{sentence}{when}{cause}", name))
+        sentence = found.get("sentence") or f"{row['feature']} changed ({row['tv']:.0%} of rows moved bin)"
+        out.append(_traced(kind, "segment_drift", row["segment"], row["feature"], row["p_value_adjusted"],
+                           int(row["n_current"]), sentence, found))
     return out
 
 
@@ -259,10 +273,11 @@ def _symptom(overall, top: pl.DataFrame, slice_events: dict | None) -> Finding |
         return None
     if top.height:
         row = top.row(0, named=True)
-        trigger = (slice_events or {}).get(row["slice"])
+        trigger = (slice_events or {}).get(row["slice"]) or {}
         cause = f" (likely trigger: {trigger['event']}, {trigger['event_time']})" if trigger else ""
         return Finding("concept_drift", "slice", row["slice"], None, row["p_value_adjusted"], int(row["n_current"]),
-                       _performance(overall, top) + cause + " while its inputs did not shift")
+                       _performance(overall, top) + cause + " while its inputs did not shift", None, row.get("onset"),
+                       trigger.get("event"), trigger.get("event_time"))
     if overall.degraded:
         return Finding("concept_drift", "global", "population", None, overall.p_value,
                        int(overall.table["n"][1]), _performance(overall, top) + " while the inputs did not shift")

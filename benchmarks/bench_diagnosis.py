@@ -1,0 +1,171 @@
+"""Right on incidents nobody tuned it for: a scorecard of random incidents on every bundled real table.
+
+Each incident is drawn by ``mlwatch.simulate`` (seeded): a random kind, slice, feature, onset,
+share of rows and size, injected into a random no-drift split of one of the bundled real
+tables (flights, ACS employment, hotel rates, bike sharing, each with its own model), with
+an event log holding the true trigger among decoys. ``mlwatch.investigate`` runs on it and
+its verdict's primary finding is checked against the ground truth:
+
+* verdict: the kind (skew, data quality, concept drift, data drift, none);
+* slice: the rows the diagnosis points at, against the rows the incident hit (Jaccard >= 0.6
+  over the current window; the whole population when the incident hit it all);
+* feature and signature: the primary finding's (input faults);
+* onset: within one time bucket of the truth (the bucket mlwatch's trace uses);
+* trigger: the likely trigger named is the true one.
+
+A check that does not apply (no feature for concept drift, nothing at all for a control)
+is left out of its rate. Incidents with the labels withheld are scored apart.
+
+    python benchmarks/bench_diagnosis.py                 # 320 incidents with labels, 160 without
+    python benchmarks/bench_diagnosis.py --count 80      # fewer
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+CHECKS = ("verdict", "slice", "feature", "signature", "onset", "trigger")
+
+
+def _predicate(scope: str | None) -> dict[str, str] | None:
+    if not scope or scope == "population":
+        return None
+    return dict(part.split("=", 1) for part in scope.split(" & "))
+
+
+def _rows(frame, predicate: dict | None) -> np.ndarray:
+    from mlwatch.simulate import _slice_mask
+
+    return np.ones(frame.height, dtype=bool) if not predicate else _slice_mask(frame, predicate)
+
+
+def _bucket(case) -> float | None:
+    """The width of the trace's time buckets, as a number on the time axis."""
+    from mlwatch.steps.scoring import time_buckets
+    from mlwatch.steps.trace import _as_number
+
+    time = case.roles["time"]
+    _, _, starts = time_buckets(case.reference[time], case.current[time])
+    positions = np.asarray([_as_number(t) for t in starts], dtype=float)
+    return float(np.median(np.diff(positions))) if positions.size > 1 else 0.0
+
+
+def _as_time(text: str | None) -> float | None:
+    import datetime as dt
+
+    if text is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text).replace(tzinfo=None).timestamp()
+    except ValueError:
+        return float(text)
+
+
+def score(case, findings) -> dict[str, bool | None]:
+    """Each check: True (right), False (wrong) or None (does not apply)."""
+    truth = findings_truth = case.truth
+    primary = findings.verdict.primary
+    out: dict[str, bool | None] = {"verdict": findings.verdict.kind == truth["verdict"]}
+    if truth["kind"] == "none":
+        return {**out, **{c: None for c in CHECKS[1:]}}
+    found = _predicate(primary.scope) if primary is not None else None
+    hit_truth = _rows(case.current, truth["slice"])
+    hit_found = _rows(case.current, found) if primary is not None else np.zeros(case.current.height, bool)
+    union = np.count_nonzero(hit_truth | hit_found)
+    out["slice"] = bool(union and np.count_nonzero(hit_truth & hit_found) / union >= 0.6)
+    if truth["feature"] is not None:
+        out["feature"] = primary is not None and primary.feature == truth["feature"]
+        out["signature"] = primary is not None and primary.signature == truth["signature"]
+    else:
+        out["feature"] = out["signature"] = None
+    width = _bucket(case)
+    onset = _as_time(primary.onset) if primary is not None else None
+    expected = _as_time(findings_truth["onset"])
+    out["onset"] = onset is not None and abs(onset - expected) <= max(width, 0.0) + 1e-9
+    out["trigger"] = primary is not None and primary.event == truth["event"]
+    return out
+
+
+def _run(args) -> dict:
+    table, seed, labels = args
+    warnings.filterwarnings("ignore")
+    from mlwatch import datasets, investigate
+    from mlwatch.simulate import KINDS, Injection, simulate
+
+    rng = np.random.default_rng(seed)
+    kinds = [k for k in KINDS if not (labels == "withheld" and k == "concept_drift")]
+    kind = kinds[seed % len(kinds)]
+    size = min(datasets.model_table(table).frame.height // 2, 10_000)
+    try:
+        case = simulate(table, Injection(kind), n=size, seed=int(rng.integers(1 << 31)), labels=labels)
+    except Exception as err:            # a kind the table has no column for
+        return {"table": table, "kind": kind, "skipped": str(err)}
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    return {"table": table, "kind": kind, "labels": labels, "scores": score(case, findings),
+            "truth": {k: case.truth.get(k) for k in ("verdict", "slice", "feature", "signature", "onset", "event")},
+            "found": {"verdict": findings.verdict.kind, "scope": primary.scope if primary else None,
+                      "feature": primary.feature if primary else None,
+                      "signature": primary.signature if primary else None,
+                      "onset": primary.onset if primary else None, "event": primary.event if primary else None}}
+
+
+def _table(runs: list[dict], title: str) -> None:
+    from mlwatch.simulate import KINDS
+
+    print(f"\n## {title}\n")
+    print("| kind | incidents | " + " | ".join(CHECKS) + " |")
+    print("|---|---|" + "---|" * len(CHECKS))
+    for kind in [*KINDS, "all"]:
+        chosen = [r for r in runs if "scores" in r and (kind == "all" or r["kind"] == kind)]
+        if not chosen:
+            continue
+        cells = []
+        for check in CHECKS:
+            applied = [r["scores"][check] for r in chosen if r["scores"][check] is not None]
+            cells.append(f"{100 * np.mean(applied):.0f} % ({sum(applied)}/{len(applied)})" if applied else "-")
+        print(f"| {kind} | {len(chosen)} | " + " | ".join(cells) + " |")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=320, help="incidents with labels (half as many without)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--misses", action="store_true", help="print every incident a check got wrong")
+    args = parser.parse_args(argv)
+    from mlwatch.datasets import tables
+
+    names = tables()
+    jobs = [(names[i % len(names)], args.seed * 100_000 + i, "available") for i in range(args.count)]
+    jobs += [(names[i % len(names)], args.seed * 100_000 + 50_000 + i, "withheld") for i in range(args.count // 2)]
+    started = time.time()
+    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        runs = list(pool.map(_run, jobs))
+    with_labels = [r for r in runs if r.get("labels") == "available"]
+    without = [r for r in runs if r.get("labels") == "withheld"]
+    _table(with_labels, "Random incidents with labels: share of right answers per check")
+    _table(without, "Random incidents with the labels withheld")
+    controls = [r for r in with_labels + without if r["kind"] == "none"]
+    false = sum(not r["scores"]["verdict"] for r in controls)
+    print(f"\nFalse verdicts on controls: {false} of {len(controls)}")
+    skipped = [r for r in runs if "skipped" in r]
+    print(f"({len(runs) - len(skipped)} incidents, {len(skipped)} skipped for want of a column; "
+          f"{time.time() - started:.0f} s; `python benchmarks/bench_diagnosis.py --count {args.count}`)")
+    if args.misses:
+        for r in runs:
+            if "scores" in r and not all(v in (True, None) for v in r["scores"].values()):
+                wrong = [c for c, v in r["scores"].items() if v is False]
+                print(f"- {r['table']} {r['kind']} ({r['labels']}): wrong {wrong}; truth {r['truth']}; found {r['found']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
