@@ -76,13 +76,18 @@ def cmd_audit(args) -> int:
 
 
 def cmd_investigate(args) -> int:
-    from mlwatch.data import to_frame
+    import polars as pl
+
+    from mlwatch.data import require_columns, to_frame
     from mlwatch.report.html import write_text
     from mlwatch.steps.investigate import investigate
 
     started = time.perf_counter()
     reference, current = _read_pair(args)
     events = to_frame(args.events, name=f"events ({args.events})") if args.events else None
+    if events is not None and args.event_column:
+        require_columns(events, [args.event_column], name=f"events ({args.events})")
+        events = events.select(pl.exclude("description")).rename({args.event_column: "description"})
     model = None
     if args.model:
         from mlwatch.models import load_model
@@ -198,7 +203,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metric", choices=["accuracy", "auc", "log_loss", "mae", "rmse"],
                    help="default: accuracy (classification), mae (regression)")
     p.add_argument("--kpi", help="a business KPI column for step 1")
-    p.add_argument("--events", type=Path, metavar="EVENTS.csv", help="upstream events: time, description")
+    p.add_argument("--events", type=Path, metavar="EVENTS.csv",
+                   help="upstream events: a time column (time, timestamp, date...) and a description "
+                        "(description, event, name, message...)")
+    p.add_argument("--event-column", metavar="COL", help="the events' column that describes each event")
     p.add_argument("--model", type=Path, metavar="PATH",
                    help="the production model (LightGBM .txt, XGBoost .json, .skops) for SHAP attribution stability")
     p.add_argument("--trust-model", action="store_true",

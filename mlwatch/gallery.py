@@ -221,6 +221,39 @@ def _acs_control(folder: Path) -> dict[str, Any]:
     return {"reference": reference, "current": current, "events": events, "roles": _acs_roles()}
 
 
+# ------------------------------------------------------------- bike sharing
+
+BIKE_SEED = 20261201
+
+
+def _bike(injection) -> dict[str, Any]:
+    """A bike-sharing incident from :func:`mlwatch.simulate.simulate`: two windows of 2012's
+    hours (rows shuffled, time stamps in order, so only the incident differs), the model
+    trained on 2011, a challenger scoring the repaired inputs."""
+    from mlwatch.simulate import simulate
+
+    table = datasets.model_table("bike")
+    case = simulate(table, injection, n=4_000, seed=BIKE_SEED)
+    clean = simulate(table, "none", n=4_000, seed=BIKE_SEED).current          # the same rows, unbroken
+    current = case.current.with_columns(challenger=table.score(clean))
+    roles = {k: v for k, v in case.roles.items() if k != "task"}
+    return {"reference": case.reference, "current": current, "events": case.events, "roles": roles,
+            "truth": case.truth}
+
+
+def _bike_fahrenheit(folder: Path) -> dict[str, Any]:
+    from mlwatch.simulate import Injection
+
+    return _bike(Injection("unit_change", feature="temp", where={}, fraction=1.0, onset=0.45,
+                           magnitude=(1.8, 32.0)))
+
+
+def _bike_stuck_sensor(folder: Path) -> dict[str, Any]:
+    from mlwatch.simulate import Injection
+
+    return _bike(Injection("stuck", feature="hum", where={}, fraction=1.0, onset=0.6, magnitude=0.08))
+
+
 SCENARIOS: dict[str, _Scenario] = {
     "flights_unit_skew": _Scenario(_flights_unit_skew, {
         "verdict": "skew", "slice": {"carrier": "UA"}, "feature": "dep_delay", "signature": "unit_change",
@@ -233,4 +266,10 @@ SCENARIOS: dict[str, _Scenario] = {
         "event": "labour-force definition changed for married women"}),
     "acs_covariate_drift": _Scenario(_acs_covariate_drift, {"verdict": "data_drift", "feature": "NATIVITY"}),
     "acs_control": _Scenario(_acs_control, {"verdict": "none"}),
+    "bike_fahrenheit": _Scenario(_bike_fahrenheit, {
+        "verdict": "skew", "feature": "temp", "signature": "unit_change", "onset": "2012-09-21",
+        "event": "ingestion job v6 deployed (temp feed)"}),
+    "bike_stuck_sensor": _Scenario(_bike_stuck_sensor, {
+        "verdict": "skew", "feature": "hum", "signature": "stuck", "onset": "2012-10-19",
+        "event": "hum sensor firmware update (all rows)"}),
 }

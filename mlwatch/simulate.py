@@ -553,7 +553,7 @@ def _format(value) -> str | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None).isoformat()
+        return value.replace(tzinfo=None, second=0, microsecond=0).isoformat()
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day).isoformat()
     return f"{value:g}" if isinstance(value, float) else str(value)

@@ -97,5 +97,5 @@ def test_events_on_another_axis_are_refused(acs):
     with pytest.raises(DataError, match="events: their times are dates but the time column holds numbers"):
         trace(reference, current, features=["AGEP"], time="year",
               events=pl.DataFrame({"time": ["2017-01-01"], "description": ["x"]}))
-    with pytest.raises(DataError, match="events: no column 'description'"):
+    with pytest.raises(DataError, match="events: no column for a description"):
         trace(reference, current, features=["AGEP"], time="year", events=pl.DataFrame({"time": [2017]}))

@@ -28,6 +28,9 @@ How each is recognised:
   and nothing lies beyond it: the values past a new bound were piled on it.
 * **default_flood** / **constant**: one value's share jumped (a sentinel such as 0, -1,
   999, the reference mean or median, a label such as "unknown"), or every value is one.
+* **stuck** (needs the time column, :func:`stuck_signature`): one value held, row after row
+  in time order, over a span at least twice the longest the reference ever held a value,
+  and by at least 10 rows: a frozen sensor or a cached feed.
 """
 
 from __future__ import annotations
@@ -42,8 +45,8 @@ from mlwatch.stats.drift import finite_sorted
 from mlwatch.stats.quality import DEFAULT_LABELS, SENTINELS, distinct_count_sorted, increase_p_value, mode_sorted
 
 SIGNATURES = ("shift", "scale", "unit_change", "null_spike", "new_category", "missing_category",
-              "encoding_permutation", "constant", "clipping", "default_flood")
-PIPELINE = ("unit_change", "encoding_permutation", "constant", "clipping", "default_flood")
+              "encoding_permutation", "constant", "stuck", "clipping", "default_flood")
+PIPELINE = ("unit_change", "encoding_permutation", "constant", "stuck", "clipping", "default_flood")
 FREE_MARGIN = 10.0        # nats a known conversion must win by over a free location-and-scale map
 AFFINE_UNITS = (          # (factor, offset, description): x -> factor * x + offset
     (1.8, 32.0, "degrees Celsius to Fahrenheit"), (5 / 9, -160 / 9, "degrees Fahrenheit to Celsius"),
@@ -149,35 +152,58 @@ def _share(sorted_values: np.ndarray, value: float) -> float:
 
 
 def _clipping(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
-    """Values past a new bound piled on it, the others untouched: the current extreme holds
-    the mass the reference had beyond it, and the values on the near side of the bound
-    follow the reference's (a shifted zero-inflated column also piles its zeros on a new
-    minimum, but moves every other value too)."""
+    """Values past a bound piled on it, the others untouched: a new pile of mass at a value
+    ``v`` inside the reference's range, the mass past ``v`` fell by about the pile (to
+    nothing when every row is clipped, by the share clipped when only some are), and the
+    values short of ``v`` follow the reference's. A default flooding in piles mass on one
+    value too, but takes it from everywhere; a shifted zero-inflated column piles its zeros on
+    a new minimum, but moves every other value too; and a clip takes a tail, not most of a
+    column."""
     from mlwatch.stats.ecdf import ks_sorted
 
-    for side, bound in (("upper", b[-1]), ("lower", b[0])):
-        piled = _share(b, bound)
+    bound, pile = _pile(a, b)
+    k_a = int(np.searchsorted(a, bound, "right") - np.searchsorted(a, bound, "left"))
+    k_b = int(np.searchsorted(b, bound, "right") - np.searchsorted(b, bound, "left"))
+    # the largest of many values' gains: it must be far beyond chance
+    if pile < 0.01 or increase_p_value(k_a, a.size, k_b, b.size) > 1e-4:
+        return None
+    for side in ("upper", "lower"):
         if side == "upper":
-            beyond = float(np.mean(a > bound))      # reference mass past the new bound
+            beyond_a, beyond_b = float(np.mean(a > bound)), float(np.mean(b > bound))
             inside = bound < a[-1]
             kept_a, kept_b = a[a < bound], b[b < bound]
         else:
-            beyond = float(np.mean(a < bound))
+            beyond_a, beyond_b = float(np.mean(a < bound)), float(np.mean(b < bound))
             inside = bound > a[0]
             kept_a, kept_b = a[a > bound], b[b > bound]
-        was = _share(a, bound)
-        if not (inside and 0.01 <= beyond <= 0.5 and piled - was >= 0.01
-                and abs(piled - was - beyond) <= 0.5 * beyond + 0.01):
+        fell = beyond_a - beyond_b
+        # a clip's pile comes all from past the bound; a flood's from everywhere, so the mass past
+        # the value falls by pile x (share past it) <= pile / 2
+        if not (inside and 0.01 <= beyond_a <= 0.5 and fell >= 0.01 and abs(fell - pile) <= 0.2 * pile + 0.005):
             continue
         if kept_a.size < 10 or kept_b.size < 10:
             continue
         floor = 1.36 * np.sqrt(1 / kept_a.size + 1 / kept_b.size)
         if ks_sorted(kept_a, kept_b) > max(2 * floor, 0.05):      # the rest moved: not a clip
             continue
-        return Signature("clipping", float(min(1.0, 1 - abs(piled - was - beyond) / max(beyond, 1e-9))),
-                         f"{feature} is clipped at an {side} bound of {bound:.6g}: the {beyond:.1%} of reference "
-                         f"values beyond it now sit on it", {"bound": float(bound), "side": side, "piled": piled})
+        clipped = fell / beyond_a
+        rows = "" if clipped > 0.95 else f" in about {clipped:.0%} of the rows"
+        return Signature("clipping", float(min(1.0, 1 - abs(fell - pile) / max(pile, 1e-9))),
+                         f"{feature} is clipped at an {side} bound of {bound:.6g}{rows}: the {fell:.1%} of values "
+                         f"beyond it now sit on it", {"bound": float(bound), "side": side, "piled": pile,
+                                                      "share_clipped": clipped})
     return None
+
+
+def _pile(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """The value whose share rose most from the reference to the current, and by how much."""
+    starts = np.flatnonzero(np.concatenate([[True], b[1:] != b[:-1]]))
+    counts = np.diff(np.append(starts, b.size))
+    values = b[starts]
+    in_reference = np.searchsorted(a, values, "right") - np.searchsorted(a, values, "left")
+    gain = counts / b.size - in_reference / a.size
+    best = int(np.argmax(gain))
+    return float(values[best]), float(gain[best])
 
 
 def _default_flood(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
@@ -375,6 +401,58 @@ def _em_share(counts: np.ndarray, p0: np.ndarray, p1: np.ndarray, iterations: in
             return new
         pi = new
     return pi
+
+
+def stuck_signature(reference, reference_times, current, current_times, *, feature: str = "the feature",
+                    min_rows: int = 10, label=None) -> Signature | None:
+    """A value frozen for a period: the longest run of one value in time order in the current
+    window spans at least twice the longest span over which the reference held a value, and
+    holds ``min_rows`` rows. ``*_times`` are numbers on the time axis (seconds for dates);
+    ``label`` writes one as text in the sentence.
+
+    >>> t = np.arange(500.0)
+    >>> values = np.sin(t / 7)
+    >>> frozen = np.where((t >= 200) & (t < 260), values[200], values)
+    >>> found = stuck_signature(values, t, frozen, t, feature="temp")
+    >>> found.name, found.evidence["start"], found.evidence["end"], found.evidence["rows"]
+    ('stuck', 200.0, 259.0, 60)
+    >>> stuck_signature(values, t, values, t) is None
+    True
+    """
+    ref_span = _runs(np.asarray(reference, dtype=float), np.asarray(reference_times, dtype=float))
+    runs = _runs(np.asarray(current, dtype=float), np.asarray(current_times, dtype=float), detail=True)
+    if ref_span is None or runs is None:
+        return None
+    spans, counts, values, starts, ends = runs
+    eligible = counts >= min_rows
+    if not eligible.any():
+        return None
+    best = int(np.argmax(np.where(eligible, spans, -np.inf)))
+    if spans[best] <= 0 or spans[best] < 2 * ref_span[0]:
+        return None
+    value, rows = float(values[best]), int(counts[best])
+    write = label or (lambda t: f"{t:g}")
+    return Signature("stuck", float(min(1.0, spans[best] / max(4 * ref_span[0], 1e-12))),
+                     f"{feature} is frozen at {value:.6g} over {rows:,} rows in a row, from {write(starts[best])} to "
+                     f"{write(ends[best])}: a stuck sensor or a cached feed",
+                     {"value": value, "rows": rows, "start": float(starts[best]), "end": float(ends[best]),
+                      "reference_longest": float(ref_span[0])})
+
+
+def _runs(values: np.ndarray, times: np.ndarray, *, detail: bool = False):
+    """Runs of one value in time order (NaN breaks a run): the longest span, or with
+    ``detail`` every run's span, rows, value, start and end time."""
+    if values.size < 2:
+        return None
+    order = np.argsort(times, kind="stable")
+    v, t = values[order], times[order]
+    same = (v[1:] == v[:-1]) & np.isfinite(v[1:])
+    starts = np.flatnonzero(np.concatenate([[True], ~same]))
+    ends = np.append(starts[1:], v.size) - 1
+    spans = t[ends] - t[starts]
+    if not detail:
+        return (float(spans.max()),)
+    return spans, ends - starts + 1, v[starts], t[starts], t[ends]
 
 
 def _shift_or_scale(a: np.ndarray, b: np.ndarray, feature: str) -> Signature:

@@ -30,6 +30,10 @@ A significant pair is ``specific`` when the change is material and the segment's
   audit's finding), and so does a shift that only looks large inside a narrow segment (ages
   5 years up everywhere move every child of a segment of children to the next decile).
 
+A specific pair is ``confined`` when the rest of the population (every row outside the
+segment) shows no change of the feature (its own test, at ``alpha``): the change lives in
+the segment, and the segment, not the population, is where to look.
+
 Counts come from one ``numpy.bincount`` per feature and segment column.
 """
 
@@ -53,7 +57,8 @@ TABLE_SCHEMA = {
     "segment": pl.String, "column": pl.String, "value": pl.String, "feature": pl.String,
     "n_reference": pl.Int64, "n_current": pl.Int64, "chi2": pl.Float64, "dof": pl.Int64, "p_value": pl.Float64,
     "p_value_adjusted": pl.Float64, "tv": pl.Float64, "tv_expected": pl.Float64, "tv_population": pl.Float64,
-    "significant": pl.Boolean, "specific": pl.Boolean, "tv_predicted": pl.Float64,
+    "significant": pl.Boolean, "specific": pl.Boolean, "tv_predicted": pl.Float64, "rest_p_value": pl.Float64,
+    "confined": pl.Boolean,
 }
 WEIGHT_SMOOTHING = 0.5
 
@@ -187,6 +192,7 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
         r, q = np.vstack(stacked_r), np.vstack(stacked_q)        # one test call for every segment of the feature
         chi2, dof, p, tv, tv0 = _tests(r, q, min_expected)
         tv_predicted = _tv(np.vstack(stacked_pred), q)
+        rest_p = _tests(pop_ref[None, :] - r, pop_cur[None, :] - q, min_expected)[2]     # did the rest change?
         n_r, n_q = r.sum(axis=1), q.sum(axis=1)
         for i, (g, code) in enumerate(where):
             columns, _, _, _, label = groups[g]
@@ -196,7 +202,7 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
                          "feature": feature, "n_reference": int(n_r[i]), "n_current": int(n_q[i]),
                          "chi2": float(chi2[i]), "dof": int(dof[i]), "p_value": float(p[i]), "tv": float(tv[i]),
                          "tv_expected": float(tv0[i]), "tv_population": tv_population,
-                         "tv_predicted": float(tv_predicted[i]),
+                         "tv_predicted": float(tv_predicted[i]), "rest_p_value": float(rest_p[i]),
                          "_group": columns, "_code": code, "_items": frozenset(predicate.items())})
     if not rows:
         return SegmentDriftResult(pl.DataFrame(schema=TABLE_SCHEMA), 0, options)
@@ -206,6 +212,7 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
         r["significant"] = bool(p_adj < alpha)
         r["specific"] = bool(r["significant"] and r["tv"] - r["tv_expected"] >= min_tv
                              and r["tv_predicted"] - r["tv_expected"] >= min_tv and r["tv_predicted"] >= r["tv"] / 2)
+        r["confined"] = bool(r["specific"] and r["rest_p_value"] >= alpha)
     _explain_away(rows, enc, codes, groups, alpha, min_tv, min_expected)
     table = pl.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows], schema=TABLE_SCHEMA).sort(["specific", "p_value", "tv"],
                                                          descending=[True, False, True], maintain_order=True)

@@ -32,7 +32,7 @@ from mlwatch.results import ResultMixin, frame_from_records, html_table, markdow
 from mlwatch.stats import drift, streaming
 from mlwatch.stats.binning import (MISSING, RARE, bins_from_category_counts, category_counts, numeric_bins,
                                    quantile_edges)
-from mlwatch.stats.signatures import signature
+from mlwatch.stats.signatures import signature, stuck_signature
 from mlwatch.steps.scoring import format_time, time_buckets
 
 SCHEMA = "mlwatch.trace/1"
@@ -109,12 +109,21 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
     buckets = time_buckets(ref[time], cur[time]) if time else None
     if buckets is not None:
         check_event_times(event_list, buckets[2][0])
+    axis = (_axis(ref[time]), _axis(cur[time])) if time else None
     for feature in features:
         kind = "numeric" if schema.kinds[feature] in ("numeric", "datetime") else "categorical"
         found = signature(ref[feature], cur[feature], kind=kind, feature=feature)
+        frozen = None
+        if axis is not None and kind == "numeric" and found.name != "constant":
+            frozen = stuck_signature(ref[feature].cast(pl.Float64).to_numpy(), axis[0],
+                                     cur[feature].cast(pl.Float64).to_numpy(), axis[1], feature=feature,
+                                     label=lambda t, start=buckets[2][0]: _label(t, start))
+            found = frozen or found
         row = {"feature": feature, "signature": found.name, "confidence": found.confidence,
                "pipeline_fault": found.pipeline_fault, "sentence": found.sentence}
-        if buckets is not None:
+        if frozen is not None:
+            row.update(_frozen_onset(frozen, buckets))
+        elif buckets is not None:
             row.update(_onset(ref[feature], cur[feature], kind, buckets, bins, found.name))
         rows.append(row)
     _group(rows, buckets[2] if buckets else None)
@@ -125,13 +134,30 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
                        {"time": time, "where": dict(where) if where else None, "bins": bins})
 
 
-def load_events(events) -> list[tuple[Any, str]]:
-    """(time, description) pairs sorted by time from a frame or a CSV/parquet path."""
+EVENT_TIMES = ("time", "timestamp", "datetime", "date", "at", "when")
+EVENT_TEXTS = ("description", "event", "name", "message", "summary", "title")
+
+
+def load_events(events, *, column: str | None = None) -> list[tuple[Any, str]]:
+    """(time, description) pairs sorted by time from a frame or a CSV/parquet path.
+
+    The time is the first column named one of :data:`EVENT_TIMES`; the description
+    ``column``, or the first named one of :data:`EVENT_TEXTS` (``description``, ``event``,
+    ``name``, ``message``, ...).
+
+    >>> load_events(pl.DataFrame({"timestamp": ["2024-03-04T10:00:00"], "event": ["deploy v2"]}))
+    [(datetime.datetime(2024, 3, 4, 10, 0), 'deploy v2')]
+    """
     if events is None:
         return []
     frame = data.to_frame(events, name="events")
-    data.require_columns(frame, ["time", "description"], name="events")
-    times = frame["time"]
+    time_column = _first(frame, EVENT_TIMES, "a time")
+    text_column = column if column is not None else _first(frame, EVENT_TEXTS, "a description")
+    data.require_columns(frame, [text_column], name="events")
+    times = frame[time_column]
+    if times.null_count():
+        raise data.DataError(f"events: column {time_column!r} has {times.null_count()} empty time(s)",
+                             column=time_column, frame="events")
     if times.dtype == pl.String:
         try:
             times = times.str.to_datetime(strict=True)
@@ -139,12 +165,21 @@ def load_events(events) -> list[tuple[Any, str]]:
             try:
                 times = times.cast(pl.Float64)
             except pl.exceptions.PolarsError:
-                raise data.DataError("events: column 'time' is neither dates nor numbers", column="time",
-                                     frame="events") from None
+                raise data.DataError(f"events: column {time_column!r} is neither dates nor numbers",
+                                     column=time_column, frame="events") from None
     if times.dtype.is_temporal():
         times = times.cast(pl.Datetime("us")).dt.replace_time_zone(None)
-    pairs = list(zip(times.to_list(), frame["description"].cast(pl.String).to_list()))
+    pairs = list(zip(times.to_list(), frame[text_column].cast(pl.String).to_list()))
     return sorted(pairs, key=lambda p: p[0])
+
+
+def _first(frame: pl.DataFrame, names: tuple[str, ...], what: str) -> str:
+    lowered = {c.lower(): c for c in frame.columns}
+    found = next((lowered[n] for n in names if n in lowered), None)
+    if found is None:
+        raise data.MissingColumnError(f"events: no column for {what} (looked for {', '.join(names)}; columns: "
+                                      f"{', '.join(frame.columns)})", frame="events")
+    return found
 
 
 def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int,
@@ -230,6 +265,33 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
             "_window": (close.min() + 1, close.max() + 1), "_used": used}
 
 
+def _axis(times: pl.Series) -> np.ndarray:
+    """A time column as numbers on the axis events and buckets use (seconds for dates)."""
+    if times.dtype.is_temporal():
+        naive = times.cast(pl.Datetime("us"))
+        if getattr(naive.dtype, "time_zone", None):
+            naive = naive.dt.replace_time_zone(None)
+        return naive.cast(pl.Int64).to_numpy().astype(float) / 1e6
+    return times.cast(pl.Float64).to_numpy()
+
+
+def _label(position: float, like) -> str:
+    """A number on the time axis as text, a date when the axis holds dates."""
+    if isinstance(like, (dt.date, dt.datetime)):
+        return format_time(dt.datetime(1970, 1, 1) + dt.timedelta(seconds=position))
+    return format_time(position)
+
+
+def _frozen_onset(frozen, buckets) -> dict[str, Any]:
+    """Onset of a stuck value: the first row of its run (its bucket, for grouping)."""
+    starts = buckets[2]
+    positions = np.asarray([_as_number(t) for t in starts], dtype=float)
+    index = max(int(np.searchsorted(positions, frozen.evidence["start"], side="right")) - 1, 0)
+    onset = _label(frozen.evidence["start"], starts[0])
+    return {"onset": onset, "onset_low": onset, "onset_high": onset, "_onset_index": index,
+            "_window": (index, index), "_used": np.arange(len(starts))}
+
+
 def _group(rows: list[dict], starts) -> None:
     """Number the groups of features whose onset windows overlap (in bucket positions)."""
     timed = sorted((r for r in rows if "_window" in r), key=lambda r: r["_used"][r["_window"][0]])
@@ -254,27 +316,40 @@ def _attribute(rows: list[dict], events: list[tuple[Any, str]], starts: list) ->
             groups.setdefault(r["group"], []).append(r)
     for members in groups.values():
         low = min(positions[m["_used"][m["_window"][0]]] for m in members)
-        high = max(positions[m["_used"][m["_window"][1]]] for m in members)
-        found = likely_trigger(low, high, width, events)
+        onset = min(positions[m["_used"][m["_onset_index"]]] for m in members)
+        found = likely_trigger(low, onset, width, events)
         if found is not None:
             for m in members:
                 m.update(event=found[1], event_time=format_time(found[0]), event_score=found[2])
 
 
-def likely_trigger(low: float, high: float, width: float, events: list[tuple[Any, str]]):
-    """(time, description, score) of the event that best explains a change dated between
-    ``low`` and ``high`` (numbers on the time axis, ``width`` a bucket), or None: 1 inside
-    the window or one bucket before it, decaying over a few buckets further back, 0 after."""
+def likely_trigger(low: float, onset: float, width: float, events: list[tuple[Any, str]]):
+    """(time, description, score) of the event that best explains a change dated ``onset``
+    (the start of its time bucket; the earliest start its uncertainty allows is ``low``;
+    numbers on the time axis, ``width`` a bucket), or None.
+
+    A trigger precedes the change: an event from one bucket before ``low`` to the end of
+    the onset's own bucket scores 1 (the latest of them wins: the closest cause), one
+    further back decays over a few buckets, and one after the onset's bucket scores 0,
+    however wide the onset's uncertainty (an event nine hours after a change did not cause
+    it).
+
+    >>> events = [(0.0, "old deploy"), (9.5, "feed migrated"), (11.0, "dashboard change")]
+    >>> likely_trigger(8.0, 10.0, 1.0, events)[1]
+    'feed migrated'
+    >>> likely_trigger(8.0, 10.0, 1.0, [(11.0, "dashboard change")]) is None
+    True
+    """
     best, best_score = None, 0.0
     for when, description in events:
         t = _as_number(when)
-        if t > high + width:                       # after the change: cannot have caused it
+        if t >= onset + width:                     # after the change: cannot have caused it
             score = 0.0
         elif t >= low - width:
             score = 1.0
         else:
             score = float(np.exp(-(low - width - t) / (2 * width)))
-        if score > best_score:
+        if score > 0 and score >= best_score:
             best, best_score = (when, description), score
     return (*best, best_score) if best is not None and best_score >= 0.5 else None
 

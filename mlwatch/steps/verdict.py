@@ -94,6 +94,8 @@ class Finding:
     onset: str | None = None          # when the change began (step 6, or the slice's onset)
     event: str | None = None          # the upstream event that likely triggered it
     event_time: str | None = None
+    described: bool = False           # the sentence is the signature's (it says how)
+    confined: bool = False            # a change that lives in its segment (nothing outside it changed)
 
     @property
     def strength(self) -> float:
@@ -107,15 +109,18 @@ class Finding:
                 "event_time": self.event_time}
 
 
-def _traced(kind: str, test: str, scope: str, feature: str, p_value: float, rows: int, sentence: str,
+def _traced(kind: str, test: str, scope: str, feature: str, p_value: float, rows: int, sentence: str | None,
             traced: dict) -> Finding:
     """A finding about a feature, with step 6's signature, onset and likely trigger (if any)
-    and the sentence that says them."""
+    and the sentence that says them (the signature's, when ``sentence`` is None)."""
     onset, event = traced.get("onset"), traced.get("event")
     when = f" since {onset}" if onset else ""
     cause = f" (likely trigger: {event}, {traced['event_time']})" if event else ""
-    return Finding(kind, test, scope, feature, p_value, rows, f"{sentence}{when}{cause}", traced.get("signature"),
-                   onset, event, traced.get("event_time") if event else None)
+    described = sentence is None and bool(traced.get("sentence"))
+    text = (traced.get("sentence") if sentence is None else sentence) or f"{feature} changed"
+    return Finding(kind, test, scope, feature, p_value, rows, f"{text}{when}{cause}", traced.get("signature"),
+                   onset, event, traced.get("event_time") if event else None, described,
+                   bool(traced.get("confined", False)))
 
 
 @dataclass(frozen=True)
@@ -180,6 +185,8 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
         return _nothing(overall, top, audit if where is None else population, family)
     primary = _primary(findings)
     summary = _sentence(primary, findings, overall, top, shifted, symptom)
+    if scoring.proxy:
+        summary += " (Reached without labels: on the inputs and the model's scores.)"
     secondary = tuple(dict.fromkeys(_describe(f) for f in sorted(findings, key=_rank)
                                     if f.kind != primary.kind))
     ranked = (primary,) + tuple(f for f in sorted(findings, key=_rank) if f is not primary)
@@ -206,11 +213,11 @@ def _causes(audit, trace, scope: str, prediction: str | None) -> list[Finding]:
         traced = signatures.get(feature, {})
         rows = int(row["n_current"])
         if traced.get("signature") in PIPELINE_SIGNATURES:
-            out.append(_traced("skew", "drift", scope, feature, row["p_value_adjusted"], rows, traced["sentence"],
-                               traced))
+            out.append(_traced("skew", "drift", scope, feature, row["p_value_adjusted"], rows, None, traced))
         elif row["drifted"]:
             out.append(_traced("data_drift", "drift", scope, feature, row["p_value_adjusted"], rows,
-                               traced.get("sentence") or f"{feature} shifted (PSI {row['psi']:.2f})", traced))
+                               None if traced.get("sentence") else f"{feature} shifted (PSI {row['psi']:.2f})",
+                               traced))
     skewed = {f.feature for f in out if f.kind == "skew"}
     for row in audit.failed_checks.iter_rows(named=True):
         feature = row["feature"]
@@ -223,14 +230,15 @@ def _causes(audit, trace, scope: str, prediction: str | None) -> list[Finding]:
         else:
             continue
         traced = signatures.get(feature, {})
-        timing = {k: v for k, v in traced.items() if k != "signature"}
+        name = traced.get("signature")
+        own = name in PIPELINE_SIGNATURES if kind == "skew" else name in SEGMENT_KINDS
         out.append(_traced(kind, row["check"], scope, feature, row["p_value_adjusted"], int(audit.n_current),
-                           f"{feature}: {row['detail']}", timing))
-        if traced.get("signature") in PIPELINE_SIGNATURES and feature not in skewed:
+                           None if own else f"{feature}: {row['detail']}", traced))
+        if name in PIPELINE_SIGNATURES and kind != "skew" and feature not in skewed:
             # the check's rejection is about this feature; its signature says how it changed
             skewed.add(feature)
             out.append(_traced("skew", row["check"], scope, feature, row["p_value_adjusted"], int(audit.n_current),
-                               traced["sentence"], traced))
+                               None, traced))
     return out
 
 
@@ -260,9 +268,9 @@ def _segment_causes(segments, traces, prediction: str | None) -> list[Finding]:
         kind = "skew" if name in PIPELINE_SIGNATURES else SEGMENT_KINDS.get(name, "data_drift")
         if kind == "data_drift" and row["tv"] - row["tv_expected"] < SEGMENT_DRIFT_TV:
             continue
-        sentence = found.get("sentence") or f"{row['feature']} changed ({row['tv']:.0%} of rows moved bin)"
+        sentence = None if found.get("sentence") else f"{row['feature']} changed ({row['tv']:.0%} of rows moved bin)"
         out.append(_traced(kind, "segment_drift", row["segment"], row["feature"], row["p_value_adjusted"],
-                           int(row["n_current"]), sentence, found))
+                           int(row["n_current"]), sentence, {**found, "confined": row["confined"]}))
     return out
 
 
@@ -293,8 +301,9 @@ def _primary(findings: list[Finding]) -> Finding:
     decisive) tie, and the most actionable kind among them wins."""
     best = max(f.strength for f in findings)
     tied = [f for f in findings if f.strength >= min(best - TIE, DECISIVE)]
-    # of the most actionable kind, the finding that says how (a signature) reads best
-    return min(tied, key=lambda f: (ORDER.index(f.kind), f.signature not in PIPELINE_SIGNATURES, -f.strength))
+    # of the most actionable kind: the segment a change is confined to says more than its
+    # diluted population view, and the finding that says how (its signature's sentence) reads best
+    return min(tied, key=lambda f: (ORDER.index(f.kind), not f.confined, not f.described, -f.strength))
 
 
 def _describe(f: Finding) -> str:
@@ -312,7 +321,10 @@ def _sentence(primary: Finding, findings: list[Finding], overall, top: pl.DataFr
             (f"; also {', '.join(also)}" if also else "")
     elif primary.kind == "data_quality":
         features = list(dict.fromkeys([primary.feature] + [f.feature for f in same]))
-        listed = "; ".join(list(dict.fromkeys([primary.sentence] + [f.sentence for f in same]))[:2])
+        first = {}                                   # one sentence a feature, the primary's first
+        for f in [primary, *same]:
+            first.setdefault(f.feature, f.sentence)
+        listed = "; ".join(list(first.values())[:2])
         text = f"Data quality broke{_on(primary.scope)} ({', '.join(features)}: {listed})"
     elif primary.kind == "concept_drift":
         text = primary.sentence[0].upper() + primary.sentence[1:]
