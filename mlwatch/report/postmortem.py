@@ -64,9 +64,7 @@ class Postmortem:
             impact.update(slice=row["slice"], rows=row["n_current"], share=row["n_current"] / max(sl.n_current, 1),
                           slice_reference=row["metric_reference"], slice_current=row["metric_current"],
                           delta=row["delta"], onset=row["onset"])
-        causes = [{"feature": r["feature"], "signature": r["signature"], "sentence": r["sentence"],
-                   "onset": r["onset"], "event": r["event"], "event_time": r["event_time"]}
-                  for r in findings.trace.table.iter_rows(named=True) if r["signature"]]
+        causes = _root_cause(findings)
         fix = {"action": v.action}
         if findings.shadow is not None:
             fix.update(shadow_verdict=findings.shadow.verdict, shadow=findings.shadow.sentence)
@@ -146,8 +144,30 @@ def _fmt(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else html.unescape(str(value))
 
 
+def _root_cause(findings) -> list[dict[str, Any]]:
+    """The verdict's own finding first, then the other findings and traced features, one
+    entry a feature."""
+    causes, seen = [], set()
+    for f in findings.verdict.findings:
+        if f.feature and f.feature not in seen and f.kind == findings.verdict.kind:
+            seen.add(f.feature)
+            causes.append({"feature": f.feature, "signature": f.signature, "sentence": f.sentence, "onset": f.onset,
+                           "event": f.event, "event_time": f.event_time, "scope": f.scope})
+    for r in findings.trace.table.iter_rows(named=True):
+        if r["signature"] and r["feature"] not in seen and r["feature"] != findings.roles.prediction:
+            seen.add(r["feature"])
+            causes.append({"feature": r["feature"], "signature": r["signature"], "sentence": r["sentence"],
+                           "onset": r["onset"], "event": r["event"], "event_time": r["event_time"]})
+    return causes
+
+
 def _timeline(findings) -> list[dict[str, str]]:
     items = [(e["time"], f"upstream: {e['description']}") for e in findings.trace.events]
+    primary = findings.verdict.primary
+    if primary is not None and primary.feature and primary.onset:
+        where = "" if primary.scope == "population" else f" on {primary.scope}"
+        items.append((primary.onset, f"{primary.feature}: {primary.signature or 'change'} begins{where} "
+                                     "(the root cause)"))
     if findings.signal is not None and findings.signal.metric_left:
         items.append((findings.signal.metric_left, f"the model's {findings.scoring.loss_name} moved (step 1)"))
     if findings.signal is not None and findings.signal.kpi_left:
@@ -155,9 +175,12 @@ def _timeline(findings) -> list[dict[str, str]]:
     for row in findings.slices.table.filter(findings.slices.table["significant"]).iter_rows(named=True):
         if row["onset"]:
             items.append((row["onset"], f"{row['slice']}: {findings.scoring.loss_name} starts to degrade"))
-    for row in findings.trace.table.iter_rows(named=True):
-        if row["onset"]:
-            items.append((row["onset"], f"{row['feature']}: {row['signature'] or 'change'} begins"))
+    dated = {primary.feature} if primary is not None else set()
+    for f in findings.verdict.findings[1:]:          # the other findings, once a feature
+        if f.feature and f.onset and f.feature not in dated:
+            dated.add(f.feature)
+            where = "" if f.scope == "population" else f" on {f.scope}"
+            items.append((f.onset, f"{f.feature}: {f.signature or 'change'} begins{where}"))
     return [{"time": t, "what": w} for t, w in sorted(items, key=lambda p: p[0])]
 
 

@@ -233,6 +233,9 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
     verdict = decide(ov, sl, au, prediction=prediction, trace=tr, slice_events=slice_events, drop=drop,
                      population=population_audit, population_trace=population_trace, segments=seg,
                      segment_traces=segment_traces, alpha=alpha)
+    cause = verdict.primary
+    if where and cause is not None and cause.feature and cause.onset and cause.scope in (_label(where), "population"):
+        sl = sl.dated_by(_label(where), cause.onset, cause.feature)     # one timeline: the slice broke when its cause began
     attributed = None
     if model is not None:
         from mlwatch.steps.attribution import attribution

@@ -3,13 +3,14 @@
 Both series are bucketed over time (reference and current together) and standardised
 against their reference buckets (``*_z``: standard deviations of the reference bucket
 values; with fewer than three reference buckets, the sampling error of each bucket mean).
-The noise band is +/- ``band`` of those. A series *moved* when a tabular CUSUM
-(k = 0.5, h = 5) raises an alarm or a bucket leaves the band — for the model's loss
-upwards, for the KPI either way. It moved *from* the change point: the best single split
-of the current window's standardized series (clipped at +/- 3, so that a storm day does not
-place it) when it is beyond noise; else (the whole current window sits at another level)
-from the start of the CUSUM run that raised the alarm. A sustained shift is dated from where it began, not
-from where it became undeniable, nor from the first day of the window when it began on the
+The noise band is +/- ``band`` of those (drawn; a few days outside it are weather, not a
+move). A series *moved* when it shifted in a sustained way — for the model's loss upwards,
+for the KPI either way — on its standardized values clipped at +/- 3 (a storm day counts as
+three standard deviations, not eight): either the best single split of the current window
+is beyond noise (Bonferroni over the splits, 5 %), and it moved *from* that split; or the
+whole current window sits above the reference level (one-sided t-test, 1 %), and it moved
+from the window's first bucket. A sustained shift is dated from where it began, not from
+where it became undeniable, nor from the first day of the window when it began on the
 tenth. The one that moved first moved first.
 """
 
@@ -24,7 +25,7 @@ import polars as pl
 from mlwatch import data
 from mlwatch.errors import MlwatchError, check_choice
 from mlwatch.results import ResultMixin, frame_from_records, html_table, markdown_table, records, text_table
-from mlwatch.stats.changepoint import cusum_start, mean_shift
+from mlwatch.stats.changepoint import mean_shift
 from mlwatch.steps.scoring import Scoring, format_time, time_buckets
 
 SCHEMA = "mlwatch.signal/1"
@@ -151,30 +152,23 @@ def _z(values: np.ndarray, reference: np.ndarray, *, sampling_sd: np.ndarray) ->
 
 
 def _moved(labels: list[str], z: np.ndarray, current: np.ndarray, band: float, direction: str) -> str | None:
-    """When a series moved (None if it did not: no CUSUM alarm, no bucket outside the band in
-    the current window): the change point of the whole series when it falls in the current
-    window, else the start of the CUSUM run or the first bucket outside the band."""
-    idx = np.flatnonzero(current)
-    if idx.size == 0:
-        return None
-    zc = z[idx]
-    outside = np.flatnonzero((np.abs(zc) if direction == "any" else zc) > band)
-    found = cusum_start(zc, direction=direction)
-    starts = [outside[0]] if outside.size else []
-    if found is not None:
-        starts.append(found[1])
-    if not starts:
-        return None
-    finite = np.flatnonzero(np.isfinite(zc))
-    clipped = np.clip(zc[finite], -3.0, 3.0)
-    shift = mean_shift(np.ones(clipped.size), clipped, direction=direction)
-    # beyond noise: the best of k - 1 splits, at the 5 % level (chi2, 1 df, Bonferroni over the splits)
+    """When a series moved in a sustained way (see the module docstring), or None."""
     from scipy import stats as _st
 
+    idx = np.flatnonzero(current)
+    finite = idx[np.isfinite(z[idx])]
+    if finite.size < 2:
+        return None
+    clipped = np.clip(z[finite], -3.0, 3.0)
+    shift = mean_shift(np.ones(clipped.size), clipped, direction=direction)
     threshold = float(_st.chi2.isf(0.05 / max(clipped.size - 1, 1), 1)) * max(float(np.var(clipped)), 1.0)
     if shift is not None and shift.statistic > threshold:
-        return labels[idx[finite[shift.index]]]
-    return labels[idx[min(starts)]]
+        return labels[finite[shift.index]]
+    level = float(np.mean(clipped)) / max(float(np.std(clipped, ddof=1)), 1.0) * np.sqrt(clipped.size)
+    raised = abs(level) if direction == "any" else level
+    if raised > float(_st.norm.isf(0.01 / (2 if direction == "any" else 1))):
+        return labels[finite[0]]
+    return None
 
 
 def _sentence(scoring: Scoring, kpi: str | None, metric_left: str | None, kpi_left: str | None) -> str:

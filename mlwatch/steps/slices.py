@@ -73,6 +73,15 @@ class SliceResult(ResultMixin):
                            self.n_reference, self.n_current, self.metric_reference, self.metric_current,
                            self.n_candidates, self.options)
 
+    def dated_by(self, label: str, onset: str, cause: str) -> "SliceResult":
+        """A new result in which slice ``label`` is dated from its cause's onset (the change of
+        ``cause``, an input, is sharper than the change of the loss it drives)."""
+        table = self.table.with_columns(
+            onset=pl.when(pl.col("slice") == label).then(pl.lit(onset)).otherwise(pl.col("onset")),
+            onset_from=pl.when(pl.col("slice") == label).then(pl.lit(cause)).otherwise(pl.col("onset_from")))
+        return SliceResult(table, self.predicates, self.scoring, self.n_reference, self.n_current,
+                           self.metric_reference, self.metric_current, self.n_candidates, self.options)
+
     @property
     def top(self) -> dict[str, str] | None:
         """The predicates of the most degraded significant slice, or None."""
@@ -134,6 +143,7 @@ TABLE_SCHEMA = {
     "reference_low": pl.Float64, "reference_high": pl.Float64, "current_low": pl.Float64,
     "current_high": pl.Float64, "impact": pl.Float64, "p_value": pl.Float64,
     "p_value_adjusted": pl.Float64, "significant": pl.Boolean, "onset": pl.String, "rest_delta": pl.Float64,
+    "onset_from": pl.String,
 }
 
 

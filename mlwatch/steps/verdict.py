@@ -32,12 +32,13 @@ whose drift test was rejected changed; it is read only on rejected features.
 
 **Evidence, not precedence, decides between kinds.** Each candidate finding carries its
 adjusted p-value and the rows it concerns. Its strength is ``-log10`` of the adjusted
-p-value, capped at 6 (beyond a million to one, evidence is decisive and no finer). The
-strongest finding's kind wins; findings within two orders of magnitude of it (or also
+p-value, capped at 10 (beyond that, a smaller p-value measures the sample size, not the
+finding). The strongest finding's kind wins; findings within two orders of magnitude of it (or also
 decisive) tie, and the most actionable of the tied kinds comes first (skew, data quality,
 concept drift, data drift): a pipeline fault found beyond doubt is named before a data
 drift found beyond doubt, but a weak finding on a hundred rows never outranks a strong
-one. Concept drift is the finding of a broken slice (or a degraded global metric) that no
+one. A segment's view of a change the whole population shows (the rest of the population
+changed too) adds no evidence of its own and is left out. Concept drift is the finding of a broken slice (or a degraded global metric) that no
 input explains: no cause on its rows, and no input whose new mix explains the drop.
 
 **Minor drift counts where it explains a fault.** A feature whose change is significant
@@ -66,7 +67,7 @@ PIPELINE_SIGNATURES = ("unit_change", "encoding_permutation", "constant", "stuck
 QUALITY_CHECKS = ("null_rate", "non_finite", "out_of_range", "new_category", "missing_category", "type_change")
 SKEW_CHECKS = ("constant", "value_spike", "off_grid")   # stale, defaulted, re-scaled values: pipeline faults
 BUDGET = {"global": 0.1, "slices": 0.3, "inputs": 0.3, "segments": 0.3}   # shares of alpha; they add up to 1
-DECISIVE = 6.0           # -log10 p beyond which evidence is decisive
+DECISIVE = 10.0          # -log10 p beyond which evidence is decisive
 TIE = 2.0                # orders of magnitude within which findings tie
 
 
@@ -164,7 +165,9 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
         findings += _causes(population, population_trace, "population", prediction)
     else:
         findings += _causes(audit, trace, "population", prediction)
-    findings += _segment_causes(segments, segment_traces, prediction)
+    seen = {f.feature for f in findings}
+    findings += [f for f in _segment_causes(segments, segment_traces, prediction)
+                 if f.confined or f.feature not in seen]     # a segment's view of a change everyone saw adds nothing
     symptom = _symptom(overall, top, slice_events)
     shifted = None
     if symptom is not None and not scoring.proxy:
