@@ -525,16 +525,18 @@ def _withhold(current: pl.DataFrame, table, labels: str) -> pl.DataFrame:
 
 def _events(plan: Injection, truth: dict, reference_times: pl.Series, current_times: pl.Series,
             rng: np.random.Generator) -> pl.DataFrame:
-    """The true trigger shortly before the onset (up to a fortieth of the window), and
-    decoys: one in the reference window, one well before the onset, one after it."""
+    """The true trigger shortly before the onset (up to a 300th of the window: some hours in
+    a window of months), and decoys: one in the reference window, one well before the onset
+    (a fortieth of the window and more), one after it."""
     start, end = current_times.min(), current_times.max()
     numeric = current_times.dtype.is_numeric()
     width = (end - start) / 40 if not numeric else 0
+    lag = (end - start) / 300 if not numeric else 0
     rows = []
     where = ", ".join(f"{k}={v}" for k, v in (plan.where or {}).items()) or "all rows"
     if truth["kind"] != "none":
         onset = _onset_time(current_times, plan.onset)
-        when = onset if numeric else onset - width * float(rng.uniform(0.05, 0.9))
+        when = onset if numeric else onset - lag * float(rng.uniform(0.05, 1.0))
         text = TRIGGERS[truth["kind"]].format(feature=plan.feature, where=where, version=int(rng.integers(2, 9)))
         rows.append((when, text))
         truth["event"], truth["event_time"] = text, _format(when)

@@ -370,6 +370,25 @@ slider — the slice finder names `SEX=2`. The numbers are in `playground.result
 playground.controls["concept"].value = 0.5
 print(playground.result.slices.summary().split("\\n")[0])
 """),
+    md("""
+## Incidents made to order
+
+`mlwatch.simulate` injects one incident into two windows of a real table and keeps the
+ground truth beside it, so you can test what you learned (or your own monitors) on
+incidents nobody tuned anything for. Here: the bike-sharing table's temperature feed
+switches to Fahrenheit on part of the rows. Change the kind (`"stuck"`, `"clipping"`,
+`"encoding_permutation"`, `"concept_drift"`, ...), the seed or `labels="withheld"` and run
+it again; leave the injection empty for a random one.
+"""),
+    code("""
+from mlwatch import investigate
+from mlwatch.simulate import Injection, simulate
+
+case = simulate("bike", Injection("unit_change", feature="temp", magnitude=(1.8, 32.0)), n=3000, seed=4)
+findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+print("truth:", {k: case.truth[k] for k in ("verdict", "slice", "feature", "signature", "onset", "event")})
+print("found:", findings.verdict.summary)
+"""),
 ],
 "06_postmortem_template.ipynb": [
     md("""

@@ -526,35 +526,43 @@ def _psi(ref: dict, cur: dict, n: int, m: int, labels: list) -> float:
 
 
 def _permutation(ref: dict, cur: dict, n: int, m: int, new: float, lost: float, feature: str) -> Signature | None:
-    labels = [k for k in ref if k in cur]
-    moved_mass = 0.5 * sum(abs(cur[k] / m - ref[k] / n) for k in labels)
-    # categories on one side only must be few beside what moved (the rare codes a small
-    # segment sees on one side by chance do not rule out a swap of its common ones)
-    if max(new, lost) > max(0.01, 0.1 * moved_mass) or len(ref) < 2:
+    """Labels re-mapped: the labels whose share moved beyond noise (seen on both sides or on
+    one only: in a small segment a code can be absent from one window by chance, and a
+    rename is a re-mapping too), matched by the rank of their shares, explain the moves:
+    each moved share reappears under its new label."""
+    labels = list(dict.fromkeys([*ref, *cur]))
+    if len(labels) < 2:
         return None
-    labelled = _psi(ref, cur, n, m, labels)
-    if labelled < 0.1:
-        return None
-    # the labels whose share moved beyond noise; the others kept their meaning
     moved = []
     for k in labels:
-        p = (ref[k] + cur[k]) / (n + m)
-        if abs(cur[k] / m - ref[k] / n) > 3 * np.sqrt(p * (1 - p) * (1 / n + 1 / m)):
+        a, b = ref.get(k, 0), cur.get(k, 0)
+        p = (a + b) / (n + m)
+        if abs(b / m - a / n) > 3 * np.sqrt(p * (1 - p) * (1 / n + 1 / m)):
             moved.append(k)
     if len(moved) < 2:
         return None
-    by_ref = sorted(moved, key=lambda k: -ref[k])
-    by_cur = sorted(moved, key=lambda k: -cur[k])
+    by_ref = sorted(moved, key=lambda k: -ref.get(k, 0))
+    by_cur = sorted(moved, key=lambda k: -cur.get(k, 0))
     mapping = {old: new_label for old, new_label in zip(by_ref, by_cur) if old != new_label}
-    # the re-mapping must explain the moves: each moved share reappears under its new label
-    as_mapped = sum(abs(ref[old] / n - cur[new_label] / m) for old, new_label in zip(by_ref, by_cur))
-    as_labelled = sum(abs(ref[k] / n - cur[k] / m) for k in moved)
-    if not mapping or as_mapped > 0.25 * as_labelled:
+    as_mapped = sum(abs(ref.get(old, 0) / n - cur.get(new_label, 0) / m) for old, new_label in zip(by_ref, by_cur))
+    as_labelled = sum(abs(ref.get(k, 0) / n - cur.get(k, 0) / m) for k in moved)
+    # material as the audit counts it: at least 5 % of the rows now carry another label
+    if not mapping or as_mapped > 0.25 * as_labelled or as_labelled / 2 < 0.05:
+        return None
+    # and the shares themselves did not move, only their labels: the sorted profile of every
+    # label's share holds (a mix that favours one category reorders the labels too, but
+    # changes the profile as much as the labelled shares)
+    sorted_ref = np.sort([ref.get(k, 0) / n for k in labels])
+    sorted_cur = np.sort([cur.get(k, 0) / m for k in labels])
+    labelled = sum(abs(ref.get(k, 0) / n - cur.get(k, 0) / m) for k in labels)
+    pooled = np.array([(ref.get(k, 0) + cur.get(k, 0)) / (n + m) for k in labels])
+    noise = float(np.sqrt(2 / np.pi) * np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / m)).sum())
+    if np.abs(sorted_cur - sorted_ref).sum() > max(0.1 * labelled, 3 * noise):
         return None
     swaps = ", ".join(f"{old!r} -> {new_label!r}" for old, new_label in list(mapping.items())[:6])
     return Signature("encoding_permutation", float(1 - as_mapped / as_labelled),
                      f"{feature}'s categories kept their frequencies but swapped labels ({swaps}): "
-                     "the encoding was re-mapped upstream", {"mapping": mapping, "psi": labelled})
+                     "the encoding was re-mapped upstream", {"mapping": mapping, "psi": _psi(ref, cur, n, m, moved)})
 
 
 def _label_flood(ref: dict, cur: dict, n: int, m: int, feature: str) -> Signature | None:

@@ -218,8 +218,10 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
     say("step 5: inputs inside every segment")
     seg = segment_drift(ref, cur, segments=roles.segments, features=columns, alpha=level["segments"])
     say("step 6: trace" + (" with onsets" if time else ""))
-    tr = trace(ref, cur, features=_suspects(au), time=time, where=where, events=events)
-    population_trace = (trace(ref, cur, features=_suspects(population_audit), time=time, events=events)
+    # the model's output moves because its inputs did: it is no root cause, and its onset must
+    # not date (or steal the trigger of) the inputs it moves with
+    tr = trace(ref, cur, features=_suspects(au, prediction), time=time, where=where, events=events)
+    population_trace = (trace(ref, cur, features=_suspects(population_audit, prediction), time=time, events=events)
                         if population_audit is not None else None)
     segment_traces = tuple(trace(ref, cur, features=[row["feature"]], time=time, events=events,
                                  where=dict(zip(row["column"].split(" & "), row["value"].split(" & "))))
@@ -254,11 +256,12 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
                     population_audit, population_trace, seg, segment_traces)
 
 
-def _suspects(result: AuditResult | None) -> list[str]:
-    """The features whose change was significant, or that failed a quality check."""
+def _suspects(result: AuditResult | None, prediction: str) -> list[str]:
+    """The input features whose change was significant, or that failed a quality check."""
     if result is None:
         return []
-    return list(dict.fromkeys(result.significant + result.failed_checks["feature"].to_list()))
+    found = dict.fromkeys(result.significant + result.failed_checks["feature"].to_list())
+    return [f for f in found if f != prediction]
 
 
 def _slice_triggers(ref: pl.DataFrame, cur: pl.DataFrame, time: str, slices: SliceResult, events) -> dict:

@@ -32,7 +32,10 @@ A significant pair is ``specific`` when the change is material and the segment's
 
 A specific pair is ``confined`` when the rest of the population (every row outside the
 segment) shows no change of the feature (its own test, at ``alpha``): the change lives in
-the segment, and the segment, not the population, is where to look.
+the segment, and the segment, not the population, is where to look. ``membership_p_value``
+tests whether the segment's share of the rows changed (two-sided z-test): a segment whose
+defining column was itself re-mapped holds other rows than before, and what changed inside
+it is a consequence.
 
 Counts come from one ``numpy.bincount`` per feature and segment column.
 """
@@ -58,7 +61,7 @@ TABLE_SCHEMA = {
     "n_reference": pl.Int64, "n_current": pl.Int64, "chi2": pl.Float64, "dof": pl.Int64, "p_value": pl.Float64,
     "p_value_adjusted": pl.Float64, "tv": pl.Float64, "tv_expected": pl.Float64, "tv_population": pl.Float64,
     "significant": pl.Boolean, "specific": pl.Boolean, "tv_predicted": pl.Float64, "rest_p_value": pl.Float64,
-    "confined": pl.Boolean,
+    "confined": pl.Boolean, "membership_p_value": pl.Float64,
 }
 WEIGHT_SMOOTHING = 0.5
 
@@ -193,6 +196,7 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
         chi2, dof, p, tv, tv0 = _tests(r, q, min_expected)
         tv_predicted = _tv(np.vstack(stacked_pred), q)
         rest_p = _tests(pop_ref[None, :] - r, pop_cur[None, :] - q, min_expected)[2]     # did the rest change?
+        membership_p = _share_p_values(r.sum(axis=1), pop_ref.sum(), q.sum(axis=1), pop_cur.sum())
         n_r, n_q = r.sum(axis=1), q.sum(axis=1)
         for i, (g, code) in enumerate(where):
             columns, _, _, _, label = groups[g]
@@ -203,6 +207,7 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
                          "chi2": float(chi2[i]), "dof": int(dof[i]), "p_value": float(p[i]), "tv": float(tv[i]),
                          "tv_expected": float(tv0[i]), "tv_population": tv_population,
                          "tv_predicted": float(tv_predicted[i]), "rest_p_value": float(rest_p[i]),
+                         "membership_p_value": float(membership_p[i]),
                          "_group": columns, "_code": code, "_items": frozenset(predicate.items())})
     if not rows:
         return SegmentDriftResult(pl.DataFrame(schema=TABLE_SCHEMA), 0, options)
@@ -314,6 +319,17 @@ def _change(reference: np.ndarray, current: np.ndarray) -> np.ndarray:
     p = (reference + WEIGHT_SMOOTHING) / (reference.sum(axis=1, keepdims=True) + WEIGHT_SMOOTHING * reference.shape[1])
     q = (current + WEIGHT_SMOOTHING) / (current.sum(axis=1, keepdims=True) + WEIGHT_SMOOTHING * current.shape[1])
     return q / p
+
+
+def _share_p_values(k_reference, n_reference, k_current, n_current) -> np.ndarray:
+    """Two-sided pooled z-test that a segment's share of the rows differs between the windows."""
+    from scipy import stats as _st
+
+    k1, k2 = np.asarray(k_reference, dtype=float), np.asarray(k_current, dtype=float)
+    pooled = (k1 + k2) / (n_reference + n_current)
+    se = np.sqrt(pooled * (1 - pooled) * (1 / n_reference + 1 / n_current))
+    z = np.divide(k2 / n_current - k1 / n_reference, se, out=np.zeros_like(se), where=se > 0)
+    return 2 * _st.norm.sf(np.abs(z))
 
 
 def _tv(predicted: np.ndarray, current: np.ndarray) -> np.ndarray:

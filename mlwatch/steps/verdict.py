@@ -247,6 +247,7 @@ def _causes(audit, trace, scope: str, prediction: str | None) -> list[Finding]:
 
 SEGMENT_KINDS = {"null_spike": "data_quality", "new_category": "data_quality", "missing_category": "data_quality"}
 SEGMENT_DRIFT_TV = 0.1      # a segment's own drift that is no fault must move a tenth of its rows
+MOVED_MEMBERSHIP = 1e-3     # a segment whose share of the rows changed this surely holds other rows
 
 
 def _segment_causes(segments, traces, prediction: str | None) -> list[Finding]:
@@ -264,7 +265,9 @@ def _segment_causes(segments, traces, prediction: str | None) -> list[Finding]:
             traced[(label, row["feature"])] = row
     out = []
     for row in segments.specific.iter_rows(named=True):
-        if row["feature"] == prediction:
+        # a segment whose share of rows moved holds other rows than before (its defining column
+        # was re-mapped): what changed inside it is a consequence, not a cause
+        if row["feature"] == prediction or row["membership_p_value"] < MOVED_MEMBERSHIP:
             continue
         found = traced.get((row["segment"], row["feature"]), {})
         name = found.get("signature")
