@@ -9,7 +9,9 @@ its verdict's primary finding is checked against the ground truth:
 * verdict: the kind (skew, data quality, concept drift, data drift, none);
 * slice: the rows the diagnosis points at, against the rows the incident hit (Jaccard >= 0.6
   over the current window; the whole population when the incident hit it all);
-* feature and signature: the primary finding's (input faults);
+* feature and signature: the primary finding's (input faults; for a covariate shift, which
+  moves every input correlated with the one tilted, the feature must be among those the
+  verdict names);
 * onset: within one time bucket of the truth (the bucket mlwatch's trace uses);
 * trigger: the likely trigger named is the true one.
 
@@ -82,7 +84,10 @@ def score(case, findings) -> dict[str, bool | None]:
     union = np.count_nonzero(hit_truth | hit_found)
     out["slice"] = bool(union and np.count_nonzero(hit_truth & hit_found) / union >= 0.6)
     if truth["feature"] is not None:
-        out["feature"] = primary is not None and primary.feature == truth["feature"]
+        # a shift moves the inputs correlated with the one tilted: it must be among those named
+        named = {f.feature for f in findings.verdict.findings if f.kind == findings.verdict.kind}
+        out["feature"] = primary is not None and (primary.feature == truth["feature"] or (
+            truth["kind"] == "covariate_shift" and truth["feature"] in named))
         out["signature"] = primary is not None and primary.signature == truth["signature"]
     else:
         out["feature"] = out["signature"] = None

@@ -65,6 +65,7 @@ SIGNATURES = {"covariate_shift": "shift", "unit_change": "unit_change", "encodin
 NUMERIC_KINDS = ("unit_change", "default_flood", "clipping", "stuck")
 CATEGORICAL_KINDS = ("encoding_permutation", "new_category")
 LABELS = ("available", "withheld", "partial")
+WHOLE_KINDS = ("covariate_shift", "unit_change", "encoding_permutation", "clipping", "stuck")
 UNIT_CHANGES = (          # (factor, offset, what changed): x -> x * factor + offset
     (60.0, 0.0, "hours sent as minutes"), (1 / 60, 0.0, "minutes sent as hours"),
     (1000.0, 0.0, "thousands sent as units"), (1 / 1000, 0.0, "units sent as thousands"),
@@ -288,8 +289,10 @@ def _plan(table, reference: pl.DataFrame, injection, rng: np.random.Generator, l
         where = {} if kind == "none" or rng.random() < 0.3 else _random_slice(table, feature, rng)
     fraction = plan.fraction
     if fraction is None:
-        fraction = {"concept_drift": float(rng.uniform(0.25, 0.5)), "covariate_shift": 1.0, "stuck": 1.0,
-                    "none": 0.0}.get(kind, float(rng.uniform(0.5, 1.0)))
+        # a feed's unit, a regenerated dictionary, a validation cap or a frozen sensor touches
+        # every row it processes from its deploy on; nulls, defaults and new codes some of them
+        fraction = {"concept_drift": float(rng.uniform(0.25, 0.5)), "none": 0.0,
+                    **dict.fromkeys(WHOLE_KINDS, 1.0)}.get(kind, float(rng.uniform(0.5, 1.0)))
     onset = plan.onset if plan.onset is not None else float(rng.uniform(0.1, 0.5))
     magnitude = plan.magnitude if plan.magnitude is not None else _magnitude(kind, table, feature, reference, rng)
     return Injection(kind, feature, dict(where), float(fraction), float(onset), magnitude)

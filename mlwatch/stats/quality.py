@@ -420,19 +420,40 @@ def mode_sorted(sorted_values: np.ndarray) -> tuple[float, int]:
     return float(sorted_values[bounds[best + 1]]), int(lengths[best])
 
 
+def rising_value(sorted_reference: np.ndarray, sorted_current: np.ndarray) -> tuple[float, float]:
+    """The value whose share rose most from the reference to the current (sorted arrays),
+    and by how much.
+
+    >>> rising_value(np.array([1.0, 2.0, 2.0, 3.0]), np.array([1.0, 3.0, 3.0, 3.0]))
+    (3.0, 0.5)
+    """
+    b = sorted_current
+    starts = np.flatnonzero(np.concatenate([[True], b[1:] != b[:-1]]))
+    counts = np.diff(np.append(starts, b.size))
+    values = b[starts]
+    in_reference = np.searchsorted(sorted_reference, values, "right") - np.searchsorted(sorted_reference, values, "left")
+    gain = counts / b.size - in_reference / sorted_reference.size
+    best = int(np.argmax(gain))
+    return float(values[best]), float(gain[best])
+
+
 def _count_sorted(sorted_values: np.ndarray, value: float) -> int:
     return int(np.searchsorted(sorted_values, value, side="right") - np.searchsorted(sorted_values, value, side="left"))
 
 
 def value_spike(feature: str, sorted_reference: np.ndarray, sorted_current: np.ndarray, *,
-                sentinels=SENTINELS, min_increase: float = 0.05, alpha: float = 0.05) -> QualityCheck:
+                sentinels=SENTINELS, min_increase: float = 0.05, min_pile: float = 0.01,
+                alpha: float = 0.05) -> QualityCheck:
     """The single value whose share rose most: the current mode or a sentinel (0, -1, 999, ...).
 
-    Fails when its share rose by at least ``min_increase`` (absolute), at least doubled,
-    and the rise is beyond noise: the signature of a default or imputed value flooding in.
-    A value that is not a sentinel must also hold twice the share of the reference's own
-    most frequent value, so a coarse-grained column (temperatures read to a tenth of a
-    degree, counts) does not fail because a new common value appeared.
+    Fails when its share rose, at least doubled, and the rise is beyond noise: a sentinel
+    (often a legitimate value too: calm wind is 0) by ``min_increase`` (absolute, 5 %); any
+    other value by ``min_pile`` (1 %) when it also holds twice the share of the reference's
+    own most frequent value, so a coarse-grained column (temperatures read to a tenth of a
+    degree, counts) does not fail because a new common value appeared. That catches a
+    default or imputed value flooding in, a cap piling values on a bound and a frozen sensor
+    repeating one reading, even in one slice (a few per cent of the rows: a pile no decile
+    test sees).
 
     >>> rng = np.random.default_rng(0)
     >>> ref = np.sort(rng.normal(50, 10, 2000)); cur = np.sort(np.r_[rng.normal(50, 10, 1700), np.full(300, -1.0)])
@@ -445,17 +466,19 @@ def value_spike(feature: str, sorted_reference: np.ndarray, sorted_current: np.n
         return QualityCheck(feature, "value_spike", None, None, False, "no finite values to compare")
     sentinels = {float(v) for v in sentinels}
     candidates = set(sentinels)
-    # no value can hold more than m - (distinct values) + 1 rows: skip the mode when that is small
-    if m - distinct_count_sorted(sorted_current) + 1 >= min_increase * m:
-        candidates.add(mode_sorted(sorted_current)[0])
+    # no value can hold more than m - (distinct values) + 1 rows: skip the search when that is small
+    if m - distinct_count_sorted(sorted_current) + 1 >= min(min_increase, min_pile) * m:
+        candidates.add(rising_value(sorted_reference, sorted_current)[0])
     best = max(candidates, key=lambda v: _count_sorted(sorted_current, v) / m - _count_sorted(sorted_reference, v) / n)
     k_ref, k_cur = _count_sorted(sorted_reference, best), _count_sorted(sorted_current, best)
     ref, cur = k_ref / n, k_cur / m
     # the value was picked as the one whose share rose most: pay for every value it could have been
     chances = len(sentinels) + (_common_values(sorted_current) if best not in sentinels else 0)
     p = min(1.0, increase_p_value(k_ref, n, k_cur, m) * chances)
-    material = (cur - ref >= min_increase and cur >= 2 * ref
-                and (best in sentinels or cur >= 2 * mode_sorted(sorted_reference)[1] / n))
+    if best in sentinels:
+        material = cur - ref >= min_increase and cur >= 2 * ref
+    else:
+        material = cur - ref >= min_pile and cur >= 2 * ref and cur >= 2 * mode_sorted(sorted_reference)[1] / n
     return QualityCheck(feature, "value_spike", ref, cur, material and p < alpha,
                         f"value {best:.6g} holds {cur:.2%} of current rows (reference {ref:.2%})", p, material)
 
@@ -471,17 +494,21 @@ def _common_values(sorted_values: np.ndarray) -> int:
 
 def category_spike(feature: str, reference_counts: dict, current_counts: dict, *,
                    min_increase: float = 0.05, alpha: float = 0.05) -> QualityCheck:
-    """The category whose share rose most. Fails when it looks like a default (a label such
-    as 'unknown', 'other', '', '-1', or a category the reference barely had, under 1 %)
-    and its share rose by ``min_increase`` and at least doubled: a mix that moved between
-    ordinary categories is drift, for the PSI to say, not broken data."""
+    """The category of the reference whose share rose most. Fails when it looks like a
+    default (a label such as 'unknown', 'other', '', '-1', or a category the reference
+    barely had, under 1 %) and its share rose by ``min_increase`` and at least doubled: a mix
+    that moved between ordinary categories is drift, for the PSI to say, not broken data; a
+    code the reference never had is a new category, for ``new_categories`` to say."""
     n, m = sum(reference_counts.values()), sum(current_counts.values())
     if n == 0 or m == 0 or not current_counts:
         return QualityCheck(feature, "value_spike", None, None, False, "no values to compare")
-    best = max(current_counts, key=lambda k: current_counts[k] / m - reference_counts.get(k, 0) / n)
+    known = [k for k in current_counts if k in reference_counts]     # a code the reference never had is new_category's
+    if not known:
+        return QualityCheck(feature, "value_spike", None, None, False, "no category of the reference to compare")
+    best = max(known, key=lambda k: current_counts[k] / m - reference_counts.get(k, 0) / n)
     k_ref, k_cur = reference_counts.get(best, 0), current_counts[best]
     ref, cur = k_ref / n, k_cur / m
-    p = min(1.0, increase_p_value(k_ref, n, k_cur, m) * len(current_counts))     # picked among them all
+    p = min(1.0, increase_p_value(k_ref, n, k_cur, m) * len(known))      # picked among them all
     looks_default = str(best).strip().lower() in DEFAULT_LABELS or ref < 0.01
     material = cur - ref >= min_increase and cur >= 2 * ref and looks_default
     return QualityCheck(feature, "value_spike", ref, cur, material and p < alpha,

@@ -42,7 +42,8 @@ import polars as pl
 
 from mlwatch.errors import check_choice
 from mlwatch.stats.drift import finite_sorted
-from mlwatch.stats.quality import DEFAULT_LABELS, SENTINELS, distinct_count_sorted, increase_p_value, mode_sorted
+from mlwatch.stats.quality import (DEFAULT_LABELS, SENTINELS, distinct_count_sorted, increase_p_value, mode_sorted,
+                                   rising_value)
 
 SIGNATURES = ("shift", "scale", "unit_change", "null_spike", "new_category", "missing_category",
               "encoding_permutation", "constant", "stuck", "clipping", "default_flood")
@@ -161,7 +162,7 @@ def _clipping(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
     column."""
     from mlwatch.stats.ecdf import ks_sorted
 
-    bound, pile = _pile(a, b)
+    bound, pile = rising_value(a, b)
     k_a = int(np.searchsorted(a, bound, "right") - np.searchsorted(a, bound, "left"))
     k_b = int(np.searchsorted(b, bound, "right") - np.searchsorted(b, bound, "left"))
     # the largest of many values' gains: it must be far beyond chance
@@ -195,17 +196,6 @@ def _clipping(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
     return None
 
 
-def _pile(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """The value whose share rose most from the reference to the current, and by how much."""
-    starts = np.flatnonzero(np.concatenate([[True], b[1:] != b[:-1]]))
-    counts = np.diff(np.append(starts, b.size))
-    values = b[starts]
-    in_reference = np.searchsorted(a, values, "right") - np.searchsorted(a, values, "left")
-    gain = counts / b.size - in_reference / a.size
-    best = int(np.argmax(gain))
-    return float(values[best]), float(gain[best])
-
-
 def _default_flood(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
     if b.size - distinct_count_sorted(b) + 1 < 0.05 * b.size:      # no value can hold 5 %
         return None
@@ -222,7 +212,8 @@ def _default_flood(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | No
     what = f"{named} ({value:.6g})" if named else f"{value:.6g}"
     return Signature("default_flood", float(min(1.0, (share - was) / 0.2)),
                      f"{feature} is {what} in {share:.1%} of current rows (reference {was:.1%}): a default "
-                     "or imputed value floods in", {"value": float(value), "share": share, "reference_share": was})
+                     "or imputed value floods in", {"value": float(value), "share": share, "reference_share": was,
+                                                    "named": named is not None})
 
 
 def _unit_change(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:

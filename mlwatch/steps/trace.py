@@ -8,10 +8,9 @@ event explains it.
   mean shift explains it best. The uncertainty window is every split whose likelihood
   ratio is within 3.84 (chi-square, 1 df, 95 %) of the best one.
 * **Groups**: features whose onset windows overlap changed together — one upstream cause.
-* **Events** (deploys, schema migrations, upgrades): each group's events are scored by how
-  well they explain its onset: 1 inside the window or one bucket before it, decaying over
-  a few buckets further back, 0 after the window. The best one scoring at least 0.5 is the
-  likely trigger.
+* **Events** (deploys, schema migrations, upgrades): each feature's events are scored by how
+  well they explain its onset (:func:`likely_trigger`): a trigger precedes the change. The
+  best one scoring at least 0.5 is the likely trigger.
 
 :func:`run_detector` runs a streaming detector (ADWIN, Page-Hinkley, CUSUM or any with
 River's contract) over a series and returns a :class:`ChangeTrace`.
@@ -114,17 +113,26 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
         kind = "numeric" if schema.kinds[feature] in ("numeric", "datetime") else "categorical"
         found = signature(ref[feature], cur[feature], kind=kind, feature=feature)
         frozen = None
-        if axis is not None and kind == "numeric" and found.name != "constant":
+        # a default written into every row from some point on is one value held in time order
+        # too; a frozen sensor repeats a reading, not a default (0, -1, 999, the mean)
+        named_default = found.name == "default_flood" and found.evidence.get("named", False)
+        if axis is not None and kind == "numeric" and found.name != "constant" and not named_default:
             frozen = stuck_signature(ref[feature].cast(pl.Float64).to_numpy(), axis[0],
                                      cur[feature].cast(pl.Float64).to_numpy(), axis[1], feature=feature,
                                      label=lambda t, start=buckets[2][0]: _label(t, start))
             found = frozen or found
-        row = {"feature": feature, "signature": found.name, "confidence": found.confidence,
-               "pipeline_fault": found.pipeline_fault, "sentence": found.sentence}
+        timing = {}
         if frozen is not None:
-            row.update(_frozen_onset(frozen, buckets))
+            timing = _frozen_onset(frozen, buckets)
         elif buckets is not None:
-            row.update(_onset(ref[feature], cur[feature], kind, buckets, bins, found.name))
+            timing = _onset(ref[feature], cur[feature], kind, buckets, bins, found.name)
+            after = _after_onset(cur, time, timing, buckets)
+            if after is not None:          # read what happened from the rows after it began
+                later = signature(ref[feature], cur[feature].filter(after), kind=kind, feature=feature)
+                if later.name is not None and (later.pipeline_fault or not found.pipeline_fault):
+                    found = later
+        row = {"feature": feature, "signature": found.name, "confidence": found.confidence,
+               "pipeline_fault": found.pipeline_fault, "sentence": found.sentence, **timing}
         rows.append(row)
     _group(rows, buckets[2] if buckets else None)
     if event_list and buckets is not None:
@@ -218,7 +226,8 @@ def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int,
     def mark(values: pl.Series) -> np.ndarray:
         text = values.cast(pl.String)
         known = text.replace_strict(list(flagged), list(flagged.values()), default=False, return_dtype=pl.Boolean)
-        return known.fill_null(missing).cast(pl.Float64).to_numpy()
+        # replace_strict gives nulls the default too: a missing value is marked as the missing bin
+        return np.where(text.is_null().to_numpy(), float(missing), known.cast(pl.Float64).to_numpy())
 
     return mark(ref), mark(cur)
 
@@ -282,6 +291,19 @@ def _label(position: float, like) -> str:
     return format_time(position)
 
 
+def _after_onset(cur: pl.DataFrame, time: str, timing: dict, buckets, min_rows: int = 30) -> pl.Series | None:
+    """The current rows from the onset on, when the onset falls inside the current window
+    (with enough rows on both sides of it); else None."""
+    if "_onset_index" not in timing:
+        return None
+    _, b_cur, starts = buckets
+    first = timing["_used"][timing["_onset_index"]]
+    after = b_cur >= first
+    if after.all() or after.sum() < min_rows or (~after).sum() < min_rows:
+        return None
+    return pl.Series(after)
+
+
 def _frozen_onset(frozen, buckets) -> dict[str, Any]:
     """Onset of a stuck value: the first row of its run (its bucket, for grouping)."""
     starts = buckets[2]
@@ -307,20 +329,19 @@ def _group(rows: list[dict], starts) -> None:
 
 
 def _attribute(rows: list[dict], events: list[tuple[Any, str]], starts: list) -> None:
-    """The likely trigger of each group: the event that best explains its onset."""
+    """The likely trigger of each feature's change: the event that best explains its own
+    onset (a group shares a cause, but a member dated loosely must not move the others'
+    onsets earlier than their trigger)."""
     positions = np.asarray([_as_number(t) for t in starts], dtype=float)
     width = float(np.median(np.diff(positions))) if positions.size > 1 else 1.0
-    groups: dict[int, list[dict]] = {}
     for r in rows:
-        if r.get("group"):
-            groups.setdefault(r["group"], []).append(r)
-    for members in groups.values():
-        low = min(positions[m["_used"][m["_window"][0]]] for m in members)
-        onset = min(positions[m["_used"][m["_onset_index"]]] for m in members)
+        if "_window" not in r:
+            continue
+        low = positions[r["_used"][r["_window"][0]]]
+        onset = positions[r["_used"][r["_onset_index"]]]
         found = likely_trigger(low, onset, width, events)
         if found is not None:
-            for m in members:
-                m.update(event=found[1], event_time=format_time(found[0]), event_score=found[2])
+            r.update(event=found[1], event_time=format_time(found[0]), event_score=found[2])
 
 
 def likely_trigger(low: float, onset: float, width: float, events: list[tuple[Any, str]]):
