@@ -4,19 +4,10 @@ Each incident is drawn by ``mlwatch.simulate`` (seeded): a random kind, slice, f
 share of rows and size, injected into a random no-drift split of one of the bundled real
 tables (flights, ACS employment, hotel rates, bike sharing, each with its own model), with
 an event log holding the true trigger among decoys. ``mlwatch.investigate`` runs on it and
-its verdict's primary finding is checked against the ground truth:
-
-* verdict: the kind (skew, data quality, concept drift, data drift, none);
-* slice: the rows the diagnosis points at, against the rows the incident hit (Jaccard >= 0.6
-  over the current window; the whole population when the incident hit it all);
-* feature and signature: the primary finding's (input faults; for a covariate shift, which
-  moves every input correlated with the one tilted, the feature must be among those the
-  verdict names);
-* onset: within one time bucket of the truth (the bucket mlwatch's trace uses);
-* trigger: the likely trigger named is the true one.
-
-A check that does not apply (no feature for concept drift, nothing at all for a control)
-is left out of its rate. Incidents with the labels withheld are scored apart.
+its verdict's primary finding is checked against the ground truth by
+``mlwatch.steps.scorecard.score`` (verdict, slice, feature, signature, onset, trigger). A
+check that does not apply (no feature for concept drift, nothing at all for a control) is
+left out of its rate. Incidents with the labels withheld are scored apart.
 
     python benchmarks/bench_diagnosis.py                 # 320 incidents with labels, 160 without
     python benchmarks/bench_diagnosis.py --count 80      # fewer
@@ -34,71 +25,6 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-CHECKS = ("verdict", "slice", "feature", "signature", "onset", "trigger")
-
-
-def _predicate(scope: str | None) -> dict[str, str] | None:
-    if not scope or scope == "population":
-        return None
-    return dict(part.split("=", 1) for part in scope.split(" & "))
-
-
-def _rows(frame, predicate: dict | None) -> np.ndarray:
-    from mlwatch.simulate import _slice_mask
-
-    return np.ones(frame.height, dtype=bool) if not predicate else _slice_mask(frame, predicate)
-
-
-def _bucket(case) -> float | None:
-    """The width of the trace's time buckets, as a number on the time axis."""
-    from mlwatch.steps.scoring import time_buckets
-    from mlwatch.steps.trace import _as_number
-
-    time = case.roles["time"]
-    _, _, starts = time_buckets(case.reference[time], case.current[time])
-    positions = np.asarray([_as_number(t) for t in starts], dtype=float)
-    return float(np.median(np.diff(positions))) if positions.size > 1 else 0.0
-
-
-def _as_time(text: str | None) -> float | None:
-    import datetime as dt
-
-    if text is None:
-        return None
-    try:
-        return dt.datetime.fromisoformat(text).replace(tzinfo=None).timestamp()
-    except ValueError:
-        return float(text)
-
-
-def score(case, findings) -> dict[str, bool | None]:
-    """Each check: True (right), False (wrong) or None (does not apply)."""
-    truth = findings_truth = case.truth
-    primary = findings.verdict.primary
-    out: dict[str, bool | None] = {"verdict": findings.verdict.kind == truth["verdict"]}
-    if truth["kind"] == "none":
-        return {**out, **{c: None for c in CHECKS[1:]}}
-    found = _predicate(primary.scope) if primary is not None else None
-    hit_truth = _rows(case.current, truth["slice"])
-    hit_found = _rows(case.current, found) if primary is not None else np.zeros(case.current.height, bool)
-    union = np.count_nonzero(hit_truth | hit_found)
-    out["slice"] = bool(union and np.count_nonzero(hit_truth & hit_found) / union >= 0.6)
-    if truth["feature"] is not None:
-        # a shift moves the inputs correlated with the one tilted: it must be among those named
-        named = {f.feature for f in findings.verdict.findings if f.kind == findings.verdict.kind}
-        out["feature"] = primary is not None and (primary.feature == truth["feature"] or (
-            truth["kind"] == "covariate_shift" and truth["feature"] in named))
-        out["signature"] = primary is not None and primary.signature == truth["signature"]
-    else:
-        out["feature"] = out["signature"] = None
-    width = _bucket(case)
-    onset = _as_time(primary.onset) if primary is not None else None
-    expected = _as_time(findings_truth["onset"])
-    out["onset"] = onset is not None and abs(onset - expected) <= max(width, 0.0) + 1e-9
-    out["trigger"] = primary is not None and primary.event == truth["event"]
-    return out
-
-
 def _run(args) -> dict:
     table, seed, labels = args
     warnings.filterwarnings("ignore")
@@ -114,6 +40,8 @@ def _run(args) -> dict:
     except Exception as err:            # a kind the table has no column for
         return {"table": table, "kind": kind, "skipped": str(err)}
     findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    from mlwatch.steps.scorecard import score
+
     primary = findings.verdict.primary
     return {"table": table, "kind": kind, "labels": labels, "scores": score(case, findings),
             "truth": {k: case.truth.get(k) for k in ("verdict", "slice", "feature", "signature", "onset", "event")},
@@ -125,6 +53,7 @@ def _run(args) -> dict:
 
 def _table(runs: list[dict], title: str) -> None:
     from mlwatch.simulate import KINDS
+    from mlwatch.steps.scorecard import CHECKS
 
     print(f"\n## {title}\n")
     print("| kind | incidents | " + " | ".join(CHECKS) + " |")

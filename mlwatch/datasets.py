@@ -130,7 +130,10 @@ def _design(frame: pl.DataFrame, features: Sequence[str], categories: Mapping[st
     for name in features:
         values = frame[name]
         if name in categories:
-            columns[name] = pd.Categorical(values.cast(pl.String).to_list(), categories=categories[name])
+            text = values.cast(pl.String)
+            known = text.is_in(pl.Series(categories[name], dtype=pl.String).implode())
+            columns[name] = pd.Categorical(pl.select(pl.when(known).then(text)).to_series().to_list(),
+                                           categories=categories[name])
         else:
             columns[name] = values.cast(pl.Float64).to_numpy()
     return pd.DataFrame(columns)

@@ -1,0 +1,80 @@
+"""How right a diagnosis is: :func:`mlwatch.investigate`'s verdict against the ground truth of an
+incident made by :func:`mlwatch.simulate.simulate`.
+
+Each check is True (right), False (wrong) or None (it does not apply):
+
+* ``verdict``: the kind;
+* ``slice``: the rows the primary finding points at against the rows the incident hit,
+  Jaccard >= 0.6 over the current window (the whole population when it hit every row);
+* ``feature`` and ``signature``: the primary finding's (a covariate shift moves every input
+  correlated with the one tilted: that one must be among the inputs the verdict names);
+* ``onset``: within one time bucket of the truth (the bucket step 6 uses);
+* ``trigger``: the likely trigger named is the true one.
+
+Used by ``benchmarks/bench_diagnosis.py`` and the tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+
+from mlwatch.steps.scoring import time_buckets
+
+CHECKS = ("verdict", "slice", "feature", "signature", "onset", "trigger")
+
+
+def score(case, findings) -> dict[str, bool | None]:
+    """Each check of ``findings`` against ``case.truth`` (see the module docstring)."""
+    truth, primary = case.truth, findings.verdict.primary
+    out: dict[str, bool | None] = {"verdict": findings.verdict.kind == truth["verdict"]}
+    if truth["kind"] == "none":
+        return {**out, **{c: None for c in CHECKS[1:]}}
+    hit = _rows(case.current, truth["slice"])
+    pointed = _rows(case.current, _predicate(primary.scope)) if primary is not None else np.zeros(hit.size, bool)
+    union = np.count_nonzero(hit | pointed)
+    out["slice"] = bool(union and np.count_nonzero(hit & pointed) / union >= 0.6)
+    if truth["feature"] is not None:
+        named = {f.feature for f in findings.verdict.findings if f.kind == findings.verdict.kind}
+        out["feature"] = primary is not None and (primary.feature == truth["feature"] or (
+            truth["kind"] == "covariate_shift" and truth["feature"] in named))
+        out["signature"] = primary is not None and primary.signature == truth["signature"]
+    else:
+        out["feature"] = out["signature"] = None
+    onset = _position(primary.onset) if primary is not None else None
+    out["onset"] = onset is not None and abs(onset - _position(truth["onset"])) <= _bucket(case) + 1e-9
+    out["trigger"] = primary is not None and primary.event == truth["event"]
+    return out
+
+
+def _predicate(scope: str | None) -> dict[str, str] | None:
+    if not scope or scope == "population":
+        return None
+    return dict(part.split("=", 1) for part in scope.split(" & "))
+
+
+def _rows(frame: pl.DataFrame, predicate: dict | None) -> np.ndarray:
+    mask = np.ones(frame.height, dtype=bool)
+    for column, value in (predicate or {}).items():
+        mask &= (frame[column].cast(pl.String) == str(value)).fill_null(False).to_numpy()
+    return mask
+
+
+def _bucket(case) -> float:
+    from mlwatch.steps.trace import _as_number
+
+    time = case.roles["time"]
+    _, _, starts = time_buckets(case.reference[time], case.current[time])
+    positions = np.asarray([_as_number(t) for t in starts], dtype=float)
+    return float(np.median(np.diff(positions))) if positions.size > 1 else 0.0
+
+
+def _position(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text).replace(tzinfo=None).timestamp()
+    except ValueError:
+        return float(text)
