@@ -55,13 +55,6 @@ def acs_employment() -> tuple[pl.DataFrame, pl.DataFrame]:
     return reference, current.select(reference.columns)
 
 
-def load(name: str):
-    """A gallery incident by name (:func:`mlwatch.gallery.load`), built on first use."""
-    from mlwatch import gallery
-
-    return gallery.load(name)
-
-
 def hotel_rates() -> pl.DataFrame:
     """Bookings of a Lisbon resort hotel, July 2016 - August 2017 (15,402 rows): the average
     daily rate ``avg_price_per_room`` (EUR) and the booking's attributes; ``arrival_date``

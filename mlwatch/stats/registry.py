@@ -63,22 +63,16 @@ def register(name: str, *, kernel: Callable[..., Any], kinds: tuple[str, ...] = 
 
 def get_test(name: str) -> DriftTest:
     """The drift test registered as ``name``."""
-    _load()
     return _TESTS[check_choice("drift test", name, _TESTS)]
 
 
 def available_tests() -> list[str]:
-    """Names of the registered drift tests, sorted."""
-    _load()
+    """Names of the registered drift tests, sorted (the built-in ones register when
+    :mod:`mlwatch.stats` is imported, which importing this module does first)."""
     return sorted(_TESTS)
 
 
 def registered_for(kind: str) -> list[DriftTest]:
     """The registered tests that apply to a feature of ``kind`` (numeric or categorical),
     in the order they were registered."""
-    _load()
     return [t for t in _TESTS.values() if kind in t.kinds]
-
-
-def _load() -> None:
-    import mlwatch.stats.drift  # noqa: F401  (registers the built-in tests)

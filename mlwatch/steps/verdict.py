@@ -221,7 +221,6 @@ def _causes(audit, trace, scope: str, prediction: str | None) -> list[Finding]:
             out.append(_traced("data_drift", "drift", scope, feature, row["p_value_adjusted"], rows,
                                None if traced.get("sentence") else f"{feature} shifted (PSI {row['psi']:.2f})",
                                traced))
-    skewed = {f.feature for f in out if f.kind == "skew"}
     for row in audit.failed_checks.iter_rows(named=True):
         feature = row["feature"]
         if feature == prediction:
@@ -237,9 +236,9 @@ def _causes(audit, trace, scope: str, prediction: str | None) -> list[Finding]:
         own = name in PIPELINE_SIGNATURES if kind == "skew" else name in SEGMENT_KINDS
         out.append(_traced(kind, row["check"], scope, feature, row["p_value_adjusted"], int(audit.n_current),
                            None if own else f"{feature}: {row['detail']}", traced))
-        if name in PIPELINE_SIGNATURES and kind != "skew" and feature not in skewed:
-            # the check's rejection is about this feature; its signature says how it changed
-            skewed.add(feature)
+        if name in PIPELINE_SIGNATURES and kind != "skew":
+            # the check's rejection is about this feature, and its signature says how it changed:
+            # skew, with this test's evidence (the strongest of the feature's tests wins)
             out.append(_traced("skew", row["check"], scope, feature, row["p_value_adjusted"], int(audit.n_current),
                                None, traced))
     return out
