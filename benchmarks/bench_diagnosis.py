@@ -43,7 +43,7 @@ def _run(args) -> dict:
     from mlwatch.steps.scorecard import score
 
     primary = findings.verdict.primary
-    return {"table": table, "kind": kind, "labels": labels, "scores": score(case, findings),
+    return {"table": table, "kind": kind, "labels": labels, "seed": seed, "scores": score(case, findings),
             "truth": {k: case.truth.get(k) for k in ("verdict", "slice", "feature", "signature", "onset", "event")},
             "found": {"verdict": findings.verdict.kind, "scope": primary.scope if primary else None,
                       "feature": primary.feature if primary else None,
@@ -98,7 +98,7 @@ def main(argv=None) -> None:
         for r in runs:
             if "scores" in r and not all(v in (True, None) for v in r["scores"].values()):
                 wrong = [c for c, v in r["scores"].items() if v is False]
-                print(f"- {r['table']} {r['kind']} ({r['labels']}): wrong {wrong}; truth {r['truth']}; found {r['found']}")
+                print(f"- {r['table']} {r['kind']} ({r['labels']}, job seed {r['seed']}): wrong {wrong}; truth {r['truth']}; found {r['found']}")
 
 
 if __name__ == "__main__":

@@ -303,12 +303,12 @@ def _slice_candidates(table, feature: str | None) -> list[tuple[dict[str, str], 
     segments = [s for s in table.segments if s != feature]
     out = []
     for column in segments:
-        counts = frame[column].cast(pl.String).value_counts(normalize=True, name="share").drop_nulls(column)
+        counts = frame[column].cast(pl.String).value_counts(normalize=True, name="share").drop_nulls(column).sort(column)
         out += [({column: value}, share) for value, share in counts.iter_rows()]
     for i, a in enumerate(segments):
         for b in segments[i + 1:]:
             counts = (frame.select(pl.col(a).cast(pl.String), pl.col(b).cast(pl.String)).drop_nulls()
-                      .group_by(a, b).len())
+                      .group_by(a, b).len().sort(a, b))
             total = frame.height
             out += [({a: x, b: y}, k / total) for x, y, k in counts.iter_rows()]
     return out
@@ -429,7 +429,8 @@ def _faulty(kind: str, values: pl.Series, reference: pl.Series, hit: np.ndarray,
         return pl.select(pl.when(mask).then(pl.lit(label)).otherwise(text)).to_series()
     if kind == "encoding_permutation":
         text = values.cast(pl.String)
-        shares = text.filter(mask).value_counts(normalize=True, name="share").drop_nulls().sort("share", descending=True)
+        shares = (text.filter(mask).value_counts(normalize=True, name="share").drop_nulls()
+                  .sort("share", values.name, descending=[True, False]))
         common = shares.filter(pl.col("share") >= 0.02)
         if common.height < 2:
             raise MlwatchError(f"simulate: {values.name!r} has fewer than two common categories where the "
@@ -489,7 +490,8 @@ def _covariate_shift(table, current: pl.DataFrame, rest: pl.DataFrame, hit: np.n
         truth["details"] = {"tilt_sd": tilt}
     else:
         text = x.cast(pl.String)
-        shares = text.value_counts(normalize=True, name="share").drop_nulls().filter(pl.col("share").is_between(0.03, 0.4))
+        shares = (text.value_counts(normalize=True, name="share").drop_nulls().sort(x.name)
+                  .filter(pl.col("share").is_between(0.03, 0.4)))
         favoured = shares[x.name][int(rng.integers(shares.height))] if shares.height else text.mode()[0]
         weights = np.where((text == favoured).fill_null(False).to_numpy(), np.exp(3 * tilt), 1.0)
         truth["details"] = {"favoured": favoured, "tilt": tilt}

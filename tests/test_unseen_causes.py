@@ -124,3 +124,34 @@ def test_labels_withheld_a_unit_change_in_one_segment_is_still_found(bike):
     primary = findings.verdict.primary
     assert findings.verdict.kind == "skew" and primary.feature == "temp" and primary.scope == "season=summer"
     assert "without labels" in findings.verdict.summary
+
+
+def test_a_default_written_into_part_of_the_rows_is_a_flood_not_a_frozen_reading():
+    rng = np.random.default_rng(11)
+    t = np.arange(4000.0)
+    reading = np.round(rng.normal(50, 10, t.size))
+    flooded = np.where((t >= 2000) & (rng.random(t.size) < 0.7), 0.0, reading)   # 70 % of rows from row 2000
+    assert stuck_signature(reading, t, flooded, t) is None
+    frozen = np.where((t >= 2000) & (t < 2100), reading[2000], reading)
+    assert stuck_signature(reading, t, frozen, t).evidence["rows"] >= 100
+
+
+def test_a_clip_inside_the_top_bin_is_dated_by_the_rows_on_its_bound(bike):
+    # a cap at the 95th percentile keeps every clipped value inside the top tenth: the bins do
+    # not move, the pile on the bound does
+    from mlwatch.steps.trace import trace
+
+    case = simulate(bike, Injection("clipping", feature="windspeed", where={}, onset=0.4, magnitude=0.95),
+                    n=4000, seed=8)
+    row = trace(case.reference, case.current, features=["windspeed"], time=bike.time).table.row(0, named=True)
+    assert row["signature"] == "clipping"
+    start = dt.datetime.fromisoformat(case.truth["onset"])
+    assert abs(dt.datetime.fromisoformat(row["onset"]) - start) <= dt.timedelta(days=1)
+
+
+def test_simulated_incidents_do_not_depend_on_hash_order(bike):
+    # polars' value_counts and group_by return rows in a random order: the candidates are sorted
+    from mlwatch.simulate import _slice_candidates
+
+    first = _slice_candidates(bike, "temp")
+    assert all(_slice_candidates(bike, "temp") == first for _ in range(5))

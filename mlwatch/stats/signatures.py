@@ -422,6 +422,12 @@ def stuck_signature(reference, reference_times, current, current_times, *, featu
     if spans[best] <= 0 or spans[best] < 2 * ref_span[0]:
         return None
     value, rows = float(values[best]), int(counts[best])
+    # a default written into part of the rows makes runs too, but most of its rows lie
+    # outside the longest one; a frozen reading holds its rows together
+    a, b = np.asarray(reference, dtype=float), np.asarray(current, dtype=float)
+    outside = float(np.sum(b == value)) - rows - float(np.mean(a == value)) * (b.size - rows)
+    if outside > rows:
+        return None
     write = label or (lambda t: f"{t:g}")
     return Signature("stuck", float(min(1.0, spans[best] / max(4 * ref_span[0], 1e-12))),
                      f"{feature} is frozen at {value:.6g} over {rows:,} rows in a row, from {write(starts[best])} to "
@@ -506,7 +512,7 @@ def categorical_signature(reference: pl.Series, current: pl.Series, *, feature: 
 
 
 def _counts(series: pl.Series) -> dict:
-    counted = series.drop_nulls().cast(pl.String).value_counts()
+    counted = series.drop_nulls().cast(pl.String).value_counts().sort(series.name)    # a stable order for ties
     return dict(zip(counted[counted.columns[0]].to_list(), counted["count"].to_list()))
 
 

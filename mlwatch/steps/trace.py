@@ -125,7 +125,7 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
         if frozen is not None:
             timing = _frozen_onset(frozen, buckets)
         elif buckets is not None:
-            timing = _onset(ref[feature], cur[feature], kind, buckets, bins, found.name)
+            timing = _onset(ref[feature], cur[feature], kind, buckets, bins, found.name, found.evidence)
             after = _after_onset(cur, time, timing, buckets)
             if after is not None:          # read what happened from the rows after it began
                 later = signature(ref[feature], cur[feature].filter(after), kind=kind, feature=feature)
@@ -191,10 +191,20 @@ def _first(frame: pl.DataFrame, names: tuple[str, ...], what: str) -> str:
 
 
 def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int,
-              signature_name: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+              signature_name: str | None = None, evidence: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per row of each side: 1 when it lands in a bin whose share rose (for a null spike,
-    the missing bin only; for new categories, the categories the reference never had: the
-    rest is whatever else drifted)."""
+    the missing bin only; for new categories, the categories the reference never had; for a
+    clip, the values on its bound, which a bin at the top does not see move: the rest is
+    whatever else drifted)."""
+    if kind == "numeric" and signature_name == "clipping" and evidence and "bound" in evidence:
+        bound = float(evidence["bound"])
+        tolerance = 1e-9 * max(abs(bound), 1.0)
+
+        def on_bound(values: pl.Series) -> np.ndarray:
+            x = values.cast(pl.Float64).to_numpy()
+            return (np.abs(x - bound) <= tolerance).astype(float)      # NaN compares False
+
+        return on_bound(ref), on_bound(cur)
     if kind == "numeric":
         a_all = ref.cast(pl.Float64).to_numpy()
         b_all = cur.cast(pl.Float64).to_numpy()
@@ -245,9 +255,9 @@ def _carrying_bins(b) -> np.ndarray:
 
 
 def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
-           signature_name: str | None = None) -> dict[str, Any]:
+           signature_name: str | None = None, evidence: dict | None = None) -> dict[str, Any]:
     b_ref, b_cur, starts = buckets
-    mark_ref, mark_cur = _carrying(ref, cur, kind, bins, signature_name)
+    mark_ref, mark_cur = _carrying(ref, cur, kind, bins, signature_name, evidence)
     index = np.concatenate([b_ref, b_cur])
     marks = np.concatenate([mark_ref, mark_cur])
     n = np.bincount(index, minlength=len(starts)).astype(float)
