@@ -22,6 +22,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_audit.py
 	$(PY) benchmarks/bench_slices.py
 	$(PY) benchmarks/bench_stream.py
+	$(PY) benchmarks/bench_wide.py
 	cd benchmarks && ../$(PY) bench_attribution.py
 
 calibration: $(STAMP)

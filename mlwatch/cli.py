@@ -33,6 +33,57 @@ def _where(pairs: list[str] | None) -> dict[str, list[str]] | None:
     return where
 
 
+def _within(low: float | None, high: float | None, *, exclusive: bool = False):
+    """An argparse type: a finite number within the bounds, else a message naming them."""
+    def parse(text: str) -> float:
+        value = _number(text)
+        below = low is not None and (value <= low if exclusive else value < low)
+        above = high is not None and (value >= high if exclusive else value > high)
+        if below or above:
+            bounds = f"between {low:g} and {high:g}" if high is not None else f"{low:g} or more"
+            raise argparse.ArgumentTypeError(f"must be {bounds}{' (exclusive)' if exclusive else ''}, got {text}")
+        return value
+    return parse
+
+
+_probability = _within(0, 1, exclusive=True)
+_non_negative = _within(0, None)
+_unit_interval = _within(0, 1)
+
+
+def _number(text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
+def _bins(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 2 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"must be between 2 and 1000, got {text}")
+    return value
+
+
+def _check_outputs(args) -> None:
+    """Before any work: every output path can be written (the flag, not the suffix, decides
+    the format, so ``--html report`` writes HTML to ``report``)."""
+    from mlwatch.report.html import check_writable
+
+    for flag in ("json", "html", "markdown"):
+        path = getattr(args, flag, None)
+        if path is not None:
+            check_writable(path)
+
+
 def _progress(message: str) -> None:
     print(f"[mlwatch] {message}", file=sys.stderr, flush=True)
 
@@ -66,6 +117,7 @@ def cmd_audit(args) -> int:
     from mlwatch.steps.audit import audit
 
     started = time.perf_counter()
+    _check_outputs(args)
     reference, current = _read_pair(args)
     result = audit(reference, current, features=_columns(args.features), exclude=_columns(args.exclude) or (),
                    where=_where(args.where), bins=args.bins, psi_threshold=args.psi_threshold, alpha=args.alpha)
@@ -83,6 +135,7 @@ def cmd_investigate(args) -> int:
     from mlwatch.steps.investigate import investigate
 
     started = time.perf_counter()
+    _check_outputs(args)
     reference, current = _read_pair(args)
     events = to_frame(args.events, name=f"events ({args.events})") if args.events else None
     if events is not None and args.event_column:
@@ -104,9 +157,9 @@ def cmd_investigate(args) -> int:
         _progress(f"wrote {args.json}")
     if args.markdown or args.html:
         postmortem = findings.postmortem(title=title)
-        for path in (args.markdown, args.html):
+        for path, fmt in ((args.markdown, "md"), (args.html, "html")):
             if path:
-                postmortem.write(path)
+                postmortem.write(path, fmt=fmt)
                 _progress(f"wrote {path}")
     _progress(f"done in {time.perf_counter() - started:.1f} s")
     return 0
@@ -116,6 +169,7 @@ def cmd_shadow(args) -> int:
     from mlwatch.report.html import shadow_report, write_text
     from mlwatch.steps.shadow import shadow
 
+    _check_outputs(args)
     reference, current = _read_pair(args)
     _progress(f"shadow scoring {args.challenger} against {args.champion} on {current.height:,} current rows")
     result = shadow(args.champion, args.challenger, current, target=args.target, segments=_columns(args.segments) or (),
@@ -176,6 +230,7 @@ def _add_outputs(parser: argparse.ArgumentParser, what: str) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlwatch", description="Debug a production model that went quietly wrong.")
+    parser.add_argument("--debug", action="store_true", help="print the traceback of an error, not one line")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("audit", help="step 5: which features drifted, and data quality (reference vs current)")
@@ -185,9 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exclude", help="comma-separated columns to leave out")
     p.add_argument("--where", action="append", metavar="COLUMN=VALUE",
                    help="restrict to a slice; repeat for several columns (or values: any of them)")
-    p.add_argument("--bins", type=int, default=10, help="quantile bins for numeric features (default 10)")
-    p.add_argument("--psi-threshold", type=float, default=0.1, help="material PSI (default 0.1)")
-    p.add_argument("--alpha", type=float, default=0.05, help="false discovery rate (default 0.05)")
+    p.add_argument("--bins", type=_bins, default=10, help="quantile bins for numeric features (default 10)")
+    p.add_argument("--psi-threshold", type=_non_negative, default=0.1, help="material PSI (default 0.1)")
+    p.add_argument("--alpha", type=_probability, default=0.05, help="false discovery rate (default 0.05)")
     _add_outputs(p, "result")
     p.set_defaults(run=cmd_audit)
 
@@ -224,8 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--segments", help="comma-separated columns to compare per value")
     p.add_argument("--targeted", action="append", metavar="COLUMN=VALUE", help="the slice the fix is aimed at")
     p.add_argument("--metric", choices=["accuracy", "auc", "log_loss", "mae", "rmse"])
-    p.add_argument("--threshold", type=float, default=0.5, help="decision threshold (default 0.5)")
-    p.add_argument("--margin", type=float, default=0.01, help="non-inferiority margin, metric units (default 0.01)")
+    p.add_argument("--threshold", type=_unit_interval, default=0.5, help="decision threshold (default 0.5)")
+    p.add_argument("--margin", type=_non_negative, default=0.01, help="non-inferiority margin, metric units (default 0.01)")
     _add_outputs(p, "comparison")
     p.set_defaults(run=cmd_shadow)
 
@@ -246,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except DataError as err:
+        if args.debug:
+            raise
         message = str(err)
         for side in ("reference", "current"):   # name the file the frame came from
             path = getattr(args, side, None)
@@ -255,8 +312,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mlwatch: error: {message}{where}", file=sys.stderr)
         return 2
     except MlwatchError as err:
+        if args.debug:
+            raise
         print(f"mlwatch: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("mlwatch: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:        # the boundary: one line, the traceback only with --debug
+        if args.debug:
+            raise
+        print(f"mlwatch: error: {_one_line(err)} (--debug for the traceback)", file=sys.stderr)
+        return 2
+
+
+def _one_line(err: BaseException) -> str:
+    """An unexpected error in one line: its kind and the first line of its message (a file's
+    name when the OS names one)."""
+    if isinstance(err, OSError) and err.filename:
+        return f"cannot use {err.filename}: {err.strerror or err}"
+    first = (str(err).strip().splitlines() or [""])[0]
+    return f"{type(err).__name__}: {first}" if first else type(err).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -154,11 +154,29 @@ class Schema:
 
 def require_columns(frame: pl.DataFrame, columns: Sequence[str], *, name: str) -> None:
     """Raise :class:`MissingColumnError` for the first of ``columns`` not in ``frame``."""
+    present = set(frame.columns)
     for column in columns:
-        if column not in frame.columns:
+        if column not in present:
             known = ", ".join(frame.columns[:20]) + (" ..." if frame.width > 20 else "")
             raise MissingColumnError(f"{name}: no column {column!r} (columns: {known})",
                                      column=column, frame=name)
+
+
+def fill_missing_columns(reference: pl.DataFrame, current: pl.DataFrame,
+                         columns: Sequence[str]) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """``current`` with the ``columns`` of the reference it lacks added as all-null columns of
+    the reference's type, and their names: a column lost upstream is itself an incident (the
+    audit reports it as a failed ``column_missing`` check) rather than a column to skip.
+
+    >>> cur, gone = fill_missing_columns(pl.DataFrame({"a": [1], "b": ["x"]}), pl.DataFrame({"a": [2]}), ["a", "b"])
+    >>> gone, cur.schema["b"], cur["b"].null_count()
+    (('b',), String, 1)
+    """
+    present, schema = set(current.columns), reference.schema
+    gone = tuple(c for c in dict.fromkeys(columns) if c not in present and c in schema)
+    if not gone:
+        return current, ()
+    return current.with_columns(pl.lit(None, dtype=schema[c]).alias(c) for c in gone), gone
 
 
 def align(reference: pl.DataFrame, current: pl.DataFrame, columns: Sequence[str], *,
@@ -181,9 +199,22 @@ def align(reference: pl.DataFrame, current: pl.DataFrame, columns: Sequence[str]
     require_columns(current, columns, name="current")
     _check_not_empty(reference, "reference")
     _check_not_empty(current, "current")
+    described = {side: {c: str(d) + (" (as seconds)" if isinstance(d, pl.Duration) or d == pl.Time else "")
+                        for c, d in frame.schema.items()} for side, frame in (("r", reference), ("c", current))}
+    reference, current = _as_seconds(reference, columns), _as_seconds(current, columns)
+    rs, cs = reference.schema, current.schema         # built once: a frame rebuilds it on each call
+    for column in columns:
+        if rs[column] == pl.Null:
+            raise AllNullError(f"reference: column {column!r} has no value (all null); nothing to compare "
+                               "the current data against (leave it out of the features)",
+                               column=column, frame="reference")
+    nulls = [c for c in columns if cs[c] == pl.Null]
+    if nulls:      # all None, as pandas writes an empty column: a null spike of the reference's type
+        current = current.with_columns(pl.col(c).cast(rs[c]) for c in nulls)
+        cs = current.schema
     ref_exprs, cur_exprs, schema_kinds = [], [], {}
     for column in columns:
-        rd, cd = reference.schema[column], current.schema[column]
+        rd, cd = rs[column], cs[column]
         kind, rcast, ccast = _harmonise(column, rd, cd, kinds.get(column), current[column])
         schema_kinds[column] = kind
         ref_exprs.append(pl.col(column).cast(rcast) if rcast is not None else pl.col(column))
@@ -193,10 +224,24 @@ def align(reference: pl.DataFrame, current: pl.DataFrame, columns: Sequence[str]
     for column in columns:
         _check_not_all_null(ref_out[column], schema_kinds[column])
     changed = {c: _breaks(reference[c], current[c]) for c in columns
-               if _type_class(reference.schema[c]) != _type_class(current.schema[c])}
-    schema = Schema(schema_kinds, {c: str(reference.schema[c]) for c in columns},
-                    {c: str(current.schema[c]) for c in columns}, changed)
+               if _type_class(rs[c]) != _type_class(cs[c])}
+    schema = Schema(schema_kinds, {c: described["r"][c] for c in columns}, {c: described["c"][c] for c in columns},
+                    changed)
     return ref_out, cur_out, schema
+
+
+def _as_seconds(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """Durations and times of day as numbers of seconds (a duration's length, the seconds since
+    midnight): they are compared as numbers, and the findings say so in the column's dtype."""
+    schema = frame.schema
+    exprs = []
+    for column in columns:
+        dtype = schema[column]
+        if isinstance(dtype, pl.Duration):
+            exprs.append((pl.col(column).dt.total_microseconds() / 1e6).alias(column))
+        elif dtype == pl.Time:
+            exprs.append((pl.col(column).cast(pl.Int64) / 1e9).alias(column))
+    return frame.with_columns(exprs) if exprs else frame
 
 
 def _harmonise(column: str, rd: pl.DataType, cd: pl.DataType, override: str | None,

@@ -59,3 +59,32 @@ def check_choice(name: str, value: str, choices) -> str:
     if value not in choices:
         raise MlwatchError(f"unknown {name} {value!r}; expected one of: {', '.join(sorted(choices))}")
     return value
+
+
+def check_number(name: str, value, *, low: float | None = None, high: float | None = None,
+                 low_open: bool = False, high_open: bool = False, integer: bool = False):
+    """``value`` if it is a finite number inside the bounds, else a :class:`MlwatchError`
+    naming the option (``nan`` and ``inf`` included: no threshold can then be crossed).
+
+    >>> check_number("alpha", 0.05, low=0, high=1, low_open=True, high_open=True)
+    0.05
+    >>> check_number("bins", 0, low=2, integer=True)
+    Traceback (most recent call last):
+    ...
+    mlwatch.errors.MlwatchError: bins must be 2 or more, got 0
+    """
+    import math
+    import numbers
+
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value):
+        raise MlwatchError(f"{name} must be a finite {'whole ' if integer else ''}number, got {value!r}")
+    below = low is not None and (value <= low if low_open else value < low)
+    above = high is not None and (value >= high if high_open else value > high)
+    if below or above:
+        if high is None:
+            raise MlwatchError(f"{name} must be {'more than' if low_open else f'{low:g} or more'}"
+                               f"{f' {low:g}' if low_open else ''}, got {value!r}")
+        raise MlwatchError(f"{name} must be between {low:g} and {high:g}"
+                           f"{' (exclusive)' if low_open or high_open else ''}, got {value!r}")
+    return value

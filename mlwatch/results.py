@@ -97,12 +97,24 @@ def text_table(frame: pl.DataFrame, *, max_rows: int = 20) -> str:
     return "\n".join(lines)
 
 
-def markdown_table(frame: pl.DataFrame, *, max_rows: int = 20) -> str:
-    """A GitHub-flavoured Markdown table (pipes in values escaped)."""
-    shown = frame.head(max_rows)
+_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|~"} |
+                                  {"<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": " ", "\r": " "})
 
-    def esc(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
+
+def md_escape(text) -> str:
+    """``text`` as literal Markdown: no raw HTML (``<script>``, ``<img onerror=...>``), no
+    link, emphasis or table syntax from data, on one line, for GitHub and wikis alike.
+
+    >>> print(md_escape("<img src=x onerror=alert(1)> a_b | [x](javascript:y)"))
+    &lt;img src=x onerror=alert(1)&gt; a\\_b \\| \\[x\\](javascript:y)
+    """
+    return str(text).translate(_MARKDOWN_SPECIAL)
+
+
+def markdown_table(frame: pl.DataFrame, *, max_rows: int = 20) -> str:
+    """A GitHub-flavoured Markdown table (every value escaped, :func:`md_escape`)."""
+    shown = frame.head(max_rows)
+    esc = md_escape
 
     lines = ["| " + " | ".join(esc(c) for c in shown.columns) + " |",
              "|" + "|".join("---" for _ in shown.columns) + "|"]

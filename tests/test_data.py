@@ -30,10 +30,20 @@ def test_every_input_type_becomes_one_polars_frame(small, tmp_path):
 
 def test_missing_column_names_column_and_frame(small):
     with pytest.raises(MissingColumnError, match=r"current: no column 'carrier'") as err:
-        audit(small, small.drop("carrier"))
+        audit(small, small.drop("carrier"), features=["dep_delay", "carrier"])
     assert err.value.column == "carrier" and err.value.frame == "current"
     with pytest.raises(MissingColumnError, match="'nope'"):
         audit(small, small, features=["nope"])
+    with pytest.raises(MissingColumnError, match=r"current: no column 'carrier'"):
+        audit(small, small.drop("carrier"), missing_columns="raise")
+
+
+def test_a_column_lost_upstream_is_a_failed_check_not_a_skipped_column(small):
+    result = audit(small, small.drop("carrier"))          # every reference column, by default
+    failed = result.failed_checks
+    assert failed.select("feature", "check").rows() == [("carrier", "column_missing")]
+    assert failed["p_value"][0] == 0.0 and "missing from current" in failed["detail"][0]
+    assert result.table.filter(pl.col("feature") == "carrier")["n_current"][0] == small.height
 
 
 def test_type_mismatch_names_the_column(small):

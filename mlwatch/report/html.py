@@ -71,13 +71,48 @@ def html_document(title: str, blocks) -> str:
 
 
 def write_text(path, text: str) -> Path:
-    """Write ``text`` to ``path`` (parent folders created); fail loudly if it cannot."""
+    """Write ``text`` to ``path`` (parent folders created), atomically: into a temporary file
+    beside it, then renamed over it, so a failed write (a full disk, a size limit, a kill)
+    leaves the previous file whole. Fails loudly, naming the file."""
+    import os
+    import tempfile
+
     path = Path(path)
+    temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        if path.is_dir():
+            raise IsADirectoryError(21, "is a folder")
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+        temporary = None
     except OSError as err:
         raise MlwatchError(f"cannot write {path}: {err.strerror or err}") from None
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+    return path
+
+
+def check_writable(path) -> Path:
+    """Fail before any work when ``path`` cannot be written: a folder, or a parent that is
+    a file or cannot be created."""
+    path = Path(path)
+    if path.is_dir():
+        raise MlwatchError(f"cannot write {path}: it is a folder")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise MlwatchError(f"cannot write {path}: {parent} is not a folder")
+    import os
+
+    if not os.access(parent, os.W_OK):
+        raise MlwatchError(f"cannot write {path}: {parent} is not writable")
     return path
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import html
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 from mlwatch.errors import MlwatchError
 from mlwatch.report.html import Figure, Heading, Paragraph, Table, _figure, html_document, write_text
-from mlwatch.results import html_table, json_value, markdown_table, records
+from mlwatch.results import html_table, json_value, markdown_table, md_escape, records
 
 SCHEMA = "mlwatch.postmortem/1"
 
@@ -88,21 +87,24 @@ class Postmortem:
         return cls(**fields)
 
     def to_markdown(self) -> str:
-        lines = [f"# {self.title}", "", f"*{self.created} — owner: {self.owner}*", "",
-                 f"**Verdict: {self.verdict['kind'].replace('_', ' ')}.** {self.summary}", "",
-                 f"**Action:** {self.fix['action']}", "", "## Timeline", ""]
-        lines += [f"- {t['time']} — {t['what']}" for t in self.timeline] or ["- (no time column)"]
-        lines += ["", "## Impact", ""] + [f"- {k.replace('_', ' ')}: {_fmt(v)}" for k, v in self.impact.items()]
+        """Markdown for a wiki or an issue: every value from the data, the events or the
+        caller escaped (:func:`~mlwatch.results.md_escape`), so none becomes live HTML or a link."""
+        e = md_escape
+        lines = [f"# {e(self.title)}", "", f"*{e(self.created)} — owner: {e(self.owner)}*", "",
+                 f"**Verdict: {e(self.verdict['kind'].replace('_', ' '))}.** {e(self.summary)}", "",
+                 f"**Action:** {e(self.fix['action'])}", "", "## Timeline", ""]
+        lines += [f"- {e(t['time'])} — {e(t['what'])}" for t in self.timeline] or ["- (no time column)"]
+        lines += ["", "## Impact", ""] + [f"- {e(k.replace('_', ' '))}: {e(_fmt(v))}" for k, v in self.impact.items()]
         lines += ["", "## Root cause", ""]
-        lines += [f"- {c['sentence']}" + (f" (from {c['onset']})" if c["onset"] else "") +
-                  (f"; likely trigger: {c['event']} ({c['event_time']})" if c["event"] else "")
-                  for c in self.root_cause] or ["- " + self.summary]
-        lines += ["", "## Fix and its validation", "", f"- {self.fix['action']}"]
+        lines += [f"- {e(c['sentence'])}" + (f" (from {e(c['onset'])})" if c["onset"] else "") +
+                  (f"; likely trigger: {e(c['event'])} ({e(c['event_time'])})" if c["event"] else "")
+                  for c in self.root_cause] or ["- " + e(self.summary)]
+        lines += ["", "## Fix and its validation", "", f"- {e(self.fix['action'])}"]
         if "shadow" in self.fix:
-            lines.append(f"- Shadow scoring: {self.fix['shadow']}")
-        lines += ["", "## Follow-ups", ""] + [f"- [ ] {f}" for f in self.followups]
+            lines.append(f"- Shadow scoring: {e(self.fix['shadow'])}")
+        lines += ["", "## Follow-ups", ""] + [f"- [ ] {e(f)}" for f in self.followups]
         for section in self.evidence:
-            lines += ["", f"## Evidence: {section.heading}", ""] + section.text
+            lines += ["", f"## Evidence: {e(section.heading)}", ""] + [e(t) for t in section.text]
             if section.table:
                 import polars as pl
                 lines += ["", markdown_table(pl.DataFrame(section.table), max_rows=15)]
@@ -130,18 +132,20 @@ class Postmortem:
                 blocks.append(Table(html_table(pl.DataFrame(section.table), max_rows=30)))
         return html_document(self.title, blocks)
 
-    def write(self, path) -> Path:
-        """Write as HTML, Markdown or JSON, by the file's suffix."""
+    def write(self, path, fmt: str | None = None) -> Path:
+        """Write as ``fmt`` (``"html"``, ``"md"`` or ``"json"``), by default the file's
+        suffix's (the file is replaced whole, or left as it was when writing fails)."""
         path = Path(path)
-        exporters = {".html": self.to_html, ".md": self.to_markdown,
-                     ".json": lambda: json.dumps(self.to_dict(), indent=2) + "\n"}
-        if path.suffix.lower() not in exporters:
-            raise MlwatchError(f"postmortem: cannot write {path}: use .html, .md or .json")
-        return write_text(path, exporters[path.suffix.lower()]())
+        exporters = {"html": self.to_html, "md": self.to_markdown, "markdown": self.to_markdown,
+                     "json": lambda: json.dumps(self.to_dict(), indent=2) + "\n"}
+        chosen = (fmt or path.suffix.lstrip(".")).lower()
+        if chosen not in exporters:
+            raise MlwatchError(f"postmortem: cannot write {path}: give fmt= or use .html, .md or .json")
+        return write_text(path, exporters[chosen]())
 
 
 def _fmt(value) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else html.unescape(str(value))
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _root_cause(findings) -> list[dict[str, Any]]:

@@ -47,8 +47,13 @@ from mlwatch.stats.binning import Bins, categorical_bins, numeric_bins
 from mlwatch.stats.ecdf import ks_sorted, wasserstein_sorted
 from mlwatch.stats.registry import register
 
-EXACT_KS_MAX_N = 10_000
+# scipy's exact two-sample KS p-value up to this many values a side; beyond it Kolmogorov's
+# limit with Stephens' correction, which at 5,000 a side reads p = 0.01 as 0.0102 and p = 1e-4
+# as 0.96e-4 (checked against scipy's exact distribution), in constant time instead of 2 ms a
+# column at 10,000 (a wide table pays that thousands of times)
+EXACT_KS_MAX_N = 5_000
 SHARE_FLOOR = 1e-4
+HUGE = 1e150          # magnitude beyond which a column is rescaled before squares and differences
 NULL_DRAWS = 1_000
 NOISE_LEVEL = 0.95
 SPARSE_COUNT = 50
@@ -348,6 +353,12 @@ def ks_kernel(summary: FeatureSummary) -> DriftStatistic:
 
 def wasserstein_kernel(summary: FeatureSummary) -> DriftStatistic:
     sa, sb = _sorted_pair(summary, "wasserstein")
+    big = max(abs(sa[0]), abs(sa[-1]), abs(sb[0]), abs(sb[-1]))
+    if big > HUGE:
+        # differences and squares of values near 1e308 overflow; the distance in standard
+        # deviations is the same in smaller units (a power of two: the rescale is exact)
+        factor = 2.0 ** -np.ceil(np.log2(big))
+        sa, sb = sa * factor, sb * factor
     scale = wasserstein_scale(sa, sb)
     value = wasserstein_sorted(sa, sb) / scale
     return DriftStatistic("wasserstein", value if np.isfinite(value) else float("inf"), None,

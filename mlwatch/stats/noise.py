@@ -24,6 +24,8 @@ exponential references (simulated with scipy), so the floor takes the upper rati
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 WASSERSTEIN_Q95_RATIO = 1.85
@@ -37,9 +39,15 @@ def _scale(n_reference: int, n_current: int) -> float:
 
 def chi2_floor(n_reference: int, n_current: int, n_bins: int, level: float = 0.95) -> float:
     """The ``level`` quantile of ``sum (q - p)**2 / p`` under no drift."""
+    return _scale(n_reference, n_current) * _chi2_quantile(level, max(n_bins - 1, 1))
+
+
+@functools.lru_cache(maxsize=1024)
+def _chi2_quantile(level: float, dof: int) -> float:
+    """scipy's chi-square quantile, kept: a wide table asks for the same few thousands of times
+    (0.1 ms a call)."""
     from scipy import stats as _st
-    dof = max(n_bins - 1, 1)
-    return _scale(n_reference, n_current) * float(_st.chi2.ppf(level, dof))
+    return float(_st.chi2.ppf(level, dof))
 
 
 def psi_noise_floor(n_reference: int, n_current: int, n_bins: int, level: float = 0.95) -> float:

@@ -80,6 +80,18 @@ def null_rate(feature: str, n_null_reference: int, n_reference: int, n_null_curr
                         f"null rate {ref:.2%} -> {cur:.2%} (p={p:.2g})", p, material)
 
 
+def column_missing(feature: str, n_current: int) -> QualityCheck:
+    """The column is gone from the current data: dropped or renamed upstream. Every row lost
+    its value, which is no question of sampling (p = 0).
+
+    >>> column_missing("age", 500).failed
+    True
+    """
+    return QualityCheck(feature, "column_missing", 1.0, 0.0, True,      # the share of rows that have it
+                        f"the column is missing from current, all {n_current:,} rows "
+                        "(dropped or renamed upstream)", 0.0, True)
+
+
 def non_finite(feature: str, counts_reference: tuple[int, int], n_reference: int,
                counts_current: tuple[int, int], n_current: int, *, min_share: float = 0.001,
                alpha: float = 0.05) -> QualityCheck:

@@ -36,7 +36,7 @@ import numpy as np
 import polars as pl
 
 from mlwatch import data
-from mlwatch.errors import DataError, MissingColumnError, check_choice
+from mlwatch.errors import DataError, MissingColumnError, check_choice, check_number
 from mlwatch.results import (ResultMixin, frame_from_records, html_table, markdown_table,
                              records, text_table)
 from mlwatch.stats import noise, quality
@@ -61,6 +61,7 @@ BINS_SCHEMA = {
     "reference_count": pl.Int64, "current_count": pl.Int64, "reference_share": pl.Float64,
     "current_share": pl.Float64, "contribution": pl.Float64,
 }
+THREADED_ROWS = 200_000      # rows in both windows from which the columns are audited on threads
 QUALITY_SCHEMA = {
     "feature": pl.String, "check": pl.String, "reference": pl.Float64, "current": pl.Float64,
     "failed": pl.Boolean, "detail": pl.String, "p_value": pl.Float64, "p_value_adjusted": pl.Float64,
@@ -187,7 +188,7 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
           exclude: Sequence[str] = (), bins: int = 10, psi_threshold: float = 0.1,
           major_threshold: float = 0.25, alpha: float = 0.05, smoothing: float = 0.5,
           ks_threshold: float = 0.05, wasserstein_threshold: float = 0.1,
-          n_threads: int | None = None) -> AuditResult:
+          missing_columns: str = "auto", n_threads: int | None = None) -> AuditResult:
     """Audit every feature of ``current`` against ``reference``, optionally on a slice.
 
     Parameters
@@ -214,6 +215,11 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
         (Benjamini-Hochberg).
     smoothing
         Observations an empty bin counts as in PSI.
+    missing_columns
+        What a feature of the reference that current lacks is: ``"report"`` a failed
+        ``column_missing`` check (a column lost upstream is an incident), ``"raise"`` a
+        :class:`~mlwatch.errors.MissingColumnError`; ``"auto"`` reports when ``features``
+        was left to default and raises when it was named.
 
     Examples
     --------
@@ -228,19 +234,35 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
     """
     options = AuditOptions(bins, psi_threshold, major_threshold, alpha, smoothing,
                            dict(where) if where else None, ks_threshold, wasserstein_threshold)
+    check_choice("missing_columns", missing_columns, ("auto", "report", "raise"))
+    check_number("bins", bins, low=2, high=1000, integer=True)
+    for name, value in (("psi_threshold", psi_threshold), ("major_threshold", major_threshold),
+                        ("ks_threshold", ks_threshold), ("wasserstein_threshold", wasserstein_threshold)):
+        check_number(name, value, low=0)
+    check_number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
+    check_number("smoothing", smoothing, low=0, low_open=True)
     ref = data.to_frame(reference, name="reference")
     cur = data.to_frame(current, name="current")
+    if missing_columns == "auto":
+        missing_columns = "report" if features is None else "raise"
     if features is None:
         features = [c for c in ref.columns if c not in set(exclude)]
     features = list(dict.fromkeys(features))
+    vanished: tuple[str, ...] = ()
+    if missing_columns == "report":
+        data.require_columns(ref, features, name="reference")
+        cur, vanished = data.fill_missing_columns(ref, cur, features)
     ref = data.apply_where(ref, where, name="reference")
     cur = data.apply_where(cur, where, name="current")
     ref, cur, schema = data.align(ref, cur, features, kinds=kinds)
 
     def one(feature: str) -> _FeatureAudit:
-        return _audit_feature(feature, ref[feature], cur[feature], schema, options)
+        return _audit_feature(feature, ref[feature], cur[feature], schema, options, feature in vanished)
 
-    workers = n_threads or min(len(features), os.cpu_count() or 1) or 1
+    # a column's work holds the GIL for many small numpy calls: threads pay only where the
+    # sorting is long (measured: 3,000 columns of 2,000 rows, 2 threads 1.5 times slower than 1)
+    parallel = ref.height + cur.height >= THREADED_ROWS
+    workers = n_threads or (min(len(features), os.cpu_count() or 1) if parallel else 1) or 1
     if workers > 1:
         with ThreadPoolExecutor(workers) as pool:
             parts = list(pool.map(one, features))
@@ -257,10 +279,10 @@ class _FeatureAudit:
 
 
 def _audit_feature(name: str, ref: pl.Series, cur: pl.Series, schema: data.Schema,
-                   options: AuditOptions) -> _FeatureAudit:
+                   options: AuditOptions, vanished: bool = False) -> _FeatureAudit:
     kind = schema.kinds[name]
-    checks = [quality.null_rate(name, ref.null_count(), ref.len(), cur.null_count(), cur.len(),
-                                alpha=options.alpha)]
+    checks = [quality.column_missing(name, cur.len()) if vanished else
+              quality.null_rate(name, ref.null_count(), ref.len(), cur.null_count(), cur.len(), alpha=options.alpha)]
     if schema.type_changed(name):
         checks.append(quality.type_change(name, schema.reference_dtypes[name], schema.current_dtypes[name],
                                           breaks=schema.type_change_breaks(name)))
@@ -342,9 +364,12 @@ def _numeric(name: str, ref: pl.Series, cur: pl.Series, checks: list, options: A
     b = numeric_bins(sa, sb, n_missing_reference=ref.len() - sa.size,
                      n_missing_current=cur.len() - sb.size, bins=options.bins)
     if sb.size:
-        checks.append(quality.out_of_range(name, sa, sb, alpha=options.alpha))
-        checks.append(quality.value_spike(name, sa, sb, alpha=options.alpha))
-        checks.append(quality.off_grid(name, sa, sb, alpha=options.alpha))
+        # values near 1e308 overflow the fences and the grid's quotients into inf, which the
+        # checks read as outside and off every grid: the right reading, without the warnings
+        with np.errstate(over="ignore", invalid="ignore"):
+            checks.append(quality.out_of_range(name, sa, sb, alpha=options.alpha))
+            checks.append(quality.value_spike(name, sa, sb, alpha=options.alpha))
+            checks.append(quality.off_grid(name, sa, sb, alpha=options.alpha))
         n_distinct_cur = quality.distinct_count_sorted(sb)
         checks.append(quality.constant(name, quality.distinct_count_sorted(sa), n_distinct_cur, sb.size,
                                        f"{sb[0]:.6g}" if n_distinct_cur == 1 else None,

@@ -207,14 +207,22 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
     ov = overall(ref, cur, scoring, segments=roles.segments, slices=sl, alpha=level["global"])
     where = sl.top
     # the segment columns are model inputs too
-    columns = [c for c in dict.fromkeys([*roles.features, *roles.segments, prediction]) if c in cur.columns]
+    columns = list(dict.fromkeys([*roles.features, *roles.segments, prediction]))
+    if features:                       # a column the user named must be there
+        data.require_columns(cur, columns, name="current")
+    # an input lost upstream is an incident, not a column to skip: the audit reports it and
+    # the later steps see it as missing in every row
+    source, (cur, vanished) = cur, data.fill_missing_columns(ref, cur, columns)
+    if vanished:
+        say(f"step 5: {', '.join(vanished)} missing from current")
     say(f"step 5: audit of {len(columns)} columns on everything")
-    everything = audit(ref, cur, features=columns, alpha=level["inputs"])
+    everything = audit(ref, source, features=columns, alpha=level["inputs"], missing_columns="report")
     au, population_audit = everything, None
     if where:
         inside = [c for c in columns if c not in where]      # the columns the slice does not fix
         say(f"step 5: audit of {len(inside)} columns on {_label(where)}")
-        au, population_audit = audit(ref, cur, features=inside, where=where, alpha=alpha), everything
+        au, population_audit = (audit(ref, source, features=inside, where=where, alpha=alpha, missing_columns="report"),
+                                everything)
     say("step 5: inputs inside every segment")
     seg = segment_drift(ref, cur, segments=roles.segments, features=columns, alpha=level["segments"])
     say("step 6: trace" + (" with onsets" if time else ""))

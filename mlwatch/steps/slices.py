@@ -38,7 +38,7 @@ import numpy as np
 import polars as pl
 
 from mlwatch import data
-from mlwatch.errors import MlwatchError, check_choice
+from mlwatch.errors import MlwatchError, check_choice, check_number
 from mlwatch.results import ResultMixin, html_table, json_value, markdown_table, text_table
 from mlwatch.stats import metrics, noise
 from mlwatch.stats.binning import MISSING, quantile_edges
@@ -247,6 +247,11 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
         raise MlwatchError(f"max_depth must be 1, 2 or 3, got {max_depth}")
     ref = data.to_frame(reference, name="reference")
     cur = data.to_frame(current, name="current")
+    check_number("min_support", min_support, low=1, integer=True)     # a slice needs rows on both sides
+    check_number("min_degradation", min_degradation, low=0)
+    check_number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
+    check_number("top_k", top_k, low=1, integer=True)
+    check_number("numeric_bins", numeric_bins, low=2, high=100, integer=True)
     data.require_columns(ref, list(segments) + ([time] if time else []), name="reference")
     data.require_columns(cur, list(segments) + ([time] if time else []), name="current")
     loss_ref, ok_ref = scoring.losses(ref, name="reference")

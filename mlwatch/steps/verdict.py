@@ -64,7 +64,7 @@ ACTIONS = {
     "none": "nothing to do",
 }
 PIPELINE_SIGNATURES = ("unit_change", "encoding_permutation", "constant", "stuck", "clipping", "default_flood")
-QUALITY_CHECKS = ("null_rate", "non_finite", "out_of_range", "new_category", "missing_category", "type_change")
+QUALITY_CHECKS = ("column_missing", "null_rate", "non_finite", "out_of_range", "new_category", "missing_category", "type_change")
 SKEW_CHECKS = ("constant", "value_spike", "off_grid")   # stale, defaulted, re-scaled values: pipeline faults
 BUDGET = {"global": 0.1, "slices": 0.3, "inputs": 0.3, "segments": 0.3}   # shares of alpha; they add up to 1
 DECISIVE = 10.0          # -log10 p beyond which evidence is decisive
@@ -233,9 +233,10 @@ def _causes(audit, trace, scope: str, prediction: str | None) -> list[Finding]:
             continue
         traced = signatures.get(feature, {})
         name = traced.get("signature")
-        own = name in PIPELINE_SIGNATURES if kind == "skew" else name in SEGMENT_KINDS
+        own = (name in PIPELINE_SIGNATURES if kind == "skew" else name in SEGMENT_KINDS) and row["check"] != "column_missing"
         out.append(_traced(kind, row["check"], scope, feature, row["p_value_adjusted"], int(audit.n_current),
-                           None if own else f"{feature}: {row['detail']}", traced))
+                           None if own else row["detail"] if row["check"] == "column_missing"
+                           else f"{feature}: {row['detail']}", traced))
         if name in PIPELINE_SIGNATURES and kind != "skew":
             # the check's rejection is about this feature, and its signature says how it changed:
             # skew, with this test's evidence (the strongest of the feature's tests wins)

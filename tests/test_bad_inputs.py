@@ -1,0 +1,185 @@
+"""Hostile and careless input (issue 12): each case ends as the right result or a clear error
+naming the option, column or file; on the command line as exit 2 and one line."""
+
+import datetime as dt
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import polars as pl
+import pytest
+
+from mlwatch import audit, investigate
+from mlwatch.cli import main
+from mlwatch.errors import MissingColumnError, MlwatchError
+from mlwatch.simulate import Injection, simulate
+from mlwatch.steps.scoring import resolve_scoring
+from mlwatch.steps.slices import find_slices
+
+
+@pytest.fixture(scope="module")
+def quiet_bike():
+    return simulate("bike", Injection("none"), n=2000, seed=1)
+
+
+@pytest.fixture
+def files(tmp_path, winter_summer):
+    reference, current = winter_summer
+    cols = ["dep_delay", "air_time", "temp", "carrier", "origin"]
+    ref, cur = tmp_path / "ref.parquet", tmp_path / "cur.parquet"
+    reference.select(cols).head(3000).write_parquet(ref)
+    current.select(cols).head(3000).write_parquet(cur)
+    return ref, cur
+
+
+# ------------------------------------------------------------ silently wrong, no more
+
+def test_an_input_lost_upstream_is_the_verdict_when_inferred(quiet_bike):
+    kwargs = quiet_bike.investigate_kwargs()
+    kwargs.pop("features")
+    findings = investigate(quiet_bike.reference, quiet_bike.current.drop("hum"), **kwargs)
+    primary = findings.verdict.primary
+    assert findings.verdict.kind == "data_quality"
+    assert (primary.feature, primary.test) == ("hum", "column_missing")
+    assert "missing from current" in findings.verdict.summary
+
+
+def test_an_input_the_user_named_must_be_there(quiet_bike):
+    with pytest.raises(MissingColumnError, match="current: no column 'hum'") as err:
+        investigate(quiet_bike.reference, quiet_bike.current.drop("hum"), **quiet_bike.investigate_kwargs())
+    assert err.value.column == "hum"
+
+
+def test_an_all_none_column_is_a_null_spike_of_the_reference_type():
+    ref = pl.DataFrame({"x": np.arange(300.0), "y": ["a", "b", "c"] * 100})
+    cur = ref.with_columns(pl.lit(None).alias("x"))            # dtype Null, as pandas writes all-None
+    assert cur.schema["x"] == pl.Null
+    failed = audit(ref, cur).failed_checks
+    assert failed.select("feature", "check").rows() == [("x", "null_rate")]
+    with pytest.raises(MlwatchError, match="reference: column 'x' has no value"):
+        audit(cur, ref)
+
+
+def test_durations_and_times_of_day_are_audited_as_seconds():
+    ref = pl.DataFrame({"wait": [dt.timedelta(minutes=i % 50) for i in range(500)],
+                        "at": [dt.time(i % 24, i % 60) for i in range(500)]})
+    cur = pl.DataFrame({"wait": [dt.timedelta(minutes=10 + i % 50) for i in range(500)],
+                        "at": [dt.time(i % 24, i % 60) for i in range(500)]})
+    result = audit(ref, cur)
+    rows = {r["feature"]: r for r in result.table.iter_rows(named=True)}
+    assert rows["wait"]["kind"] == "numeric" and rows["wait"]["drifted"]
+    assert rows["at"]["kind"] == "numeric" and not rows["at"]["drifted"]
+    assert result.table.filter(pl.col("feature") == "wait")["wasserstein"][0] == pytest.approx(
+        600 / np.std([60.0 * (i % 50) for i in range(500)]), rel=1e-9)
+
+
+def test_values_near_the_largest_float_give_finite_statistics_and_no_warning(rng):
+    ref = pl.DataFrame({"x": rng.normal(size=500) * 1e307})
+    cur = pl.DataFrame({"x": rng.normal(size=500) * 1e307 + 5e307})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        row = audit(ref, cur).table.row(0, named=True)
+    small = audit(ref.select(pl.col("x") / 1e300), cur.select(pl.col("x") / 1e300)).table.row(0, named=True)
+    assert np.isfinite(row["wasserstein"]) and row["wasserstein"] == pytest.approx(small["wasserstein"], rel=1e-9)
+    assert row["drifted"]
+
+
+# --------------------------------------------------------------- options at the door
+
+@pytest.mark.parametrize("option, value, message", [
+    ("bins", 0, "bins must be between 2 and 1000"),
+    ("bins", 2.5, "bins must be a finite whole number"),
+    ("psi_threshold", float("nan"), "psi_threshold must be a finite number"),
+    ("alpha", 7, "alpha must be between 0 and 1"),
+    ("ks_threshold", -0.1, "ks_threshold must be 0 or more"),
+])
+def test_audit_options_are_checked(option, value, message):
+    frame = pl.DataFrame({"x": np.arange(100.0)})
+    with pytest.raises(MlwatchError, match=message):
+        audit(frame, frame, **{option: value})
+
+
+def test_slice_options_are_checked(quiet_bike):
+    ref, cur = quiet_bike.reference, quiet_bike.current
+    kwargs = quiet_bike.investigate_kwargs()
+    scoring = resolve_scoring(ref, cur, prediction=kwargs["prediction"], target=kwargs["target"])
+    with pytest.raises(MlwatchError, match="min_support must be 1 or more, got 0"):
+        find_slices(ref, cur, scoring, segments=["weekday"], min_support=0)
+
+
+@pytest.mark.parametrize("flag, value", [("--psi-threshold", "nan"), ("--alpha", "7"), ("--alpha", "0"),
+                                         ("--bins", "0"), ("--bins", "ten")])
+def test_cli_options_are_checked(files, capsys, flag, value):
+    ref, cur = files
+    with pytest.raises(SystemExit) as ended:
+        main(["audit", str(ref), str(cur), flag, value])
+    assert ended.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert flag in error and value in error
+
+
+# ------------------------------------------------------------------- the boundary
+
+def test_an_unexpected_error_is_one_line_and_the_traceback_waits_for_debug(files, capsys, monkeypatch):
+    import mlwatch.steps.audit as audit_module
+
+    def broken(*args, **kwargs):
+        raise pl.exceptions.ComputeError("something deep inside polars\nwith a second line")
+
+    monkeypatch.setattr(audit_module, "audit", broken)
+    ref, cur = files
+    assert main(["audit", str(ref), str(cur)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == "mlwatch: error: ComputeError: something deep inside polars (--debug for the traceback)"
+    with pytest.raises(pl.exceptions.ComputeError):
+        main(["--debug", "audit", str(ref), str(cur)])
+
+
+def test_an_unwritable_output_fails_before_any_work(files, tmp_path, capsys):
+    ref, cur = files
+    folder = tmp_path / "taken"
+    folder.mkdir()
+    assert main(["audit", str(ref), str(cur), "--html", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "it is a folder" in err and "reading" not in err        # nothing was read
+
+
+def test_the_flag_not_the_suffix_decides_the_format(files, tmp_path):
+    ref, cur = files
+    md, page = tmp_path / "x.html", tmp_path / "report"
+    assert main(["audit", str(ref), str(cur), "--markdown", str(md), "--html", str(page)]) == 0
+    assert md.read_text().startswith("# Audit of")
+    assert page.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_a_failed_write_leaves_the_previous_file_whole(tmp_path):
+    target = tmp_path / "report.html"
+    target.write_text("the good report\n")
+    script = textwrap.dedent(f"""
+        import resource, signal
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)       # a write past the limit fails instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+        from mlwatch.report.html import write_text
+        from mlwatch.errors import MlwatchError
+        try:
+            write_text({str(target)!r}, "x" * 100_000)
+        except MlwatchError as err:
+            print("failed:", err)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert "failed: cannot write" in done.stdout, done.stderr
+    assert target.read_text() == "the good report\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]       # no temporary file left
+
+
+def test_the_markdown_postmortem_carries_no_live_html(quiet_bike):
+    events = pl.DataFrame({"time": [dt.datetime(2012, 8, 1)],
+                           "description": ["<script>alert(1)</script> deploy [x](javascript:y)"]})
+    kwargs = quiet_bike.investigate_kwargs()
+    kwargs["events"] = events
+    findings = investigate(quiet_bike.reference, quiet_bike.current, **kwargs)
+    text = findings.postmortem(title="<img src=x onerror=alert(1)>", owner="<b>me</b>").to_markdown()
+    assert "<script" not in text and "<img" not in text and "<b>" not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
