@@ -18,6 +18,8 @@ Documented fallbacks rather than errors:
 
 from __future__ import annotations
 
+import datetime as dt
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -160,6 +162,52 @@ def require_columns(frame: pl.DataFrame, columns: Sequence[str], *, name: str) -
             known = ", ".join(frame.columns[:20]) + (" ..." if frame.width > 20 else "")
             raise MissingColumnError(f"{name}: no column {column!r} (columns: {known})",
                                      column=column, frame=name)
+
+
+def utc_naive(times: pl.Series) -> pl.Series:
+    """Datetimes as naive UTC: an aware series converted to UTC, a naive one taken as UTC
+    already; dates become midnight datetimes; anything else is returned as it is."""
+    if isinstance(times.dtype, pl.Datetime):
+        if times.dtype.time_zone is not None:
+            times = times.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        return times.cast(pl.Datetime("us"))
+    if times.dtype == pl.Date:
+        return times.cast(pl.Datetime("us"))
+    return times
+
+
+def align_time(reference: pl.DataFrame, current: pl.DataFrame, time: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Both frames with ``time`` on one axis: dates and datetimes as naive UTC (an aware
+    column converted, a naive one taken as UTC, so a zone on one side only cannot misplace
+    a row), text parsed as datetimes, numbers kept. Errors name the frame and the column:
+    a time column all empty, text that is not dates, dates on one side and numbers on the other.
+
+    >>> ref = pl.DataFrame({"t": [dt.datetime(2024, 1, 1, 12)]}).with_columns(pl.col("t").dt.replace_time_zone("UTC"))
+    >>> cur = pl.DataFrame({"t": ["2024-01-02 09:30"]})
+    >>> [f["t"].to_list() for f in align_time(ref, cur, "t")]
+    [[datetime.datetime(2024, 1, 1, 12, 0)], [datetime.datetime(2024, 1, 2, 9, 30)]]
+    """
+    out = []
+    for name, frame in (("reference", reference), ("current", current)):
+        require_columns(frame, [time], name=name)
+        times = frame[time]
+        if times.len() and times.null_count() == times.len():
+            raise AllNullError(f"{name}: time column {time!r} is empty (all null)", column=time, frame=name)
+        if times.dtype == pl.String:
+            try:
+                times = times.str.to_datetime(strict=True)
+            except pl.exceptions.PolarsError:
+                raise SchemaMismatchError(f"{name}: time column {time!r} holds text that is not dates "
+                                          f"(first value {times.drop_nulls()[0]!r})", column=time, frame=name) from None
+        elif not (times.dtype.is_temporal() or times.dtype.is_numeric()):
+            raise SchemaMismatchError(f"{name}: time column {time!r} must hold dates, datetimes or numbers, "
+                                      f"not {times.dtype}", column=time, frame=name)
+        out.append(frame.with_columns(utc_naive(times).alias(time)))
+    kinds = {f[time].dtype.is_temporal() for f in out}
+    if len(kinds) > 1:
+        raise SchemaMismatchError(f"time column {time!r} holds dates on one side and numbers on the other",
+                                  column=time)
+    return out[0], out[1]
 
 
 def fill_missing_columns(reference: pl.DataFrame, current: pl.DataFrame,

@@ -183,3 +183,59 @@ def test_the_markdown_postmortem_carries_no_live_html(quiet_bike):
     text = findings.postmortem(title="<img src=x onerror=alert(1)>", owner="<b>me</b>").to_markdown()
     assert "<script" not in text and "<img" not in text and "<b>" not in text
     assert "&lt;img src=x onerror=alert(1)&gt;" in text
+
+
+# ---------------------------------------------------------------- time, labels, codes
+
+def test_time_zones_on_one_side_only_are_compared_in_utc():
+    case = simulate("bike", Injection("unit_change", feature="temp", magnitude=(1.8, 32.0)), n=2000, seed=4)
+    kwargs = case.investigate_kwargs()
+    t = kwargs["time"]
+    plain = investigate(case.reference, case.current, **kwargs)
+    aware_ref = case.reference.with_columns(pl.col(t).dt.replace_time_zone("UTC"))
+    new_york = case.current.with_columns(pl.col(t).dt.replace_time_zone("UTC").dt.convert_time_zone("America/New_York"))
+    zoned = investigate(aware_ref, new_york, **kwargs)
+    as_text = investigate(case.reference, case.current.with_columns(pl.col(t).cast(pl.String)), **kwargs)
+    assert zoned.verdict.primary.onset == plain.verdict.primary.onset == as_text.verdict.primary.onset
+    assert zoned.verdict.kind == plain.verdict.kind == "skew"
+
+
+@pytest.mark.parametrize("broken, message", [
+    (pl.lit("not a date"), "current: time column 'time' holds text that is not dates"),
+    (pl.lit(None, dtype=pl.Datetime("us")), "current: time column 'time' is empty"),
+])
+def test_a_bad_time_column_is_named(quiet_bike, broken, message):
+    kwargs = quiet_bike.investigate_kwargs()
+    assert kwargs["time"] == "time"
+    with pytest.raises(MlwatchError, match=message):
+        investigate(quiet_bike.reference, quiet_bike.current.with_columns(broken.alias("time")), **kwargs)
+
+
+@pytest.mark.parametrize("labels, message", [
+    ([0, 1, 2, 0] * 50, "target 'y' is not binary \\(values 0, 1, 2\\)"),
+    (["yes", "no"] * 100, "target 'y' holds text labels \\('no', 'yes'\\)"),
+])
+def test_classification_needs_binary_labels(labels, message):
+    frame = pl.DataFrame({"y": labels, "p": np.linspace(0, 1, 200), "g": ["a", "b"] * 100})
+    with pytest.raises(MlwatchError, match=message):
+        investigate(frame, frame, target="y", prediction="p", task="classification")
+
+
+def test_classification_needs_probabilities():
+    frame = pl.DataFrame({"y": [0, 1] * 100, "p": np.linspace(-3, 3, 200)})
+    with pytest.raises(MlwatchError, match="prediction 'p' holds values outside \\[0, 1\\] \\(-3 to 3\\)"):
+        resolve_scoring(frame, frame, prediction="p", target="y", metric="log_loss")
+
+
+def test_integer_codes_are_segments_one_value_each(rng):
+    n = 8000
+    carrier = rng.integers(0, 16, n)
+    y = rng.random(n) < 0.2
+    ref = pl.DataFrame({"carrier": carrier, "y": y.astype(int), "p": np.full(n, 0.2)})
+    broken = (carrier == 7) & (rng.random(n) < 0.6)
+    cur = ref.with_columns(pl.Series("y", np.where(broken, 1 - y, y).astype(int)))
+    scoring = resolve_scoring(ref, cur, prediction="p", target="y")
+    found = find_slices(ref, cur, scoring, segments=["carrier"], max_depth=1)
+    assert found.top == {"carrier": "7"} and found.options["segment_kinds"] == {"carrier": "categorical"}
+    cut = find_slices(ref, cur, scoring, segments=["carrier"], max_depth=1, kinds={"carrier": "numeric"})
+    assert cut.options["segment_kinds"] == {"carrier": "numeric"} and cut.top != {"carrier": "7"}

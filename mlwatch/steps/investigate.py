@@ -190,6 +190,11 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
     level = levels(alpha)
     ref = data.to_frame(reference, name="reference")
     cur = data.to_frame(current, name="current")
+    if time:
+        zones = {str(getattr(f.schema.get(time), "time_zone", None)) for f in (ref, cur) if time in f.columns}
+        ref, cur = data.align_time(ref, cur, time)
+        if len(zones) > 1:
+            say(f"times compared in UTC ({time}: zones {', '.join(sorted(zones))}; a naive time is taken as UTC)")
     roles = data.infer_roles(ref, target=target, prediction=prediction, time=time, segments=segments,
                              features=[f for f in features if f not in (target, prediction, time)] if features else None)
     extra = {kpi, challenger} - {None}      # a KPI and a challenger's scores are not model inputs

@@ -100,13 +100,51 @@ def resolve_scoring(reference: pl.DataFrame, current: pl.DataFrame, *, predictio
         proxy = "confidence" if task == "classification" else "prediction"
     if target is not None and reference[target].null_count() == reference.height:
         raise DataError(f"reference: target {target!r} has no value", column=target, frame="reference")
+    if task == "classification":
+        sides = [("reference", reference)] + ([("current", current)] if target in current.columns else [])
+        for side, frame in sides if target is not None else ():
+            _check_binary_labels(frame[target], side)
+        for side, frame in (("reference", reference), ("current", current)):
+            _check_probabilities(frame[prediction], side)
     return Scoring(prediction, target, task, metric, threshold, margin, proxy)
+
+
+def _check_binary_labels(labels: pl.Series, side: str) -> None:
+    """The binary metrics need 0/1 (or true/false) labels: a third class or text labels would
+    be scored as something else without a word."""
+    if labels.dtype == pl.Boolean or labels.dtype == pl.Null:
+        return
+    if not labels.dtype.is_numeric():
+        seen = labels.drop_nulls().cast(pl.String).unique().sort().head(5).to_list()
+        raise DataError(f"{side}: target {labels.name!r} holds text labels ({', '.join(map(repr, seen))}); "
+                        f"classification needs 0/1 or true/false: map them first, for example "
+                        f"pl.col({labels.name!r}) == {seen[-1] if seen else 'yes'!r}", column=labels.name, frame=side)
+    values = labels.drop_nulls().cast(pl.Float64)
+    odd = values.filter(~values.is_in([0.0, 1.0]))
+    if odd.len():
+        classes = values.unique().sort().head(6).to_list()
+        raise DataError(f"{side}: target {labels.name!r} is not binary (values {', '.join(f'{c:g}' for c in classes)}"
+                        f"{' ...' if values.n_unique() > 6 else ''}); classification scores 0/1 labels against a "
+                        "probability of 1 (several classes: one column per class, scored one against the rest)",
+                        column=labels.name, frame=side)
+
+
+def _check_probabilities(scores: pl.Series, side: str) -> None:
+    """A classifier's scores are probabilities: log-loss, accuracy at a threshold and the
+    confidence proxy mean nothing outside [0, 1]."""
+    finite = scores.cast(pl.Float64)
+    finite = finite.filter(finite.is_finite())
+    if finite.len() and (finite.min() < 0 or finite.max() > 1):
+        raise DataError(f"{side}: prediction {scores.name!r} holds values outside [0, 1] "
+                        f"({finite.min():.4g} to {finite.max():.4g}); classification needs probabilities "
+                        "(a logit or margin: apply the sigmoid first; a value: task='regression')",
+                        column=scores.name, frame=side)
 
 
 def _infer_task(target: pl.Series | None, prediction: pl.Series) -> str:
     values = target if target is not None else prediction
-    if values.dtype == pl.Boolean:
-        return "classification"
+    if values.dtype == pl.Boolean or not values.dtype.is_numeric():
+        return "classification"          # text labels: the label check says what to do
     distinct = values.drop_nulls().unique()
     if distinct.len() <= 2 and distinct.cast(pl.Float64).is_in([0.0, 1.0]).all():
         return "classification"

@@ -165,14 +165,37 @@ class _Encoded:
     current: list[np.ndarray]
 
 
+def segment_kind(values: pl.Series, *, max_values: int = 12, max_codes: int = 50) -> str:
+    """How a segment column is sliced: ``"categorical"`` (one slice a value) for text, for
+    numbers with at most ``max_values`` values and for integer codes with at most
+    ``max_codes`` (carrier 0..15 is 16 carriers, not four intervals); ``"numeric"``
+    (reference-quantile intervals) for the rest.
+
+    >>> segment_kind(pl.Series(range(16)) % 16), segment_kind(pl.Series([0.5 * i for i in range(40)]))
+    ('categorical', 'numeric')
+    """
+    if not values.dtype.is_numeric():
+        return "categorical"
+    distinct = values.n_unique()
+    if distinct <= max_values or (values.dtype.is_integer() and distinct <= max_codes):
+        return "categorical"
+    return "numeric"
+
+
 def encode_segments(reference: pl.DataFrame, current: pl.DataFrame, segments: Sequence[str], *,
-                    numeric_bins: int = 4, max_values: int = 12) -> _Encoded:
-    """Small integer codes for every segment column, shared by both sides (numeric columns
-    with more than ``max_values`` values cut at reference quantiles; nulls get a code)."""
+                    numeric_bins: int = 4, kinds: Mapping[str, str] | None = None) -> _Encoded:
+    """Small integer codes for every segment column, shared by both sides (see
+    :func:`segment_kind`; ``kinds`` overrides it per column; nulls get a code)."""
     labels, ref_codes, cur_codes = [], [], []
+    kinds = dict(kinds or {})
     for column in segments:
         r, c = reference[column], current[column]
-        if r.dtype.is_numeric() and r.n_unique() > max_values:
+        kind = kinds.get(column) or segment_kind(r)
+        check_choice(f"kind of segment {column!r}", kind, ("categorical", "numeric"))
+        if kind == "numeric" and not r.dtype.is_numeric():
+            raise data.SchemaMismatchError(f"reference: segment column {column!r} holds {r.dtype}, not numbers: "
+                                           "it cannot be cut into intervals", column=column, frame="reference")
+        if kind == "numeric":
             a = r.cast(pl.Float64).to_numpy()
             finite = np.sort(a[np.isfinite(a)])
             if finite.size == 0:
@@ -219,7 +242,7 @@ class _Candidates:
 def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str], max_depth: int = 3,
                 min_support: int = 50, min_degradation: float = 0.1, alpha: float = 0.05,
                 time: str | None = None, top_k: int = 20, numeric_bins: int = 4,
-                relative: bool = True) -> SliceResult:
+                relative: bool = True, kinds: Mapping[str, str] | None = None) -> SliceResult:
     """The slices whose loss rose most from ``reference`` to ``current``.
 
     Parameters
@@ -242,6 +265,10 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
         (difference in differences): a slice that held while everything else improved with
         the season is broken too, and a season that moved every slice alike breaks none.
         The metrics shown stay the plain ones.
+    kinds
+        ``{"carrier_code": "categorical"}``: how a segment column is sliced, over
+        :func:`segment_kind`'s reading (one slice a value, or quantile intervals). The
+        result's ``options["segment_kinds"]`` says how each was treated.
     """
     if not 1 <= max_depth <= 3:
         raise MlwatchError(f"max_depth must be 1, 2 or 3, got {max_depth}")
@@ -254,6 +281,8 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
     check_number("numeric_bins", numeric_bins, low=2, high=100, integer=True)
     data.require_columns(ref, list(segments) + ([time] if time else []), name="reference")
     data.require_columns(cur, list(segments) + ([time] if time else []), name="current")
+    if time:
+        ref, cur = data.align_time(ref, cur, time)
     loss_ref, ok_ref = scoring.losses(ref, name="reference")
     loss_cur, ok_cur = scoring.losses(cur, name="current")
     ref, cur = ref.filter(pl.Series(ok_ref)), cur.filter(pl.Series(ok_cur))
@@ -267,7 +296,8 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
                         float(scoring.value(global_ref)), float(scoring.value(global_cur)), 0, options)
     if not segments:
         return empty
-    enc = encode_segments(ref, cur, segments, numeric_bins=numeric_bins)
+    enc = encode_segments(ref, cur, segments, numeric_bins=numeric_bins, kinds=kinds)
+    options["segment_kinds"] = {c: (kinds or {}).get(c) or segment_kind(ref[c]) for c in segments}
     cands = _candidates(enc, loss_ref, loss_cur, max_depth, min_support, scoring.binary_loss)
     totals = np.array([ref.height, loss_ref.sum(), (loss_ref if scoring.binary_loss else loss_ref**2).sum(),
                        cur.height, loss_cur.sum(), (loss_cur if scoring.binary_loss else loss_cur**2).sum()])

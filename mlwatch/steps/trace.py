@@ -102,6 +102,8 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
     """
     ref = data.apply_where(data.to_frame(reference, name="reference"), where, name="reference")
     cur = data.apply_where(data.to_frame(current, name="current"), where, name="current")
+    if time:
+        ref, cur = data.align_time(ref, cur, time)
     ref, cur, schema = data.align(ref, cur, list(features) + ([time] if time and time not in features else []))
     event_list = load_events(events)
     rows = []
@@ -175,8 +177,7 @@ def load_events(events, *, column: str | None = None) -> list[tuple[Any, str]]:
             except pl.exceptions.PolarsError:
                 raise data.DataError(f"events: column {time_column!r} is neither dates nor numbers",
                                      column=time_column, frame="events") from None
-    if times.dtype.is_temporal():
-        times = times.cast(pl.Datetime("us")).dt.replace_time_zone(None)
+    times = data.utc_naive(times)          # the axis every step uses: naive UTC
     pairs = list(zip(times.to_list(), frame[text_column].cast(pl.String).to_list()))
     return sorted(pairs, key=lambda p: p[0])
 
