@@ -107,8 +107,9 @@ def _read_pair(args):
     from mlwatch.data import to_frame
 
     _progress(f"reading {args.reference} and {args.current}")
-    reference = to_frame(args.reference, name=f"reference ({args.reference})")
-    current = to_frame(args.current, name=f"current ({args.current})")
+    nulls = _columns(getattr(args, "null_values", None))
+    reference = to_frame(args.reference, name=f"reference ({args.reference})", null_values=nulls)
+    current = to_frame(args.current, name=f"current ({args.current})", null_values=nulls)
     _progress(f"{reference.height:,} reference and {current.height:,} current rows")
     return reference, current
 
@@ -226,6 +227,8 @@ def cmd_demo(args) -> int:
 def _add_outputs(parser: argparse.ArgumentParser, what: str) -> None:
     for flag in ("json", "html", "markdown"):
         parser.add_argument(f"--{flag}", type=Path, metavar="PATH", help=f"write the {what} as {flag}")
+    parser.add_argument("--null-values", metavar="TEXT,...",
+                        help="texts a CSV writes for a missing value besides the empty field (say NA,N/A)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -37,12 +37,13 @@ MAX_SEGMENT_CARDINALITY = 50
 
 # ---------------------------------------------------------------------- reading
 
-def to_frame(data: Any, *, name: str = "data") -> pl.DataFrame:
+def to_frame(data: Any, *, name: str = "data", null_values: Sequence[str] | None = None) -> pl.DataFrame:
     """Turn ``data`` into a polars DataFrame.
 
     ``data`` may be a polars DataFrame or LazyFrame, a pandas DataFrame, a pyarrow
     Table, or the path of a parquet or CSV file. ``name`` (say ``"reference"``) is used
-    in error messages.
+    in error messages. ``null_values`` are the texts a CSV writes for a missing value
+    besides the empty field (``["NA"]``).
 
     >>> import pandas as pd
     >>> to_frame(pd.DataFrame({"a": [1, 2]})).shape
@@ -53,11 +54,15 @@ def to_frame(data: Any, *, name: str = "data") -> pl.DataFrame:
     mlwatch.errors.MixedTypesError: current: column 'a' mixes types (int, str); give it one type
     """
     if isinstance(data, pl.LazyFrame):
-        data = data.collect()
+        try:
+            data = data.collect()
+        except (pl.exceptions.PolarsError, OSError) as err:
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise DataError(f"{name}: the lazy frame failed to collect: {first}", frame=name) from None
     if isinstance(data, pl.DataFrame):
         frame = data
     elif isinstance(data, (str, Path)):
-        frame = _read_path(Path(data), name)
+        frame = _read_path(Path(data), name, null_values)
     elif type(data).__module__.startswith("pandas"):
         frame = _from_pandas(data, name)
     elif type(data).__module__.startswith("pyarrow"):
@@ -71,7 +76,7 @@ def to_frame(data: Any, *, name: str = "data") -> pl.DataFrame:
     return frame
 
 
-def _read_path(path: Path, name: str) -> pl.DataFrame:
+def _read_path(path: Path, name: str, null_values: Sequence[str] | None = None) -> pl.DataFrame:
     if not path.exists():
         raise DataError(f"{name}: no such file {path}", frame=name)
     suffix = path.suffix.lower()
@@ -80,13 +85,18 @@ def _read_path(path: Path, name: str) -> pl.DataFrame:
             return pl.read_parquet(path)
         if suffix in (".csv", ".txt", ".tsv"):
             return pl.read_csv(path, separator="\t" if suffix == ".tsv" else ",",
-                               infer_schema_length=10_000, try_parse_dates=True)
+                               infer_schema_length=10_000, try_parse_dates=True,
+                               null_values=list(null_values) if null_values else None)
     except (pl.exceptions.PolarsError, OSError) as err:
         raise DataError(f"{name}: cannot read {path}: {err}", frame=name) from None
     raise DataError(f"{name}: {path} is neither parquet (.parquet, .pq) nor CSV (.csv, .tsv)", frame=name)
 
 
 def _from_pandas(df, name: str) -> pl.DataFrame:
+    repeated = df.columns[df.columns.duplicated()]
+    if len(repeated):
+        raise DataError(f"{name}: column {repeated[0]!r} appears more than once; give every column its own name",
+                        column=str(repeated[0]), frame=name)
     try:
         return pl.from_pandas(df)
     except (ValueError, TypeError, pl.exceptions.PolarsError):
@@ -280,12 +290,15 @@ def align(reference: pl.DataFrame, current: pl.DataFrame, columns: Sequence[str]
 
 def _as_seconds(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
     """Durations and times of day as numbers of seconds (a duration's length, the seconds since
-    midnight): they are compared as numbers, and the findings say so in the column's dtype."""
+    midnight): they are compared as numbers, and the findings say so in the column's dtype.
+    Datetimes become naive UTC (:func:`utc_naive`): a zone on one side only moves no row."""
     schema = frame.schema
     exprs = []
     for column in columns:
         dtype = schema[column]
-        if isinstance(dtype, pl.Duration):
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+            exprs.append(pl.col(column).dt.convert_time_zone("UTC").dt.replace_time_zone(None).alias(column))
+        elif isinstance(dtype, pl.Duration):
             exprs.append((pl.col(column).dt.total_microseconds() / 1e6).alias(column))
         elif dtype == pl.Time:
             exprs.append((pl.col(column).cast(pl.Int64) / 1e9).alias(column))
@@ -308,7 +321,7 @@ def _harmonise(column: str, rd: pl.DataType, cd: pl.DataType, override: str | No
             return "numeric", None if same else pl.Float64, None if same else pl.Float64
         if ck == "categorical" and _parses_as_numbers(current_values):
             return "numeric", pl.Float64, pl.Float64
-        raise _mismatch(column, rd, cd)
+        raise _mismatch(column, rd, cd, current_values)
     if override == "boolean" or (override is None and rk == "boolean"):
         if ck == "boolean":
             return "boolean", None, None
@@ -360,10 +373,20 @@ def _parses_as_numbers(values: pl.Series) -> bool:
     return parsed.null_count() == values.null_count()
 
 
-def _mismatch(column: str, rd, cd) -> SchemaMismatchError:
-    return SchemaMismatchError(
-        f"column {column!r} is {rd} in reference but {cd} in current; "
-        "cast one of them, or set its kind explicitly", column=column)
+NULL_TOKENS = ("NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "none", "-", "?", ".")
+
+
+def _mismatch(column: str, rd, cd, current_values: pl.Series | None = None) -> SchemaMismatchError:
+    advice = "cast one of them, or set its kind explicitly"
+    if current_values is not None and current_values.dtype == pl.String:
+        text = current_values.drop_nulls().str.strip_chars()
+        tokens = [t for t in NULL_TOKENS if bool((text == t).any())]
+        numbers = text.filter(~text.is_in(tokens)).cast(pl.Float64, strict=False)
+        if tokens and numbers.null_count() == 0:
+            advice = (f"its text is numbers and {', '.join(map(repr, tokens))}: read that as missing "
+                      f"(--null-values {','.join(tokens)} on the command line, null_values= in to_frame)")
+    return SchemaMismatchError(f"column {column!r} is {rd} in reference but {cd} in current; {advice}",
+                               column=column)
 
 
 def _check_not_empty(frame: pl.DataFrame, name: str) -> None:

@@ -19,13 +19,30 @@ from mlwatch.errors import DataError
 
 
 def datasets_dir() -> Path:
-    """The folder holding the bundled data."""
+    """The folder holding the bundled data: ``MLWATCH_DATASETS`` when set, else the copy an
+    installed wheel carries (``mlwatch/_datasets``), else a checkout's top-level ``datasets/``."""
     override = os.environ.get("MLWATCH_DATASETS")
-    folder = Path(override) if override else Path(__file__).resolve().parent.parent / "datasets"
+    here = Path(__file__).resolve().parent
+    if override:
+        folder = Path(override)
+    else:
+        # the wheel's own copy first: a site-packages/datasets/ may be another package's
+        packaged, checkout = here / "_datasets", here.parent / "datasets"
+        folder = packaged if (packaged / "nycflights13").is_dir() else checkout
     if not folder.is_dir():
         raise DataError(f"bundled data not found at {folder}; set MLWATCH_DATASETS to the datasets/ folder "
                         "of an mlwatch checkout")
     return folder
+
+
+def cache_dir() -> Path:
+    """Where built files go when the bundled data's folder is read-only (an installed wheel):
+    ``MLWATCH_CACHE``, else ``$XDG_CACHE_HOME/mlwatch`` (``~/.cache/mlwatch``)."""
+    override = os.environ.get("MLWATCH_CACHE")
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "mlwatch"
 
 
 def flights(*, weather: bool = True) -> pl.DataFrame:

@@ -65,7 +65,14 @@ class _Scenario:
 
 
 def gallery_dir() -> Path:
-    return datasets.datasets_dir() / "gallery"
+    """Where the gallery's incidents are built: beside their cards in a checkout, in the user's
+    cache folder for an installed package (whose own folder holds only the source data)."""
+    import os
+
+    folder = datasets.datasets_dir() / "gallery"
+    if folder.is_dir() and os.access(folder, os.W_OK):
+        return folder
+    return datasets.cache_dir() / "gallery"
 
 
 def names() -> list[str]:

@@ -34,6 +34,16 @@ def load_model(path, *, trust: bool = False):
     path = Path(path)
     if not path.exists():
         raise DataError(f"model: no such file {path}")
+    try:
+        return _load(path, trust)
+    except MlwatchError:
+        raise
+    except Exception as err:       # a corrupt or foreign file: say which, in one line
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise MlwatchError(f"model: cannot read {path}: {first[:300]}") from err
+
+
+def _load(path: Path, trust: bool):
     suffix = path.suffix.lower()
     if suffix in PICKLES:
         if not trust:
@@ -81,7 +91,35 @@ class Scorer:
         missing = [f for f in self.features if f not in frame.columns]
         if missing:
             raise DataError(f"model: the data has no column {missing[0]!r}, which the model needs", column=missing[0])
-        return frame.select(self.features).to_pandas()
+        categories = self._categories()
+        schema = frame.schema
+        for f in self.features:
+            dtype = schema[f]
+            if f not in categories and not (dtype.is_numeric() or dtype == pl.Boolean or dtype == pl.Null):
+                raise DataError(f"model: column {f!r} holds {dtype} but the model reads it as a number "
+                                "(cast it, or pass the categories the model was trained with)", column=f)
+        x = frame.select(self.features).to_pandas()
+        if categories:
+            import pandas as pd
+
+            for f, known in categories.items():
+                # the codes the model was trained with; a value it never saw is missing to it
+                text = x[f].astype("string")
+                x[f] = pd.Categorical(text.astype(object).where(text.isin(known).fillna(False), None), categories=known)
+        return x
+
+    def _categories(self) -> dict[str, list]:
+        """LightGBM's pandas categoricals: each categorical feature's categories, in the order
+        the model's codes follow (from the model file's ``pandas_categorical``)."""
+        if self.kind != "lightgbm":
+            return {}
+        booster = getattr(self.model, "booster_", self.model)
+        known = getattr(booster, "pandas_categorical", None)
+        if not known:
+            return {}
+        infos = booster.dump_model().get("feature_infos", {})
+        categorical = [f for f in self.features if infos.get(f, {}).get("values")]
+        return {f: [str(v) for v in cats] for f, cats in zip(categorical, known)}
 
     def predict(self, frame: pl.DataFrame) -> np.ndarray:
         """Probability of the positive class (classifiers) or the predicted value."""

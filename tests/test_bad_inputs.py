@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from mlwatch import audit, investigate
 from mlwatch.cli import main
@@ -239,3 +240,142 @@ def test_integer_codes_are_segments_one_value_each(rng):
     assert found.top == {"carrier": "7"} and found.options["segment_kinds"] == {"carrier": "categorical"}
     cut = find_slices(ref, cur, scoring, segments=["carrier"], max_depth=1, kinds={"carrier": "numeric"})
     assert cut.options["segment_kinds"] == {"carrier": "numeric"} and cut.top != {"carrier": "7"}
+
+
+# ----------------------------------------------------------------- frames and files
+
+def test_duplicate_column_names_are_named():
+    import pandas as pd
+
+    with pytest.raises(MlwatchError, match="current: column 'a' appears more than once"):
+        audit(pd.DataFrame({"a": [1.0, 2.0]}), pd.DataFrame([[1, 2], [3, 4]], columns=["a", "a"]))
+
+
+def test_a_lazy_frame_that_fails_names_its_side(tmp_path):
+    frame = pl.DataFrame({"x": [1.0, 2.0]})
+    with pytest.raises(MlwatchError, match="current: the lazy frame failed to collect"):
+        audit(frame, pl.scan_parquet(tmp_path / "none" / "*.parquet"))
+
+
+def test_a_csv_that_writes_na_gets_advice_the_cli_can_follow(tmp_path, capsys):
+    pl.DataFrame({"x": [1.0, 2.0, 3.0] * 50}).write_csv(tmp_path / "r.csv")
+    (tmp_path / "c.csv").write_text("x\n" + "1.5\nNA\n2\n" * 50)
+    assert main(["audit", str(tmp_path / "r.csv"), str(tmp_path / "c.csv")]) == 2
+    assert "--null-values NA" in capsys.readouterr().err
+    assert main(["audit", str(tmp_path / "r.csv"), str(tmp_path / "c.csv"), "--null-values", "NA",
+                 "--json", str(tmp_path / "a.json")]) == 0
+    import json
+
+    checks = json.loads((tmp_path / "a.json").read_text())["quality"]
+    assert any(c["check"] == "null_rate" and c["failed"] and c["current"] == pytest.approx(1 / 3) for c in checks)
+
+
+# ---------------------------------------------------------------------- model files
+
+@pytest.fixture(scope="module")
+def categorical_model(tmp_path_factory):
+    import lightgbm as lgb
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=2000), "c": pd.Categorical(rng.choice(["a", "b", "c"], 2000))})
+    y = (frame.x + (frame.c == "b") + rng.normal(size=2000) > 0.5).astype(int)
+    booster = lgb.train({"objective": "binary", "verbose": -1}, lgb.Dataset(frame, y), 20)
+    path = tmp_path_factory.mktemp("model") / "model.txt"
+    booster.save_model(path)
+    return path, booster, frame
+
+
+def test_a_lightgbm_model_trained_on_pandas_categoricals_scores_polars_text(categorical_model):
+    from mlwatch.models import as_scorer, load_model
+
+    path, booster, frame = categorical_model
+    scorer = as_scorer(load_model(path))
+    as_text = pl.from_pandas(frame.assign(c=frame.c.astype(str)))
+    np.testing.assert_allclose(scorer.predict(as_text), booster.predict(frame), rtol=1e-12)
+    unseen = as_text.with_columns(pl.lit("zzz").alias("c"))       # a code it never saw: missing to it
+    assert np.isfinite(scorer.predict(unseen)).all()
+    with pytest.raises(MlwatchError, match="model: column 'x' holds String but the model reads it as a number"):
+        scorer.predict(as_text.with_columns(pl.col("x").cast(pl.String)))
+
+
+@pytest.mark.parametrize("name, content, trust", [
+    ("broken.txt", b"tree\nversion=v4\nnonsense\n", False),
+    ("broken.pkl", b"\x80\x04garbage", True),
+    ("broken.skops", b"not a zip", False),
+])
+def test_a_corrupt_model_file_is_one_clear_error(tmp_path, name, content, trust):
+    from mlwatch.models import load_model
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(MlwatchError, match=f"model: cannot read {path}"):
+        load_model(path, trust=trust)
+
+
+# ------------------------------------------------------------- whatever comes in
+
+_KINDS = ("int", "float", "text", "bool", "date", "aware", "null", "duration", "mixed_nan")
+
+
+def _column(kind: str, n: int, draw_rng: np.random.Generator) -> pl.Series:
+    missing = draw_rng.random(n) < draw_rng.choice([0.0, 0.3, 1.0], p=[0.6, 0.3, 0.1])
+    if kind == "int":
+        values = pl.Series(draw_rng.integers(-5, 5, n))
+    elif kind == "float":
+        values = pl.Series(draw_rng.choice([0.5, -1e308, 1e308, np.inf, np.nan, 3.0], n))
+    elif kind == "text":
+        values = pl.Series(draw_rng.choice(["a", "b", "", "NA", "é"], n))
+    elif kind == "bool":
+        values = pl.Series(draw_rng.random(n) < 0.5)
+    elif kind in ("date", "aware"):
+        values = pl.Series([dt.datetime(2024, 1, 1) + dt.timedelta(hours=int(h)) for h in draw_rng.integers(0, 99, n)])
+        if kind == "aware":
+            values = values.dt.replace_time_zone("Asia/Tokyo")
+    elif kind == "duration":
+        values = pl.Series([dt.timedelta(seconds=int(s)) for s in draw_rng.integers(0, 99, n)])
+    elif kind == "null":
+        return pl.Series([None] * n)
+    else:
+        values = pl.Series(draw_rng.normal(size=n)).fill_nan(None)
+    return pl.select(pl.when(pl.Series(missing)).then(None).otherwise(values)).to_series()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_KINDS), min_size=1, max_size=4), st.lists(st.sampled_from(_KINDS), min_size=1,
+       max_size=4), st.integers(0, 2**31), st.integers(1, 60), st.integers(1, 60))
+def test_audit_of_anything_is_a_result_or_a_clear_error(ref_kinds, cur_kinds, seed, n, m):
+    rng = np.random.default_rng(seed)
+    ref = pl.DataFrame([_column(k, n, rng).alias(f"c{i}") for i, k in enumerate(ref_kinds)])
+    cur = pl.DataFrame([_column(k, m, rng).alias(f"c{i}") for i, k in enumerate(cur_kinds)])
+    try:
+        result = audit(ref, cur)
+    except MlwatchError as err:
+        assert str(err)                       # a message, naming what is wrong
+        return
+    assert result.table.height == ref.width
+    for column in ("psi", "js", "hellinger", "p_value_adjusted"):       # never a silent NaN
+        assert not result.table[column].is_nan().any(), column
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**31), st.sampled_from(["UTC", "Asia/Tokyo", None]), st.sampled_from(_KINDS),
+       st.booleans())
+def test_investigate_of_hostile_frames_is_a_verdict_or_a_clear_error(seed, zone, extra, drop_label):
+    rng = np.random.default_rng(seed)
+    n = 400
+    time = pl.Series([dt.datetime(2024, 1, 1) + dt.timedelta(hours=i) for i in range(2 * n)])
+    if zone:
+        time = time.dt.replace_time_zone(zone)
+    frame = pl.DataFrame({"t": time, "g": rng.choice(["x", "y", "z"], 2 * n), "f": rng.normal(size=2 * n),
+                          "y": rng.integers(0, 2, 2 * n), "p": rng.random(2 * n),
+                          "e": _column(extra, 2 * n, rng)})
+    ref, cur = frame.head(n), frame.tail(n)
+    if drop_label:
+        cur = cur.with_columns(pl.lit(None, dtype=pl.Int64).alias("y"))
+    try:
+        findings = investigate(ref, cur, target="y", prediction="p", time="t")
+    except MlwatchError as err:
+        assert str(err)
+        return
+    assert findings.verdict.kind in ("none", "skew", "data_quality", "concept_drift", "data_drift")

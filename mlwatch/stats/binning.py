@@ -74,7 +74,10 @@ def quantile_edges(sorted_reference: np.ndarray, bins: int = 10) -> np.ndarray:
     lo = np.floor(position).astype(np.int64)
     hi = np.minimum(lo + 1, n - 1)
     frac = position - lo
-    edges = sorted_reference[lo] + frac * (sorted_reference[hi] - sorted_reference[lo])
+    # a weighted mean of the two neighbours, not lo + frac * (hi - lo): the difference of
+    # -1e308 and 1e308 overflows; equal neighbours stay exactly themselves
+    a, b = sorted_reference[lo], sorted_reference[hi]
+    edges = np.where(a == b, a, (1 - frac) * a + frac * b)
     return np.unique(edges)
 
 
