@@ -43,7 +43,9 @@ def _run(args) -> dict:
     from mlwatch.steps.scorecard import score
 
     primary = findings.verdict.primary
+    changed = case.truth.get("n_changed")
     return {"table": table, "kind": kind, "labels": labels, "seed": seed, "scores": score(case, findings),
+            "changed": None if changed is None else changed / case.current.height,
             "truth": {k: case.truth.get(k) for k in ("verdict", "slice", "feature", "signature", "onset", "event")},
             "found": {"verdict": findings.verdict.kind, "scope": primary.scope if primary else None,
                       "feature": primary.feature if primary else None,
@@ -69,6 +71,27 @@ def _table(runs: list[dict], title: str) -> None:
         print(f"| {kind} | {len(chosen)} | " + " | ".join(cells) + " |")
 
 
+FAULTS = ("unit_change", "encoding_permutation", "null_spike", "default_flood", "clipping", "stuck", "new_category")
+SIZES = ((0.0, 0.005, "under 0.5 %"), (0.005, 0.02, "0.5 to 2 %"), (0.02, 0.1, "2 to 10 %"), (0.1, 1.01, "10 % or more"))
+
+
+def _by_size(runs: list[dict]) -> None:
+    """Pipeline faults (labels or not) by the share of the current rows whose value the fault
+    actually changed: a cap on a tenth of a small segment changes a few rows in thousands."""
+    print("\n## Pipeline faults by the share of current rows they changed\n")
+    print("| rows changed | incidents | verdict | feature |")
+    print("|---|---|---|---|")
+    for low, high, label in SIZES:
+        chosen = [r for r in runs if r["kind"] in FAULTS and "scores" in r and r.get("changed") is not None
+                  and low <= r["changed"] < high]
+        if chosen:
+            cells = []
+            for check in ("verdict", "feature"):
+                hits = [r["scores"][check] for r in chosen if r["scores"][check] is not None]
+                cells.append(f"{100 * np.mean(hits):.0f} % ({sum(hits)}/{len(hits)})")
+            print(f"| {label} | {len(chosen)} | " + " | ".join(cells) + " |")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=320, help="incidents with labels (half as many without)")
@@ -88,6 +111,7 @@ def main(argv=None) -> None:
     without = [r for r in runs if r.get("labels") == "withheld"]
     _table(with_labels, "Random incidents with labels: share of right answers per check")
     _table(without, "Random incidents with the labels withheld")
+    _by_size(with_labels + without)
     controls = [r for r in with_labels + without if r["kind"] == "none"]
     false = sum(not r["scores"]["verdict"] for r in controls)
     print(f"\nFalse verdicts on controls: {false} of {len(controls)}")

@@ -65,6 +65,7 @@ SIGNATURES = {"covariate_shift": "shift", "unit_change": "unit_change", "encodin
 NUMERIC_KINDS = ("unit_change", "default_flood", "clipping", "stuck")
 CATEGORICAL_KINDS = ("encoding_permutation", "new_category")
 LABELS = ("available", "withheld", "partial")
+MIN_CLIPPED = 0.03      # share of a column's values a simulated clip must move
 WHOLE_KINDS = ("covariate_shift", "unit_change", "encoding_permutation", "clipping", "stuck")
 UNIT_CHANGES = (          # (factor, offset, what changed): x -> x * factor + offset
     (60.0, 0.0, "hours sent as minutes"), (1 / 60, 0.0, "minutes sent as hours"),
@@ -279,6 +280,8 @@ def _plan(table, reference: pl.DataFrame, injection, rng: np.random.Generator, l
     if feature is None and kind not in ("none", "concept_drift"):
         pool = _kinds_of(table)["numeric" if kind in NUMERIC_KINDS else
                                 "categorical" if kind in CATEGORICAL_KINDS else "any"]
+        if kind == "clipping":      # a cap on a column piled at its ends (visibility: 10 miles) changes nothing
+            pool = [f for f in pool if _clip_quantiles(reference[f])] or pool
         feature = str(rng.choice(pool))
     if feature is not None and feature not in table.frame.columns:
         raise MlwatchError(f"simulate: no column {feature!r} in the table")
@@ -294,7 +297,14 @@ def _plan(table, reference: pl.DataFrame, injection, rng: np.random.Generator, l
         fraction = {"concept_drift": float(rng.uniform(0.25, 0.5)), "none": 0.0,
                     **dict.fromkeys(WHOLE_KINDS, 1.0)}.get(kind, float(rng.uniform(0.5, 1.0)))
     onset = plan.onset if plan.onset is not None else float(rng.uniform(0.1, 0.5))
-    magnitude = plan.magnitude if plan.magnitude is not None else _magnitude(kind, table, feature, reference, rng)
+    # a clip is drawn on the values of the rows it hits: a cap on long-haul distances changes
+    # nothing for a carrier that flies short routes (a drawn feature is drawn again there)
+    source = reference.filter(pl.Series(_slice_mask(reference, where))) if kind == "clipping" and where else reference
+    if kind == "clipping" and plan.feature is None and plan.magnitude is None and not _clip_quantiles(source[feature]):
+        tails = [f for f in _kinds_of(table)["numeric"] if _clip_quantiles(source[f])]
+        if tails:
+            feature = str(rng.choice(tails))
+    magnitude = plan.magnitude if plan.magnitude is not None else _magnitude(kind, table, feature, source, rng)
     return Injection(kind, feature, dict(where), float(fraction), float(onset), magnitude)
 
 
@@ -345,12 +355,32 @@ def _magnitude(kind: str, table, feature: str | None, reference: pl.DataFrame, r
     if kind == "default_flood":
         return [0.0, -1.0, 999.0, "mean"][int(rng.integers(4))]
     if kind == "clipping":
-        return float(rng.uniform(0.85, 0.95)) if rng.random() < 0.7 else float(rng.uniform(0.05, 0.15))
+        upper, lower = float(rng.uniform(0.85, 0.95)), float(rng.uniform(0.05, 0.15))
+        offered = _clip_quantiles(reference[feature], (upper, lower) if rng.random() < 0.7 else (lower, upper))
+        if not offered:
+            raise MlwatchError(f"simulate: {feature!r} piles at both ends: a clip would change no value")
+        return offered[0]
     if kind == "stuck":
         return float(rng.uniform(0.05, 0.15))
     if kind == "concept_drift" and table.task == "regression":
         return float(rng.choice([-1, 1]) * rng.uniform(0.3, 0.6))
     return None
+
+
+def _clip_quantiles(values: pl.Series, quantiles=(0.9, 0.1)) -> list[float]:
+    """The ``quantiles`` at which a clip moves at least :data:`MIN_CLIPPED` of the values:
+    strictly beyond the bound (above an upper one, below a lower one)."""
+    x = values.drop_nulls().cast(pl.Float64)
+    x = x.filter(x.is_finite()).to_numpy()
+    if x.size == 0:
+        return []
+    out = []
+    for q in quantiles:
+        bound = float(np.quantile(x, q))
+        beyond = np.mean(x > bound) if q >= 0.5 else np.mean(x < bound)
+        if beyond >= MIN_CLIPPED:
+            out.append(float(q))
+    return out
 
 
 # ---------------------------------------------------------------- injecting
@@ -391,6 +421,7 @@ def _inject(table, plan: Injection, reference: pl.DataFrame, current: pl.DataFra
         raise MlwatchError(f"simulate: no current row in {where or 'the population'} after the onset; "
                            "give another slice or an earlier onset")
     truth["n_affected"] = int(hit.sum())
+    original = current
     if kind == "covariate_shift" and isinstance(plan.magnitude, (tuple, list)):
         sd = float(plan.magnitude[1])
         x = current[feature].cast(pl.Float64)
@@ -406,8 +437,16 @@ def _inject(table, plan: Injection, reference: pl.DataFrame, current: pl.DataFra
     elif kind == "concept_drift":
         current = _concept_drift(table, current, hit, plan, rng)
     else:
-        current = current.with_columns(_faulty(kind, current[feature], reference[feature], hit, plan, rng, truth)
+        source = reference.filter(pl.Series(_slice_mask(reference, where))) if kind == "clipping" and where else reference
+        current = current.with_columns(_faulty(kind, current[feature], source[feature], hit, plan, rng, truth)
                                        .alias(feature))
+    # the rows whose value the incident actually changed (a cap leaves the values under it)
+    column = table.target if kind == "concept_drift" else feature
+    if column is not None and column in current.columns:
+        before, now = original[column], current[column]
+        if kind != "concept_drift" or before.dtype == now.dtype:
+            differs = (before.cast(pl.String) != now.cast(pl.String)) | (before.is_null() != now.is_null())
+            truth["n_changed"] = int(differs.fill_null(True).sum())
     if kind != "concept_drift" and table.model is not None:
         rescored = _rescore(table, current.filter(pl.Series(hit)))
         if rescored is not None:

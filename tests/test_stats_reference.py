@@ -163,7 +163,7 @@ def test_registered_test_conformance(name, rng):
 
 
 @pytest.mark.parametrize("kind", ["normal", "shifted", "poisson", "mostly_zero", "disjoint", "identical"])
-@pytest.mark.parametrize("n,m", [(60_000, 45_000), (50_000, 50_000), (7, 120_000)])
+@pytest.mark.parametrize("n,m", [(60_000, 45_000), (50_000, 50_000), (7, 120_000), (5_000, 4_000), (300, 11_000)])
 def test_ks_and_wasserstein_kernels_exact_on_large_samples(rng, kind, n, m):
     """The bounded KS search and the quantile-space Wasserstein agree with scipy to the last digit."""
     make = {

@@ -155,3 +155,30 @@ def test_simulated_incidents_do_not_depend_on_hash_order(bike):
 
     first = _slice_candidates(bike, "temp")
     assert all(_slice_candidates(bike, "temp") == first for _ in range(5))
+
+
+def test_a_clip_too_small_to_be_material_is_still_skew(bike):
+    # 2.6 % of the rows moved onto the bound: significant, below every materiality rule; the
+    # clip's signature makes it a pipeline fault
+    case = simulate(bike, Injection("clipping", feature="windspeed", where={}, onset=0.4, magnitude=0.95),
+                    n=4000, seed=8)
+    assert 0.01 < case.truth["n_changed"] / case.current.height < 0.04
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.feature, primary.signature) == ("skew", "windspeed", "clipping")
+    assert not findings.population_audit.table.filter(pl.col("feature") == "windspeed")["drifted"][0] \
+        if findings.population_audit is not None else \
+        not findings.audit.table.filter(pl.col("feature") == "windspeed")["drifted"][0]
+
+
+def test_a_simulated_clip_always_moves_values():
+    from mlwatch.simulate import MIN_CLIPPED, _clip_quantiles
+
+    piled = pl.Series("visib", [10.0] * 900 + list(np.linspace(0, 9.5, 100)))     # 90 % at the top
+    assert _clip_quantiles(piled, (0.9, 0.1)) == [0.1]            # a cap at 10 changes nothing
+    assert _clip_quantiles(pl.Series([1.0] * 1000)) == []
+    for table in ("flights", "hotel"):
+        for seed in range(6):
+            case = simulate(table, Injection("clipping"), n=3000, seed=seed)
+            assert case.truth["n_changed"] >= 1, case.truth
+    assert MIN_CLIPPED == 0.03

@@ -9,20 +9,22 @@ after it small.
   closed form (integers over ``n*m``): no merge, no search. When ``n == m`` it is
   ``mean |ref - cur|``.
 * **KS** is found by bounding: the gap between the two empirical CDFs is evaluated
-  exactly on a grid of every 128th value of each sample; inside a grid interval the gap
+  exactly on a grid of every 32nd value of each sample; inside a grid interval the gap
   cannot move by more than the counts the interval holds, so only the intervals whose
   bound beats the best grid value are merged exactly. Under drift or no drift that is a
   handful of intervals; the result is the exact statistic (tests hold it to scipy's).
+  Below 12,000 values in all, four binary searches read the gap at every value instead:
+  quicker there than the bounding's Python steps.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-GRID_STEP = 128
+GRID_STEP = 32
 BLOCK = 1 << 16
 MAX_INTERVALS = 256   # beyond this many intervals to refine, one whole merge is quicker
-DIRECT_MAX = 16_000   # values in both samples up to which the gap is read at every value (measured)
+DIRECT_MAX = 12_000   # values in both samples up to which the gap is read at every value (measured)
 
 
 def wasserstein_sorted(sorted_reference: np.ndarray, sorted_current: np.ndarray) -> float:

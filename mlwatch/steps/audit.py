@@ -109,6 +109,12 @@ class AuditResult(ResultMixin):
         """The quality checks that failed."""
         return self.quality.filter(pl.col("failed"))
 
+    @property
+    def significant_checks(self) -> pl.DataFrame:
+        """The quality checks rejected after Benjamini-Hochberg, material or not: a small
+        pile on a clip's bound fails no materiality rule yet says where to look."""
+        return self.quality.filter(pl.col("p_value_adjusted") < self.options.alpha)
+
     def feature_bins(self, feature: str) -> pl.DataFrame:
         """The PSI bins of one feature, with shares and contributions."""
         if feature not in self.table["feature"].to_list():

@@ -31,6 +31,7 @@ from mlwatch.steps.verdict import Verdict, decide, levels
 
 SCHEMA = "mlwatch.findings/1"
 MAX_TRACED_SEGMENTS = 3
+MAX_TRACED_MINOR = 2          # significant but immaterial segment changes read for a pipeline signature
 
 
 @dataclass(frozen=True, eq=False)
@@ -238,7 +239,8 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
                         if population_audit is not None else None)
     segment_traces = tuple(trace(ref, cur, features=[row["feature"]], time=time, events=events,
                                  where=dict(zip(row["column"].split(" & "), row["value"].split(" & "))))
-                           for row in seg.specific.head(MAX_TRACED_SEGMENTS).iter_rows(named=True)
+                           for row in pl.concat([seg.specific.head(MAX_TRACED_SEGMENTS),
+                                                 seg.minor.head(MAX_TRACED_MINOR)]).iter_rows(named=True)
                            if row["feature"] != prediction)
     slice_events = _slice_triggers(ref, cur, time, sl, events) if time and events is not None else {}
     drop = None
@@ -270,10 +272,12 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
 
 
 def _suspects(result: AuditResult | None, prediction: str) -> list[str]:
-    """The input features whose change was significant, or that failed a quality check."""
+    """The input features whose change was significant, or whose quality check was (failed
+    or only significant: the trace then reads whether a pipeline fault explains it)."""
     if result is None:
         return []
-    found = dict.fromkeys(result.significant + result.failed_checks["feature"].to_list())
+    found = dict.fromkeys(result.significant + result.failed_checks["feature"].to_list()
+                          + result.significant_checks["feature"].to_list())
     return [f for f in found if f != prediction]
 
 

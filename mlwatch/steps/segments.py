@@ -56,6 +56,7 @@ from mlwatch.stats.binning import MISSING, quantile_edges
 from mlwatch.steps.slices import encode_segments
 
 SCHEMA = "mlwatch.segments/1"
+TAIL_QUANTILES = (0.02, 0.05, 0.95, 0.98)
 TABLE_SCHEMA = {
     "segment": pl.String, "column": pl.String, "value": pl.String, "feature": pl.String,
     "n_reference": pl.Int64, "n_current": pl.Int64, "chi2": pl.Float64, "dof": pl.Int64, "p_value": pl.Float64,
@@ -79,6 +80,14 @@ class SegmentDriftResult(ResultMixin):
     def specific(self) -> pl.DataFrame:
         """The pairs whose change is significant and the segment's own."""
         return self.table.filter(pl.col("specific"))
+
+    @property
+    def minor(self) -> pl.DataFrame:
+        """The pairs whose change is significant and the segment's own (the population's map
+        does not predict it) but too small to be material: a cap on a tenth of a segment's
+        values. Step 6 reads their signature; only a pipeline fault makes them a finding."""
+        return self.table.filter(pl.col("significant") & ~pl.col("specific")
+                                 & (pl.col("tv_predicted") >= pl.col("tv") / 2))
 
     @property
     def sentence(self) -> str:
@@ -292,7 +301,9 @@ def _bin_codes(reference: pl.Series, current: pl.Series, kind: str, bins: int):
         finite = np.sort(a[np.isfinite(a)])
         if finite.size == 0:
             return np.zeros(a.size, np.int64), np.zeros(b.size, np.int64), 1, np.zeros(a.size, np.int64)
-        edges = quantile_edges(finite, bins)
+        # deciles, and finer edges in the tails: a cap or a floor on a tenth of a segment's
+        # values moves them inside the outer decile, where a decile edge sees nothing
+        edges = np.unique(np.concatenate([quantile_edges(finite, bins), np.quantile(finite, TAIL_QUANTILES)]))
 
         def code(x: np.ndarray) -> np.ndarray:
             return np.where(np.isfinite(x), np.searchsorted(edges, x, side="left"), edges.size + 1).astype(np.int64)

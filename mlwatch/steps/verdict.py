@@ -221,6 +221,12 @@ def _causes(audit, trace, scope: str, prediction: str | None) -> list[Finding]:
             out.append(_traced("data_drift", "drift", scope, feature, row["p_value_adjusted"], rows,
                                None if traced.get("sentence") else f"{feature} shifted (PSI {row['psi']:.2f})",
                                traced))
+    for row in audit.significant_checks.filter(~pl.col("failed")).iter_rows(named=True):
+        # significant but immaterial: a finding only when a pipeline fault's signature explains it
+        feature, traced = row["feature"], signatures.get(row["feature"], {})
+        if feature != prediction and traced.get("signature") in PIPELINE_SIGNATURES:
+            out.append(_traced("skew", row["check"], scope, feature, row["p_value_adjusted"], int(audit.n_current),
+                               None, traced))
     for row in audit.failed_checks.iter_rows(named=True):
         feature = row["feature"]
         if feature == prediction:
@@ -277,6 +283,13 @@ def _segment_causes(segments, traces, prediction: str | None) -> list[Finding]:
         sentence = None if found.get("sentence") else f"{row['feature']} changed ({row['tv']:.0%} of rows moved bin)"
         out.append(_traced(kind, "segment_drift", row["segment"], row["feature"], row["p_value_adjusted"],
                            int(row["n_current"]), sentence, {**found, "confined": row["confined"]}))
+    for row in segments.minor.iter_rows(named=True):
+        # too small to be material, but a pipeline fault's signature explains it: skew there
+        found = traced.get((row["segment"], row["feature"]), {})
+        if (row["feature"] != prediction and row["membership_p_value"] >= MOVED_MEMBERSHIP
+                and found.get("signature") in PIPELINE_SIGNATURES):
+            out.append(_traced("skew", "segment_drift", row["segment"], row["feature"], row["p_value_adjusted"],
+                               int(row["n_current"]), None, {**found, "confined": row["rest_p_value"] >= segments.options["alpha"]}))
     return out
 
 
