@@ -182,3 +182,25 @@ def test_a_simulated_clip_always_moves_values():
             case = simulate(table, Injection("clipping"), n=3000, seed=seed)
             assert case.truth["n_changed"] >= 1, case.truth
     assert MIN_CLIPPED == 0.03
+
+
+def test_a_reweighted_mix_of_a_coarse_column_is_no_flood(rng):
+    ages = np.round(rng.normal(40, 12, 20_000))
+    young = np.round(rng.normal(30, 3, 20_000))                       # a younger, narrower population
+    assert signature(ages, young).name != "default_flood"
+    written = ages.copy()
+    written[rng.random(ages.size) < 0.1] = 37.0                       # one value written into 10 % of rows
+    found = signature(ages, written)
+    assert found.name == "default_flood" and found.evidence["value"] == 37.0
+
+
+def test_a_segment_column_whose_labels_were_swapped_is_skew_on_that_column(bike):
+    # two seasons swapped from 30 % into the window: inside each, every weather input looks
+    # like the other's; the column, not the weather, broke
+    case = simulate(bike, Injection("encoding_permutation", feature="season", where={}, onset=0.3), n=4000, seed=143)
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.feature, primary.signature) == ("skew", "season", "encoding_permutation")
+    assert "looks re-mapped" in primary.sentence
+    relabelled = findings.segments.relabelled.row(0, named=True)
+    assert {relabelled["value"], relabelled["looks_like"]} == set(case.truth["details"]["swapped"])

@@ -209,11 +209,23 @@ def _default_flood(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | No
         named = "a sentinel"
     if named is None and share < 2 * mode_sorted(a)[1] / a.size:    # a coarse column's new common value
         return None
+    if named is None and _neighbours_rose(a, b, value, share - was):
+        return None        # the values around it rose too: a reweighted mix, not one value written in
     what = f"{named} ({value:.6g})" if named else f"{value:.6g}"
     return Signature("default_flood", float(min(1.0, (share - was) / 0.2)),
                      f"{feature} is {what} in {share:.1%} of current rows (reference {was:.1%}): a default "
                      "or imputed value floods in", {"value": float(value), "share": share, "reference_share": was,
                                                     "named": named is not None})
+
+
+def _neighbours_rose(a: np.ndarray, b: np.ndarray, value: float, rise: float) -> bool:
+    """Whether the values next to ``value`` (the nearest distinct reference values below and
+    above it) rose by at least a third as much: a flood writes one value, a shift moves a range."""
+    grid = np.unique(a)
+    at = int(np.searchsorted(grid, value))
+    neighbours = [grid[i] for i in (at - 1, at + 1 if at < grid.size and grid[at] == value else at)
+                  if 0 <= i < grid.size and grid[i] != value]
+    return any(_share(b, v) - _share(a, v) >= rise / 3 for v in neighbours)
 
 
 def _unit_change(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:

@@ -138,6 +138,7 @@ class Findings(ResultMixin):
             "shadow": self.shadow.to_dict() if self.shadow is not None else None,
             "population": population,
             "segment_drift": ({"pairs": records(self.segments.specific), "n_tests": self.segments.n_tests,
+                               "relabelled": records(self.segments.relabelled),
                                "summary": self.segments.sentence,
                                "traces": [{"where": t.options.get("where"), "features": records(t.table)}
                                           for t in self.segment_traces]}
@@ -230,7 +231,8 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
         au, population_audit = (audit(ref, source, features=inside, where=where, alpha=alpha, missing_columns="report"),
                                 everything)
     say("step 5: inputs inside every segment")
-    seg = segment_drift(ref, cur, segments=roles.segments, features=columns, alpha=level["segments"])
+    seg = segment_drift(ref, cur, segments=roles.segments, features=columns, alpha=level["segments"],
+                        outputs=[prediction])
     say("step 6: trace" + (" with onsets" if time else ""))
     # the model's output moves because its inputs did: it is no root cause, and its onset must
     # not date (or steal the trigger of) the inputs it moves with
@@ -242,6 +244,10 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
                            for row in pl.concat([seg.specific.head(MAX_TRACED_SEGMENTS),
                                                  seg.minor.head(MAX_TRACED_MINOR)]).iter_rows(named=True)
                            if row["feature"] != prediction)
+    # a segment column re-mapped: step 6 on it where it happened, for its onset and trigger
+    segment_traces += tuple(trace(ref, cur, features=[row["column"]], time=time, events=events,
+                                  where=_predicate(row["scope"]))
+                            for row in seg.relabelled.unique("column", keep="first").head(2).iter_rows(named=True))
     slice_events = _slice_triggers(ref, cur, time, sl, events) if time and events is not None else {}
     drop = None
     if (where or ov.degraded) and not scoring.proxy:
@@ -269,6 +275,13 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
                           metric=None if scoring.metric == "auc" else scoring.metric if labelled else None)
     return Findings(roles, scoring, sig, inf, ov, sl, au, tr, verdict, where, slice_events, attributed, shadowed,
                     population_audit, population_trace, seg, segment_traces)
+
+
+def _predicate(scope: str) -> dict[str, str] | None:
+    """``"a=1 & b=x"`` as ``{"a": "1", "b": "x"}``; ``"population"`` as None."""
+    if scope == "population":
+        return None
+    return dict(part.split("=", 1) for part in scope.split(" & "))
 
 
 def _suspects(result: AuditResult | None, prediction: str) -> list[str]:

@@ -37,6 +37,11 @@ tests whether the segment's share of the rows changed (two-sided z-test): a segm
 defining column was itself re-mapped holds other rows than before, and what changed inside
 it is a consequence.
 
+A segment column can itself be what broke: its labels re-mapped upstream (``season`` fall and
+winter swapped). Then every input seems to shift inside ``season=winter`` while none moved:
+``relabelled`` lists the segment values whose current rows look like another value's
+reference rows, on every input that tells the two apart (see :func:`_relabelled`).
+
 Counts come from one ``numpy.bincount`` per feature and segment column.
 """
 
@@ -57,6 +62,7 @@ from mlwatch.steps.slices import encode_segments
 
 SCHEMA = "mlwatch.segments/1"
 TAIL_QUANTILES = (0.02, 0.05, 0.95, 0.98)
+RELABEL_TV = 0.1       # mean total variation over the inputs a re-mapped segment value must show
 TABLE_SCHEMA = {
     "segment": pl.String, "column": pl.String, "value": pl.String, "feature": pl.String,
     "n_reference": pl.Int64, "n_current": pl.Int64, "chi2": pl.Float64, "dof": pl.Int64, "p_value": pl.Float64,
@@ -64,6 +70,9 @@ TABLE_SCHEMA = {
     "significant": pl.Boolean, "specific": pl.Boolean, "tv_predicted": pl.Float64, "rest_p_value": pl.Float64,
     "confined": pl.Boolean, "membership_p_value": pl.Float64,
 }
+RELABEL_SCHEMA = {"column": pl.String, "value": pl.String, "looks_like": pl.String, "scope": pl.String,
+                  "segment": pl.String, "tv_own": pl.Float64, "tv_other": pl.Float64, "p_value_adjusted": pl.Float64,
+                  "n_current": pl.Int64}
 WEIGHT_SMOOTHING = 0.5
 
 
@@ -75,6 +84,8 @@ class SegmentDriftResult(ResultMixin):
     table: pl.DataFrame
     n_tests: int
     options: dict[str, Any] = field(default_factory=dict)
+    #: segment values whose current rows look like another value's reference rows (labels re-mapped)
+    relabelled: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=RELABEL_SCHEMA))
 
     @property
     def specific(self) -> pl.DataFrame:
@@ -118,19 +129,20 @@ class SegmentDriftResult(ResultMixin):
         return plot_segments(self, ax=ax, **kws)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema": SCHEMA, "n_tests": self.n_tests, "options": self.options, "pairs": records(self.table)}
+        return {"schema": SCHEMA, "n_tests": self.n_tests, "options": self.options, "pairs": records(self.table),
+                "relabelled": records(self.relabelled)}
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> "SegmentDriftResult":
         if payload.get("schema") != SCHEMA:
             raise MlwatchError(f"not a segment drift result: schema {payload.get('schema')!r}")
         return cls(frame_from_records(payload["pairs"], TABLE_SCHEMA), int(payload["n_tests"]),
-                   payload.get("options", {}))
+                   payload.get("options", {}), frame_from_records(payload.get("relabelled", []), RELABEL_SCHEMA))
 
 
 def segment_drift(reference, current, *, segments: Sequence[str], features: Sequence[str], alpha: float = 0.05,
                   max_depth: int = 2, min_support: int = 50, bins: int = 10, min_tv: float = 0.05,
-                  min_expected: float = 5.0) -> SegmentDriftResult:
+                  min_expected: float = 5.0, outputs: Sequence[str] = ()) -> SegmentDriftResult:
     """Every feature's drift inside every segment value (see the module docstring).
 
     Parameters
@@ -149,6 +161,10 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
         Rows a segment needs in each window.
     min_tv
         The least total variation (debiased) inside a segment that counts as its own change.
+    outputs
+        Columns among ``features`` that the model computes (its prediction): tested inside
+        segments like the rest, but no witness of whether a segment's label was re-mapped
+        (``relabelled``: values whose current rows look like another value's reference rows).
 
     Examples
     --------
@@ -177,6 +193,7 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
     groups = _segment_groups(enc, max_depth)
     rows: list[dict[str, Any]] = []
     codes = {}
+    histograms: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = {}
     for feature in features:
         kind = schema.kinds[feature]
         codes_ref, codes_cur, n_bins, moved_ref = _bin_codes(ref_aligned[feature], cur_aligned[feature], kind, bins)
@@ -190,6 +207,7 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
                 continue
             r = np.bincount(key_ref * n_bins + codes_ref, minlength=k * n_bins).reshape(k, n_bins)
             q = np.bincount(key_cur * n_bins + codes_cur, minlength=k * n_bins).reshape(k, n_bins)
+            histograms[(g, feature)] = (r, q)
             keep = np.flatnonzero((r.sum(axis=1) >= min_support) & (q.sum(axis=1) >= min_support))
             if moved_ref is not None:         # numbers: the segment's reference values, moved by the population's map
                 predicted = np.bincount(key_ref * n_bins + moved_ref, minlength=k * n_bins).reshape(k, n_bins)[keep]
@@ -228,9 +246,121 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
                              and r["tv_predicted"] - r["tv_expected"] >= min_tv and r["tv_predicted"] >= r["tv"] / 2)
         r["confined"] = bool(r["specific"] and r["rest_p_value"] >= alpha)
     _explain_away(rows, enc, codes, groups, alpha, min_tv, min_expected)
+    inputs = {key: h for key, h in histograms.items() if key[1] not in set(outputs)}
+    relabelled = _relabelled(rows, groups, inputs, enc, min_support, min_expected)
     table = pl.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows], schema=TABLE_SCHEMA).sort(["specific", "p_value", "tv"],
                                                          descending=[True, False, True], maintain_order=True)
-    return SegmentDriftResult(table, len(rows), options)
+    return SegmentDriftResult(table, len(rows), options, relabelled)
+
+
+def _relabelled(rows: list[dict], groups: list, histograms: dict, enc, min_support: int,
+                min_expected: float) -> pl.DataFrame:
+    """Segment values whose current rows look like another value's reference rows: the
+    segment column's labels were re-mapped (``season`` fall and winter swapped), so inside
+    ``season=winter`` every input seems to shift while nothing but the label moved.
+
+    For a significant segment ``X = a`` (and ``X = a & Y = y``, Y held), its current rows are
+    compared, over the inputs that changed significantly there, with the reference rows of
+    each other value ``b`` of X (same ``Y = y``): the mean total variation to ``b``'s
+    reference is at most half the one to its own, which is itself material (0.1); and the
+    two were swapped: on every input that tells them apart, ``a``'s current rows sit closer
+    to ``b``'s reference and ``b``'s to ``a``'s."""
+    changed: dict[tuple, float] = {}
+    moved: dict[tuple, list[str]] = {}
+    for r in rows:
+        # the segment's own change: a shift of the whole population (ages three quarters of what
+        # they were) predicts what it does inside every segment, and re-maps no label
+        if r["significant"] and r["tv_predicted"] >= r["tv"] / 2:
+            key = (r["_group"], r["_code"])
+            changed[key] = min(changed.get(key, 1.0), r["p_value_adjusted"])
+            moved.setdefault(key, []).append(r["feature"])
+    group_of = {g[0]: i for i, g in enumerate(groups)}
+    found = []
+    for (columns, code), p_value in changed.items():
+        g = group_of[columns]
+        # the inputs that moved there: the others only add their sampling noise to both distances
+        features = [f for f in moved[(columns, code)] if (g, f) in histograms]
+        if not features:
+            continue
+        k = groups[g][3]
+        sizes = [len(enc.labels[enc.names.index(c)]) for c in columns]
+        digits = [code // sizes[1], code % sizes[1]] if len(columns) == 2 else [code]
+        for position, column in enumerate(columns):
+            own_q = [_shares(histograms[(g, f)][1][code]) for f in features]
+            own_r = [_shares(histograms[(g, f)][0][code]) for f in features]
+            d_self = float(np.mean([0.5 * np.abs(a - b).sum() for a, b in zip(own_q, own_r)]))
+            if d_self < RELABEL_TV:
+                continue
+            best = None
+            for other in range(sizes[position] - 1):        # the last code is the missing value
+                if other == digits[position]:
+                    continue
+                swapped = list(digits)
+                swapped[position] = other
+                other_code = swapped[0] * sizes[1] + swapped[1] if len(columns) == 2 else swapped[0]
+                if other_code >= k or histograms[(g, features[0])][0][other_code].sum() < min_support:
+                    continue
+                d_to = float(np.mean([0.5 * np.abs(_shares(histograms[(g, f)][0][other_code]) - q).sum()
+                                      for f, q in zip(features, own_q)]))
+                # a swap: each value's rows now look like the other's (a shift of one input, such as
+                # ages three quarters of what they were, makes one value look like a younger one,
+                # never the younger one like it)
+                if d_to <= d_self / 2 and _every_input_followed(histograms, g, code, other_code, min_expected) \
+                        and _moved_towards(histograms, g, other_code, code, moved.get((columns, other_code), [])) \
+                        and _every_input_followed(histograms, g, other_code, code, min_expected) \
+                        and (best is None or d_to < best[1]):
+                    best = (other, d_to)
+            if best is None:
+                continue
+            label = groups[g][4](code)
+            held = {c: v for c, v in label.items() if c != column}
+            found.append({"column": column, "value": label[column],
+                          "looks_like": enc.labels[enc.names.index(column)][best[0]],
+                          "scope": " & ".join(f"{c}={v}" for c, v in held.items()) or "population",
+                          "segment": " & ".join(f"{c}={v}" for c, v in label.items()),
+                          "tv_own": d_self, "tv_other": best[1], "p_value_adjusted": p_value,
+                          "n_current": int(histograms[(g, features[0])][1][code].sum())})
+    table = pl.DataFrame(found, schema=RELABEL_SCHEMA) if found else pl.DataFrame(schema=RELABEL_SCHEMA)
+    table = table.sort(["p_value_adjusted", "tv_other"]).unique(["column", "scope"], keep="first", maintain_order=True)
+    # a column re-mapped everywhere shows in its pairs too: the population's reading is the one
+    everywhere = set(table.filter(pl.col("scope") == "population")["column"].to_list())
+    return table.filter((pl.col("scope") == "population") | ~pl.col("column").is_in(list(everywhere)))
+
+
+def _moved_towards(histograms: dict, g: int, code: int, other: int, features: list[str]) -> bool:
+    """Whether segment ``code`` changed significantly (``features`` moved there) and its
+    current rows sit, over those inputs, at most half as far from ``other``'s reference as
+    from their own (which is material)."""
+    features = [f for f in features if (g, f) in histograms]
+    if not features:
+        return False
+    now = [_shares(histograms[(g, f)][1][code]) for f in features]
+    own = float(np.mean([0.5 * np.abs(q - _shares(histograms[(g, f)][0][code])).sum() for f, q in zip(features, now)]))
+    to = float(np.mean([0.5 * np.abs(q - _shares(histograms[(g, f)][0][other])).sum() for f, q in zip(features, now)]))
+    return own >= RELABEL_TV and to < own
+
+
+def _every_input_followed(histograms: dict, g: int, code: int, other: int, min_expected: float) -> bool:
+    """Whether every input that told the two values apart in the reference (total variation
+    between them, less its noise, at least 0.1) now sits closer to the other value's reference
+    than to its own: a re-mapped label carries all its rows' inputs along; a shift of one input
+    towards the other value's range (a warmer spring) leaves the rest where they were."""
+    telling = 0
+    for (gg, feature), (r, q) in histograms.items():
+        if gg != g:
+            continue
+        _, _, _, tv, tv0 = _tests(r[[code]], r[[other]], min_expected)
+        if tv[0] - tv0[0] < RELABEL_TV:
+            continue
+        telling += 1
+        now = _shares(q[code])
+        if 0.5 * np.abs(now - _shares(r[other])).sum() >= 0.5 * np.abs(now - _shares(r[code])).sum():
+            return False
+    return telling > 0
+
+
+def _shares(counts: np.ndarray) -> np.ndarray:
+    return counts / max(counts.sum(), 1)
 
 
 def _segment_groups(enc, max_depth: int) -> list:

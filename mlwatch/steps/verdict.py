@@ -166,8 +166,12 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
     else:
         findings += _causes(audit, trace, "population", prediction)
     seen = {f.feature for f in findings}
+    relabelled = _relabel_causes(segments, segment_traces)
+    remapped = {f.feature for f in relabelled}
+    findings += relabelled
     findings += [f for f in _segment_causes(segments, segment_traces, prediction)
-                 if f.confined or f.feature not in seen]     # a segment's view of a change everyone saw adds nothing
+                 if (f.confined or f.feature not in seen)     # a segment's view of a change everyone saw adds nothing
+                 and not any(f"{column}=" in f.scope for column in remapped)]   # inside a re-mapped label: its echo
     symptom = _symptom(overall, top, slice_events)
     shifted = None
     if symptom is not None and not scoring.proxy:
@@ -254,6 +258,31 @@ def _causes(audit, trace, scope: str, prediction: str | None) -> list[Finding]:
 SEGMENT_KINDS = {"null_spike": "data_quality", "new_category": "data_quality", "missing_category": "data_quality"}
 SEGMENT_DRIFT_TV = 0.1      # a segment's own drift that is no fault must move a tenth of its rows
 MOVED_MEMBERSHIP = 1e-3     # a segment whose share of the rows changed this surely holds other rows
+
+
+def _relabel_causes(segments, traces) -> list[Finding]:
+    """A segment column whose labels were re-mapped (its values' current rows look like other
+    values' reference rows): skew, on the rows where it happened, with the evidence of the
+    segment's change, dated by step 6 on the column there when it could."""
+    if segments is None or not getattr(segments, "relabelled", pl.DataFrame()).height:
+        return []
+    traced = {}
+    for result in traces:
+        where = result.options.get("where") or {}
+        label = " & ".join(f"{k}={v}" for k, v in where.items()) or "population"
+        for row in result.table.iter_rows(named=True):
+            traced[(label, row["feature"])] = row
+    out = []
+    for row in segments.relabelled.unique("column", keep="first", maintain_order=True).iter_rows(named=True):
+        found = traced.get((row["scope"], row["column"]), {})
+        sentence = (f"{row['column']} looks re-mapped{_on(row['scope'])}: its rows labelled {row['value']!r} now look "
+                    f"like the reference's {row['looks_like']!r} rows (their inputs are {row['tv_other']:.2f} from "
+                    f"{row['looks_like']!r}'s, {row['tv_own']:.2f} from their own label's): the encoding changed upstream")
+        out.append(_traced("skew", "relabelled", row["scope"], row["column"], row["p_value_adjusted"],
+                           int(row["n_current"]), sentence,
+                           {**found, "signature": "encoding_permutation", "sentence": None,
+                            "confined": row["scope"] != "population"}))
+    return out
 
 
 def _segment_causes(segments, traces, prediction: str | None) -> list[Finding]:
