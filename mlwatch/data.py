@@ -394,11 +394,16 @@ def _check_not_empty(frame: pl.DataFrame, name: str) -> None:
         raise EmptyDataError(f"{name}: the frame has no rows", frame=name)
 
 
-def _check_not_all_null(series: pl.Series, kind: str) -> None:
+def has_no_value(series: pl.Series) -> bool:
+    """Whether every value is null (or, for floats, NaN or infinite)."""
     n_valid = series.len() - series.null_count()
-    if kind == "numeric" and n_valid and series.dtype.is_float():
+    if n_valid and series.dtype.is_float():
         n_valid = int(series.is_finite().sum())
-    if n_valid == 0:
+    return n_valid == 0
+
+
+def _check_not_all_null(series: pl.Series, kind: str) -> None:
+    if has_no_value(series):
         raise AllNullError(f"reference: column {series.name!r} has no value (all null, NaN or inf); "
                            "nothing to compare the current data against (leave it out of the features)",
                            column=series.name, frame="reference")

@@ -358,7 +358,7 @@ def test_audit_of_anything_is_a_result_or_a_clear_error(ref_kinds, cur_kinds, se
         assert not result.table[column].is_nan().any(), column
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 2**31), st.sampled_from(["UTC", "Asia/Tokyo", None]), st.sampled_from(_KINDS),
        st.booleans())
 def test_investigate_of_hostile_frames_is_a_verdict_or_a_clear_error(seed, zone, extra, drop_label):
@@ -379,3 +379,30 @@ def test_investigate_of_hostile_frames_is_a_verdict_or_a_clear_error(seed, zone,
         assert str(err)
         return
     assert findings.verdict.kind in ("none", "skew", "data_quality", "concept_drift", "data_drift")
+
+
+def test_an_inferred_input_empty_in_the_reference_is_left_out_and_said(quiet_bike):
+    kwargs = quiet_bike.investigate_kwargs()
+    kwargs.pop("features")
+    ref = quiet_bike.reference.with_columns(pl.lit(None, dtype=pl.Float64).alias("hum"))
+    findings = investigate(ref, quiet_bike.current, **kwargs)
+    assert findings.left_out == ("hum",) and "hum" not in findings.roles.features
+    assert findings.to_dict()["roles"]["left_out"] == ["hum"]
+    with pytest.raises(MlwatchError, match="reference: column 'hum' has no value"):
+        investigate(ref, quiet_bike.current, **quiet_bike.investigate_kwargs())      # named: an error
+
+
+def test_dates_and_durations_as_inputs_are_traced_as_numbers(quiet_bike):
+    kwargs = quiet_bike.investigate_kwargs()
+    kwargs.pop("features")
+    start = dt.datetime(2020, 1, 1)
+    ref = quiet_bike.reference.with_columns(
+        booked=pl.lit(start) + pl.duration(hours=pl.int_range(pl.len())), wait=pl.duration(minutes=pl.int_range(pl.len()) % 30))
+    cur = quiet_bike.current.with_columns(
+        booked=pl.lit(start) + pl.duration(hours=pl.int_range(pl.len()) + 5000),          # every date later
+        wait=pl.duration(minutes=pl.int_range(pl.len()) % 30 + 20))                       # every wait longer
+    findings = investigate(ref, cur, **kwargs)
+    drifted = set(findings.audit.drifted if findings.population_audit is None else findings.population_audit.drifted)
+    assert {"booked", "wait"} <= drifted
+    traced = {r["feature"]: r["signature"] for r in findings.trace.table.iter_rows(named=True)}
+    assert traced.get("wait") in ("shift", "scale") and traced.get("booked") in ("shift", "scale")

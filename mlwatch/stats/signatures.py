@@ -93,6 +93,8 @@ def signature(reference, current, *, kind: str = "auto", feature: str = "the fea
     'shift'
     """
     ref, cur = _series(reference), _series(current)
+    if ref.dtype.is_temporal() and cur.dtype.is_temporal():     # dates, durations: numbers on their axis
+        ref, cur = ref.to_physical().cast(pl.Float64), cur.to_physical().cast(pl.Float64)
     kind = check_choice("kind", kind, ("auto", "numeric", "categorical"))
     if kind == "auto":
         kind = "numeric" if ref.dtype.is_numeric() and cur.dtype.is_numeric() else "categorical"
@@ -141,10 +143,13 @@ def numeric_signature(reference: pl.Series, current: pl.Series, *, feature: str 
     if distinct_b == 1 and distinct_a > 1 and b.size >= 10:
         return Signature("constant", 1.0, f"{feature} is frozen at {b[0]:.6g} in every current row (stale values?)",
                          {"value": float(b[0])})
-    for found in (_clipping(a, b, feature), _default_flood(a, b, feature), _unit_change(a, b, feature)):
-        if found is not None:
-            return found
-    return nulls or _shift_or_scale(a, b, feature)
+    # values near 1e308 overflow a converted unit (x 60) into inf: no conversion fits them,
+    # which is the right reading, without the warnings
+    with np.errstate(over="ignore", invalid="ignore"):
+        for found in (_clipping(a, b, feature), _default_flood(a, b, feature), _unit_change(a, b, feature)):
+            if found is not None:
+                return found
+        return nulls or _shift_or_scale(a, b, feature)
 
 
 def _share(sorted_values: np.ndarray, value: float) -> float:

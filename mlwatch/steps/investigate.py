@@ -56,6 +56,7 @@ class Findings(ResultMixin):
     population_trace: TraceResult | None = None
     segments: SegmentDriftResult | None = None      # inputs that changed inside a segment
     segment_traces: tuple[TraceResult, ...] = ()    # step 6 on each of its specific pairs
+    left_out: tuple[str, ...] = ()                  # inferred inputs with no value in the reference
 
     @property
     def table(self) -> pl.DataFrame:
@@ -131,7 +132,8 @@ class Findings(ResultMixin):
             "infra": {"available": self.infra.available, "healthy": self.infra.healthy,
                       "summary": self.infra.sentence, "buckets": records(self.infra.table)},
             "roles": {"target": self.roles.target, "prediction": self.roles.prediction, "time": self.roles.time,
-                      "segments": list(self.roles.segments), "features": list(self.roles.features)},
+                      "segments": list(self.roles.segments), "features": list(self.roles.features),
+                      "left_out": list(self.left_out)},
             "trace": records(self.trace.table),
             "events": list(self.trace.events),
             "attribution": self.attribution.to_dict() if self.attribution is not None else None,
@@ -200,9 +202,16 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
     roles = data.infer_roles(ref, target=target, prediction=prediction, time=time, segments=segments,
                              features=[f for f in features if f not in (target, prediction, time)] if features else None)
     extra = {kpi, challenger} - {None}      # a KPI and a challenger's scores are not model inputs
-    if extra & set(roles.features):
-        roles = data.Roles(roles.target, roles.prediction, roles.time, roles.segments,
-                           tuple(f for f in roles.features if f not in extra))
+    left_out: tuple[str, ...] = ()
+    if not features:     # an inferred input with no value in the reference has nothing to compare to
+        left_out = tuple(f for f in dict.fromkeys([*roles.features, *([] if segments else roles.segments)])
+                         if data.has_no_value(ref[f]))
+        if left_out:
+            say(f"left out {', '.join(left_out)}: no value in the reference")
+    if (extra | set(left_out)) & set(roles.features + roles.segments):
+        roles = data.Roles(roles.target, roles.prediction, roles.time,
+                           tuple(s for s in roles.segments if s not in left_out),
+                           tuple(f for f in roles.features if f not in extra and f not in left_out))
     scoring = resolve_scoring(ref, cur, prediction=prediction, target=target, task=task, metric=metric)
     say("step 1: signal" if time else "step 1: signal skipped (no time column)")
     sig = signal(ref, cur, scoring, time=time, kpi=kpi) if time else None
@@ -274,7 +283,7 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
         shadowed = shadow(prediction, challenger, cur, target=labelled, segments=roles.segments, targeted=where,
                           metric=None if scoring.metric == "auc" else scoring.metric if labelled else None)
     return Findings(roles, scoring, sig, inf, ov, sl, au, tr, verdict, where, slice_events, attributed, shadowed,
-                    population_audit, population_trace, seg, segment_traces)
+                    population_audit, population_trace, seg, segment_traces, left_out)
 
 
 def _predicate(scope: str) -> dict[str, str] | None:

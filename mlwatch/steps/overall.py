@@ -216,6 +216,8 @@ def explain_drop(reference, current, scoring: Scoring, *, features: Sequence[str
         if feature not in ref.columns or feature not in cur.columns:
             continue
         r, c = ref[feature], cur[feature]
+        if r.dtype.is_temporal() and c.dtype.is_temporal():      # dates, durations: numbers on their axis
+            r, c = r.to_physical().cast(pl.Float64), c.to_physical().cast(pl.Float64)
         if r.dtype.is_numeric() and c.dtype.is_numeric() and r.n_unique() > bins:
             a = r.cast(pl.Float64).to_numpy()
             finite = np.sort(a[np.isfinite(a)])
