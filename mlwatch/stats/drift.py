@@ -310,7 +310,7 @@ def chi2_kernel(summary: FeatureSummary) -> DriftStatistic:
     n, m, used = _sizes(summary, "chi2")
     statistic, dof, p_value = summary.chi2
     dof = max(used - 1, 1)
-    return DriftStatistic("chi2", statistic, p_value, float(_st.chi2.ppf(0.95, dof)), n, m, float(dof),
+    return DriftStatistic("chi2", statistic, p_value, noise._chi2_quantile(0.95, int(dof)), n, m, float(dof),
                           summary.bins)
 
 

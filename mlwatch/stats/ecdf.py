@@ -13,7 +13,7 @@ after it small.
   cannot move by more than the counts the interval holds, so only the intervals whose
   bound beats the best grid value are merged exactly. Under drift or no drift that is a
   handful of intervals; the result is the exact statistic (tests hold it to scipy's).
-  Below 12,000 values in all, four binary searches read the gap at every value instead:
+  Below 24,000 values in all, two binary searches read the gap at every value instead:
   quicker there than the bounding's Python steps.
 """
 
@@ -24,7 +24,7 @@ import numpy as np
 GRID_STEP = 32
 BLOCK = 1 << 16
 MAX_INTERVALS = 256   # beyond this many intervals to refine, one whole merge is quicker
-DIRECT_MAX = 12_000   # values in both samples up to which the gap is read at every value (measured)
+DIRECT_MAX = 24_000   # values in both samples up to which the gap is read at every value (measured)
 
 
 def wasserstein_sorted(sorted_reference: np.ndarray, sorted_current: np.ndarray) -> float:
@@ -72,9 +72,12 @@ def ks_sorted(sorted_reference: np.ndarray, sorted_current: np.ndarray) -> float
     """
     a, b = sorted_reference, sorted_current
     n, m = a.size, b.size
-    if n + m <= DIRECT_MAX:       # a few binary searches beat the bounding's Python steps here
-        at_a = np.abs(np.searchsorted(a, a, "right") / n - np.searchsorted(b, a, "right") / m)
-        at_b = np.abs(np.searchsorted(a, b, "right") / n - np.searchsorted(b, b, "right") / m)
+    if n + m <= DIRECT_MAX:       # two binary searches beat the bounding's Python steps here
+        # each sample's own CDF at the last of its ties is its rank; the other's, a search
+        last_a = np.flatnonzero(np.append(a[1:] != a[:-1], True))
+        last_b = np.flatnonzero(np.append(b[1:] != b[:-1], True))
+        at_a = np.abs((last_a + 1) / n - np.searchsorted(b, a[last_a], "right") / m)
+        at_b = np.abs(np.searchsorted(a, b[last_b], "right") / n - (last_b + 1) / m)
         return float(max(at_a.max(initial=0.0), at_b.max(initial=0.0)))
     grid = np.unique(np.concatenate([a[::GRID_STEP], b[::GRID_STEP], [max(a[-1], b[-1])]]))
     ra = np.searchsorted(a, grid, side="right")

@@ -42,6 +42,12 @@ def chi2_floor(n_reference: int, n_current: int, n_bins: int, level: float = 0.9
     return _scale(n_reference, n_current) * _chi2_quantile(level, max(n_bins - 1, 1))
 
 
+@functools.lru_cache(maxsize=64)
+def _kolmogorov_quantile(level: float) -> float:
+    from scipy import stats as _st
+    return float(_st.kstwobign.ppf(level))
+
+
 @functools.lru_cache(maxsize=1024)
 def _chi2_quantile(level: float, dof: int) -> float:
     """scipy's chi-square quantile, kept: a wide table asks for the same few thousands of times
@@ -149,7 +155,7 @@ def ks_noise_floor(n_reference: int, n_current: int, level: float = 0.95) -> flo
     0.0607
     """
     from scipy import stats as _st
-    return float(_st.kstwobign.ppf(level) * np.sqrt(_scale(n_reference, n_current)))
+    return _kolmogorov_quantile(level) * float(np.sqrt(_scale(n_reference, n_current)))
 
 
 def wasserstein_expected(sorted_reference: np.ndarray, n_current: int, scale: float) -> float:

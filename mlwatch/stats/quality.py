@@ -222,7 +222,11 @@ def grid_step(values: np.ndarray) -> float | None:
     if values.size == 0:
         return None
     probe = values[np.linspace(0, values.size - 1, min(values.size, 10_000)).astype(np.int64)]
-    return next((g for g in GRIDS if np.mean(_on_grid(probe, g)) >= 0.999), None)
+    # a glance first: when one in 64 spread values is off a grid, 99.9 % of them cannot be on it
+    # (most columns of measurements are on none, and a wide table asks thousands of times)
+    glance = probe[:: max(1, probe.size // 64)]
+    return next((g for g in GRIDS if np.sum(~_on_grid(glance, g)) <= 1 and np.mean(_on_grid(probe, g)) >= 0.999),
+                None)
 
 
 def _off_grid_count(sorted_values: np.ndarray, step: float) -> int:
