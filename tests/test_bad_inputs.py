@@ -406,3 +406,87 @@ def test_dates_and_durations_as_inputs_are_traced_as_numbers(quiet_bike):
     assert {"booked", "wait"} <= drifted
     traced = {r["feature"]: r["signature"] for r in findings.trace.table.iter_rows(named=True)}
     assert traced.get("wait") in ("shift", "scale") and traced.get("booked") in ("shift", "scale")
+
+
+# ------------------------------------------------- what already held, kept holding
+
+@pytest.mark.parametrize("suffix", [".pkl", ".pickle", ".joblib"])
+def test_no_pickle_is_loaded_without_trust(tmp_path, suffix):
+    import pickle
+
+    from mlwatch.models import load_model
+
+    path = tmp_path / f"model{suffix}"
+    path.write_bytes(pickle.dumps({"not": "a model"}))
+    with pytest.raises(MlwatchError, match="refusing to unpickle"):
+        load_model(path)
+    assert main(["investigate", str(path), str(path), "--prediction", "p", "--model", str(path)]) == 2
+
+
+def test_inputs_are_never_modified(quiet_bike):
+    import pandas as pd
+
+    kwargs = quiet_bike.investigate_kwargs()
+    ref, cur = quiet_bike.reference.clone(), quiet_bike.current.clone()
+    pandas_ref, pandas_cur = ref.to_pandas(), cur.to_pandas()
+    investigate(ref, cur, **kwargs)
+    investigate(pandas_ref, pandas_cur, **kwargs)
+    audit(ref, cur)
+    assert ref.equals(quiet_bike.reference) and cur.equals(quiet_bike.current)
+    pd.testing.assert_frame_equal(pandas_ref, quiet_bike.reference.to_pandas())
+    pd.testing.assert_frame_equal(pandas_cur, quiet_bike.current.to_pandas())
+
+
+HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+
+
+def test_every_value_placed_in_html_is_escaped(quiet_bike, tmp_path):
+    kwargs = quiet_bike.investigate_kwargs()
+    kwargs.pop("features")
+    ref = quiet_bike.reference.with_columns(pl.lit("a").alias(HOSTILE))
+    cur = quiet_bike.current.with_columns(pl.when(pl.int_range(pl.len()) % 2 == 0).then(pl.lit(HOSTILE))
+                                          .otherwise(pl.lit("a")).alias(HOSTILE))
+    kwargs["events"] = pl.DataFrame({"time": [dt.datetime(2012, 8, 1)], "description": [HOSTILE]})
+    findings = investigate(ref, cur, **kwargs)
+    page = findings.postmortem(title=HOSTILE, owner=HOSTILE).to_html()
+    for text in (page, findings.summary("html"), audit(ref, cur).summary("html")):
+        assert "<script>" not in text and "<img src=x" not in text
+    assert "&lt;script&gt;" in page
+
+
+def _written(name: str, content: bytes | None):
+    def make(folder):
+        path = folder / name
+        if content is not None:
+            path.write_bytes(content)
+        return path
+    return make
+
+
+@pytest.mark.parametrize("make, message", [
+    (_written("absent.parquet", None), "no such file"),
+    (lambda folder: folder, "neither parquet"),
+    (_written("x.xlsx", b"PK"), "neither parquet"),
+    (_written("x.parquet", b"not parquet"), "cannot read"),
+    (_written("x.csv", b""), "cannot read"),
+    (_written("h.csv", b"a,b\n"), "no rows"),
+])
+def test_bad_files_exit_2_with_one_line(tmp_path, files, capsys, make, message):
+    ref, _ = files
+    bad = make(tmp_path)
+    assert main(["audit", str(ref), str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 + sum(line.startswith("[mlwatch]") for line in err[:-1]) and message in err[-1]
+    assert str(bad) in err[-1] or "current" in err[-1]
+
+
+def test_no_network_is_used(quiet_bike, monkeypatch):
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("mlwatch opened a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    findings = investigate(quiet_bike.reference, quiet_bike.current, **quiet_bike.investigate_kwargs())
+    assert findings.postmortem().to_html()
