@@ -202,5 +202,8 @@ def test_a_segment_column_whose_labels_were_swapped_is_skew_on_that_column(bike)
     primary = findings.verdict.primary
     assert (findings.verdict.kind, primary.feature, primary.signature) == ("skew", "season", "encoding_permutation")
     assert "looks re-mapped" in primary.sentence
+    start = dt.datetime.fromisoformat(case.truth["onset"])          # dated by the input that moved most there
+    assert abs(dt.datetime.fromisoformat(primary.onset) - start) <= dt.timedelta(days=1)
+    assert primary.event == case.truth["event"]
     relabelled = findings.segments.relabelled.row(0, named=True)
     assert {relabelled["value"], relabelled["looks_like"]} == set(case.truth["details"]["swapped"])

@@ -253,10 +253,12 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
                            for row in pl.concat([seg.specific.head(MAX_TRACED_SEGMENTS),
                                                  seg.minor.head(MAX_TRACED_MINOR)]).iter_rows(named=True)
                            if row["feature"] != prediction)
-    # a segment column re-mapped: step 6 on it where it happened, for its onset and trigger
-    segment_traces += tuple(trace(ref, cur, features=[row["column"]], time=time, events=events,
-                                  where=_predicate(row["scope"]))
-                            for row in seg.relabelled.unique("column", keep="first").head(2).iter_rows(named=True))
+    # a segment column re-mapped: dated by the input that moved most inside the re-mapped label
+    # (the label's own share may not move at all when two equal codes swap)
+    segment_traces += tuple(trace(ref, cur, features=[row["witness"]], time=time, events=events,
+                                  where=_predicate(row["segment"]))
+                            for row in seg.relabelled.unique("column", keep="first", maintain_order=True).head(2)
+                            .iter_rows(named=True))
     slice_events = _slice_triggers(ref, cur, time, sl, events) if time and events is not None else {}
     drop = None
     if (where or ov.degraded) and not scoring.proxy:

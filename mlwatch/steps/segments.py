@@ -72,7 +72,7 @@ TABLE_SCHEMA = {
 }
 RELABEL_SCHEMA = {"column": pl.String, "value": pl.String, "looks_like": pl.String, "scope": pl.String,
                   "segment": pl.String, "tv_own": pl.Float64, "tv_other": pl.Float64, "p_value_adjusted": pl.Float64,
-                  "n_current": pl.Int64}
+                  "n_current": pl.Int64, "witness": pl.String}
 WEIGHT_SMOOTHING = 0.5
 
 
@@ -267,6 +267,7 @@ def _relabelled(rows: list[dict], groups: list, histograms: dict, enc, min_suppo
     to ``b``'s reference and ``b``'s to ``a``'s."""
     changed: dict[tuple, float] = {}
     moved: dict[tuple, list[str]] = {}
+    strongest: dict[tuple, tuple[float, str]] = {}
     for r in rows:
         # the segment's own change: a shift of the whole population (ages three quarters of what
         # they were) predicts what it does inside every segment, and re-maps no label
@@ -274,6 +275,8 @@ def _relabelled(rows: list[dict], groups: list, histograms: dict, enc, min_suppo
             key = (r["_group"], r["_code"])
             changed[key] = min(changed.get(key, 1.0), r["p_value_adjusted"])
             moved.setdefault(key, []).append(r["feature"])
+            if r["feature"] in {f for (_, f) in histograms} and r["tv"] > strongest.get(key, (-1.0, ""))[0]:
+                strongest[key] = (r["tv"], r["feature"])
     group_of = {g[0]: i for i, g in enumerate(groups)}
     found = []
     for (columns, code), p_value in changed.items():
@@ -319,7 +322,8 @@ def _relabelled(rows: list[dict], groups: list, histograms: dict, enc, min_suppo
                           "scope": " & ".join(f"{c}={v}" for c, v in held.items()) or "population",
                           "segment": " & ".join(f"{c}={v}" for c, v in label.items()),
                           "tv_own": d_self, "tv_other": best[1], "p_value_adjusted": p_value,
-                          "n_current": int(histograms[(g, features[0])][1][code].sum())})
+                          "n_current": int(histograms[(g, features[0])][1][code].sum()),
+                          "witness": strongest.get((columns, code), (0.0, features[0]))[1]})
     table = pl.DataFrame(found, schema=RELABEL_SCHEMA) if found else pl.DataFrame(schema=RELABEL_SCHEMA)
     table = table.sort(["p_value_adjusted", "tv_other"]).unique(["column", "scope"], keep="first", maintain_order=True)
     # a column re-mapped everywhere shows in its pairs too: the population's reading is the one

@@ -274,7 +274,8 @@ def _relabel_causes(segments, traces) -> list[Finding]:
             traced[(label, row["feature"])] = row
     out = []
     for row in segments.relabelled.unique("column", keep="first", maintain_order=True).iter_rows(named=True):
-        found = traced.get((row["scope"], row["column"]), {})
+        witness = traced.get((row["segment"], row.get("witness")), {})
+        found = {k: witness[k] for k in ("onset", "event", "event_time") if witness.get(k)}
         sentence = (f"{row['column']} looks re-mapped{_on(row['scope'])}: its rows labelled {row['value']!r} now look "
                     f"like the reference's {row['looks_like']!r} rows (their inputs are {row['tv_other']:.2f} from "
                     f"{row['looks_like']!r}'s, {row['tv_own']:.2f} from their own label's): the encoding changed upstream")
