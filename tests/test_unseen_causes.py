@@ -203,6 +203,18 @@ def test_a_segment_column_whose_labels_were_swapped_is_skew_on_that_column(bike)
     assert (findings.verdict.kind, primary.feature, primary.signature) == ("skew", "season", "encoding_permutation")
     assert "looks re-mapped" in primary.sentence
     start = dt.datetime.fromisoformat(case.truth["onset"])          # dated by the input that moved most there
+    assert dt.timedelta(0) <= dt.datetime.fromisoformat(primary.onset) - start <= dt.timedelta(days=7)
+
+
+def test_a_re_mapped_label_is_dated_and_its_trigger_named(bike):
+    # the scorecard's incident 263: weekday codes regenerated on every row from late August
+    seed = int(np.random.default_rng(263).integers(1 << 31))
+    case = simulate(bike, Injection("encoding_permutation"), n=min(bike.frame.height // 2, 10_000), seed=seed)
+    assert case.truth["feature"] == "weekday" and case.truth["slice"] is None
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.feature, primary.signature) == ("skew", "weekday", "encoding_permutation")
+    start = dt.datetime.fromisoformat(case.truth["onset"])
     assert abs(dt.datetime.fromisoformat(primary.onset) - start) <= dt.timedelta(days=1)
     assert primary.event == case.truth["event"]
     relabelled = findings.segments.relabelled.row(0, named=True)
