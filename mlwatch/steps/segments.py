@@ -268,6 +268,7 @@ def _relabelled(rows: list[dict], groups: list, histograms: dict, enc, min_suppo
     changed: dict[tuple, float] = {}
     moved: dict[tuple, list[str]] = {}
     strongest: dict[tuple, tuple[float, str]] = {}
+    inputs = {f for (_, f) in histograms}
     for r in rows:
         # the segment's own change: a shift of the whole population (ages three quarters of what
         # they were) predicts what it does inside every segment, and re-maps no label
@@ -275,7 +276,7 @@ def _relabelled(rows: list[dict], groups: list, histograms: dict, enc, min_suppo
             key = (r["_group"], r["_code"])
             changed[key] = min(changed.get(key, 1.0), r["p_value_adjusted"])
             moved.setdefault(key, []).append(r["feature"])
-            if r["feature"] in {f for (_, f) in histograms} and r["tv"] > strongest.get(key, (-1.0, ""))[0]:
+            if r["feature"] in inputs and r["tv"] > strongest.get(key, (-1.0, ""))[0]:
                 strongest[key] = (r["tv"], r["feature"])
     group_of = {g[0]: i for i, g in enumerate(groups)}
     found = []
