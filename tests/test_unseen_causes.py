@@ -219,3 +219,25 @@ def test_a_re_mapped_label_is_dated_and_its_trigger_named(bike):
     assert primary.event == case.truth["event"]
     relabelled = findings.segments.relabelled.row(0, named=True)
     assert {relabelled["value"], relabelled["looks_like"]} == set(case.truth["details"]["swapped"])
+
+
+def test_a_value_that_rose_with_its_companions_is_a_mix_change_not_a_flood():
+    # the scorecard's incident 61: a campaign brings in many more rows of MIL = 0 (under 17):
+    # they come with their ages and schooling, as the reference's MIL = 0 rows do
+    from mlwatch import datasets
+
+    acs = datasets.model_table("acs")
+    seed = int(np.random.default_rng(61).integers(1 << 31))
+    case = simulate(acs, Injection("covariate_shift"), n=10_000, seed=seed)
+    assert case.truth["feature"] == "MIL"
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    assert findings.verdict.kind == "data_drift"
+    traced = {r["feature"]: r for r in (findings.population_trace or findings.trace).table.iter_rows(named=True)}
+    assert traced["MIL"]["signature"] == "shift" and "genuine" in traced["MIL"]["sentence"]
+    # the same share written into random rows is a flood: their ages are everyone's
+    rng = np.random.default_rng(0)
+    written = case.reference.with_columns(
+        pl.when(pl.Series(rng.random(case.reference.height) < 0.35)).then(pl.lit("0"))
+        .otherwise(pl.col("MIL").cast(pl.String)).cast(case.reference["MIL"].dtype).alias("MIL"))
+    flooded = investigate(case.reference, written, **case.investigate_kwargs())
+    assert flooded.verdict.kind == "skew" and flooded.verdict.primary.feature == "MIL"

@@ -31,7 +31,7 @@ from mlwatch.results import ResultMixin, frame_from_records, html_table, markdow
 from mlwatch.stats import drift, streaming
 from mlwatch.stats.binning import (MISSING, RARE, bins_from_category_counts, category_counts, numeric_bins,
                                    quantile_edges)
-from mlwatch.stats.signatures import signature, stuck_signature
+from mlwatch.stats.signatures import Signature, signature, stuck_signature
 from mlwatch.steps.scoring import format_time, time_buckets
 
 SCHEMA = "mlwatch.trace/1"
@@ -104,6 +104,7 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
     cur = data.apply_where(data.to_frame(current, name="current"), where, name="current")
     if time:
         ref, cur = data.align_time(ref, cur, time)
+    whole = (ref, cur)                       # every column: the companions of a flooded value
     ref, cur, schema = data.align(ref, cur, list(features) + ([time] if time and time not in features else []))
     event_list = load_events(events)
     rows = []
@@ -133,6 +134,8 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
                 later = signature(ref[feature], cur[feature].filter(after), kind=kind, feature=feature)
                 if later.name is not None and (later.pipeline_fault or not found.pipeline_fault):
                     found = later
+        if found.name == "default_flood":
+            found = _genuine(whole[0], whole[1], feature, found, exclude={feature, time}) or found
         row = {"feature": feature, "signature": found.name, "confidence": found.confidence,
                "pipeline_fault": found.pipeline_fault, "sentence": found.sentence, **timing}
         rows.append(row)
@@ -142,6 +145,64 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
     table = pl.DataFrame([{k: r.get(k) for k in TABLE_SCHEMA} for r in rows], schema=TABLE_SCHEMA)
     return TraceResult(table, tuple({"time": format_time(t), "description": d} for t, d in event_list),
                        {"time": time, "where": dict(where) if where else None, "bins": bins})
+
+
+def _genuine(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, flood, *, exclude: set,
+             min_rows: int = 100, max_companions: int = 12):
+    """A value that rose without being written in: the rows that now hold it carry its usual
+    companions (their other inputs look like the reference's rows with that value), where a
+    default written into random rows brings the population's. Returns a ``shift`` signature
+    then, else None (the flood stands, or the evidence is too thin).
+
+    The flood's current rows are a mixture: a share ``w >= 1/2`` written in (the flood rule
+    asks the value's share to double) and the value's own rows. On the numeric inputs that tell
+    the value's reference rows from the population (total variation at least 0.25), their
+    distance to the value's reference rows is then about ``w`` times that, and to the
+    population about ``1 - w`` times: a genuine rise sits at a third or less of the second."""
+    value = flood.evidence.get("value")
+    if value is None:
+        return None
+    def rows_with(frame: pl.DataFrame) -> pl.Series:
+        column = frame[feature]
+        if column.dtype.is_numeric():
+            return (column.cast(pl.Float64) == float(value)).fill_null(False)
+        return (column.cast(pl.String) == str(value)).fill_null(False)
+
+    in_ref, in_cur = rows_with(ref), rows_with(cur)
+    if int(in_ref.sum()) < min_rows or int(in_cur.sum()) < min_rows:
+        return None
+    from mlwatch.stats.binning import quantile_edges
+
+    same, population = [], []
+    schema = ref.schema
+    for column in [c for c in ref.columns if c not in exclude and c in cur.columns
+                   and schema[c].is_numeric() and cur.schema[c].is_numeric()][:max_companions]:
+        a = ref[column].cast(pl.Float64).to_numpy()
+        b = cur[column].cast(pl.Float64).to_numpy()
+        finite = np.sort(a[np.isfinite(a)])
+        if finite.size < min_rows:
+            continue
+        edges = quantile_edges(finite, 10)
+
+        def shares(x: np.ndarray) -> np.ndarray:
+            x = x[np.isfinite(x)]
+            counts = np.bincount(np.searchsorted(edges, x, side="left"), minlength=edges.size + 1)
+            return counts / max(counts.sum(), 1)
+
+        pop, own, now = shares(a), shares(a[in_ref.to_numpy()]), shares(b[in_cur.to_numpy()])
+        if 0.5 * np.abs(own - pop).sum() < 0.25:
+            continue                       # this input does not tell the value's rows apart
+        same.append(0.5 * np.abs(now - own).sum())
+        population.append(0.5 * np.abs(now - pop).sum())
+    if not same or np.mean(same) > np.mean(population) / 3:
+        return None
+    share, was = flood.evidence.get("share", 0.0), flood.evidence.get("reference_share", 0.0)
+    return Signature("shift", float(min(1.0, share - was)),
+                     f"more rows hold {feature} = {value!r} ({was:.1%} -> {share:.1%}) and they are genuine: "
+                     f"their other inputs look like the reference's rows with that value (distance "
+                     f"{np.mean(same):.2f}), not like rows a default was written into ({np.mean(population):.2f}): "
+                     "the mix moved", {"value": value, "share": share, "reference_share": was,
+                                       "companions": len(same)})
 
 
 EVENT_TIMES = ("time", "timestamp", "datetime", "date", "at", "when")

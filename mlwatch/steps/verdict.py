@@ -235,14 +235,16 @@ def _causes(audit, trace, scope: str, prediction: str | None) -> list[Finding]:
         feature = row["feature"]
         if feature == prediction:
             continue
+        traced = signatures.get(feature, {})
+        name = traced.get("signature")
         if row["check"] in QUALITY_CHECKS:
             kind = "data_quality"
+        elif row["check"] == "value_spike" and name in ("shift", "scale"):
+            kind = "data_drift"       # step 6 read the rows holding the value as genuine: the mix moved
         elif row["check"] in SKEW_CHECKS:
             kind = "skew"
         else:
             continue
-        traced = signatures.get(feature, {})
-        name = traced.get("signature")
         own = (name in PIPELINE_SIGNATURES if kind == "skew" else name in SEGMENT_KINDS) and row["check"] != "column_missing"
         out.append(_traced(kind, row["check"], scope, feature, row["p_value_adjusted"], int(audit.n_current),
                            None if own else row["detail"] if row["check"] == "column_missing"
