@@ -33,44 +33,29 @@ def _where(pairs: list[str] | None) -> dict[str, list[str]] | None:
     return where
 
 
-def _within(low: float | None, high: float | None, *, exclusive: bool = False):
-    """An argparse type: a finite number within the bounds, else a message naming them."""
-    def parse(text: str) -> float:
-        value = _number(text)
-        below = low is not None and (value <= low if exclusive else value < low)
-        above = high is not None and (value >= high if exclusive else value > high)
-        if below or above:
-            bounds = f"between {low:g} and {high:g}" if high is not None else f"{low:g} or more"
-            raise argparse.ArgumentTypeError(f"must be {bounds}{' (exclusive)' if exclusive else ''}, got {text}")
-        return value
+def _checked(**bounds):
+    """An argparse type over :func:`mlwatch.errors.check_number`, the library's own check of
+    the same option (one rule, one message, at the door of both)."""
+    from mlwatch.errors import check_number
+
+    integer = bounds.get("integer", False)
+
+    def parse(text: str):
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {'whole ' if integer else ''}number: {text!r}") from None
+        try:
+            return check_number("it", value, **bounds)
+        except MlwatchError as err:
+            raise argparse.ArgumentTypeError(str(err).removeprefix("it ")) from None
     return parse
 
 
-_probability = _within(0, 1, exclusive=True)
-_non_negative = _within(0, None)
-_unit_interval = _within(0, 1)
-
-
-def _number(text: str) -> float:
-    import math
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
-    return value
-
-
-def _bins(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 2 <= value <= 1000:
-        raise argparse.ArgumentTypeError(f"must be between 2 and 1000, got {text}")
-    return value
+_probability = _checked(low=0, high=1, low_open=True, high_open=True)
+_non_negative = _checked(low=0)
+_unit_interval = _checked(low=0, high=1)
+_bins = _checked(low=2, high=1000, integer=True)
 
 
 def _check_outputs(args) -> None:

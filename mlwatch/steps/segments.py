@@ -246,7 +246,8 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
                              and r["tv_predicted"] - r["tv_expected"] >= min_tv and r["tv_predicted"] >= r["tv"] / 2)
         r["confined"] = bool(r["specific"] and r["rest_p_value"] >= alpha)
     _explain_away(rows, enc, codes, groups, alpha, min_tv, min_expected)
-    inputs = {key: h for key, h in histograms.items() if key[1] not in set(outputs)}
+    skipped = set(outputs)
+    inputs = {key: h for key, h in histograms.items() if key[1] not in skipped}
     relabelled = _relabelled(rows, groups, inputs, enc, min_support, min_expected)
     table = pl.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows], schema=TABLE_SCHEMA).sort(["specific", "p_value", "tv"],
                                                          descending=[True, False, True], maintain_order=True)

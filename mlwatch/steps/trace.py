@@ -162,6 +162,7 @@ def _genuine(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, flood, *, exclu
     value = flood.evidence.get("value")
     if value is None:
         return None
+
     def rows_with(frame: pl.DataFrame) -> pl.Series:
         column = frame[feature]
         if column.dtype.is_numeric():
@@ -171,8 +172,6 @@ def _genuine(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, flood, *, exclu
     in_ref, in_cur = rows_with(ref), rows_with(cur)
     if int(in_ref.sum()) < min_rows or int(in_cur.sum()) < min_rows:
         return None
-    from mlwatch.stats.binning import quantile_edges
-
     same, population = [], []
     schema = ref.schema
     for column in [c for c in ref.columns if c not in exclude and c in cur.columns
