@@ -262,18 +262,24 @@ SEGMENT_DRIFT_TV = 0.1      # a segment's own drift that is no fault must move a
 MOVED_MEMBERSHIP = 1e-3     # a segment whose share of the rows changed this surely holds other rows
 
 
-def _relabel_causes(segments, traces) -> list[Finding]:
-    """A segment column whose labels were re-mapped (its values' current rows look like other
-    values' reference rows): skew, on the rows where it happened, with the evidence of the
-    segment's change, dated by step 6 on the column there when it could."""
-    if segments is None or not getattr(segments, "relabelled", pl.DataFrame()).height:
-        return []
+def _by_scope(traces) -> dict[tuple[str, str], dict]:
+    """Step 6's rows by (scope, feature), the scope written as the segment tables write it."""
     traced = {}
     for result in traces:
         where = result.options.get("where") or {}
         label = " & ".join(f"{k}={v}" for k, v in where.items()) or "population"
         for row in result.table.iter_rows(named=True):
             traced[(label, row["feature"])] = row
+    return traced
+
+
+def _relabel_causes(segments, traces) -> list[Finding]:
+    """A segment column whose labels were re-mapped (its values' current rows look like other
+    values' reference rows): skew, on the rows where it happened, with the evidence of the
+    segment's change, dated by step 6 on the input that moved most inside the re-mapped label."""
+    if segments is None or not getattr(segments, "relabelled", pl.DataFrame()).height:
+        return []
+    traced = _by_scope(traces)
     out = []
     for row in segments.relabelled.unique("column", keep="first", maintain_order=True).iter_rows(named=True):
         witness = traced.get((row["segment"], row.get("witness")), {})
@@ -295,12 +301,7 @@ def _segment_causes(segments, traces, prediction: str | None) -> list[Finding]:
     of the segment's rows: a population has many segments, and the small ones wander)."""
     if segments is None:
         return []
-    traced = {}
-    for result in traces:
-        where = result.options.get("where") or {}
-        label = " & ".join(f"{k}={v}" for k, v in where.items())
-        for row in result.table.iter_rows(named=True):
-            traced[(label, row["feature"])] = row
+    traced = _by_scope(traces)
     out = []
     for row in segments.specific.iter_rows(named=True):
         # a segment whose share of rows moved holds other rows than before (its defining column
