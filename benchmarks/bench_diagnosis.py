@@ -122,7 +122,8 @@ def main(argv=None) -> None:
         for r in runs:
             if "scores" in r and not all(v in (True, None) for v in r["scores"].values()):
                 wrong = [c for c, v in r["scores"].items() if v is False]
-                print(f"- {r['table']} {r['kind']} ({r['labels']}, job seed {r['seed']}): wrong {wrong}; truth {r['truth']}; found {r['found']}")
+                print(f"- {r['table']} {r['kind']} ({r['labels']}, job seed {r['seed']}): wrong {wrong}; "
+                      f"truth {r['truth']}; found {r['found']}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ Documented fallbacks rather than errors:
 
 from __future__ import annotations
 
-import datetime as dt
 
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,6 +191,7 @@ def align_time(reference: pl.DataFrame, current: pl.DataFrame, time: str) -> tup
     a row), text parsed as datetimes, numbers kept. Errors name the frame and the column:
     a time column all empty, text that is not dates, dates on one side and numbers on the other.
 
+    >>> import datetime as dt
     >>> ref = pl.DataFrame({"t": [dt.datetime(2024, 1, 1, 12)]}).with_columns(pl.col("t").dt.replace_time_zone("UTC"))
     >>> cur = pl.DataFrame({"t": ["2024-01-02 09:30"]})
     >>> [f["t"].to_list() for f in align_time(ref, cur, "t")]

@@ -46,6 +46,10 @@ class UnhashableColumnError(DataError):
     """A column holds lists, dicts or objects, which cannot be counted or binned."""
 
 
+class SchemaError(MlwatchError):
+    """A document given to ``from_dict`` (or a file read back) is not the kind of Result asked for."""
+
+
 def check_choice(name: str, value: str, choices) -> str:
     """Return ``value`` if it is one of ``choices``; else raise, listing the valid ones.
 

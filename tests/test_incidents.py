@@ -117,7 +117,7 @@ def test_incident_methods_call_the_steps(acs):
     assert incident.signal().table["window"].to_list()[0] == "reference"
     assert not incident.infra().available
     audit = incident.audit(where={"SEX": "1"})
-    assert audit.options.where == {"SEX": "1"} and "predicted_probability" in audit.table["feature"].to_list()
+    assert audit.options["where"] == {"SEX": "1"} and "predicted_probability" in audit.table["feature"].to_list()
     assert incident.investigate().verdict.kind in ("none", "data_drift")
 
 

@@ -52,7 +52,8 @@ except ImportError as err:
 
 
 def test_import_mlwatch_does_not_import_heavy_packages():
-    code = "import sys, mlwatch, mlwatch.cli; print(sorted(m for m in ('scipy', 'matplotlib', 'polars', 'pandas') if m in sys.modules))"
+    code = ("import sys, mlwatch, mlwatch.cli; "
+            "print(sorted(m for m in ('scipy', 'matplotlib', 'polars', 'pandas') if m in sys.modules))")
     out = _run(code, blocked=())
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"

@@ -52,7 +52,8 @@ def test_golden_detections():
 def test_adwin_and_page_hinkley_agree_with_river(seed, kind):
     rng = np.random.default_rng(seed)
     n = 30_000
-    x = {"gaussian": stream(n, seed), "binary": (rng.random(n) < np.r_[np.full(n // 2, 0.2), np.full(n - n // 2, 0.35)]).astype(float),
+    rates = np.r_[np.full(n // 2, 0.2), np.full(n - n // 2, 0.35)]
+    x = {"gaussian": stream(n, seed), "binary": (rng.random(n) < rates).astype(float),
          "heavy": rng.standard_t(2, n) + np.r_[np.zeros(n // 3), np.full(n - n // 3, 2.0)]}[kind]
     assert detect(ADWIN(), x).tolist() == _river(drift.ADWIN(), x)
     for params in ({}, {"threshold": 20, "mode": "up"}, {"delta": 0.05, "min_instances": 100, "mode": "down"}):

@@ -17,7 +17,7 @@ def explorer():
 
 def test_explorer_starts_on_the_broken_slice(explorer):
     assert explorer.slice_picker.value == "SEX=2 & MAR=1"
-    assert explorer.result.options.where == {"SEX": "2", "MAR": "1"}
+    assert explorer.result.options["where"] == {"SEX": "2", "MAR": "1"}
     assert [explorer.widget.get_title(i) for i in range(7)] == ["1 signal", "2 infra", "3 global", "4 slices",
                                                                  "5 audit", "6 trace", "verdict"]
     assert "concept drift" in explorer.widget.children[6].value
@@ -26,7 +26,7 @@ def test_explorer_starts_on_the_broken_slice(explorer):
 def test_picking_another_slice_changes_the_result_and_figure(explorer):
     before_result, before_figure, before_png = explorer.result, explorer.figure, explorer.audit_plot.value
     explorer.slice_picker.value = "(whole population)"
-    assert explorer.result is not before_result and explorer.result.options.where is None
+    assert explorer.result is not before_result and explorer.result.options["where"] is None
     assert explorer.figure is not before_figure
     after_png = bytes(explorer.audit_plot.value)
     assert after_png.startswith(b"\x89PNG") and after_png != bytes(before_png)
@@ -35,7 +35,7 @@ def test_picking_another_slice_changes_the_result_and_figure(explorer):
 
 def test_threshold_and_feature_controls(explorer):
     explorer.threshold.value = 0.02
-    assert explorer.result.options.psi_threshold == 0.02
+    assert explorer.result.options["psi_threshold"] == 0.02
     explorer.feature_picker.value = "AGEP"
     assert "AGEP" in explorer.feature_figure.axes[0].get_title()
 

@@ -23,16 +23,16 @@ def plot_audit(result, ax=None, *, max_features: int = 30, bar_kws: dict | None 
     ax.scatter(table["noise_floor"].to_numpy(), y, marker="|", color="black", s=120, zorder=3,
                label="noise floor (95 %)")
     opts = result.options
-    top = max(float(psi.max(initial=0.0)) * 1.1, opts.major_threshold * 1.3)
-    ax.axvspan(opts.psi_threshold, opts.major_threshold, color="#f0a030", alpha=0.12, lw=0)
-    ax.axvspan(opts.major_threshold, top, color="#d43f3a", alpha=0.10, lw=0)
-    ax.axvline(opts.psi_threshold, color="#f0a030", ls="--", lw=1, label=f"material (PSI {opts.psi_threshold:g})")
-    ax.axvline(opts.major_threshold, color="#d43f3a", ls="--", lw=1, label=f"major (PSI {opts.major_threshold:g})")
+    top = max(float(psi.max(initial=0.0)) * 1.1, opts["major_threshold"] * 1.3)
+    ax.axvspan(opts["psi_threshold"], opts["major_threshold"], color="#f0a030", alpha=0.12, lw=0)
+    ax.axvspan(opts["major_threshold"], top, color="#d43f3a", alpha=0.10, lw=0)
+    ax.axvline(opts["psi_threshold"], color="#f0a030", ls="--", lw=1, label=f"material (PSI {opts['psi_threshold']:g})")
+    ax.axvline(opts["major_threshold"], color="#d43f3a", ls="--", lw=1, label=f"major (PSI {opts['major_threshold']:g})")
     ax.set_yticks(y, table["feature"].to_list())
     ax.set_xlim(0, top)
     ax.set_xlabel("PSI (reference vs current)")
     ax.set_ylabel("feature")
-    where = opts.where
+    where = opts.get("where")
     scope = (" where " + ", ".join(f"{k}={v}" for k, v in where.items())) if where else ""
     ax.set_title(f"Feature drift{scope}: {len(result.drifted)} of {result.table.height} drifted")
     ax.legend(loc="lower right", fontsize="small", frameon=False)

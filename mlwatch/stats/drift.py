@@ -306,7 +306,6 @@ def psi_kernel(summary: FeatureSummary, *, smoothing: float = 0.5, floor: float 
 
 
 def chi2_kernel(summary: FeatureSummary) -> DriftStatistic:
-    from scipy import stats as _st
     n, m, used = _sizes(summary, "chi2")
     statistic, dof, p_value = summary.chi2
     dof = max(used - 1, 1)

@@ -16,7 +16,8 @@ distribution: a reading below it is what sampling alone produces. The *expected*
 under no drift is the bias to take off before a reading is called material (the
 ``*_expected`` functions): without it, PSI's material threshold of 0.1 is met by noise
 at small n and a fixed shift is flagged *less* often as the data grows. The KS floor is
-the asymptotic Kolmogorov quantile, its mean ``sqrt(pi / 2) ln 2`` times ``sqrt(1/n + 1/m)``. For the normalised Wasserstein distance the null mean is
+the asymptotic Kolmogorov quantile, its mean ``sqrt(pi / 2) ln 2`` times ``sqrt(1/n + 1/m)``.
+For the normalised Wasserstein distance the null mean is
 ``sqrt(2/pi) sqrt(1/n + 1/m) * int sqrt(F (1 - F)) dx / sd``; its 95th percentile sits
 between 1.47 and 1.85 times the mean across normal, uniform, lognormal, t(3), bimodal and
 exponential references (simulated with scipy), so the floor takes the upper ratio, 1.85.
@@ -154,7 +155,6 @@ def ks_noise_floor(n_reference: int, n_current: int, level: float = 0.95) -> flo
     >>> round(ks_noise_floor(1000, 1000), 4)
     0.0607
     """
-    from scipy import stats as _st
     return _kolmogorov_quantile(level) * float(np.sqrt(_scale(n_reference, n_current)))
 
 

@@ -30,7 +30,7 @@ import polars as pl
 from mlwatch import data
 from mlwatch.errors import MlwatchError, check_choice
 from mlwatch.models import as_scorer
-from mlwatch.results import ResultMixin, frame_from_records, html_table, markdown_table, records, text_table
+from mlwatch.results import Result, Section, frame_from_records, plain, records
 from mlwatch.stats import drift, noise
 from mlwatch.stats.binning import numeric_bins
 
@@ -45,8 +45,8 @@ TABLE_SCHEMA = {
 }
 
 
-@dataclass(frozen=True, eq=False)
-class AttributionResult(ResultMixin):
+@dataclass(frozen=True, eq=False, repr=False)
+class AttributionResult(Result):
     """Per feature (``table``): importance in both windows, direction of effect, attribution
     drift and share of the change in the mean output. The SHAP values themselves are kept
     (``shap_reference``/``shap_current``, with the feature values) for the plots."""
@@ -84,17 +84,13 @@ class AttributionResult(ResultMixin):
             parts.append(f"attributions drifted for {', '.join(drifted[:4])}")
         return "; ".join(parts) + "."
 
-    def summary(self, fmt: str = "text") -> str:
-        check_choice("format", fmt, ("text", "markdown", "html"))
+    SCHEMA = SCHEMA
+
+    def _sections(self):
         shown = self.table.select("feature", "rank_reference", "rank_current", "mean_abs_reference",
                                   "mean_abs_current", "contribution", "direction_reference", "direction_current",
                                   "inverted", "shap_psi")
-        if fmt == "text":
-            return self.sentence + "\n\n" + text_table(shown)
-        if fmt == "markdown":
-            return self.sentence + "\n\n" + markdown_table(shown)
-        import html as _html
-        return f"<p>{_html.escape(self.sentence)}</p>" + html_table(shown, alert="inverted")
+        return (Section(frame=shown, alert="inverted"),)
 
     def plot(self, ax=None, *, kind: str = "beeswarm", **kws):
         """``"beeswarm"``: SHAP values of the top features, reference against current,
@@ -110,13 +106,12 @@ class AttributionResult(ResultMixin):
                 "rank_correlation_interval": list(self.rank_correlation_interval),
                 "output_reference": self.output_reference, "output_current": self.output_current,
                 "output": self.output, "n_reference": self.n_reference, "n_current": self.n_current,
-                "sentence": self.sentence, "options": self.options}
+                "sentence": self.sentence, "options": plain(self.options)}
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> "AttributionResult":
         """Rebuilds the numbers (the per-row SHAP values are not serialised: the plots need a fresh run)."""
-        if payload.get("schema") != SCHEMA:
-            raise MlwatchError(f"not an attribution result: schema {payload.get('schema')!r}")
+        cls._check_schema(payload)
         empty = pl.DataFrame()
         return cls(frame_from_records(payload["features"], TABLE_SCHEMA), payload["rank_correlation"],
                    tuple(payload["rank_correlation_interval"]), payload["output_reference"],

@@ -29,16 +29,15 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import polars as pl
 
 from mlwatch import data
-from mlwatch.errors import DataError, MissingColumnError, check_choice, check_number
-from mlwatch.results import (ResultMixin, frame_from_records, html_table, markdown_table,
-                             records, text_table)
+from mlwatch.errors import MissingColumnError, check_choice, check_number
+from mlwatch.results import Result, Section, frame_from_records, options_from, plain, records
 from mlwatch.stats import noise, quality
 from mlwatch.stats.binning import bins_from_category_counts, category_counts, numeric_bins
 from mlwatch.stats.drift import FeatureSummary
@@ -71,6 +70,9 @@ QUALITY_SCHEMA = {
 
 @dataclass(frozen=True)
 class AuditOptions:
+    """The audit's statistical choices in one object (each is a keyword of :func:`audit`,
+    documented there): ``audit(ref, cur, options=AuditOptions(bins=20, alpha=0.01))``."""
+
     bins: int = 10
     psi_threshold: float = 0.1
     major_threshold: float = 0.25
@@ -81,17 +83,20 @@ class AuditOptions:
     wasserstein_threshold: float = 0.1
 
 
-@dataclass(frozen=True, eq=False)
-class AuditResult(ResultMixin):
+@dataclass(frozen=True, eq=False, repr=False)
+class AuditResult(Result):
     """The step-5 audit: one row a feature in ``table``, the PSI bins with their
-    contributions in ``bins``, the data-quality checks in ``quality``."""
+    contributions in ``bins``, the data-quality checks in ``quality``; ``options`` the
+    :class:`AuditOptions` it ran with, as a dict."""
+
+    SCHEMA = SCHEMA
 
     table: pl.DataFrame
     bins: pl.DataFrame
     quality: pl.DataFrame
     n_reference: int
     n_current: int
-    options: AuditOptions = field(default_factory=AuditOptions)
+    options: dict[str, Any] = field(default_factory=lambda: plain(AuditOptions()))
 
     # ---- reading
     @property
@@ -113,7 +118,7 @@ class AuditResult(ResultMixin):
     def significant_checks(self) -> pl.DataFrame:
         """The quality checks rejected after Benjamini-Hochberg, material or not: a small
         pile on a clip's bound fails no materiality rule yet says where to look."""
-        return self.quality.filter(pl.col("p_value_adjusted") < self.options.alpha)
+        return self.quality.filter(pl.col("p_value_adjusted") < self.options["alpha"])
 
     def feature_bins(self, feature: str) -> pl.DataFrame:
         """The PSI bins of one feature, with shares and contributions."""
@@ -129,10 +134,10 @@ class AuditResult(ResultMixin):
                            self.n_reference, self.n_current, self.options)
 
     # ---- presenting
-    def summary(self, fmt: str = "text") -> str:
-        """What drifted, in one sentence and a table: ``fmt`` is text, markdown or html."""
-        check_choice("format", fmt, ("text", "markdown", "html"))
-        where = self.options.where
+    @property
+    def sentence(self) -> str:
+        """What drifted and which checks failed, in one sentence."""
+        where = self.options.get("where")
         scope = (" where " + " and ".join(f"{k} = {v}" for k, v in where.items())) if where else ""
         drifted = self.drifted
         failed = self.failed_checks
@@ -141,24 +146,13 @@ class AuditResult(ResultMixin):
                 + (f"{len(drifted)} drifted ({', '.join(drifted[:5])}{', ...' if len(drifted) > 5 else ''})"
                    if drifted else "no feature drifted beyond noise")
                 + (f"; {failed.height} data-quality checks failed." if failed.height else "; data quality checks pass."))
+        return head
+
+    def _sections(self):
         shown = self.table.select("feature", "kind", "psi", "noise_floor", "ks", "js", "wasserstein",
                                   "p_value_adjusted", "severity", "top_bin", "drifted")
-        checks = failed.select("feature", "check", "detail")
-        if fmt == "text":
-            out = [head, "", text_table(shown)]
-            if checks.height:
-                out += ["", "Failed data-quality checks:", text_table(checks)]
-            return "\n".join(out)
-        if fmt == "markdown":
-            out = [head, "", markdown_table(shown)]
-            if checks.height:
-                out += ["", "**Failed data-quality checks**", "", markdown_table(checks)]
-            return "\n".join(out)
-        import html as _html
-        out = [f"<p>{_html.escape(head)}</p>", html_table(shown, alert="drifted")]
-        if checks.height:
-            out += ["<p>Failed data-quality checks</p>", html_table(checks)]
-        return "\n".join(out)
+        return (Section(frame=shown, alert="drifted"),
+                Section("Failed data-quality checks", self.failed_checks.select("feature", "check", "detail")))
 
     def plot(self, ax=None, *, feature: str | None = None, **kws):
         """PSI per feature with the 0.1 / 0.25 bands; with ``feature``, that feature's
@@ -173,18 +167,17 @@ class AuditResult(ResultMixin):
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict; :meth:`from_dict` rebuilds the same result."""
         return {"schema": SCHEMA, "n_reference": self.n_reference, "n_current": self.n_current,
-                "options": asdict(self.options), "features": records(self.table),
+                "options": plain(self.options), "features": records(self.table),
                 "bins": records(self.bins), "quality": records(self.quality)}
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> "AuditResult":
-        if payload.get("schema") != SCHEMA:
-            raise DataError(f"not an audit result: schema {payload.get('schema')!r}, expected {SCHEMA!r}")
+        cls._check_schema(payload)
         return cls(frame_from_records(payload["features"], TABLE_SCHEMA),
                    frame_from_records(payload["bins"], BINS_SCHEMA),
                    frame_from_records(payload["quality"], QUALITY_SCHEMA),
                    int(payload["n_reference"]), int(payload["n_current"]),
-                   AuditOptions(**payload["options"]))
+                   dict(payload["options"]))
 
 
 # ------------------------------------------------------------------- the step
@@ -194,7 +187,8 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
           exclude: Sequence[str] = (), bins: int = 10, psi_threshold: float = 0.1,
           major_threshold: float = 0.25, alpha: float = 0.05, smoothing: float = 0.5,
           ks_threshold: float = 0.05, wasserstein_threshold: float = 0.1,
-          missing_columns: str = "auto", n_threads: int | None = None) -> AuditResult:
+          missing_columns: str = "auto", n_threads: int | None = None,
+          options: AuditOptions | None = None) -> AuditResult:
     """Audit every feature of ``current`` against ``reference``, optionally on a slice.
 
     Parameters
@@ -226,6 +220,9 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
         ``column_missing`` check (a column lost upstream is an incident), ``"raise"`` a
         :class:`~mlwatch.errors.MissingColumnError`; ``"auto"`` reports when ``features``
         was left to default and raises when it was named.
+    options
+        An :class:`AuditOptions` holding the statistical choices above at once (a keyword
+        given as well must agree with it).
 
     Examples
     --------
@@ -238,8 +235,14 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
     >>> result.table.select("feature", "severity").rows()
     [('amount', 'major'), ('region', 'none')]
     """
-    options = AuditOptions(bins, psi_threshold, major_threshold, alpha, smoothing,
-                           dict(where) if where else None, ks_threshold, wasserstein_threshold)
+    options = options_from(AuditOptions, options, bins=bins, psi_threshold=psi_threshold,
+                           major_threshold=major_threshold, alpha=alpha, smoothing=smoothing,
+                           where=dict(where) if where else None, ks_threshold=ks_threshold,
+                           wasserstein_threshold=wasserstein_threshold)
+    bins, psi_threshold, major_threshold, alpha, smoothing = (options.bins, options.psi_threshold,
+                                                             options.major_threshold, options.alpha, options.smoothing)
+    ks_threshold, wasserstein_threshold = options.ks_threshold, options.wasserstein_threshold
+    where = options.where
     check_choice("missing_columns", missing_columns, ("auto", "report", "raise"))
     check_number("bins", bins, low=2, high=1000, integer=True)
     for name, value in (("psi_threshold", psi_threshold), ("major_threshold", major_threshold),
@@ -418,4 +421,4 @@ def _assemble(parts: list[_FeatureAudit], n_reference: int, n_current: int,
     records_ = [{**vars(c), "p_value_adjusted": float(p_adj), "failed": bool(c.material and p_adj < options.alpha)}
                 for c, p_adj in zip(checks, adjusted[len(rows):])]
     quality_table = frame_from_records(records_, QUALITY_SCHEMA) if records_ else pl.DataFrame(schema=QUALITY_SCHEMA)
-    return AuditResult(table, bins, quality_table, n_reference, n_current, options)
+    return AuditResult(table, bins, quality_table, n_reference, n_current, plain(options))

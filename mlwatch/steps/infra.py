@@ -17,8 +17,7 @@ import numpy as np
 import polars as pl
 
 from mlwatch import data
-from mlwatch.errors import MlwatchError, check_choice
-from mlwatch.results import ResultMixin, frame_from_records, html_table, markdown_table, records, text_table
+from mlwatch.results import Result, Section, frame_from_records, plain, records
 from mlwatch.stats.noise import benjamini_hochberg
 from mlwatch.stats.quality import increase_p_value
 from mlwatch.steps.scoring import format_time, time_buckets
@@ -34,8 +33,8 @@ TABLE_SCHEMA = {"bucket": pl.String, "n": pl.Int64, "p50": pl.Float64, "p95": pl
                 "error_rate": pl.Float64, "fallback_rate": pl.Float64, "flagged": pl.Boolean, "why": pl.String}
 
 
-@dataclass(frozen=True, eq=False)
-class InfraResult(ResultMixin):
+@dataclass(frozen=True, eq=False, repr=False)
+class InfraResult(Result):
     """Serving health per current time bucket (``table``; a first row ``reference`` gives
     the baseline); ``columns`` says which log columns were found."""
 
@@ -52,15 +51,10 @@ class InfraResult(ResultMixin):
     def healthy(self) -> bool:
         return not bool(self.table["flagged"].any()) if self.table.height else True
 
-    def summary(self, fmt: str = "text") -> str:
-        check_choice("format", fmt, ("text", "markdown", "html"))
-        if not self.available:
-            return self.sentence if fmt != "html" else f"<p>{_esc(self.sentence)}</p>"
-        if fmt == "text":
-            return self.sentence + "\n\n" + text_table(self.table)
-        if fmt == "markdown":
-            return self.sentence + "\n\n" + markdown_table(self.table)
-        return f"<p>{_esc(self.sentence)}</p>" + html_table(self.table, alert="flagged")
+    SCHEMA = SCHEMA
+
+    def _sections(self):
+        return (Section(frame=self.table, alert="flagged"),) if self.available else ()
 
     def plot(self, ax=None, **kws):
         """p95 latency and error rate per bucket, flagged buckets marked."""
@@ -70,19 +64,13 @@ class InfraResult(ResultMixin):
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "columns": self.columns, "buckets": records(self.table), "sentence": self.sentence,
-                "available": self.available, "healthy": self.healthy, "options": self.options}
+                "available": self.available, "healthy": self.healthy, "options": plain(self.options)}
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> "InfraResult":
-        if payload.get("schema") != SCHEMA:
-            raise MlwatchError(f"not an infra result: schema {payload.get('schema')!r}")
+        cls._check_schema(payload)
         return cls(frame_from_records(payload["buckets"], TABLE_SCHEMA), payload["columns"], payload["sentence"],
                    payload.get("options", {}))
-
-
-def _esc(text: str) -> str:
-    import html
-    return html.escape(text)
 
 
 def find_columns(frame: pl.DataFrame, **given: str | None) -> dict[str, str | None]:

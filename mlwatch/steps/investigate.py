@@ -17,8 +17,8 @@ import numpy as np
 import polars as pl
 
 from mlwatch import data
-from mlwatch.errors import MlwatchError, check_choice
-from mlwatch.results import ResultMixin, html_table, json_value, markdown_table, records, text_table
+from mlwatch.errors import MlwatchError, SchemaError, check_choice
+from mlwatch.results import Result, Section, json_value, records
 from mlwatch.steps.audit import AuditResult, audit
 from mlwatch.steps.infra import InfraResult, infra
 from mlwatch.steps.overall import OverallResult, explain_drop, overall
@@ -34,8 +34,14 @@ MAX_TRACED_SEGMENTS = 3
 MAX_TRACED_MINOR = 2          # significant but immaterial segment changes read for a pipeline signature
 
 
-@dataclass(frozen=True, eq=False)
-class Findings(ResultMixin):
+# The steps' own documents under "results", so that from_dict rebuilds every Result.
+_STEP_RESULTS = {"signal": SignalResult, "infra": InfraResult, "overall": OverallResult, "slices": SliceResult,
+                 "audit": AuditResult, "trace": TraceResult, "population_audit": AuditResult,
+                 "population_trace": TraceResult, "segments": SegmentDriftResult}
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Findings(Result):
     """What steps 1-6 found. ``table`` is the audit of the broken slice; every step's
     Result is kept (``signal`` is None without a time column)."""
 
@@ -58,30 +64,27 @@ class Findings(ResultMixin):
     segment_traces: tuple[TraceResult, ...] = ()    # step 6 on each of its specific pairs
     left_out: tuple[str, ...] = ()                  # inferred inputs with no value in the reference
 
+    SCHEMA = SCHEMA
+
     @property
     def table(self) -> pl.DataFrame:
         return self.audit.table
 
-    def summary(self, fmt: str = "text") -> str:
-        """The verdict sentence, then the top slices and features as small tables."""
-        check_choice("format", fmt, ("text", "markdown", "html"))
+    @property
+    def sentence(self) -> str:
+        return f"Verdict: {self.verdict.kind} — {self.verdict.summary}"
+
+    def _sections(self):
+        """The global metric, the action, the top slices and features as small tables."""
         slices = self.slices.table.select("slice", "n_current", "metric_reference", "metric_current", "delta",
-                                          "significant", "onset").head(5)
-        features = self.audit.table.select("feature", "kind", "psi", "ks", "severity", "top_bin").head(8).join(
+                                          "significant", "onset")
+        features = self.audit.table.select("feature", "kind", "psi", "ks", "severity", "top_bin").join(
             self.trace.table.select("feature", "signature", "onset"), on="feature", how="left", maintain_order="left")
         where = f" on {_label(self.audited_slice)}" if self.audited_slice else " (whole population)"
-        lines = [f"Verdict: {self.verdict.kind} — {self.verdict.summary}", self.overall.sentence]
-        if self.verdict.secondary:
-            lines.append("Also: " + "; ".join(self.verdict.secondary))
-        if fmt == "text":
-            return "\n".join(lines + ["", "Slices:", text_table(slices), "", f"Features{where}:", text_table(features)])
-        if fmt == "markdown":
-            return "\n\n".join(lines + ["**Slices**", markdown_table(slices), f"**Features{where}**",
-                                        markdown_table(features)])
-        import html as _html
-        return "".join(f"<p>{_html.escape(line)}</p>" for line in lines) + "<p>Slices</p>" + \
-            html_table(slices, alert="significant") + f"<p>Features{_html.escape(where)}</p>" + \
-            html_table(features)
+        also = (Section(text="Also: " + "; ".join(self.verdict.secondary)),) if self.verdict.secondary else ()
+        return (Section(text=self.overall.sentence), Section(text=f"Action: {self.verdict.action}"), *also,
+                Section("Slices", slices, alert="significant", max_rows=5),
+                Section(f"Features{where}", features, max_rows=8))
 
     def postmortem(self, **options):
         """The postmortem of these findings (:class:`mlwatch.report.postmortem.Postmortem`)."""
@@ -139,6 +142,7 @@ class Findings(ResultMixin):
             "attribution": self.attribution.to_dict() if self.attribution is not None else None,
             "shadow": self.shadow.to_dict() if self.shadow is not None else None,
             "population": population,
+            "results": self._results(),
             "segment_drift": ({"pairs": records(self.segments.specific), "n_tests": self.segments.n_tests,
                                "relabelled": records(self.segments.relabelled),
                                "summary": self.segments.sentence,
@@ -146,6 +150,42 @@ class Findings(ResultMixin):
                                           for t in self.segment_traces]}
                               if self.segments is not None else None),
         }
+
+
+    def _results(self) -> dict[str, Any]:
+        """Every step's own document, for :meth:`from_dict`."""
+        out = {name: (getattr(self, name).to_dict() if getattr(self, name) is not None else None) for name in _STEP_RESULTS}
+        out["segment_traces"] = [t.to_dict() for t in self.segment_traces]
+        out["scoring"] = vars(self.scoring)
+        out["roles"] = {k: list(v) if isinstance(v, tuple) else v for k, v in vars(self.roles).items()}
+        out["audited_slice"] = self.audited_slice
+        out["slice_events"] = self.slice_events
+        out["left_out"] = list(self.left_out)
+        return out
+
+    @classmethod
+    def from_dict(cls, payload: Mapping[str, Any]) -> "Findings":
+        """Findings rebuilt from their ``mlwatch.findings/1`` document (its ``results`` key)."""
+        cls._check_schema(payload)
+        saved = payload.get("results")
+        if not isinstance(saved, Mapping):
+            raise SchemaError("Findings.from_dict: this findings document has no 'results' key (written by an "
+                              "mlwatch before 0.2, or trimmed); only its verdict and tables can be read, as JSON")
+        steps = {name: (kind.from_dict(saved[name]) if saved.get(name) is not None else None)
+                 for name, kind in _STEP_RESULTS.items()}
+        roles = data.Roles(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved["roles"].items()})
+        attribution = shadow = None
+        if payload.get("attribution") is not None:
+            from mlwatch.steps.attribution import AttributionResult
+            attribution = AttributionResult.from_dict(payload["attribution"])
+        if payload.get("shadow") is not None:
+            from mlwatch.steps.shadow import ShadowComparison
+            shadow = ShadowComparison.from_dict(payload["shadow"])
+        return cls(roles, Scoring(**saved["scoring"]), steps["signal"], steps["infra"], steps["overall"],
+                   steps["slices"], steps["audit"], steps["trace"], Verdict.from_dict(payload["verdict"]),
+                   saved["audited_slice"], dict(saved["slice_events"]), attribution, shadow, steps["population_audit"],
+                   steps["population_trace"], steps["segments"],
+                   tuple(TraceResult.from_dict(t) for t in saved["segment_traces"]), tuple(saved["left_out"]))
 
 
 def _audit_records(audit_result: AuditResult, traced: TraceResult | None) -> tuple[list[dict], list[dict]]:

@@ -17,8 +17,8 @@ import numpy as np
 import polars as pl
 
 from mlwatch import data
-from mlwatch.errors import MlwatchError, check_choice
-from mlwatch.results import ResultMixin, frame_from_records, html_table, markdown_table, records, text_table
+from mlwatch.errors import check_choice
+from mlwatch.results import Result, Section, frame_from_records, plain, records
 from mlwatch.stats import metrics
 from mlwatch.stats.decompose import mix_rate
 from mlwatch.steps.scoring import Scoring
@@ -28,8 +28,8 @@ MIX_SCHEMA = {"segment": pl.String, "change": pl.Float64, "mix": pl.Float64, "ra
               "mix_share": pl.Float64}
 
 
-@dataclass(frozen=True, eq=False)
-class OverallResult(ResultMixin):
+@dataclass(frozen=True, eq=False, repr=False)
+class OverallResult(Result):
     """The global metric: ``table`` has a row per window (metric, interval, rows); ``mix``
     a row per segment column (the change of the mean loss split into mix and rate)."""
 
@@ -52,14 +52,10 @@ class OverallResult(ResultMixin):
     def metric_current(self) -> float:
         return float(self.table["metric"][1])
 
-    def summary(self, fmt: str = "text") -> str:
-        check_choice("format", fmt, ("text", "markdown", "html"))
-        if fmt == "text":
-            return self.sentence + "\n\n" + text_table(self.table) + ("\n\n" + text_table(self.mix) if self.mix.height else "")
-        if fmt == "markdown":
-            return self.sentence + "\n\n" + markdown_table(self.table) + ("\n\n" + markdown_table(self.mix) if self.mix.height else "")
-        import html as _html
-        return f"<p>{_html.escape(self.sentence)}</p>" + html_table(self.table) + (html_table(self.mix) if self.mix.height else "")
+    SCHEMA = SCHEMA
+
+    def _sections(self):
+        return (Section(frame=self.table), Section("Change of the mean loss by segment column: mix and rate", self.mix))
 
     def plot(self, ax=None, *, kind: str = "metric", **kws):
         """``kind="metric"``: the metric in both windows with 95 % intervals; ``"mix"``: the
@@ -73,12 +69,11 @@ class OverallResult(ResultMixin):
         return {"schema": SCHEMA, "scoring": vars(self.scoring), "windows": records(self.table),
                 "mix": records(self.mix), "delta": self.delta, "p_value": self.p_value,
                 "degraded": self.degraded, "masked": self.masked, "mix_only": self.mix_only,
-                "sentence": self.sentence, "options": self.options}
+                "sentence": self.sentence, "options": plain(self.options)}
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> "OverallResult":
-        if payload.get("schema") != SCHEMA:
-            raise MlwatchError(f"not an overall result: schema {payload.get('schema')!r}")
+        cls._check_schema(payload)
         return cls(frame_from_records(payload["windows"], WINDOW_SCHEMA), frame_from_records(payload["mix"], MIX_SCHEMA),
                    Scoring(**payload["scoring"]), payload["delta"], payload["p_value"], payload["degraded"],
                    payload["masked"], payload["mix_only"], payload["sentence"], payload.get("options", {}))

@@ -54,10 +54,10 @@ import numpy as np
 import polars as pl
 
 from mlwatch import data
-from mlwatch.errors import MlwatchError, check_choice
-from mlwatch.results import ResultMixin, frame_from_records, html_table, markdown_table, records, text_table
+from mlwatch.errors import MlwatchError
+from mlwatch.results import Result, Section, frame_from_records, plain, records
 from mlwatch.stats import noise
-from mlwatch.stats.binning import MISSING, quantile_edges
+from mlwatch.stats.binning import quantile_edges
 from mlwatch.steps.slices import encode_segments
 
 SCHEMA = "mlwatch.segments/1"
@@ -76,8 +76,8 @@ RELABEL_SCHEMA = {"column": pl.String, "value": pl.String, "looks_like": pl.Stri
 WEIGHT_SMOOTHING = 0.5
 
 
-@dataclass(frozen=True, eq=False)
-class SegmentDriftResult(ResultMixin):
+@dataclass(frozen=True, eq=False, repr=False)
+class SegmentDriftResult(Result):
     """One row a (segment, feature) pair that was tested, the segment-specific changes
     first, then the rest by p-value."""
 
@@ -111,16 +111,13 @@ class SegmentDriftResult(ResultMixin):
         return (f"{top['feature']} changed inside {top['segment']} (total variation {top['tv']:.2f} there, "
                 f"{top['tv_population']:.2f} in the population){more}.")
 
-    def summary(self, fmt: str = "text") -> str:
-        check_choice("format", fmt, ("text", "markdown", "html"))
+    SCHEMA = SCHEMA
+
+    def _sections(self):
         shown = self.table.select("segment", "feature", "n_current", "tv", "tv_population", "p_value_adjusted",
-                                  "specific").head(10)
-        if fmt == "text":
-            return self.sentence + "\n\n" + text_table(shown)
-        if fmt == "markdown":
-            return self.sentence + "\n\n" + markdown_table(shown)
-        import html as _html
-        return f"<p>{_html.escape(self.sentence)}</p>" + html_table(shown, alert="specific")
+                                  "specific")
+        return (Section(frame=shown, alert="specific", max_rows=10),
+                Section("Segment values whose rows look like another value's (labels re-mapped)", self.relabelled))
 
     def plot(self, ax=None, **kws):
         """The total variation inside each segment of the top pairs against the population's."""
@@ -129,13 +126,12 @@ class SegmentDriftResult(ResultMixin):
         return plot_segments(self, ax=ax, **kws)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema": SCHEMA, "n_tests": self.n_tests, "options": self.options, "pairs": records(self.table),
+        return {"schema": SCHEMA, "n_tests": self.n_tests, "options": plain(self.options), "pairs": records(self.table),
                 "relabelled": records(self.relabelled)}
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> "SegmentDriftResult":
-        if payload.get("schema") != SCHEMA:
-            raise MlwatchError(f"not a segment drift result: schema {payload.get('schema')!r}")
+        cls._check_schema(payload)
         return cls(frame_from_records(payload["pairs"], TABLE_SCHEMA), int(payload["n_tests"]),
                    payload.get("options", {}), frame_from_records(payload.get("relabelled", []), RELABEL_SCHEMA))
 
@@ -249,7 +245,8 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
     skipped = set(outputs)
     inputs = {key: h for key, h in histograms.items() if key[1] not in skipped}
     relabelled = _relabelled(rows, groups, inputs, enc, min_support, min_expected)
-    table = pl.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows], schema=TABLE_SCHEMA).sort(["specific", "p_value", "tv"],
+    table = pl.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows],
+                         schema=TABLE_SCHEMA).sort(["specific", "p_value", "tv"],
                                                          descending=[True, False, True], maintain_order=True)
     return SegmentDriftResult(table, len(rows), options, relabelled)
 

@@ -24,7 +24,7 @@ import polars as pl
 
 from mlwatch import data
 from mlwatch.errors import MlwatchError, check_choice
-from mlwatch.results import ResultMixin, frame_from_records, html_table, markdown_table, records, text_table
+from mlwatch.results import Result, Section, frame_from_records, plain, records
 from mlwatch.stats import drift, metrics, noise
 
 SCHEMA = "mlwatch.shadow/1"
@@ -36,8 +36,8 @@ TABLE_SCHEMA = {
 }
 
 
-@dataclass(frozen=True, eq=False)
-class ShadowComparison(ResultMixin):
+@dataclass(frozen=True, eq=False, repr=False)
+class ShadowComparison(Result):
     """Champion against challenger on the same rows: ``table`` has the whole population
     first, then a row per segment value; ``verdict`` is promote, hold or reject."""
 
@@ -55,16 +55,12 @@ class ShadowComparison(ResultMixin):
     def sentence(self) -> str:
         return f"{self.verdict.upper()}: " + "; ".join(self.reasons) + "."
 
-    def summary(self, fmt: str = "text") -> str:
-        check_choice("format", fmt, ("text", "markdown", "html"))
-        head = (f"{self.sentence} Scores: PSI {self.score_psi:.3f}, KS {self.score_ks:.3f}, "
-                f"rank correlation {self.rank_correlation:.3f}.")
-        if fmt == "text":
-            return head + "\n\n" + text_table(self.table)
-        if fmt == "markdown":
-            return head + "\n\n" + markdown_table(self.table)
-        import html as _html
-        return f"<p>{_html.escape(head)}</p>" + html_table(self.table, alert="worse")
+    SCHEMA = SCHEMA
+
+    def _sections(self):
+        scores = (f"Challenger scores against champion scores: PSI {self.score_psi:.3f}, KS {self.score_ks:.3f}, "
+                  f"rank correlation {self.rank_correlation:.3f}.")
+        return (Section(text=scores), Section(frame=self.table, alert="worse"))
 
     def plot(self, ax=None, *, kind: str = "segments", **kws):
         """``"segments"``: the metric difference per segment with paired 95 % intervals;
@@ -77,12 +73,11 @@ class ShadowComparison(ResultMixin):
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "verdict": self.verdict, "reasons": list(self.reasons), "metric": self.metric,
                 "score_psi": self.score_psi, "score_ks": self.score_ks, "rank_correlation": self.rank_correlation,
-                "segments": records(self.table), "options": self.options}
+                "segments": records(self.table), "options": plain(self.options)}
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> "ShadowComparison":
-        if payload.get("schema") != SCHEMA:
-            raise MlwatchError(f"not a shadow comparison: schema {payload.get('schema')!r}")
+        cls._check_schema(payload)
         return cls(frame_from_records(payload["segments"], TABLE_SCHEMA), payload["verdict"],
                    tuple(payload["reasons"]), payload["metric"], payload["score_psi"], payload["score_ks"],
                    payload["rank_correlation"], pl.DataFrame(), payload.get("options", {}))

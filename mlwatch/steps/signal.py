@@ -23,8 +23,7 @@ import numpy as np
 import polars as pl
 
 from mlwatch import data
-from mlwatch.errors import MlwatchError, check_choice
-from mlwatch.results import ResultMixin, frame_from_records, html_table, markdown_table, records, text_table
+from mlwatch.results import Result, Section, frame_from_records, plain, records
 from mlwatch.stats.changepoint import mean_shift
 from mlwatch.steps.scoring import Scoring, format_time, time_buckets
 
@@ -33,8 +32,8 @@ TABLE_SCHEMA = {"bucket": pl.String, "window": pl.String, "n": pl.Int64, "metric
                 "metric_z": pl.Float64, "kpi": pl.Float64, "kpi_z": pl.Float64}
 
 
-@dataclass(frozen=True, eq=False)
-class SignalResult(ResultMixin):
+@dataclass(frozen=True, eq=False, repr=False)
+class SignalResult(Result):
     """Per time bucket: rows, the model metric and the KPI standardised against their
     reference buckets (``*_z``; for the model, positive is worse); when each moved."""
 
@@ -58,15 +57,10 @@ class SignalResult(ResultMixin):
             return "kpi"
         return "both"
 
-    def summary(self, fmt: str = "text") -> str:
-        check_choice("format", fmt, ("text", "markdown", "html"))
-        current = self.table.filter(pl.col("window") == "current")
-        if fmt == "text":
-            return self.sentence + "\n\n" + text_table(current)
-        if fmt == "markdown":
-            return self.sentence + "\n\n" + markdown_table(current)
-        import html as _html
-        return f"<p>{_html.escape(self.sentence)}</p>" + html_table(current)
+    SCHEMA = SCHEMA
+
+    def _sections(self):
+        return (Section(frame=self.table.filter(pl.col("window") == "current")),)
 
     def plot(self, ax=None, **kws):
         """Both series over time with their reference bands, in band units."""
@@ -77,12 +71,11 @@ class SignalResult(ResultMixin):
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "scoring": vars(self.scoring), "buckets": records(self.table),
                 "metric_left": self.metric_left, "kpi_left": self.kpi_left, "kpi_name": self.kpi_name,
-                "first_mover": self.first_mover, "sentence": self.sentence, "options": self.options}
+                "first_mover": self.first_mover, "sentence": self.sentence, "options": plain(self.options)}
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> "SignalResult":
-        if payload.get("schema") != SCHEMA:
-            raise MlwatchError(f"not a signal result: schema {payload.get('schema')!r}")
+        cls._check_schema(payload)
         return cls(frame_from_records(payload["buckets"], TABLE_SCHEMA), Scoring(**payload["scoring"]),
                    payload["metric_left"], payload["kpi_left"], payload["kpi_name"], payload["sentence"],
                    payload.get("options", {}))

@@ -39,7 +39,7 @@ import polars as pl
 
 from mlwatch import data
 from mlwatch.errors import MlwatchError, check_choice, check_number
-from mlwatch.results import ResultMixin, html_table, json_value, markdown_table, text_table
+from mlwatch.results import Result, Section, json_value, plain
 from mlwatch.stats import metrics, noise
 from mlwatch.stats.binning import MISSING, quantile_edges
 from mlwatch.stats.changepoint import mean_shift
@@ -49,8 +49,8 @@ SCHEMA = "mlwatch.slices/1"
 MAX_KEYS = 1 << 22
 
 
-@dataclass(frozen=True, eq=False)
-class SliceResult(ResultMixin):
+@dataclass(frozen=True, eq=False, repr=False)
+class SliceResult(Result):
     """The slices that broke, most clearly degraded first (then, when none broke, the nearest
     candidates); ``table`` has one row a slice, ``predicates`` the ``{column: value}`` of each row."""
 
@@ -88,8 +88,10 @@ class SliceResult(ResultMixin):
         sig = self.table["significant"].to_list()
         return dict(self.predicates[sig.index(True)]) if True in sig else None
 
-    def summary(self, fmt: str = "text") -> str:
-        check_choice("format", fmt, ("text", "markdown", "html"))
+    SCHEMA = SCHEMA
+
+    @property
+    def sentence(self) -> str:
         name = self.scoring.loss_name
         proxy = " (labels missing: a proxy)" if self.scoring.proxy else ""
         n_sig = int(self.table["significant"].sum()) if self.table.height else 0
@@ -97,14 +99,12 @@ class SliceResult(ResultMixin):
                 + (f"{n_sig} slice{'s' if n_sig > 1 else ''} broke significantly, worst: {self.table['slice'][0]} "
                    f"({_fmt(self.table['metric_reference'][0])} -> {_fmt(self.table['metric_current'][0])})"
                    if n_sig else f"no slice degraded beyond noise among {self.n_candidates:,} candidates"))
+        return head + "."
+
+    def _sections(self):
         shown = self.table.select("slice", "n_current", "metric_reference", "metric_current", "delta",
                                   "p_value_adjusted", "significant", "onset")
-        if fmt == "text":
-            return head + "\n\n" + text_table(shown)
-        if fmt == "markdown":
-            return head + "\n\n" + markdown_table(shown)
-        import html as _html
-        return f"<p>{_html.escape(head)}</p>" + html_table(shown, alert="significant")
+        return (Section(frame=shown, alert="significant"),)
 
     def plot(self, ax=None, **kws):
         """The top slices' metric in reference and current, with 95 % intervals."""
@@ -121,12 +121,11 @@ class SliceResult(ResultMixin):
         return {"schema": SCHEMA, "scoring": vars(self.scoring), "n_reference": self.n_reference,
                 "n_current": self.n_current, "metric_reference": json_value(self.metric_reference),
                 "metric_current": json_value(self.metric_current), "n_candidates": self.n_candidates,
-                "options": self.options, "slices": rows}
+                "options": plain(self.options), "slices": rows}
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> "SliceResult":
-        if payload.get("schema") != SCHEMA:
-            raise MlwatchError(f"not a slice result: schema {payload.get('schema')!r}")
+        cls._check_schema(payload)
         rows = [dict(r) for r in payload["slices"]]
         predicates = tuple(dict(r.pop("slice")) for r in rows)
         for r, p in zip(rows, predicates):

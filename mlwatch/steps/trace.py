@@ -26,8 +26,8 @@ import numpy as np
 import polars as pl
 
 from mlwatch import data
-from mlwatch.errors import MlwatchError, check_choice
-from mlwatch.results import ResultMixin, frame_from_records, html_table, markdown_table, records, text_table
+from mlwatch.errors import MlwatchError
+from mlwatch.results import Result, Section, frame_from_records, plain, records
 from mlwatch.stats import drift, streaming
 from mlwatch.stats.binning import (MISSING, RARE, bins_from_category_counts, category_counts, numeric_bins,
                                    quantile_edges)
@@ -43,8 +43,8 @@ TABLE_SCHEMA = {
 LR_WINDOW = 3.84
 
 
-@dataclass(frozen=True, eq=False)
-class TraceResult(ResultMixin):
+@dataclass(frozen=True, eq=False, repr=False)
+class TraceResult(Result):
     """One row a feature: its signature, onset with window, group, and likely trigger."""
 
     table: pl.DataFrame
@@ -60,20 +60,23 @@ class TraceResult(ResultMixin):
     def onsets(self) -> dict[str, str]:
         return {f: o for f, o in self.table.select("feature", "onset").iter_rows() if o}
 
-    def summary(self, fmt: str = "text") -> str:
-        check_choice("format", fmt, ("text", "markdown", "html"))
-        lines = [r["sentence"] + (f" (from {r['onset']})" if r["onset"] else "") +
-                 (f"; likely trigger: {r['event']} at {r['event_time']}" if r["event"] else "")
-                 for r in self.table.iter_rows(named=True)]
-        head = "\n".join(lines) or "Nothing to trace."
+    SCHEMA = SCHEMA
+
+    @property
+    def sentence(self) -> str:
+        """The first traced feature's story (signature, onset, trigger) and how many more."""
+        if not self.table.height:
+            return "Nothing to trace."
+        r = self.table.row(0, named=True)
+        more = f" ({self.table.height - 1} more feature{'s' if self.table.height > 2 else ''} traced)" \
+            if self.table.height > 1 else ""
+        return (r["sentence"].rstrip(".") + (f" (from {r['onset']})" if r["onset"] else "")
+                + (f"; likely trigger: {r['event']} at {r['event_time']}" if r["event"] else "") + more + ".")
+
+    def _sections(self):
         shown = self.table.select("feature", "signature", "confidence", "onset", "onset_low", "onset_high", "group",
                                   "event")
-        if fmt == "text":
-            return head + "\n\n" + text_table(shown)
-        if fmt == "markdown":
-            return "\n\n".join(["- " + line for line in lines] + [markdown_table(shown)])
-        import html as _html
-        return "".join(f"<p>{_html.escape(line)}</p>" for line in lines) + html_table(shown, alert="pipeline_fault")
+        return (Section(frame=shown, alert="pipeline_fault"),)
 
     def plot(self, ax=None, **kws):
         """Each feature's onset with its window on a time axis, and the events."""
@@ -83,12 +86,11 @@ class TraceResult(ResultMixin):
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "features": records(self.table), "events": list(self.events),
-                "options": self.options}
+                "options": plain(self.options)}
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> "TraceResult":
-        if payload.get("schema") != SCHEMA:
-            raise MlwatchError(f"not a trace result: schema {payload.get('schema')!r}")
+        cls._check_schema(payload)
         return cls(frame_from_records(payload["features"], TABLE_SCHEMA), tuple(payload.get("events", ())),
                    payload.get("options", {}))
 
@@ -467,8 +469,8 @@ def _as_number(value) -> float:
 
 # ------------------------------------------------------------- detectors
 
-@dataclass(frozen=True, eq=False)
-class ChangeTrace(ResultMixin):
+@dataclass(frozen=True, eq=False, repr=False)
+class ChangeTrace(Result):
     """A streaming detector's run over a series: ``table`` has one row a detection
     (position, index label, mean before and after); ``series`` keeps a downsampled view."""
 
@@ -481,16 +483,12 @@ class ChangeTrace(ResultMixin):
     def positions(self) -> list[int]:
         return self.table["position"].to_list()
 
-    def summary(self, fmt: str = "text") -> str:
-        check_choice("format", fmt, ("text", "markdown", "html"))
-        head = (f"{self.detector} found {self.table.height} change{'s' if self.table.height != 1 else ''} "
-                f"in {self.n:,} values")
-        if fmt == "text":
-            return head + ("\n\n" + text_table(self.table) if self.table.height else ".")
-        if fmt == "markdown":
-            return head + ("\n\n" + markdown_table(self.table) if self.table.height else ".")
-        import html as _html
-        return f"<p>{_html.escape(head)}</p>" + (html_table(self.table) if self.table.height else "")
+    SCHEMA = "mlwatch.change_trace/1"
+
+    @property
+    def sentence(self) -> str:
+        return (f"{self.detector} found {self.table.height} change{'s' if self.table.height != 1 else ''} "
+                f"in {self.n:,} values.")
 
     def plot(self, ax=None, **kws):
         """The series (means of consecutive chunks when long) with the detections."""
@@ -499,13 +497,12 @@ class ChangeTrace(ResultMixin):
         return plot_change_trace(self, ax=ax, **kws)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema": "mlwatch.change_trace/1", "detector": self.detector, "n": self.n,
+        return {"schema": self.SCHEMA, "detector": self.detector, "n": self.n,
                 "detections": records(self.table), "series": records(self.series)}
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> "ChangeTrace":
-        if payload.get("schema") != "mlwatch.change_trace/1":
-            raise MlwatchError(f"not a change trace: schema {payload.get('schema')!r}")
+        cls._check_schema(payload)
         return cls(frame_from_records(payload["detections"], CHANGE_SCHEMA), payload["detector"], payload["n"],
                    frame_from_records(payload["series"], SERIES_SCHEMA))
 

@@ -3,7 +3,7 @@ one multiple-testing design.
 
 | finding | kind | action |
 |---|---|---|
-| a pipeline signature (unit change, re-mapped categories, stale, clipped or defaulted values) | ``skew`` | fix the pipeline, do not retrain |
+| a pipeline signature (unit change, re-mapped codes, stale, clipped or defaulted values) | ``skew`` | fix the pipeline |
 | null spikes, out-of-range values, new or lost categories, type changes | ``data_quality`` | fix the data, then look again |
 | performance fell while the inputs did not shift | ``concept_drift`` | retrain on recent labelled data |
 | the inputs shifted materially | ``data_drift`` | monitor; retrain only if performance drops |
@@ -38,7 +38,8 @@ decisive) tie, and the most actionable of the tied kinds comes first (skew, data
 concept drift, data drift): a pipeline fault found beyond doubt is named before a data
 drift found beyond doubt, but a weak finding on a hundred rows never outranks a strong
 one. A segment's view of a change the whole population shows (the rest of the population
-changed too) adds no evidence of its own and is left out. Concept drift is the finding of a broken slice (or a degraded global metric) that no
+changed too) adds no evidence of its own and is left out. Concept drift is the finding of a broken slice
+(or a degraded global metric) that no
 input explains: no cause on its rows, and no input whose new mix explains the drop.
 
 **Minor drift counts where it explains a fault.** A feature whose change is significant
@@ -48,8 +49,8 @@ fault (a unit change on 5 % of the rows), it is skew.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, Mapping
 
 import numpy as np
 import polars as pl
@@ -107,7 +108,12 @@ class Finding:
         return {"kind": self.kind, "test": self.test, "scope": self.scope, "feature": self.feature,
                 "p_value_adjusted": float(self.p_value_adjusted), "strength": self.strength, "rows": self.rows,
                 "signature": self.signature, "sentence": self.sentence, "onset": self.onset, "event": self.event,
-                "event_time": self.event_time}
+                "event_time": self.event_time, "described": self.described, "confined": self.confined}
+
+    @classmethod
+    def from_dict(cls, payload: Mapping[str, Any]) -> "Finding":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in payload.items() if k in names})
 
 
 def _traced(kind: str, test: str, scope: str, feature: str, p_value: float, rows: int, sentence: str | None,
@@ -141,6 +147,11 @@ class Verdict:
     def to_dict(self) -> dict:
         return {"kind": self.kind, "summary": self.summary, "action": self.action, "secondary": list(self.secondary),
                 "findings": [f.to_dict() for f in self.findings], "family": self.family}
+
+    @classmethod
+    def from_dict(cls, payload: Mapping[str, Any]) -> "Verdict":
+        return cls(payload["kind"], payload["summary"], payload["action"], tuple(payload.get("secondary", ())),
+                   tuple(Finding.from_dict(f) for f in payload.get("findings", ())), dict(payload.get("family", {})))
 
 
 def decide(overall, slices, audit, *, prediction: str | None = None, trace=None, slice_events: dict | None = None,
@@ -322,7 +333,8 @@ def _segment_causes(segments, traces, prediction: str | None) -> list[Finding]:
         if (row["feature"] != prediction and row["membership_p_value"] >= MOVED_MEMBERSHIP
                 and found.get("signature") in PIPELINE_SIGNATURES):
             out.append(_traced("skew", "segment_drift", row["segment"], row["feature"], row["p_value_adjusted"],
-                               int(row["n_current"]), None, {**found, "confined": row["rest_p_value"] >= segments.options["alpha"]}))
+                               int(row["n_current"]), None,
+                               {**found, "confined": row["rest_p_value"] >= segments.options["alpha"]}))
     return out
 
 
