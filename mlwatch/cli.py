@@ -158,7 +158,7 @@ def cmd_shadow(args) -> int:
     _check_outputs(args)
     reference, current = _read_pair(args)
     _progress(f"shadow scoring {args.challenger} against {args.champion} on {current.height:,} current rows")
-    result = shadow(args.champion, args.challenger, current, target=args.target, segments=_columns(args.segments) or (),
+    result = shadow(current, args.champion, args.challenger, target=args.target, segments=_columns(args.segments) or (),
                     targeted=_where(args.targeted), metric=args.metric, threshold=args.threshold, margin=args.margin)
     print(result.summary("text"))
     if args.champion in reference.columns:

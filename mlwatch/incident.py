@@ -3,6 +3,7 @@ functions compute (it adds no logic of its own)."""
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Any, Mapping, Sequence
 
 from mlwatch import data
@@ -27,13 +28,34 @@ class Incident:
 
     def __init__(self, reference, current, *, target: str | None = None, prediction: str,
                  time: str | None = None, segments: Sequence[str] | None = None,
-                 features: Sequence[str] | None = None, task: str | None = None, metric: str | None = None):
-        self.reference = data.to_frame(reference, name="reference")
-        self.current = data.to_frame(current, name="current")
-        self.roles = data.infer_roles(self.reference, target=target, prediction=prediction, time=time,
-                                      segments=segments, features=features)
-        self.scoring = resolve_scoring(self.reference, self.current, prediction=prediction, target=target,
-                                       task=task, metric=metric)
+                 features: Sequence[str] | None = None, task: str | None = None, metric: str | None = None,
+                 exclude: Sequence[str] = ()):
+        """``segments`` default to the low-cardinality text/categorical columns; ``features`` to
+        every other column but target, prediction, time and ``exclude`` (a KPI, a challenger's
+        scores: columns of the same rows that are not model inputs). Inferred inputs with no
+        value in the reference are left out (``left_out``); ``notes`` says what was adjusted."""
+        ref = data.to_frame(reference, name="reference")
+        cur = data.to_frame(current, name="current")
+        self.notes: list[str] = []
+        if time:
+            zones = {str(getattr(f.schema.get(time), "time_zone", None)) for f in (ref, cur) if time in f.columns}
+            ref, cur = data.align_time(ref, cur, time)
+            if len(zones) > 1:
+                self.notes.append(f"times compared in UTC ({time}: zones {', '.join(sorted(zones))}; "
+                                  "a naive time is taken as UTC)")
+        named = [f for f in features if f not in (target, prediction, time)] if features else None
+        roles = data.infer_roles(ref, target=target, prediction=prediction, time=time, segments=segments,
+                                 features=named)
+        left_out: tuple[str, ...] = ()
+        if not features:     # an inferred input with no value in the reference has nothing to compare to
+            left_out = tuple(f for f in dict.fromkeys([*roles.features, *([] if segments else roles.segments)])
+                             if data.has_no_value(ref[f]))
+            if left_out:
+                self.notes.append(f"left out {', '.join(left_out)}: no value in the reference")
+        self.reference, self.current, self.left_out = ref, cur, left_out
+        self.features_named = bool(features)
+        self.roles = _without(roles, features=set(exclude) - {None}, both=set(left_out))
+        self.scoring = resolve_scoring(ref, cur, prediction=prediction, target=target, task=task, metric=metric)
 
     def __repr__(self) -> str:
         r = self.roles
@@ -69,33 +91,54 @@ class Incident:
         return _trace.trace(self.reference, self.current, features=features, time=self.roles.time, where=where,
                             events=events)
 
-    def attribution(self, model, *, where: Mapping[str, Any] | None = None, **options: Any):
-        """SHAP attribution stability of ``model``; options as :func:`mlwatch.steps.attribution.attribution`."""
+    def attribution(self, model, *, where: Mapping[str, Any] | None = None, trust: bool = False, **options: Any):
+        """SHAP attribution stability of ``model`` (a fitted model, or the path of a LightGBM,
+        XGBoost or skops file, as on the command line; a pickle only with ``trust=True``);
+        options as :func:`mlwatch.steps.attribution.attribution`."""
         from mlwatch.steps.attribution import attribution
 
+        if isinstance(model, (str, PathLike)):
+            from mlwatch.models import load_model
+
+            model = load_model(model, trust=trust)
         if options.get("explain") == "loss":
             options.setdefault("target", self.roles.target)
         return attribution(model, self.reference, self.current, where=where, **options)
 
     def shadow(self, challenger, *, targeted: Mapping[str, Any] | None = None, **options: Any):
         """Step 7: ``challenger`` (a column of the current data, or a model) against the
-        production predictions on the current rows, per segment."""
+        production predictions on the current rows, per segment, on the incident's metric
+        (AUC, a ranking metric, is compared through the row-level loss instead)."""
         from mlwatch.steps.shadow import shadow
 
-        target = self.roles.target if not self.scoring.proxy else None
-        return shadow(self.roles.prediction, challenger, self.current, target=target, segments=self.roles.segments,
+        labelled = self.roles.target if not self.scoring.proxy else None
+        options.setdefault("metric", self.scoring.metric if labelled and self.scoring.metric != "auc" else None)
+        return shadow(self.current, self.roles.prediction, challenger, target=labelled, segments=self.roles.segments,
                       targeted=targeted, **options)
 
     def investigate(self, *, kpi: str | None = None, events=None, model=None, challenger: str | None = None,
-                    progress=None):
-        """Steps 1-7 and the verdict (attribution with ``model``, shadow with ``challenger``)."""
-        r = self.roles
-        return _investigate.investigate(self.reference, self.current, target=r.target, prediction=r.prediction,
-                                        time=r.time, segments=r.segments, features=r.features,
-                                        task=self.scoring.task, metric=self.scoring.metric, kpi=kpi,
-                                        events=events, model=model, challenger=challenger, progress=progress)
+                    alpha: float = 0.05, progress=None):
+        """Steps 1-7 and the verdict (attribution with ``model``, shadow with ``challenger``);
+        see :func:`mlwatch.steps.investigate.investigate`."""
+        say = progress or (lambda message: None)
+        for note in self.notes:
+            say(note)
+        return _investigate.run(self, kpi=kpi, events=events, model=model, challenger=challenger, alpha=alpha,
+                                progress=say)
+
+    def without(self, columns) -> data.Roles:
+        """The roles with ``columns`` (a KPI, a challenger's scores) taken out of the features."""
+        return _without(self.roles, features=set(columns) - {None}, both=set())
 
     def _time(self, step: str) -> str:
         if not self.roles.time:
             raise MlwatchError(f"the {step} step needs a time column: Incident(..., time='column')")
         return self.roles.time
+
+
+def _without(roles: data.Roles, *, features: set, both: set) -> data.Roles:
+    """``roles`` less ``features`` among the features and ``both`` among features and segments."""
+    if not (features | both) & set(roles.features + roles.segments):
+        return roles
+    return data.Roles(roles.target, roles.prediction, roles.time, tuple(s for s in roles.segments if s not in both),
+                      tuple(f for f in roles.features if f not in features and f not in both))

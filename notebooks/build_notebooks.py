@@ -302,7 +302,7 @@ The champion is the production model; the challenger was retrained on recent lab
 married women's employment was redefined in 2018.
 """),
     code("""
-result = shadow("prediction", "challenger", current, target="employed", segments=["SEX", "MAR", "DIS"],
+result = shadow(current, "prediction", "challenger", target="employed", segments=["SEX", "MAR", "DIS"],
                 targeted={"SEX": "2", "MAR": "1"})
 print(result.sentence)
 result.plot();
@@ -315,7 +315,7 @@ Labels often arrive weeks later. Until then: how far apart are the scores, how m
 decisions flip, where?
 """),
     code("""
-unlabelled = shadow("prediction", "challenger", current, segments=["SEX", "MAR"])
+unlabelled = shadow(current, "prediction", "challenger", segments=["SEX", "MAR"])
 print(unlabelled.sentence)
 unlabelled.table.select("segment", "n", "agreement", "flips")
 """),
@@ -327,7 +327,7 @@ Shadow scoring says no: the model handles missing values better on its own.
 """),
     code("""
 weather = gallery.load("flights_null_spike")
-print(shadow("prediction", "challenger", weather.current, target="late", metric="log_loss",
+print(shadow(weather.current, "prediction", "challenger", target="late", metric="log_loss",
              segments=["origin"], n_boot=200).sentence)
 """),
 ],

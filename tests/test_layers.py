@@ -30,11 +30,11 @@ import numpy as np, polars as pl
 import mlwatch.stats, mlwatch.data, mlwatch.results, mlwatch.steps.audit
 from mlwatch import audit
 r = audit(pl.DataFrame({"x": np.arange(100.0)}), pl.DataFrame({"x": np.arange(100.0) + 50}))
-print(r.drifted, r.summary("html")[:6])
+print(r.drifted, r.summary("html")[:60])
 """
     out = _run(code)
     assert out.returncode == 0, out.stderr
-    assert "['x'] <p>Aud" in out.stdout
+    assert "['x'] <div class=\"mlwatch-result\"><p><strong>Aud" in out.stdout
 
 
 def test_plot_says_what_is_missing_when_matplotlib_is_absent():

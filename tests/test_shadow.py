@@ -45,7 +45,7 @@ def test_mcnemar_matches_the_exact_binomial_by_hand():
     a = np.array([0.9, 0.2, 0.8, 0.1, 0.7, 0.3, 0.4, 0.2, 0.9, 0.6] * 30)
     b = np.array([0.9, 0.8, 0.8, 0.1, 0.3, 0.3, 0.6, 0.2, 0.9, 0.6] * 30)
     frame = pl.DataFrame({"y": y, "a": a, "b": b})
-    result = shadow("a", "b", frame, target="y")
+    result = shadow(frame, "a", "b", target="y")
     right_a, right_b = (a >= 0.5) == y, (b >= 0.5) == y
     only_b, only_a = int((right_b & ~right_a).sum()), int((right_a & ~right_b).sum())
     row = result.table.row(0, named=True)
@@ -56,7 +56,7 @@ def test_mcnemar_matches_the_exact_binomial_by_hand():
 
 def test_better_on_one_segment_worse_on_another_is_held(scored):
     frame = _challenger(scored, better=_is(scored, "SEX", "2"), worse=_is(scored, "DIS", "1"))
-    result = shadow("predicted_probability", "challenger", frame, target="employed", segments=["SEX", "DIS"],
+    result = shadow(frame, "predicted_probability", "challenger", target="employed", segments=["SEX", "DIS"],
                     targeted={"SEX": "2"})
     assert result.verdict == "hold"
     rows = {r["segment"]: r for r in result.table.iter_rows(named=True)}
@@ -66,15 +66,15 @@ def test_better_on_one_segment_worse_on_another_is_held(scored):
 
 def test_clean_improvement_is_promoted_and_a_worse_model_rejected(scored):
     better = _challenger(scored, better=_everywhere(scored))
-    assert shadow("predicted_probability", "challenger", better, target="employed", segments=["SEX"]).verdict == "promote"
+    assert shadow(better, "predicted_probability", "challenger", target="employed", segments=["SEX"]).verdict == "promote"
     worse = _challenger(scored, worse=_everywhere(scored))
-    assert shadow("predicted_probability", "challenger", worse, target="employed").verdict == "reject"
+    assert shadow(worse, "predicted_probability", "challenger", target="employed").verdict == "reject"
 
 
 @pytest.mark.parametrize("metric", ["log_loss", "auc"])
 def test_paired_bootstrap_metrics(scored, metric):
     frame = _challenger(scored.head(8000), better=np.ones(8000, dtype=bool))
-    result = shadow("predicted_probability", "challenger", frame, target="employed", metric=metric, n_boot=200)
+    result = shadow(frame, "predicted_probability", "challenger", target="employed", metric=metric, n_boot=200)
     row = result.table.row(0, named=True)
     assert row["low"] <= row["difference"] <= row["high"]
     gain = row["difference"] if metric == "auc" else -row["difference"]
@@ -84,13 +84,13 @@ def test_paired_bootstrap_metrics(scored, metric):
 def test_regression_mae(flight_model):
     _, current, _ = flight_model
     frame = current.with_columns(challenger=pl.col("prediction") * 0.5 + pl.col("arr_delay") * 0.5)
-    result = shadow("prediction", "challenger", frame.head(5000), target="arr_delay", segments=["origin"], n_boot=200)
+    result = shadow(frame.head(5000), "prediction", "challenger", target="arr_delay", segments=["origin"], n_boot=200)
     assert result.metric == "mae" and result.verdict == "promote"
 
 
 def test_without_labels(scored):
     frame = _challenger(scored, better=_everywhere(scored))
-    result = shadow("predicted_probability", "challenger", frame, segments=["SEX"])
+    result = shadow(frame, "predicted_probability", "challenger", segments=["SEX"])
     assert result.verdict == "hold" and "no labels" in result.reasons[0]
     all_row = result.table.row(0, named=True)
     decisions_a = scored["predicted_probability"].to_numpy() >= 0.5
@@ -102,7 +102,7 @@ def test_without_labels(scored):
 
 def test_protocol_plots_and_cli(scored, tmp_path, capsys):
     frame = _challenger(scored, better=_everywhere(scored))
-    result = shadow("predicted_probability", "challenger", frame, target="employed", segments=["SEX"])
+    result = shadow(frame, "predicted_probability", "challenger", target="employed", segments=["SEX"])
     back = ShadowComparison.from_dict(json.loads(json.dumps(result.to_dict())))
     assert back.table.equals(result.table) and back.verdict == result.verdict
     for kind in ("segments", "scores"):

@@ -22,7 +22,7 @@ from mlwatch.results import Result, Section, json_value, records
 from mlwatch.steps.audit import AuditResult, audit
 from mlwatch.steps.infra import InfraResult, infra
 from mlwatch.steps.overall import OverallResult, explain_drop, overall
-from mlwatch.steps.scoring import Scoring, resolve_scoring
+from mlwatch.steps.scoring import Scoring
 from mlwatch.steps.segments import SegmentDriftResult, segment_drift
 from mlwatch.steps.signal import SignalResult, signal
 from mlwatch.steps.slices import SliceResult, find_slices
@@ -228,31 +228,25 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
     (:func:`mlwatch.steps.verdict.levels` splits it between the global metric, the slices
     and the inputs). ``progress`` receives a line as each step starts.
     """
+    from mlwatch.incident import Incident
+
+    incident = Incident(reference, current, target=target, prediction=prediction, time=time, segments=segments,
+                        features=features, task=task, metric=metric, exclude=(kpi, challenger))
+    return incident.investigate(kpi=kpi, events=events, model=model, challenger=challenger, alpha=alpha,
+                                progress=progress)
+
+
+def run(incident, *, kpi: str | None = None, events=None, model=None, challenger: str | None = None,
+        alpha: float = 0.05, progress: Callable[[str], None] | None = None) -> Findings:
+    """Steps 1-7 on ``incident`` (an :class:`~mlwatch.incident.Incident`, which holds the data,
+    the roles and the scoring) and the verdict; what :meth:`Incident.investigate` runs."""
     if not 0 < alpha < 1:
         raise MlwatchError(f"alpha must be between 0 and 1, got {alpha}")
     say = progress or (lambda message: None)
     level = levels(alpha)
-    ref = data.to_frame(reference, name="reference")
-    cur = data.to_frame(current, name="current")
-    if time:
-        zones = {str(getattr(f.schema.get(time), "time_zone", None)) for f in (ref, cur) if time in f.columns}
-        ref, cur = data.align_time(ref, cur, time)
-        if len(zones) > 1:
-            say(f"times compared in UTC ({time}: zones {', '.join(sorted(zones))}; a naive time is taken as UTC)")
-    roles = data.infer_roles(ref, target=target, prediction=prediction, time=time, segments=segments,
-                             features=[f for f in features if f not in (target, prediction, time)] if features else None)
-    extra = {kpi, challenger} - {None}      # a KPI and a challenger's scores are not model inputs
-    left_out: tuple[str, ...] = ()
-    if not features:     # an inferred input with no value in the reference has nothing to compare to
-        left_out = tuple(f for f in dict.fromkeys([*roles.features, *([] if segments else roles.segments)])
-                         if data.has_no_value(ref[f]))
-        if left_out:
-            say(f"left out {', '.join(left_out)}: no value in the reference")
-    if (extra | set(left_out)) & set(roles.features + roles.segments):
-        roles = data.Roles(roles.target, roles.prediction, roles.time,
-                           tuple(s for s in roles.segments if s not in left_out),
-                           tuple(f for f in roles.features if f not in extra and f not in left_out))
-    scoring = resolve_scoring(ref, cur, prediction=prediction, target=target, task=task, metric=metric)
+    ref, cur, scoring, left_out = incident.reference, incident.current, incident.scoring, incident.left_out
+    roles = incident.without((kpi, challenger))
+    target, prediction, time = roles.target, roles.prediction, roles.time
     say("step 1: signal" if time else "step 1: signal skipped (no time column)")
     sig = signal(ref, cur, scoring, time=time, kpi=kpi) if time else None
     say("step 2: infra")
@@ -264,7 +258,7 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
     where = sl.top
     # the segment columns are model inputs too
     columns = list(dict.fromkeys([*roles.features, *roles.segments, prediction]))
-    if features:                       # a column the user named must be there
+    if incident.features_named:        # a column the user named must be there
         data.require_columns(cur, columns, name="current")
     # an input lost upstream is an incident, not a column to skip: the audit reports it and
     # the later steps see it as missing in every row
@@ -322,7 +316,7 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
 
         say(f"step 7: shadow scoring of {challenger} against {prediction}")
         labelled = target if not scoring.proxy else None
-        shadowed = shadow(prediction, challenger, cur, target=labelled, segments=roles.segments, targeted=where,
+        shadowed = shadow(cur, prediction, challenger, target=labelled, segments=roles.segments, targeted=where,
                           metric=None if scoring.metric == "auc" else scoring.metric if labelled else None)
     return Findings(roles, scoring, sig, inf, ov, sl, au, tr, verdict, where, slice_events, attributed, shadowed,
                     population_audit, population_trace, seg, segment_traces, left_out)

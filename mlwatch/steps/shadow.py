@@ -83,16 +83,18 @@ class ShadowComparison(Result):
                    payload["rank_correlation"], pl.DataFrame(), payload.get("options", {}))
 
 
-def shadow(champion, challenger, data_, *, target: str | None = None, segments: Sequence[str] = (),
+def shadow(current, champion, challenger, *, target: str | None = None, segments: Sequence[str] = (),
            targeted: Mapping[str, Any] | None = None, metric: str | None = None, threshold: float = 0.5,
            margin: float = 0.01, alpha: float = 0.05, n_boot: int = 500, random_state: int = 0,
            features: Sequence[str] | None = None) -> ShadowComparison:
-    """Compare ``champion`` and ``challenger`` on the rows of ``data_``.
+    """Compare ``champion`` and ``challenger`` on the rows of ``current``.
 
     Parameters
     ----------
+    current
+        The rows both models score (a frame, or a parquet/CSV path), with the label when known.
     champion, challenger
-        Prediction columns of ``data_``, or models (scored on ``features`` of ``data_``).
+        Prediction columns of ``current``, or models (scored on ``features`` of ``current``).
     target
         The label column; without it only the label-free comparison is made.
     segments
@@ -104,15 +106,15 @@ def shadow(champion, challenger, data_, *, target: str | None = None, segments: 
     metric
         accuracy (default for 0/1 labels), auc, log_loss, mae (default otherwise) or rmse.
     """
-    frame = data.to_frame(data_, name="data")
+    frame = data.to_frame(current, name="current")
     frame = frame.with_columns(_score(champion, frame, "champion", features).alias("_champion"),
                                _score(challenger, frame, "challenger", features).alias("_challenger"))
-    data.require_columns(frame, list(segments) + ([target] if target else []), name="data")
+    data.require_columns(frame, list(segments) + ([target] if target else []), name="current")
     frame = frame.filter(pl.col("_champion").is_finite() & pl.col("_challenger").is_finite())
     if target:
         frame = frame.filter(pl.col(target).is_not_null())
     if frame.height == 0:
-        raise data.EmptyDataError("data: no row has both models' scores (and the label)", frame="data")
+        raise data.EmptyDataError("current: no row has both models' scores (and the label)", frame="current")
     a, b = frame["_champion"].to_numpy(), frame["_challenger"].to_numpy()
     classification = _looks_binary(frame[target]) if target else (a.min() >= 0 and a.max() <= 1)
     if metric is None and target:
@@ -151,7 +153,7 @@ def shadow(champion, challenger, data_, *, target: str | None = None, segments: 
 
 def _score(model_or_column, frame: pl.DataFrame, name: str, features) -> pl.Series:
     if isinstance(model_or_column, str):
-        data.require_columns(frame, [model_or_column], name="data")
+        data.require_columns(frame, [model_or_column], name="current")
         if not frame[model_or_column].dtype.is_numeric():
             raise data.DataError(f"data: {name} column {model_or_column!r} must be numeric", column=model_or_column)
         return frame[model_or_column].cast(pl.Float64)

@@ -39,7 +39,7 @@ import polars as pl
 
 from mlwatch import data
 from mlwatch.errors import MlwatchError, check_choice, check_number
-from mlwatch.results import Result, Section, json_value, plain
+from mlwatch.results import Result, Section, json_value, options_from, plain
 from mlwatch.stats import metrics, noise
 from mlwatch.stats.binning import MISSING, quantile_edges
 from mlwatch.stats.changepoint import mean_shift
@@ -238,10 +238,25 @@ class _Candidates:
         return _Candidates([self.columns[i] for i in keep], [self.codes[i] for i in keep], self.sums[keep])
 
 
+@dataclass(frozen=True)
+class SliceSearch:
+    """How :func:`find_slices` searches, in one object (each field is its keyword of the same
+    name): ``find_slices(ref, cur, scoring, segments=[...], search=SliceSearch(max_depth=2))``."""
+
+    max_depth: int = 3
+    min_support: int = 50
+    min_degradation: float = 0.1
+    alpha: float = 0.05
+    top_k: int = 20
+    numeric_bins: int = 4
+    relative: bool = True
+
+
 def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str], max_depth: int = 3,
                 min_support: int = 50, min_degradation: float = 0.1, alpha: float = 0.05,
                 time: str | None = None, top_k: int = 20, numeric_bins: int = 4,
-                relative: bool = True, kinds: Mapping[str, str] | None = None) -> SliceResult:
+                relative: bool = True, kinds: Mapping[str, str] | None = None,
+                search: SliceSearch | None = None) -> SliceResult:
     """The slices whose loss rose most from ``reference`` to ``current``.
 
     Parameters
@@ -268,7 +283,16 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
         ``{"carrier_code": "categorical"}``: how a segment column is sliced, over
         :func:`segment_kind`'s reading (one slice a value, or quantile intervals). The
         result's ``options["segment_kinds"]`` says how each was treated.
+    search
+        A :class:`SliceSearch` holding the search's choices above at once (a keyword given
+        as well must agree with it).
     """
+    search = options_from(SliceSearch, search, max_depth=max_depth, min_support=min_support,
+                          min_degradation=min_degradation, alpha=alpha, top_k=top_k, numeric_bins=numeric_bins,
+                          relative=relative)
+    max_depth, min_support, min_degradation, alpha = (search.max_depth, search.min_support, search.min_degradation,
+                                                      search.alpha)
+    top_k, numeric_bins, relative = search.top_k, search.numeric_bins, search.relative
     if not 1 <= max_depth <= 3:
         raise MlwatchError(f"max_depth must be 1, 2 or 3, got {max_depth}")
     ref = data.to_frame(reference, name="reference")
