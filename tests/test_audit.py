@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from mlwatch import AuditResult, audit
+from mlwatch.plots import palette
 from mlwatch.errors import MissingColumnError, MlwatchError
 
 FEATURES = ["dep_delay", "air_time", "distance", "hour", "temp", "humid", "carrier", "dest"]
@@ -114,14 +115,36 @@ def test_plot_psi_per_feature(seasonal):
 
 def test_plot_feature_highlights_drift_bins(seasonal):
     fig, ax = matplotlib.pyplot.subplots()
-    out = seasonal.plot(ax=ax, feature="temp")
+    out = seasonal.plot(ax=ax, feature="temp", kind="bins")
     assert out is ax
     bars = [p for p in ax.patches]
     assert len(bars) == 2 * seasonal.feature_bins("temp").height
     outlined = [b for b in bars if b.get_linewidth() == 2]
-    assert outlined and all(b.get_edgecolor()[:3] == matplotlib.colors.to_rgb("#d43f3a") for b in outlined)
+    assert outlined and all(b.get_edgecolor()[:3] == matplotlib.colors.to_rgb(palette.WORSE) for b in outlined)
+    assert "* carries the drift (80% of the PSI)" in [t.get_text() for t in ax.get_legend().get_texts()]
     assert ax.get_ylabel() == "share of rows" and "temp" in ax.get_title()
     matplotlib.pyplot.close(fig)
+
+
+def test_key_evidence_shows_the_raw_values_a_unit_change_moved():
+    """A tenth of the rows arrive x60: the ECDF of each window is drawn from the audit's
+    quantiles, on a log axis, and the current curve reaches the changed values that the top
+    PSI bin (open above) would hide."""
+    rng = np.random.default_rng(11)
+    ref = pl.DataFrame({"minutes": rng.gamma(3.0, 10.0, 20_000)})
+    cur_values = rng.gamma(3.0, 10.0, 20_000)
+    cur_values[:2_000] *= 60
+    result = audit(ref, pl.DataFrame({"minutes": cur_values}))
+    q = result.quantiles.filter(pl.col("window") == "current")
+    assert q.height == 201 and q["value"].max() == pytest.approx(cur_values.max())
+    assert q["value"].to_numpy() == pytest.approx(np.quantile(cur_values, np.linspace(0, 1, 201)))
+    ax = result.plot(feature="minutes")
+    assert ax.get_xscale() == "log" and "(log scale)" in ax.get_xlabel()
+    lines = {line.get_color(): line.get_xdata() for line in ax.get_lines()}
+    current = np.asarray(lines[palette.CURRENT], dtype=float)
+    assert np.nanmax(current) == pytest.approx(cur_values.max()) and np.nanmax(current) > 20 * ref["minutes"].max() / 60
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["reference", "current"]
+    matplotlib.pyplot.close(ax.figure)
 
 
 def test_plot_caps_many_categories(seasonal):

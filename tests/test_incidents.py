@@ -133,14 +133,14 @@ def test_older_population_hurts_a_slice_through_its_mix(acs):
 
 
 def test_a_drop_explained_by_a_small_input_shift_is_not_concept_drift(acs):
-    """Milder oversampling of the over-55s: AGEP's PSI stays below the material 0.1, yet any
-    drop is the model on the new age mix (Simpson inside a slice), never concept drift."""
+    """Milder oversampling of the over-55s: the inputs shift (AGEP first) and no slice breaks
+    beyond noise, so the verdict is data drift with performance held, never concept drift."""
     reference, current = acs
     current = current.filter(pl.col("year") == 2018)
     weights = np.where(current["AGEP"].to_numpy() >= 55, 2.0, 1.0)
     rows = np.random.default_rng(7).choice(current.height, 40_000, replace=False, p=weights / weights.sum())
     findings = investigate(reference, current[rows], target="employed", prediction="predicted_probability",
                            time="year", segments=["SEX", "MAR", "SCHL", "DIS", "CIT", "RAC1P"])
-    assert findings.verdict.kind != "concept_drift"
-    if findings.audited_slice is not None:            # a slice singled out: its drop is the new age mix
-        assert "of that drop is the model on the new mix of AGEP" in findings.verdict.summary
+    # no slice broke beyond noise: the verdict reads the input shift, performance held
+    assert findings.audited_slice is None and findings.verdict.kind == "data_drift"
+    assert findings.verdict.primary.feature == "AGEP" and "performance held" in findings.verdict.summary

@@ -123,11 +123,11 @@ def test_overall_mix_only(acs_small):
     hard = reference.filter(_s("SCHL") == "16")
     current = pl.concat([reference, hard, hard, hard])
     scoring = _scoring(reference, current)
-    result = overall(reference, current, scoring, segments=["SCHL", "SEX"])
+    result = overall(reference, current, scoring, segments=["SCHL", "SEX"], min_degradation=0.05)
     by_schl = result.mix.filter(pl.col("segment") == "SCHL").row(0, named=True)
     assert by_schl["rate"] == pytest.approx(0.0, abs=1e-12) and by_schl["mix"] > 0
-    if result.degraded:
-        assert result.mix_only and "traffic mix by SCHL" in result.sentence
+    assert by_schl["mix_share"] == pytest.approx(1.0)
+    assert result.degraded and result.mix_only and "traffic mix by SCHL" in result.sentence
 
 
 def test_overall_auc_uses_delong(acs_small):

@@ -85,10 +85,15 @@ def test_trace_result_protocol(faulty):
     assert back.table.equals(result.table) and back.events == result.events
     assert "likely trigger: ingestion job v2 deployed" in result.summary()
     ax = result.plot()
-    labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == ["dep_delay (unit_change)", "temp (null_spike)"][::-1] or set(labels) == {
-        "dep_delay (unit_change)", "temp (null_spike)"}
-    assert len(ax.get_lines()) >= 2 * 2 + len(EVENTS)
+    # the table's first feature on top
+    expected = [f"{f} ({s})" for f, s in result.table.select("feature", "signature").iter_rows()]
+    top_down = sorted(zip(ax.get_yticks(), [t.get_text() for t in ax.get_yticklabels()]), reverse=True)
+    assert [label for _, label in top_down] == expected
+    assert sorted(expected) == ["dep_delay (unit_change)", "temp (null_spike)"]
+    # per feature a window bar and an onset dot, per event a vertical line, the trigger solid
+    assert len(ax.get_lines()) == 2 * 2 + len(EVENTS)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "2: ingestion job v2 deployed (likely trigger)" in legend and len(legend) == 1 + len(EVENTS)
     matplotlib.pyplot.close(ax.figure)
 
 

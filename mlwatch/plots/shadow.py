@@ -3,56 +3,69 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.lines import Line2D
 
-from mlwatch.plots._base import axes_or_new
+from mlwatch.plots import palette
+from mlwatch.plots._base import axes_or_new, legend_below, shorten
 
 
 def plot_segments(result, ax=None, *, max_segments: int = 20):
-    """Challenger minus champion per segment with the paired 95 % interval (right is
-    better); red where significantly worse, green where significantly better."""
+    """The challenger's gain per segment with the paired 95 % interval, right is better:
+    for a metric where higher is better (accuracy, AUC) the gain is the table's
+    ``difference`` (challenger minus champion); for a loss (MAE, log loss) it is minus the
+    difference. Red where significantly worse, green where significantly better."""
     table = result.table.filter(result.table["difference"].is_not_null()).head(max_segments)
-    ax = axes_or_new(ax, figsize=(7, 0.4 * max(table.height, 1) + 1.8))
+    ax = axes_or_new(ax, figsize=(8, 0.4 * max(table.height, 1) + 2.4))
     if table.height == 0:
-        ax.text(0.5, 0.5, "no labels: see the score comparison", ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, "no labels: see the score comparison (kind='scores')", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_title(f"Shadow scoring: {result.verdict}")
         ax.set_axis_off()
         return ax
     from mlwatch.stats.metrics import HIGHER_IS_BETTER
 
-    sign = 1 if HIGHER_IS_BETTER[result.metric] else -1
+    higher = HIGHER_IS_BETTER[result.metric]
+    sign = 1 if higher else -1
     y = np.arange(table.height)[::-1]
-    diff = sign * table["difference"].to_numpy()
+    gain = sign * table["difference"].to_numpy()
     ends = np.vstack([sign * table["low"].to_numpy(), sign * table["high"].to_numpy()])
     low, high = ends.min(axis=0), ends.max(axis=0)          # a sign flip swaps the ends
-    colors = ["#55a868" if b else "#c44e52" if w else "#4c72b0"
-              for b, w in zip(table["better"].fill_null(False), table["worse"].fill_null(False))]
-    for yi, d, lo, hi, c in zip(y, diff, low, high, colors):
+    better, worse = table["better"].fill_null(False).to_list(), table["worse"].fill_null(False).to_list()
+    colors = [palette.BETTER if b else palette.WORSE if w else palette.NEUTRAL for b, w in zip(better, worse)]
+    for yi, d, lo, hi, c in zip(y, gain, low, high, colors):
         ax.errorbar([d], [yi], xerr=[[d - lo], [hi - d]], fmt="o", color=c, capsize=3)
     ax.axvline(0, color="black", lw=0.8)
+    handles = [Line2D([], [], marker="o", ls="", color=palette.BETTER, label="significantly better"),
+               Line2D([], [], marker="o", ls="", color=palette.NEUTRAL, label="no significant difference"),
+               Line2D([], [], marker="o", ls="", color=palette.WORSE, label="significantly worse")]
     margin = result.options.get("margin")
     if margin:
-        ax.axvline(-margin, color="#c44e52", ls=":", lw=1, label=f"non-inferiority margin ({margin:g})")
-        ax.legend(fontsize="small", frameon=False)
-    ax.set_yticks(y, table["segment"].to_list())
-    ax.set_xlabel(f"challenger - champion, {result.metric} (right: challenger better)")
+        ax.axvline(-margin, color=palette.WORSE, ls=":", lw=1)
+        handles.append(Line2D([], [], color=palette.WORSE, ls=":", label=f"non-inferiority margin (-{margin:g})"))
+    legend_below(ax, handles, ncol=2)
+    ax.set_yticks(y, [shorten(s) for s in table["segment"].to_list()])
+    formula = "challenger - champion" if higher else "champion - challenger"
+    ax.set_xlabel(f"gain in {result.metric} = {formula} (right: challenger better; whiskers: paired 95 %)")
     ax.set_ylabel("segment")
-    ax.set_title(f"Shadow scoring: {result.verdict}")
+    ax.set_title(f"Shadow scoring: {result.verdict.upper()}")
     return ax
 
 
 def plot_scores(result, ax=None, *, gridsize: int = 40):
-    """Challenger score against champion score on the same rows (hexagonal density), with
-    the diagonal and, for classifiers, the decision threshold."""
-    ax = axes_or_new(ax, figsize=(5, 5))
+    """Challenger score against champion score on the same rows (hexagonal density, its
+    colour bar in rows), with the diagonal and, for classifiers, the decision threshold."""
+    ax = axes_or_new(ax, figsize=(6, 5))
     if result.scores.height == 0:
         raise ValueError("this result was rebuilt from JSON and holds no scores to draw")
     a, b = result.scores["champion"].to_numpy(), result.scores["challenger"].to_numpy()
-    ax.hexbin(a, b, gridsize=gridsize, cmap="Blues", mincnt=1)
+    cells = ax.hexbin(a, b, gridsize=gridsize, cmap="Blues", mincnt=1)
+    ax.figure.colorbar(cells, ax=ax, label="rows")
     lo, hi = float(min(a.min(), b.min())), float(max(a.max(), b.max()))
     ax.plot([lo, hi], [lo, hi], color="black", lw=0.8, ls="--", label="same score")
     threshold = result.options.get("threshold")
     if threshold is not None and 0 <= lo and hi <= 1:
-        ax.axvline(threshold, color="#c44e52", lw=0.8)
-        ax.axhline(threshold, color="#c44e52", lw=0.8, label="decision threshold")
+        ax.axvline(threshold, color=palette.WORSE, lw=0.8)
+        ax.axhline(threshold, color=palette.WORSE, lw=0.8, label=f"decision threshold ({threshold:g})")
     ax.set_xlabel("champion score")
     ax.set_ylabel("challenger score")
     ax.set_title(f"Scores on the same rows (rank correlation {result.rank_correlation:.3f})")

@@ -54,6 +54,18 @@ class Bins:
         )
 
 
+def codes(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """The bin of each value under interior ``edges``: bin ``i`` is ``(edges[i-1], edges[i]]``
+    (the first open below, bin ``len(edges)`` open above); non-finite values (NaN, missing)
+    go to bin ``len(edges) + 1``. The encoding every reference-quantile cut shares.
+
+    >>> codes(np.array([0.0, 3.25, 4.0, 99.0, np.nan]), np.array([3.25, 5.5, 7.75]))
+    array([0, 0, 1, 3, 4])
+    """
+    values = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(values), np.searchsorted(edges, values, side="left"), edges.size + 1).astype(np.int64)
+
+
 def quantile_edges(sorted_reference: np.ndarray, bins: int = 10) -> np.ndarray:
     """Interior bin edges at the reference's quantiles 1/bins, ..., (bins-1)/bins.
 

@@ -23,6 +23,60 @@ class MeanShift:
     statistic: float      # n1 n2 / (n1 + n2) * (after - before)**2
 
 
+def _splits(n: np.ndarray, s: np.ndarray, direction: str, min_rows: int):
+    """Before and after means and the statistic of every split (``-inf`` where not allowed)."""
+    cn, cs = np.cumsum(n)[:-1], np.cumsum(s)[:-1]
+    total_n, total_s = n.sum(), s.sum()
+    n2 = total_n - cn
+    valid = (cn >= min_rows) & (n2 >= min_rows)
+    before = np.divide(cs, cn, out=np.zeros_like(cs), where=cn > 0)
+    after = np.divide(total_s - cs, n2, out=np.zeros_like(cs), where=n2 > 0)
+    stat = np.where(valid, cn * n2 / np.maximum(total_n, 1) * (after - before) ** 2, -np.inf)
+    if direction == "up":
+        stat = np.where(after > before, stat, -np.inf)
+    elif direction == "down":
+        stat = np.where(after < before, stat, -np.inf)
+    return before, after, stat
+
+
+@dataclass(frozen=True)
+class RateRise:
+    index: int            # first bucket of the later segment
+    low: int              # the earliest and latest splits inside the likelihood-ratio window
+    high: int
+    statistic: float      # the likelihood ratio of the best split (chi-square, 1 degree of freedom)
+
+
+def rate_rise(counts, marked, *, level: float = 0.01, window: float = 3.84) -> RateRise | None:
+    """When the share of marked rows (rows in the bins that carry a change) rose: the best
+    single split of the buckets, its binomial likelihood ratio (the split statistic of
+    :func:`mean_shift` over ``p (1 - p)``), and the window of splits whose ratio is within
+    ``window`` of the best (3.84: a 95 % interval for the change point). None unless the
+    best ratio passes the chi-square test at ``level``, Bonferroni over the splits.
+    Buckets without rows are skipped; indices count the buckets with rows.
+
+    >>> rise = rate_rise([100] * 8, [5, 4, 6, 5, 40, 42, 38, 41])
+    >>> rise.index, rise.low, rise.high
+    (4, 4, 4)
+    >>> rate_rise([100] * 8, [5, 4, 6, 5, 6, 4, 5, 6]) is None
+    True
+    """
+    from scipy import stats as _st
+
+    n = np.asarray(counts, dtype=float)
+    s = np.asarray(marked, dtype=float)
+    if n.size < 2:
+        return None
+    p = s.sum() / max(n.sum(), 1)
+    _, _, stat = _splits(n, s, "up", 1)
+    lr = np.where(np.isfinite(stat), stat, 0.0) / max(p * (1 - p), 1e-12)
+    best = int(np.argmax(lr))
+    if lr[best] <= 0 or lr[best] < _st.chi2.isf(level / lr.size, 1):
+        return None
+    close = np.flatnonzero(lr >= lr[best] - window)
+    return RateRise(best + 1, int(close.min()) + 1, int(close.max()) + 1, float(lr[best]))
+
+
 def mean_shift(counts, sums, *, direction: str = "any", min_rows: int = 1) -> MeanShift | None:
     """The best single split of a bucketed series into a before and an after.
 
@@ -38,17 +92,7 @@ def mean_shift(counts, sums, *, direction: str = "any", min_rows: int = 1) -> Me
     s = np.asarray(sums, dtype=float)
     if n.size < 2:
         return None
-    cn, cs = np.cumsum(n)[:-1], np.cumsum(s)[:-1]
-    total_n, total_s = n.sum(), s.sum()
-    n2 = total_n - cn
-    valid = (cn >= min_rows) & (n2 >= min_rows)
-    before = np.divide(cs, cn, out=np.zeros_like(cs), where=cn > 0)
-    after = np.divide(total_s - cs, n2, out=np.zeros_like(cs), where=n2 > 0)
-    stat = np.where(valid, cn * n2 / np.maximum(total_n, 1) * (after - before) ** 2, -np.inf)
-    if direction == "up":
-        stat = np.where(after > before, stat, -np.inf)
-    elif direction == "down":
-        stat = np.where(after < before, stat, -np.inf)
+    before, after, stat = _splits(n, s, direction, min_rows)
     best = int(np.argmax(stat))
     if not np.isfinite(stat[best]):
         return None

@@ -186,6 +186,24 @@ def psi_from_bins(bins: Bins, *, smoothing: float = 0.5, floor: float = SHARE_FL
     return float(contributions.sum()), contributions
 
 
+def carrying(contributions: np.ndarray, share: float = 0.8) -> np.ndarray:
+    """Which bins carry the drift: the largest contributions that together make ``share``
+    of the total (a boolean mask; all False when nothing contributes).
+
+    >>> carrying(np.array([0.01, 0.5, 0.02, 0.3]), 0.8).tolist()
+    [False, True, False, True]
+    """
+    contributions = np.asarray(contributions, dtype=float)
+    top = np.zeros(contributions.size, dtype=bool)
+    total = contributions.sum()
+    if total <= 0:
+        return top
+    order = np.argsort(contributions)[::-1]
+    cumulative = np.cumsum(contributions[order]) / total
+    top[order[: int(np.searchsorted(cumulative, share) + 1)]] = True
+    return top
+
+
 def kl_from_bins(bins: Bins, *, smoothing: float = 0.5, floor: float = SHARE_FLOOR) -> float:
     """``KL(reference || current)`` in nats on the bins, empty bins smoothed as in PSI.
 

@@ -28,8 +28,12 @@ import numpy as np
 SENTINELS = (0.0, -1.0, 999.0, -999.0, 9999.0, -9999.0, 99999.0, 1e9)
 DEFAULT_LABELS = frozenset({"", "unknown", "other", "none", "null", "nan", "n/a", "na", "-1", "0", "default",
                             "missing", "?"})
-CHECKS = ("null_rate", "non_finite", "out_of_range", "new_category", "missing_category",
-          "type_change", "constant", "value_spike", "off_grid")
+#: checks whose failure is bad data (fix the data, then look again)
+DATA_CHECKS = ("column_missing", "null_rate", "non_finite", "out_of_range", "new_category", "missing_category",
+               "type_change")
+#: checks whose failure says a pipeline wrote the values: stale, defaulted, re-scaled (skew)
+PIPELINE_CHECKS = ("constant", "value_spike", "off_grid")
+CHECKS = DATA_CHECKS + PIPELINE_CHECKS
 GRIDS = (1.0, 0.5, 0.25, 0.1, 0.05, 0.01)
 
 

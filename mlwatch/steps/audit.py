@@ -60,6 +60,11 @@ BINS_SCHEMA = {
     "reference_count": pl.Int64, "current_count": pl.Int64, "reference_share": pl.Float64,
     "current_share": pl.Float64, "contribution": pl.Float64,
 }
+QUANTILES_SCHEMA = {"feature": pl.String, "window": pl.String, "p": pl.Float64, "value": pl.Float64}
+#: the probabilities at which each numeric feature's finite values are kept, both windows: the
+#: raw distribution the key evidence figure draws, extremes included (an open outer bin
+#: would hide a unit change's values; its minimum and maximum do not)
+QUANTILE_GRID = np.linspace(0.0, 1.0, 201)
 THREADED_ROWS = 200_000      # rows in both windows from which the columns are audited on threads
 QUALITY_SCHEMA = {
     "feature": pl.String, "check": pl.String, "reference": pl.Float64, "current": pl.Float64,
@@ -87,7 +92,8 @@ class AuditOptions:
 class AuditResult(Result):
     """The step-5 audit: one row a feature in ``table``, the PSI bins with their
     contributions in ``bins``, the data-quality checks in ``quality``; ``options`` the
-    :class:`AuditOptions` it ran with, as a dict."""
+    :class:`AuditOptions` it ran with, as a dict; ``quantiles`` each numeric feature's
+    finite values at :data:`QUANTILE_GRID` in both windows (the raw distributions)."""
 
     SCHEMA = SCHEMA
 
@@ -97,6 +103,7 @@ class AuditResult(Result):
     n_reference: int
     n_current: int
     options: dict[str, Any] = field(default_factory=lambda: plain(AuditOptions()))
+    quantiles: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUANTILES_SCHEMA))
 
     # ---- reading
     @property
@@ -131,7 +138,7 @@ class AuditResult(Result):
         """A new result restricted to ``features``."""
         keep = pl.col("feature").is_in(list(features))
         return AuditResult(self.table.filter(keep), self.bins.filter(keep), self.quality.filter(keep),
-                           self.n_reference, self.n_current, self.options)
+                           self.n_reference, self.n_current, self.options, self.quantiles.filter(keep))
 
     # ---- presenting
     @property
@@ -154,21 +161,28 @@ class AuditResult(Result):
         return (Section(frame=shown, alert="drifted"),
                 Section("Failed data-quality checks", self.failed_checks.select("feature", "check", "detail")))
 
-    def plot(self, ax=None, *, feature: str | None = None, **kws):
-        """PSI per feature with the 0.1 / 0.25 bands; with ``feature``, that feature's
-        reference-vs-current shares per bin, the bins carrying the drift highlighted."""
-        from mlwatch.plots.audit import plot_audit, plot_feature_bins
+    def plot(self, ax=None, *, feature: str | None = None, kind: str | None = None, **kws):
+        """Without ``feature``: PSI per feature with the material and major bands. With
+        ``feature``: ``kind="distribution"`` (the default for numeric features) its raw
+        distribution in both windows, the key evidence of a unit change, flood or clip;
+        ``kind="bins"`` (the default for categories) its shares per PSI bin, the bins
+        carrying the drift highlighted."""
+        from mlwatch.plots.audit import plot_audit, plot_distribution, plot_feature_bins
 
         if feature is None:
             return plot_audit(self, ax=ax, **kws)
-        return plot_feature_bins(self, feature, ax=ax, **kws)
+        self.feature_bins(feature)          # an unknown feature fails here, naming the known ones
+        numeric = self.quantiles.filter(pl.col("feature") == feature).height > 0
+        kind = check_choice("plot kind", kind or ("distribution" if numeric else "bins"), ("distribution", "bins"))
+        return (plot_distribution if kind == "distribution" else plot_feature_bins)(self, feature, ax=ax, **kws)
 
     # ---- serialising
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict; :meth:`from_dict` rebuilds the same result."""
         return {"schema": SCHEMA, "n_reference": self.n_reference, "n_current": self.n_current,
                 "options": plain(self.options), "features": records(self.table),
-                "bins": records(self.bins), "quality": records(self.quality)}
+                "bins": records(self.bins), "quality": records(self.quality),
+                "quantiles": records(self.quantiles)}
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> "AuditResult":
@@ -177,7 +191,7 @@ class AuditResult(Result):
                    frame_from_records(payload["bins"], BINS_SCHEMA),
                    frame_from_records(payload["quality"], QUALITY_SCHEMA),
                    int(payload["n_reference"]), int(payload["n_current"]),
-                   dict(payload["options"]))
+                   dict(payload["options"]), frame_from_records(payload.get("quantiles", []), QUANTILES_SCHEMA))
 
 
 # ------------------------------------------------------------------- the step
@@ -285,6 +299,7 @@ class _FeatureAudit:
     row: dict[str, Any]
     bins: list[dict[str, Any]]
     checks: list[quality.QualityCheck]
+    quantiles: dict[str, np.ndarray]          # window -> values at QUANTILE_GRID (numeric features)
 
 
 def _audit_feature(name: str, ref: pl.Series, cur: pl.Series, schema: data.Schema,
@@ -327,7 +342,22 @@ def _audit_feature(name: str, ref: pl.Series, cur: pl.Series, schema: data.Schem
                  "current_share": float(cs), "contribution": float(ct)}
                 for label, lo, hi, rc, cc, rs, cs, ct in zip(b.labels, b.lower, b.upper, b.reference,
                                                                b.current, ref_share, cur_share, contributions)]
-    return _FeatureAudit(row, bin_rows, checks)
+    quantiles = {}
+    if kind == "numeric" and summary.sorted_reference is not None:
+        quantiles = {window: _sorted_quantiles(values, QUANTILE_GRID)
+                     for window, values in (("reference", summary.sorted_reference), ("current", summary.sorted_current))
+                     if values.size}
+    return _FeatureAudit(row, bin_rows, checks, quantiles)
+
+
+def _sorted_quantiles(values: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """Quantiles of already sorted ``values`` (numpy's linear rule, without a second sort)."""
+    position = probabilities * (values.size - 1)
+    lo = np.floor(position).astype(np.int64)
+    hi = np.minimum(lo + 1, values.size - 1)
+    a, b = values[lo], values[hi]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.where(a == b, a, a + (position - lo) * (b - a))
 
 
 def _material_by(statistics: dict, options: AuditOptions) -> str | None:
@@ -421,4 +451,11 @@ def _assemble(parts: list[_FeatureAudit], n_reference: int, n_current: int,
     records_ = [{**vars(c), "p_value_adjusted": float(p_adj), "failed": bool(c.material and p_adj < options.alpha)}
                 for c, p_adj in zip(checks, adjusted[len(rows):])]
     quality_table = frame_from_records(records_, QUALITY_SCHEMA) if records_ else pl.DataFrame(schema=QUALITY_SCHEMA)
-    return AuditResult(table, bins, quality_table, n_reference, n_current, plain(options))
+    kept = [(p.row["feature"], window, values) for p in parts for window, values in p.quantiles.items()]
+    grid = QUANTILE_GRID.size
+    quantiles = pl.DataFrame({
+        "feature": np.repeat([f for f, _, _ in kept], grid).astype(str) if kept else [],
+        "window": np.repeat([w for _, w, _ in kept], grid).astype(str) if kept else [],
+        "p": np.tile(QUANTILE_GRID, len(kept)),
+        "value": np.concatenate([v for _, _, v in kept]) if kept else np.zeros(0)}, schema=QUANTILES_SCHEMA)
+    return AuditResult(table, bins, quality_table, n_reference, n_current, plain(options), quantiles)

@@ -306,10 +306,8 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
         sl = sl.dated_by(_label(where), cause.onset, cause.feature)     # one timeline: the slice broke when its cause began
     attributed = None
     if model is not None:
-        from mlwatch.steps.attribution import attribution
-
         say("attribution: SHAP on 2,000 rows a side" + (f" of {_label(where)}" if where else ""))
-        attributed = attribution(model, ref, cur, where=where)
+        attributed = incident.attribution(model, where=where)
     shadowed = None
     if challenger is not None:
         from mlwatch.steps.shadow import shadow

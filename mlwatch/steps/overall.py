@@ -20,6 +20,7 @@ from mlwatch import data
 from mlwatch.errors import check_choice
 from mlwatch.results import Result, Section, frame_from_records, plain, records
 from mlwatch.stats import metrics
+from mlwatch.stats.binning import codes, quantile_edges
 from mlwatch.stats.decompose import mix_rate
 from mlwatch.steps.scoring import Scoring
 
@@ -111,7 +112,7 @@ def overall(reference, current, scoring: Scoring, *, segments: Sequence[str] = (
         for name, loss, ok in (("reference", loss_ref, ok_ref), ("current", loss_cur, ok_cur)):
             l = loss[ok]
             sums.append((l.size, l.sum(), (l**2).sum()))
-            value, low, high = _interval(scoring, *sums[-1])
+            value, low, high = scoring.interval(*sums[-1])
             windows.append({"window": name, "n": int(l.size), "metric": value, "low": low, "high": high})
         p_value = float(metrics.increase_p_values(*sums[0], *sums[1], binary=scoring.binary_loss,
                                                   two_sided=scoring.proxy == "prediction"))
@@ -138,13 +139,6 @@ def overall(reference, current, scoring: Scoring, *, segments: Sequence[str] = (
     sentence = _sentence(scoring, ref_value, cur_value, p_value, degraded, masked, broken, mix_only, top_mix, change)
     return OverallResult(table, mix, scoring, float(delta), p_value, degraded, masked, mix_only, sentence,
                          {"segments": list(segments), "min_degradation": min_degradation, "alpha": alpha})
-
-
-def _interval(scoring: Scoring, n, total, total_sq):
-    if scoring.proxy:
-        lo, hi = metrics.loss_interval(n, total, total_sq, binary=scoring.binary_loss)
-        return float(total / n), float(lo), float(hi)
-    return metrics.metric_interval(scoring.metric, n, total, total_sq)
 
 
 def _mix_table(ref: pl.DataFrame, cur: pl.DataFrame, loss_ref: np.ndarray, loss_cur: np.ndarray,
@@ -198,8 +192,6 @@ def explain_drop(reference, current, scoring: Scoring, *, features: Sequence[str
     does on the inputs it now sees: covariate shift, not a changed relation (Simpson's
     paradox inside a slice). Sorted by ``mix_share``, largest first.
     """
-    from mlwatch.stats.binning import quantile_edges
-
     ref = data.apply_where(data.to_frame(reference, name="reference"), where, name="reference")
     cur = data.apply_where(data.to_frame(current, name="current"), where, name="current")
     loss_ref, ok_ref = scoring.losses(ref, name="reference")
@@ -220,8 +212,7 @@ def explain_drop(reference, current, scoring: Scoring, *, features: Sequence[str
                 continue
             edges = quantile_edges(finite, bins)
             b = c.cast(pl.Float64).to_numpy()
-            key_ref = np.where(np.isfinite(a), np.searchsorted(edges, a, side="left"), edges.size + 1)
-            key_cur = np.where(np.isfinite(b), np.searchsorted(edges, b, side="left"), edges.size + 1)
+            key_ref, key_cur = codes(a, edges), codes(b, edges)
             n_keys = edges.size + 2
         else:
             labels = sorted(set(r.cast(pl.String).drop_nulls().unique().to_list()) |

@@ -66,6 +66,14 @@ class Scoring:
         """The reported metric from a mean loss (the proxies are reported as they are)."""
         return mean_loss if self.proxy else metrics.from_mean_loss(self.metric, mean_loss)
 
+    def interval(self, n, total, total_sq) -> tuple[float, float, float]:
+        """The metric and its 95 % interval from the sums of the row losses (``n`` rows,
+        their ``total`` and ``total_sq``): the metric's own interval, or the loss's for a proxy."""
+        if self.proxy:
+            lo, hi = metrics.loss_interval(n, total, total_sq, binary=self.binary_loss)
+            return float(total / n), float(lo), float(hi)
+        return metrics.metric_interval(self.metric, n, total, total_sq)
+
     @property
     def higher_is_better(self) -> bool:
         return False if self.proxy else metrics.HIGHER_IS_BETTER[self.metric]

@@ -57,7 +57,7 @@ from mlwatch import data
 from mlwatch.errors import MlwatchError
 from mlwatch.results import Result, Section, frame_from_records, plain, records
 from mlwatch.stats import noise
-from mlwatch.stats.binning import quantile_edges
+from mlwatch.stats.binning import codes, quantile_edges
 from mlwatch.steps.slices import encode_segments
 
 SCHEMA = "mlwatch.segments/1"
@@ -438,16 +438,13 @@ def _bin_codes(reference: pl.Series, current: pl.Series, kind: str, bins: int):
         # values moves them inside the outer decile, where a decile edge sees nothing
         edges = np.unique(np.concatenate([quantile_edges(finite, bins), np.quantile(finite, TAIL_QUANTILES)]))
 
-        def code(x: np.ndarray) -> np.ndarray:
-            return np.where(np.isfinite(x), np.searchsorted(edges, x, side="left"), edges.size + 1).astype(np.int64)
-
         current_sorted = np.sort(b[np.isfinite(b)])
         moved = a
         if current_sorted.size:
             rank = (np.searchsorted(finite, a, "left") + np.searchsorted(finite, a, "right")) / 2 / finite.size
             index = np.clip((rank * current_sorted.size).astype(np.int64), 0, current_sorted.size - 1)
             moved = np.where(np.isfinite(a), current_sorted[index], a)
-        return code(a), code(b), edges.size + 2, code(moved)
+        return codes(a, edges), codes(b, edges), edges.size + 2, codes(moved, edges)
     rs, cs = reference.cast(pl.String), current.cast(pl.String)
     names = sorted(set(rs.drop_nulls().unique().to_list()) | set(cs.drop_nulls().unique().to_list()))
     enum = pl.Enum(names)

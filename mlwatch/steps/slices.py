@@ -41,7 +41,7 @@ from mlwatch import data
 from mlwatch.errors import MlwatchError, check_choice, check_number
 from mlwatch.results import Result, Section, json_value, options_from, plain
 from mlwatch.stats import metrics, noise
-from mlwatch.stats.binning import MISSING, quantile_edges
+from mlwatch.stats.binning import MISSING, codes, quantile_edges
 from mlwatch.stats.changepoint import mean_shift
 from mlwatch.steps.scoring import Scoring, format_time, time_buckets
 
@@ -106,11 +106,13 @@ class SliceResult(Result):
                                   "p_value_adjusted", "significant", "onset")
         return (Section(frame=shown, alert="significant"),)
 
-    def plot(self, ax=None, **kws):
-        """The top slices' metric in reference and current, with 95 % intervals."""
-        from mlwatch.plots.slices import plot_slices
+    def plot(self, ax=None, *, kind: str = "intervals", **kws):
+        """``"intervals"``: the top slices' metric in reference and current, with 95 %
+        intervals; ``"heatmap"``: slice by window, annotated."""
+        from mlwatch.plots.slices import plot_heatmap, plot_slices
 
-        return plot_slices(self, ax=ax, **kws)
+        check_choice("plot kind", kind, ("intervals", "heatmap"))
+        return (plot_slices if kind == "intervals" else plot_heatmap)(self, ax=ax, **kws)
 
     def to_dict(self) -> dict[str, Any]:
         rows = []
@@ -204,12 +206,8 @@ def encode_segments(reference: pl.DataFrame, current: pl.DataFrame, segments: Se
             bounds = np.concatenate([[-np.inf], edges, [np.inf]])
             names = [f"({_num(lo)}, {_num(hi)}]" for lo, hi in zip(bounds[:-1], bounds[1:])] + [MISSING]
 
-            def code(x: np.ndarray, edges=edges, k=len(names)) -> np.ndarray:
-                out = np.searchsorted(edges, x, side="left")
-                return np.where(np.isfinite(x), out, k - 1)
-
-            ref_codes.append(code(a))
-            cur_codes.append(code(c.cast(pl.Float64).to_numpy()))
+            ref_codes.append(codes(a, edges))      # the missing bin is the last name
+            cur_codes.append(codes(c.cast(pl.Float64).to_numpy(), edges))
         else:
             rs, cs = r.cast(pl.String), c.cast(pl.String)
             names = sorted(set(rs.drop_nulls().unique().to_list()) | set(cs.drop_nulls().unique().to_list()))
@@ -364,8 +362,8 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
     for i in chosen:
         predicate = {enc.names[c]: enc.labels[c][k] for c, k in zip(cands.columns[i], cands.codes[i])}
         n_r, s_r, q_r, n_c, s_c, q_c = s[i]
-        v_r, lo_r, hi_r = _metric(scoring, n_r, s_r, q_r)
-        v_c, lo_c, hi_c = _metric(scoring, n_c, s_c, q_c)
+        v_r, lo_r, hi_r = scoring.interval(n_r, s_r, q_r)
+        v_c, lo_c, hi_c = scoring.interval(n_c, s_c, q_c)
         o = totals - s[i]
         rest_delta = float(scoring.value(o[4] / max(o[3], 1)) - scoring.value(o[1] / max(o[0], 1)))
         rows.append({"slice": _label(predicate), "depth": len(predicate), "n_reference": int(n_r),
@@ -377,13 +375,6 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
     table = pl.DataFrame(rows, schema=TABLE_SCHEMA) if rows else pl.DataFrame(schema=TABLE_SCHEMA)
     return SliceResult(table, tuple(predicates), scoring, ref.height, cur.height,
                        float(scoring.value(global_ref)), float(scoring.value(global_cur)), len(cands.codes), options)
-
-
-def _metric(scoring: Scoring, n, total, total_sq) -> tuple[float, float, float]:
-    if scoring.proxy:
-        lo, hi = metrics.loss_interval(n, total, total_sq, binary=scoring.binary_loss)
-        return float(total / n), float(lo), float(hi)
-    return metrics.metric_interval(scoring.metric, n, total, total_sq)
 
 
 def _candidates(enc: _Encoded, loss_ref: np.ndarray, loss_cur: np.ndarray, max_depth: int,

@@ -29,8 +29,9 @@ from mlwatch import data
 from mlwatch.errors import MlwatchError
 from mlwatch.results import Result, Section, frame_from_records, plain, records
 from mlwatch.stats import drift, streaming
-from mlwatch.stats.binning import (MISSING, RARE, bins_from_category_counts, category_counts, numeric_bins,
+from mlwatch.stats.binning import (MISSING, RARE, bins_from_category_counts, category_counts, codes, numeric_bins,
                                    quantile_edges)
+from mlwatch.stats.changepoint import rate_rise
 from mlwatch.stats.signatures import Signature, signature, stuck_signature
 from mlwatch.steps.scoring import format_time, time_buckets
 
@@ -280,8 +281,7 @@ def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int,
             rose = np.arange(rose.size) == rose.size - 1
 
         def mark(values: np.ndarray) -> np.ndarray:
-            index = np.where(np.isfinite(values), np.searchsorted(edges, values, side="left"), len(edges) + 1)
-            return rose[index].astype(float)
+            return rose[codes(values, edges)].astype(float)
 
         return mark(a_all), mark(b_all)
     ref_counts, cur_counts = category_counts(ref, cur)
@@ -308,13 +308,8 @@ def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int,
 def _carrying_bins(b) -> np.ndarray:
     """The bins whose share rose and that, largest first, carry 80 % of the PSI: a null
     spike is its missing bin, not also the seasonal drift of the other bins."""
-    contributions = drift.psi_from_bins(b)[1]
     rose = b.current / max(b.n_current, 1) > b.reference / max(b.n_reference, 1)
-    order = np.argsort(contributions)[::-1]
-    cumulative = np.cumsum(contributions[order]) / max(contributions.sum(), 1e-12)
-    top = np.zeros(contributions.size, dtype=bool)
-    top[order[: int(np.searchsorted(cumulative, 0.8) + 1)]] = True
-    return rose & top
+    return rose & drift.carrying(drift.psi_from_bins(b)[1], 0.8)
 
 
 def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
@@ -327,24 +322,13 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
     s = np.bincount(index, marks, len(starts))
     used = np.flatnonzero(n > 0)
     n, s = n[used], s[used]
-    if used.size < 2:
+    rise = rate_rise(n, s, level=0.01, window=LR_WINDOW)
+    if rise is None:            # no clear change in time
         return {}
-    total_n = n.sum()
-    cn, cs = np.cumsum(n)[:-1], np.cumsum(s)[:-1]
-    before, after = cs / cn, (s.sum() - cs) / (total_n - cn)
-    p = s.sum() / total_n
-    variance = max(p * (1 - p), 1e-12)
-    lr = cn * (total_n - cn) / total_n * (after - before) ** 2 / variance
-    lr = np.where(after > before, lr, 0.0)
-    best = int(np.argmax(lr))
-    from scipy import stats as _st
-    if lr[best] < _st.chi2.isf(0.01 / lr.size, 1):      # no clear change in time (Bonferroni over the splits)
-        return {}
-    close = np.flatnonzero(lr >= lr[best] - LR_WINDOW)
     labels = [starts[i] for i in used]
-    return {"onset": format_time(labels[best + 1]), "onset_low": format_time(labels[close.min() + 1]),
-            "onset_high": format_time(labels[close.max() + 1]), "_onset_index": best + 1,
-            "_window": (close.min() + 1, close.max() + 1), "_used": used}
+    return {"onset": format_time(labels[rise.index]), "onset_low": format_time(labels[rise.low]),
+            "onset_high": format_time(labels[rise.high]), "_onset_index": rise.index,
+            "_window": (rise.low, rise.high), "_used": used}
 
 
 def _axis(times: pl.Series) -> np.ndarray:

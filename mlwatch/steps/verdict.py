@@ -55,6 +55,9 @@ from typing import Any, Mapping
 import numpy as np
 import polars as pl
 
+from mlwatch.stats.quality import DATA_CHECKS, PIPELINE_CHECKS
+from mlwatch.stats.signatures import PIPELINE
+
 KINDS = ("none", "data_drift", "concept_drift", "skew", "data_quality")
 ORDER = ("skew", "data_quality", "concept_drift", "data_drift")
 ACTIONS = {
@@ -64,9 +67,9 @@ ACTIONS = {
     "data_drift": "monitor; retrain only if performance drops",
     "none": "nothing to do",
 }
-PIPELINE_SIGNATURES = ("unit_change", "encoding_permutation", "constant", "stuck", "clipping", "default_flood")
-QUALITY_CHECKS = ("column_missing", "null_rate", "non_finite", "out_of_range", "new_category", "missing_category", "type_change")
-SKEW_CHECKS = ("constant", "value_spike", "off_grid")   # stale, defaulted, re-scaled values: pipeline faults
+PIPELINE_SIGNATURES = PIPELINE          # unit change, re-mapped codes, stale, clipped, defaulted values
+QUALITY_CHECKS = DATA_CHECKS
+SKEW_CHECKS = PIPELINE_CHECKS           # stale, defaulted, re-scaled values: pipeline faults
 BUDGET = {"global": 0.1, "slices": 0.3, "inputs": 0.3, "segments": 0.3}   # shares of alpha; they add up to 1
 DECISIVE = 10.0          # -log10 p beyond which evidence is decisive
 TIE = 2.0                # orders of magnitude within which findings tie
