@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench calibration clean
+.PHONY: demo test docs bench calibration clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,15 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# Every curated notebook executed and rendered to HTML with its figures (apps as pictures of
+# their state), and the demo's postmortem beside them: open docs/index.html. Not committed.
+docs: $(STAMP)
+	rm -rf docs && mkdir -p docs
+	cd notebooks && ../$(VENV)/bin/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=900 \
+		--output-dir ../docs *.ipynb
+	$(VENV)/bin/mlwatch demo --out docs/demo
+	$(PY) -m mlwatch.report.docs docs
+
 bench: $(STAMP)
 	$(PY) benchmarks/bench_audit.py
 	$(PY) benchmarks/bench_slices.py
@@ -29,4 +38,4 @@ calibration: $(STAMP)
 	$(PY) benchmarks/bench_calibration.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) out docs notebooks/out .pytest_cache

@@ -72,6 +72,48 @@ def acs_employment() -> tuple[pl.DataFrame, pl.DataFrame]:
     return reference, current.select(reference.columns)
 
 
+#: What the ACS PUMS codes of the bundled census table mean (the Census Bureau's PUMS data
+#: dictionary), for the columns a reader meets in slices and segments.
+ACS_CODES: dict[str, dict[str, str]] = {
+    "SEX": {"1": "male", "2": "female"},
+    "MAR": {"1": "married", "2": "widowed", "3": "divorced", "4": "separated", "5": "never married"},
+    "DIS": {"1": "with a disability", "2": "without a disability"},
+    "CIT": {"1": "born in the US", "2": "born in a US territory", "3": "born abroad of US parents",
+            "4": "naturalised citizen", "5": "not a citizen"},
+    "NATIVITY": {"1": "native", "2": "foreign born"},
+    "MIL": {"0": "under 17", "1": "on active duty", "2": "served before", "3": "reserves or guard training only",
+            "4": "never served"},
+    "DEAR": {"1": "hearing difficulty", "2": "no hearing difficulty"},
+    "DEYE": {"1": "vision difficulty", "2": "no vision difficulty"},
+    "DREM": {"1": "cognitive difficulty", "2": "no cognitive difficulty"},
+    "ANC": {"1": "single ancestry", "2": "multiple ancestries", "3": "ancestry unclassified", "4": "ancestry not reported"},
+    "RAC1P": {"1": "White", "2": "Black", "3": "American Indian", "4": "Alaska Native", "5": "tribe specified",
+              "6": "Asian", "7": "Pacific Islander", "8": "some other race", "9": "two or more races"},
+    "SCHL": {**{str(k): "below 12th grade" for k in range(1, 15)}, "15": "12th grade, no diploma",
+             "16": "high-school diploma", "17": "GED", "18": "some college, under a year",
+             "19": "some college, no degree", "20": "associate's degree", "21": "bachelor's degree",
+             "22": "master's degree", "23": "professional degree", "24": "doctorate"},
+}
+
+
+def explain_codes(label, codes: dict[str, dict[str, str]] = ACS_CODES) -> str:
+    """A slice or segment label with each code's meaning beside it (a predicate dict or a
+    ``"SEX=2 & MAR=1"`` label); columns or values the codebook lacks are left as they are.
+
+    >>> explain_codes("SEX=2 & MAR=4")
+    'SEX=2 (female) & MAR=4 (separated)'
+    >>> print(explain_codes({"SCHL": "21", "carrier": "UA"}))
+    SCHL=21 (bachelor's degree) & carrier=UA
+    """
+    pairs = label.items() if isinstance(label, dict) else (
+        (p.split("=", 1) + [""])[:2] for p in str(label).split(" & "))
+    out = []
+    for column, value in pairs:
+        meaning = codes.get(str(column).strip(), {}).get(str(value).strip())
+        out.append(f"{column}={value}" + (f" ({meaning})" if meaning else "") if value != "" else str(column))
+    return " & ".join(out)
+
+
 def hotel_rates() -> pl.DataFrame:
     """Bookings of a Lisbon resort hotel, July 2016 - August 2017 (15,402 rows): the average
     daily rate ``avg_price_per_room`` (EUR) and the booking's attributes; ``arrival_date``

@@ -175,7 +175,7 @@ def test_infra_flags_latency_and_errors(flights):
     result = infra(reference, current, time="time_hour", every="1d")
     assert result.columns == {"latency": "latency_ms", "status": "status_code", "error": None, "fallback": None}
     flagged = result.table.filter(pl.col("flagged"))
-    assert flagged["bucket"].to_list() == ["2013-01-25T00:00:00"]
+    assert flagged["bucket"].to_list() == ["2013-01-25"]
     assert "p95 latency" in flagged["why"][0] and "error rate" in flagged["why"][0]
     assert not result.healthy
     back = InfraResult.from_dict(json.loads(json.dumps(result.to_dict())))

@@ -66,3 +66,22 @@ def test_inject_touches_only_the_second_half():
     frame = pl.DataFrame({"AGEP": [10.0] * 4, "SCHL": ["a"] * 4, "employed": [1] * 4, "SEX": ["2"] * 4})
     out = inject(frame, unit=60.0, concept=1.0)
     assert out["AGEP"].to_list() == [10.0, 10.0, 600.0, 600.0] and out["employed"].to_list() == [1, 1, 0, 0]
+
+
+def test_apps_carry_a_static_picture_for_viewers_without_widgets(explorer):
+    """The display bundle holds the live widget and, for an exported or statically viewed
+    notebook, HTML with the current figure embedded: a picture, not a blank area."""
+    import base64
+    import re
+
+    explorer.slice_picker.value = "SEX=2 & MAR=1"
+    data = explorer._repr_mimebundle_()
+    assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.widget.model_id
+    page = data["text/html"]
+    assert "audit of SEX=2 &amp; MAR=1" in page and "concept drift" in page
+    png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', page).group(1))
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
+    playground = drift_playground(n=4000)
+    playground.controls["unit"].value = "x 60 (minutes -> seconds)"
+    page = playground._repr_mimebundle_()["text/html"]
+    assert "unit=60.0" in page and "unit_change" in page and 'src="data:image/png;base64,' in page

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from mlwatch.errors import MlwatchError
 from mlwatch.report.html import Figure, Heading, Paragraph, Table, _figure, html_document, write_text
 from mlwatch.results import html_table, json_value, markdown_table, md_escape, records
@@ -53,16 +55,7 @@ class Postmortem:
                       figures: bool = True) -> "Postmortem":
         """The postmortem of ``findings`` (:class:`mlwatch.steps.investigate.Findings`)."""
         v = findings.verdict
-        sl = findings.slices
-        top = sl.table.filter(sl.table["significant"]).head(1)
-        o = findings.overall
-        impact = {"metric": findings.scoring.loss_name, "global_reference": json_value(o.metric_reference),
-                  "global_current": json_value(o.metric_current)}
-        if top.height:
-            row = top.row(0, named=True)
-            impact.update(slice=row["slice"], rows=row["n_current"], share=row["n_current"] / max(sl.n_current, 1),
-                          slice_reference=row["metric_reference"], slice_current=row["metric_current"],
-                          delta=row["delta"], onset=row["onset"])
+        impact = _impact(findings)
         causes = _root_cause(findings)
         fix = {"action": v.action}
         if findings.shadow is not None:
@@ -94,20 +87,22 @@ class Postmortem:
                  f"**Verdict: {e(self.verdict['kind'].replace('_', ' '))}.** {e(self.summary)}", "",
                  f"**Action:** {e(self.fix['action'])}", "", "## Timeline", ""]
         lines += [f"- {e(t['time'])} — {e(t['what'])}" for t in self.timeline] or ["- (no time column)"]
-        lines += ["", "## Impact", ""] + [f"- {e(k.replace('_', ' '))}: {e(_fmt(v))}" for k, v in self.impact.items()]
+        rows, note = _impact_rows(self.impact)
+        lines += ["", "## Impact", "", e(note), "", markdown_table(rows, max_rows=10)]
         lines += ["", "## Root cause", ""]
-        lines += [f"- {e(c['sentence'])}" + (f" (from {e(c['onset'])})" if c["onset"] else "") +
-                  (f"; likely trigger: {e(c['event'])} ({e(c['event_time'])})" if c["event"] else "")
-                  for c in self.root_cause] or ["- " + e(self.summary)]
+        first, others = _split_causes(self.root_cause)
+        lines.append(e(_cause(first)) if first else e(self.summary))
+        for section in filter(_is_key, self.evidence):
+            lines += _markdown_section(section, "### ")
+        if others:
+            lines += ["", "Other changes found on the way (not the cause):", ""] + [f"- {e(_cause(c))}" for c in others]
         lines += ["", "## Fix and its validation", "", f"- {e(self.fix['action'])}"]
         if "shadow" in self.fix:
             lines.append(f"- Shadow scoring: {e(self.fix['shadow'])}")
         lines += ["", "## Follow-ups", ""] + [f"- [ ] {e(f)}" for f in self.followups]
         for section in self.evidence:
-            lines += ["", f"## Evidence: {e(section.heading)}", ""] + [e(t) for t in section.text]
-            if section.table:
-                import polars as pl
-                lines += ["", markdown_table(pl.DataFrame(section.table), max_rows=15)]
+            if not _is_key(section):
+                lines += _markdown_section(section, "## Evidence: ")
         return "\n".join(lines) + "\n"
 
     def to_html(self) -> str:
@@ -115,21 +110,22 @@ class Postmortem:
                   Heading(f"Verdict: {self.verdict['kind'].replace('_', ' ')}"), Paragraph(self.summary),
                   Paragraph(f"Action: {self.fix['action']}"), Heading("Timeline")]
         blocks += [Paragraph(f"{t['time']} — {t['what']}") for t in self.timeline] or [Paragraph("(no time column)")]
-        blocks += [Heading("Impact")] + [Paragraph(f"{k.replace('_', ' ')}: {_fmt(v)}") for k, v in self.impact.items()]
-        blocks += [Heading("Root cause")] + [Paragraph(c["sentence"] + (f" (from {c['onset']})" if c["onset"] else "")
-                                                       + (f"; likely trigger: {c['event']}" if c["event"] else ""))
-                                             for c in self.root_cause]
+        rows, note = _impact_rows(self.impact)
+        blocks += [Heading("Impact"), Paragraph(note), Table(html_table(rows, max_rows=10))]
+        first, others = _split_causes(self.root_cause)
+        blocks += [Heading("Root cause"), Paragraph(_cause(first) if first else self.summary)]
+        for section in filter(_is_key, self.evidence):
+            blocks += _html_section(section, Heading(section.heading[:1].upper() + section.heading[1:], level=3))
+        if others:
+            blocks += [Paragraph("Other changes found on the way (not the cause):")] + \
+                [Paragraph("– " + _cause(c)) for c in others]
         blocks += [Heading("Fix and its validation"), Paragraph(self.fix["action"])]
         if "shadow" in self.fix:
             blocks.append(Paragraph("Shadow scoring: " + self.fix["shadow"]))
         blocks += [Heading("Follow-ups")] + [Paragraph("☐ " + f) for f in self.followups]
         for section in self.evidence:
-            blocks += [Heading(f"Evidence: {section.heading}")] + [Paragraph(t) for t in section.text]
-            if section.figure:
-                blocks.append(Figure(base64.b64decode(section.figure), section.caption))
-            if section.table:
-                import polars as pl
-                blocks.append(Table(html_table(pl.DataFrame(section.table), max_rows=30)))
+            if not _is_key(section):
+                blocks += _html_section(section, Heading(f"Evidence: {section.heading}"))
         return html_document(self.title, blocks)
 
     def write(self, path, fmt: str | None = None) -> Path:
@@ -144,8 +140,110 @@ class Postmortem:
         return write_text(path, exporters[chosen]())
 
 
-def _fmt(value) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+def _is_key(section: Section) -> bool:
+    return section.heading.startswith("key evidence")
+
+
+def _markdown_section(section: Section, prefix: str) -> list[str]:
+    e = md_escape
+    lines = ["", f"{prefix}{e(section.heading[:1].upper() + section.heading[1:])}", ""] + [e(t) for t in section.text]
+    if section.table:
+        lines += ["", markdown_table(pl.DataFrame(section.table), max_rows=15)]
+    return lines
+
+
+def _html_section(section: Section, heading) -> list:
+    blocks = [heading] + [Paragraph(t) for t in section.text]
+    if section.figure:
+        blocks.append(Figure(base64.b64decode(section.figure), section.caption))
+    if section.table:
+        blocks.append(Table(html_table(pl.DataFrame(section.table), max_rows=30)))
+    return blocks
+
+
+def _split_causes(causes: list[dict[str, Any]]):
+    """The verdict's own cause (None when the verdict names no input, as for concept drift)
+    and the other changes found on the way."""
+    if causes and causes[0].get("dated"):
+        return causes[0], causes[1:]
+    return None, causes
+
+
+def _cause(cause: dict[str, Any]) -> str:
+    """A root-cause entry as one sentence: its own, dated unless the sentence says when."""
+    if cause.get("dated"):
+        return cause["sentence"]
+    return (cause["sentence"] + (f" (from {cause['onset']})" if cause["onset"] else "")
+            + (f"; likely trigger: {cause['event']} ({cause['event_time']})" if cause["event"] else ""))
+
+
+def _impact(findings) -> dict[str, Any]:
+    """The damage in numbers: the global metric, the broken slice's (rows, share of traffic,
+    onset) and, when a fix was shadow-scored on the same metric, what it recovers there."""
+    o, sl, scoring = findings.overall, findings.slices, findings.scoring
+    higher = scoring.higher_is_better
+    impact: dict[str, Any] = {"metric": scoring.loss_name, "higher_is_better": higher,
+                              "global": {"reference": json_value(o.metric_reference),
+                                         "current": json_value(o.metric_current),
+                                         "n_current": int(o.table["n"][1])}}
+    top = sl.table.filter(sl.table["significant"]).head(1)
+    if top.height:
+        row = top.row(0, named=True)
+        impact["slice"] = {"name": row["slice"], "n_current": row["n_current"],
+                           "share": row["n_current"] / max(sl.n_current, 1), "reference": row["metric_reference"],
+                           "current": row["metric_current"], "onset": row["onset"]}
+    shadow = findings.shadow
+    if shadow is not None and shadow.metric is not None:
+        label = impact.get("slice", {}).get("name", "all")
+        fixed = shadow.table.filter(pl.col("segment") == label)
+        if fixed.height and fixed["metric_challenger"][0] is not None:
+            r = fixed.row(0, named=True)
+            impact["fix"] = {"on": label, "metric": shadow.metric, "champion": r["metric_champion"],
+                             "challenger": r["metric_challenger"], "low": r["low"], "high": r["high"],
+                             "verdict": shadow.verdict}
+    return impact
+
+
+def _impact_rows(impact: dict[str, Any]):
+    """The impact as a small table for people, and the sentence that states its signs."""
+    metric, higher = impact["metric"], impact["higher_is_better"]
+    percent = metric in ("accuracy", "auc")
+
+    def value(v) -> str:
+        return "" if v is None else f"{100 * v:.1f} %" if percent else f"{v:.4g}"
+
+    def change(a, b) -> str:
+        if a is None or b is None:
+            return ""
+        d = b - a
+        word = "no change" if d == 0 else ("better" if (d > 0) == higher else "worse")
+        return (f"{100 * d:+.1f} points" if percent else f"{d:+.3g}") + f" ({word})"
+
+    g = impact["global"]
+    rows = [{"where": f"everything ({g['n_current']:,} current rows)", "reference": value(g["reference"]),
+             "current": value(g["current"]), "change": change(g["reference"], g["current"]), "with the fix": ""}]
+    if "slice" in impact:
+        s = impact["slice"]
+        rows.append({"where": f"{s['name']} ({s['n_current']:,} rows, {s['share']:.1%} of traffic"
+                              + (f", since {s['onset']})" if s.get("onset") else ")"),
+                     "reference": value(s["reference"]), "current": value(s["current"]),
+                     "change": change(s["reference"], s["current"]), "with the fix": ""})
+    fix = impact.get("fix")
+    if fix is not None:
+        target = next((r for r in rows if r["where"].startswith(fix["on"] + " (")), rows[0])
+        same = fix["metric"] == metric
+        shown = value(fix["challenger"]) if same else f"{fix['metric']} {fix['challenger']:.4g} (was {fix['champion']:.4g})"
+        recovered = ""
+        base = impact.get("slice") if fix["on"] != "all" else impact["global"]
+        if same and base is not None and base["current"] != base["reference"]:
+            share = (fix["challenger"] - base["current"]) / (base["reference"] - base["current"])
+            recovered = ("; recovers all of the change, and more (the rest moved meanwhile)" if share > 1
+                         else f"; recovers {share:.0%} of the change" if share >= 0 else "; makes it worse")
+        target["with the fix"] = f"{shown}{recovered} (shadow: {fix['verdict']})"
+    note = (f"Metric: {metric} ({'higher' if higher else 'lower'} is better). Change = current minus reference"
+            + (", in percentage points" if percent else "") + "; 'with the fix' is the candidate fix scored on "
+            "the same current rows (the counterfactual), and the share of the change it recovers.")
+    return pl.DataFrame(rows), note
 
 
 def _root_cause(findings) -> list[dict[str, Any]]:
@@ -156,7 +254,7 @@ def _root_cause(findings) -> list[dict[str, Any]]:
         if f.feature and f.feature not in seen and f.kind == findings.verdict.kind:
             seen.add(f.feature)
             causes.append({"feature": f.feature, "signature": f.signature, "sentence": f.sentence, "onset": f.onset,
-                           "event": f.event, "event_time": f.event_time, "scope": f.scope})
+                           "event": f.event, "event_time": f.event_time, "scope": f.scope, "dated": True})
     for r in findings.trace.table.iter_rows(named=True):
         if r["signature"] and r["feature"] not in seen and r["feature"] != findings.roles.prediction:
             seen.add(r["feature"])
@@ -221,7 +319,8 @@ def _evidence(findings, figures: bool) -> list[Section]:
     def picture(draw, size) -> str | None:
         return base64.b64encode(_figure(draw, figsize=size)).decode("ascii") if figures else None
 
-    sections = [Section("global metric", [findings.overall.sentence], records(findings.overall.table),
+    sections = _key_evidence(findings, picture)
+    sections += [Section("global metric", [findings.overall.sentence], records(findings.overall.table),
                         picture(lambda ax: findings.overall.plot(ax=ax), (5, 3.2)), "The global metric, 95 % intervals.")]
     if findings.signal is not None:
         sections.append(Section("signal", [findings.signal.sentence], [],
@@ -253,3 +352,31 @@ def _evidence(findings, figures: bool) -> list[Section]:
                                 picture(lambda ax: sh.plot(ax=ax), (7, 0.4 * sh.table.height + 2))
                                 if sh.metric else None))
     return sections
+
+
+def _key_evidence(findings, picture) -> list[Section]:
+    """The root cause's raw values before and after (the audit that holds the verdict's
+    feature: on its slice, or the population's): what a reader of the postmortem should see
+    first. Nothing when the verdict names no input."""
+    primary = findings.verdict.primary
+    if primary is None or not primary.feature:
+        return []
+    audits = [findings.audit] + ([findings.population_audit] if findings.population_audit is not None else [])
+    if primary.scope == "population":
+        audits.reverse()
+    held = next((a for a in audits if primary.feature in a.table["feature"].to_list()), None)
+    if held is None:
+        return []
+    feature = primary.feature
+    row = held.table.filter(pl.col("feature") == feature).row(0, named=True)
+    where = held.options.get("where")
+    scope = " & ".join(f"{k}={v}" for k, v in where.items()) if where else "the whole population"
+    numeric = held.quantiles.filter(pl.col("feature") == feature).height > 0
+    caption = (f"{feature} on {scope}: each window's distribution of its values (empirical CDF, extremes included)"
+               if numeric else f"{feature} on {scope}: the share of rows in each category, reference against current")
+    checks = held.failed_checks.filter(pl.col("feature") == feature)
+    text = [f"{feature} on {scope}: PSI {row['psi']:.3f} ({row['severity']}); "
+            + (f"failed checks: {', '.join(checks['check'].to_list())}." if checks.height else "no quality check failed.")]
+    return [Section(f"key evidence, {feature} before and after", text,
+                    records(checks.select("check", "reference", "current", "detail")),
+                    picture(lambda ax: held.plot(ax=ax, feature=feature), (8, 4.6)), caption)]

@@ -9,6 +9,7 @@ and regression to the mean prediction (tested both ways); the results say so.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -184,8 +185,6 @@ def time_buckets(reference: pl.Series, current: pl.Series, *, n_buckets: int = 3
 
 
 def _every_for(span, n_buckets: int) -> str:
-    import datetime as dt
-
     if span is None or not isinstance(span, dt.timedelta):
         return "1d"
     for every, size in (("1mo", dt.timedelta(days=30)), ("1w", dt.timedelta(weeks=1)),
@@ -196,12 +195,18 @@ def _every_for(span, n_buckets: int) -> str:
 
 
 def format_time(value) -> str:
-    """A bucket start as text: ISO 8601 for dates and times, the number otherwise.
+    """A bucket start as text a person reads and ``datetime.fromisoformat`` parses back: the
+    date alone at midnight, then minutes, seconds only when there are some; the number for a
+    numeric time axis.
 
     >>> import datetime as dt
-    >>> format_time(dt.datetime(2024, 3, 4)), format_time(2017.0)
-    ('2024-03-04T00:00:00', '2017')
+    >>> format_time(dt.datetime(2024, 3, 4)), format_time(dt.datetime(2024, 3, 4, 16)), format_time(2017.0)
+    ('2024-03-04', '2024-03-04 16:00', '2017')
     """
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="minutes" if value.second == 0 and not value.microsecond else "auto")
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return f"{value:g}"

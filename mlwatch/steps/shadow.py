@@ -39,7 +39,8 @@ TABLE_SCHEMA = {
 @dataclass(frozen=True, eq=False, repr=False)
 class ShadowComparison(Result):
     """Champion against challenger on the same rows: ``table`` has the whole population
-    first, then a row per segment value; ``verdict`` is promote, hold or reject."""
+    first, then the targeted slice when it joins several columns, then a row per segment
+    value; ``verdict`` is promote, hold or reject."""
 
     table: pl.DataFrame
     verdict: str
@@ -124,6 +125,12 @@ def shadow(current, champion, challenger, *, target: str | None = None, segments
     y = frame[target].cast(pl.Float64).to_numpy() if target else None
     rng = np.random.default_rng(random_state)
     groups = [("all", np.ones(frame.height, dtype=bool))]
+    if targeted and len(targeted) > 1:       # the broken slice itself, when no segment row is it
+        data.require_columns(frame, list(targeted), name="current")
+        inside = np.ones(frame.height, dtype=bool)
+        for column, value in targeted.items():
+            inside &= (frame[column].cast(pl.String) == str(value)).fill_null(False).to_numpy()
+        groups.append((_slice_label(targeted), inside))
     for column in segments:
         values = frame[column].cast(pl.String).fill_null("(missing)")
         for value in values.unique(maintain_order=True).sort().to_list():
@@ -234,9 +241,23 @@ def _decide_rows(table: pl.DataFrame, metric, targeted, margin, alpha) -> pl.Dat
         targeted=_targeted(table, targeted))
 
 
+def _slice_label(predicate) -> str:
+    return " & ".join(f"{k}={v}" for k, v in predicate.items())
+
+
 def _targeted(table: pl.DataFrame, targeted) -> pl.Series:
-    names = {f"{k}={v}" for k, v in (targeted or {}).items()}
+    names = {f"{k}={v}" for k, v in (targeted or {}).items()} | ({_slice_label(targeted)} if targeted else set())
     return pl.Series([s in names for s in table["segment"].to_list()], dtype=pl.Boolean)
+
+
+def _named(segments: list[str], shown: int = 4) -> str:
+    """The first ``shown`` segments, and how many more.
+
+    >>> _named(["a", "b", "c", "d", "e", "f"])
+    'a, b, c, d and 2 more'
+    """
+    more = len(segments) - shown
+    return ", ".join(segments[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def _verdict(table: pl.DataFrame, metric, targeted, margin) -> tuple[str, list[str]]:
@@ -257,15 +278,15 @@ def _verdict(table: pl.DataFrame, metric, targeted, margin) -> tuple[str, list[s
     undecided = rest.filter(pl.col("non_inferior").is_null() & ~pl.col("targeted"))["segment"].to_list()
     better = rest.filter(pl.col("better"))["segment"].to_list()
     if better:
-        reasons.append(f"better on {', '.join(better[:4])}")
+        reasons.append(f"better on {_named(better)}")
     if undecided:
-        reasons.append(f"too few rows to judge {', '.join(undecided[:4])}{', ...' if len(undecided) > 4 else ''}")
+        reasons.append(f"too few rows to judge {_named(undecided)}")
     if significant and gain < 0:
         return "reject", reasons + ["significantly worse overall"]
     if worse:
-        return "hold", reasons + [f"significantly worse on {', '.join(worse[:4])}"]
+        return "hold", reasons + [f"significantly worse on {_named(worse)}"]
     if inferior:
-        return "hold", reasons + [f"not shown non-inferior (margin {margin:g}) on {', '.join(inferior[:4])}"]
+        return "hold", reasons + [f"not shown non-inferior (margin {margin:g}) on {_named(inferior)}"]
     if significant and gain > 0:
         return "promote", reasons + ["no segment worse beyond the margin"]
     return "hold", reasons + ["no significant gain overall"]

@@ -55,10 +55,15 @@ class Explorer:
             self.widget.set_title(i, title)
         self._on_audit_change()
 
-    def _ipython_display_(self):
-        from IPython.display import display
+    def _repr_mimebundle_(self, **kwargs):
+        """The live app, and a picture of its current state (the verdict, the audit of the
+        chosen slice and its figure) for viewers without widgets."""
+        from mlwatch.widgets._static import bundle
 
-        display(self.widget)
+        f = self.findings
+        body = (f"<h3>{_escape(f.verdict.kind.replace('_', ' '))}</h3><p>{_escape(f.verdict.summary)}</p>"
+                + self.audit_text.value)
+        return bundle(self.widget, f"Investigation explorer, audit of {self.slice_picker.value}", body, self.figure)
 
     # ------------------------------------------------------------ callbacks
     def _on_audit_change(self, change: Any = None) -> None:

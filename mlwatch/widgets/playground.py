@@ -93,10 +93,12 @@ class Playground:
         self.figure = None
         self._update()
 
-    def _ipython_display_(self):
-        from IPython.display import display
+    def _repr_mimebundle_(self, **kwargs):
+        """The live app, and a picture of its current state for viewers without widgets."""
+        from mlwatch.widgets._static import bundle
 
-        display(self.widget)
+        settings = ", ".join(f"{k}={v}" for k, v in self.settings().items())
+        return bundle(self.widget, f"Drift playground ({settings})", self.table.value, self.figure)
 
     def settings(self) -> dict[str, Any]:
         c = self.controls
