@@ -35,10 +35,10 @@ def main() -> None:
     model = lgb.LGBMClassifier(n_estimators=100, num_leaves=31, verbose=-1).fit(
         train.select(features).to_pandas(), train["label"].to_numpy())
     started = time.perf_counter()
-    result = attribution(model, reference, current)
+    result = attribution(reference, current, model)
     ours = time.perf_counter() - started
     started = time.perf_counter()
-    labelled = attribution(model, reference, current, target="label")
+    labelled = attribution(reference, current, model, target="label")
     with_labels = time.perf_counter() - started
     started = time.perf_counter()
     shap.TreeExplainer(model).shap_values(current.head(10_000).select(features).to_pandas())

@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "Incident": "mlwatch.incident",
-    "investigate": "mlwatch.steps.investigate",
+    "investigate": "mlwatch.incident",
     "Findings": "mlwatch.steps.investigate",
     "resolve_scoring": "mlwatch.steps.scoring",
     "Scoring": "mlwatch.steps.scoring",

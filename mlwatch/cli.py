@@ -118,7 +118,7 @@ def cmd_investigate(args) -> int:
 
     from mlwatch.data import require_columns, to_frame
     from mlwatch.report.html import write_text
-    from mlwatch.steps.investigate import investigate
+    from mlwatch.incident import investigate
 
     started = time.perf_counter()
     _check_outputs(args)
@@ -187,7 +187,7 @@ def cmd_datasets(args) -> int:
 def cmd_demo(args) -> int:
     """The main job: the incident walkthrough on a bundled gallery incident, to the postmortem."""
     from mlwatch import gallery
-    from mlwatch.steps.investigate import investigate
+    from mlwatch.incident import investigate
 
     out = Path(args.out)
     _progress(f"building the gallery incident {args.incident!r} from the bundled real data")

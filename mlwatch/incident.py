@@ -4,7 +4,7 @@ functions compute (it adds no logic of its own)."""
 from __future__ import annotations
 
 from os import PathLike
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from mlwatch import data
 from mlwatch.errors import MlwatchError
@@ -103,7 +103,7 @@ class Incident:
             model = load_model(model, trust=trust)
         if options.get("explain") == "loss":
             options.setdefault("target", self.roles.target)
-        return attribution(model, self.reference, self.current, where=where, **options)
+        return attribution(self.reference, self.current, model, where=where, **options)
 
     def shadow(self, challenger, *, targeted: Mapping[str, Any] | None = None, **options: Any):
         """Step 7: ``challenger`` (a column of the current data, or a model) against the
@@ -119,7 +119,7 @@ class Incident:
     def investigate(self, *, kpi: str | None = None, events=None, model=None, challenger: str | None = None,
                     alpha: float = 0.05, progress=None):
         """Steps 1-7 and the verdict (attribution with ``model``, shadow with ``challenger``);
-        see :func:`mlwatch.steps.investigate.investigate`."""
+        see :func:`investigate`."""
         say = progress or (lambda message: None)
         for note in self.notes:
             say(note)
@@ -142,3 +142,26 @@ def _without(roles: data.Roles, *, features: set, both: set) -> data.Roles:
         return roles
     return data.Roles(roles.target, roles.prediction, roles.time, tuple(s for s in roles.segments if s not in both),
                       tuple(f for f in roles.features if f not in features and f not in both))
+
+
+def investigate(reference, current, *, target: str | None, prediction: str, time: str | None = None,
+                segments: Sequence[str] | None = None, features: Sequence[str] | None = None,
+                task: str | None = None, metric: str | None = None, kpi: str | None = None,
+                events=None, model=None, challenger: str | None = None, alpha: float = 0.05,
+                progress: Callable[[str], None] | None = None) -> "_investigate.Findings":
+    """Run steps 1-7 and decide: an :class:`Incident` of these frames and roles, investigated.
+
+    ``segments`` default to the low-cardinality text/categorical columns; ``features`` to
+    every other column but target, prediction and time. ``events`` (a frame or file with
+    ``time`` and ``description`` columns) is carried into the findings for step 6.
+    ``model`` (the production model) adds SHAP attribution stability on the audited
+    slice; ``challenger`` (a column of the current data scored by the candidate fix) adds
+    step 7, shadow scoring against ``prediction``, aimed at the broken slice.
+    ``alpha`` is the chance of a verdict other than ``none`` when nothing changed
+    (:func:`mlwatch.steps.verdict.levels` splits it between the global metric, the slices
+    and the inputs). ``progress`` receives a line as each step starts.
+    """
+    incident = Incident(reference, current, target=target, prediction=prediction, time=time, segments=segments,
+                        features=features, task=task, metric=metric, exclude=(kpi, challenger))
+    return incident.investigate(kpi=kpi, events=events, model=model, challenger=challenger, alpha=alpha,
+                                progress=progress)

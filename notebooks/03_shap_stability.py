@@ -40,7 +40,7 @@ model.fit(train.select(features).to_pandas(), train["late"].to_numpy())
 # %%
 later = flights.filter(pl.col("month") >= 7).sample(fraction=1.0, shuffle=True, seed=1)
 half = later.height // 2
-stable = attribution(model, later.head(half), later.tail(half), n_samples=1500, n_boot=100)
+stable = attribution(later.head(half), later.tail(half), model, n_samples=1500, n_boot=100)
 print(stable.sentence)
 stable.plot();
 
@@ -50,7 +50,7 @@ stable.plot();
 # The inputs moved (the summer is hotter); which features moved the mean score?
 
 # %%
-seasonal = attribution(model, flights.filter(pl.col("month") <= 3), flights.filter(pl.col("month").is_between(7, 9)),
+seasonal = attribution(flights.filter(pl.col("month") <= 3), flights.filter(pl.col("month").is_between(7, 9)), model,
                        n_samples=1500, n_boot=100)
 print(seasonal.sentence)
 seasonal.plot(kind="waterfall");
@@ -66,6 +66,6 @@ seasonal.plot(kind="waterfall");
 # %%
 window = flights.filter(pl.col("month").is_between(7, 12))
 flipped = window.with_columns(late=(pl.col("dep_delay") < 0).cast(pl.Int8))
-inverted = attribution(model, window, flipped, target="late", n_samples=1500, n_boot=100)
+inverted = attribution(window, flipped, model, target="late", n_samples=1500, n_boot=100)
 print(inverted.sentence)
 inverted.table.select("feature", "direction_reference", "direction_current", "inverted")

@@ -56,7 +56,7 @@ def test_stable_model_on_a_stable_window_is_not_flagged(late_model):
     model, data = late_model
     summer = data.filter(pl.col("month").is_between(7, 12)).sample(fraction=1.0, seed=2, shuffle=True)
     half = summer.height // 2
-    result = attribution(model, summer.head(half), summer.tail(half), n_samples=2000, n_boot=100)
+    result = attribution(summer.head(half), summer.tail(half), model, n_samples=2000, n_boot=100)
     assert result.inverted == []
     assert not result.table["attribution_drifted"].any()
     low, high = result.rank_correlation_interval
@@ -72,12 +72,12 @@ def test_planted_sign_inversion_is_detected(late_model):
     model, data = late_model
     window = data.filter(pl.col("month").is_between(7, 12))
     flipped = window.with_columns(late=(pl.col("dep_delay") < 0).cast(pl.Int8))
-    result = attribution(model, window, flipped, explain="loss", target="late", n_samples=1500, n_boot=100)
+    result = attribution(window, flipped, model, explain="loss", target="late", n_samples=1500, n_boot=100)
     assert "dep_delay" in result.inverted
     row = result.table.filter(pl.col("feature") == "dep_delay").row(0, named=True)
     assert row["direction_reference"] > 0.3 and row["direction_current"] < -0.3
     assert result.options["explain"] == "loss"
-    control = attribution(model, window, window.sample(fraction=1.0, seed=9), explain="loss", target="late",
+    control = attribution(window, window.sample(fraction=1.0, seed=9), model, explain="loss", target="late",
                           n_samples=1500, n_boot=100)
     assert control.inverted == []
 
@@ -85,7 +85,7 @@ def test_planted_sign_inversion_is_detected(late_model):
 def test_result_protocol_and_plots(late_model):
     model, data = late_model
     winter, summer = data.filter(pl.col("month") <= 3), data.filter(pl.col("month").is_between(7, 9))
-    result = attribution(model, winter, summer, n_samples=1000, n_boot=50)
+    result = attribution(winter, summer, model, n_samples=1000, n_boot=50)
     assert "temp" in result.table.filter(pl.col("attribution_drifted"))["feature"].to_list()   # summer heat
     back = AttributionResult.from_dict(json.loads(json.dumps(result.to_dict())))
     assert back.table.equals(result.table) and back.rank_correlation == result.rank_correlation

@@ -119,7 +119,7 @@ class AttributionResult(Result):
                    empty, empty, empty, empty, payload.get("options", {}))
 
 
-def attribution(model, reference, current, *, features: Sequence[str] | None = None,
+def attribution(reference, current, model, *, features: Sequence[str] | None = None,
                 where: Mapping[str, Any] | None = None, explain: str = "prediction", target: str | None = None,
                 n_samples: int = 2000, n_boot: int = 200, random_state: int = 0,
                 min_direction: float = 0.2) -> AttributionResult:

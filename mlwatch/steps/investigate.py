@@ -11,7 +11,7 @@ least 95 % of investigations, at every sample size.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import polars as pl
@@ -209,31 +209,6 @@ def _audit_records(audit_result: AuditResult, traced: TraceResult | None) -> tup
 
 def _label(predicate: Mapping[str, str]) -> str:
     return " & ".join(f"{k}={v}" for k, v in predicate.items())
-
-
-def investigate(reference, current, *, target: str | None, prediction: str, time: str | None = None,
-                segments: Sequence[str] | None = None, features: Sequence[str] | None = None,
-                task: str | None = None, metric: str | None = None, kpi: str | None = None,
-                events=None, model=None, challenger: str | None = None, alpha: float = 0.05,
-                progress: Callable[[str], None] | None = None) -> Findings:
-    """Run steps 1-6 and decide.
-
-    ``segments`` default to the low-cardinality text/categorical columns; ``features`` to
-    every other column but target, prediction and time. ``events`` (a frame or file with
-    ``time`` and ``description`` columns) is carried into the findings for step 6.
-    ``model`` (the production model) adds SHAP attribution stability on the audited
-    slice; ``challenger`` (a column of the current data scored by the candidate fix) adds
-    step 7, shadow scoring against ``prediction``, aimed at the broken slice.
-    ``alpha`` is the chance of a verdict other than ``none`` when nothing changed
-    (:func:`mlwatch.steps.verdict.levels` splits it between the global metric, the slices
-    and the inputs). ``progress`` receives a line as each step starts.
-    """
-    from mlwatch.incident import Incident
-
-    incident = Incident(reference, current, target=target, prediction=prediction, time=time, segments=segments,
-                        features=features, task=task, metric=metric, exclude=(kpi, challenger))
-    return incident.investigate(kpi=kpi, events=events, model=model, challenger=challenger, alpha=alpha,
-                                progress=progress)
 
 
 def run(incident, *, kpi: str | None = None, events=None, model=None, challenger: str | None = None,
