@@ -136,8 +136,8 @@ def test_key_evidence_shows_the_raw_values_a_unit_change_moved():
     cur_values[:2_000] *= 60
     result = audit(ref, pl.DataFrame({"minutes": cur_values}))
     q = result.quantiles.filter(pl.col("window") == "current")
-    assert q.height == 201 and q["value"].max() == pytest.approx(cur_values.max())
-    assert q["value"].to_numpy() == pytest.approx(np.quantile(cur_values, np.linspace(0, 1, 201)))
+    assert q.height == 101 and q["value"].max() == pytest.approx(cur_values.max())
+    assert q["value"].to_numpy() == pytest.approx(np.quantile(cur_values, np.linspace(0, 1, 101)))
     ax = result.plot(feature="minutes")
     assert ax.get_xscale() == "log" and "(log scale)" in ax.get_xlabel()
     lines = {line.get_color(): line.get_xdata() for line in ax.get_lines()}

@@ -140,9 +140,10 @@ def attribution(reference, current, model, *, features: Sequence[str] | None = N
     check_choice("explain", explain, ("prediction", "loss"))
     if explain == "loss" and not target:
         raise MlwatchError("explain='loss' needs the target column (target=...)")
-    scorer = as_scorer(model, features=features)
+    # the data first (a model given first fails here, saying what a reference must be)
     ref = data.apply_where(data.to_frame(reference, name="reference"), where, name="reference")
     cur = data.apply_where(data.to_frame(current, name="current"), where, name="current")
+    scorer = as_scorer(model, features=features)
     needed = scorer.features + ([target] if explain == "loss" else [])
     data.require_columns(ref, needed, name="reference")
     data.require_columns(cur, needed, name="current")

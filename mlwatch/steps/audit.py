@@ -64,7 +64,7 @@ QUANTILES_SCHEMA = {"feature": pl.String, "window": pl.String, "p": pl.Float64, 
 #: the probabilities at which each numeric feature's finite values are kept, both windows: the
 #: raw distribution the key evidence figure draws, extremes included (an open outer bin
 #: would hide a unit change's values; its minimum and maximum do not)
-QUANTILE_GRID = np.linspace(0.0, 1.0, 201)
+QUANTILE_GRID = np.linspace(0.0, 1.0, 101)
 THREADED_ROWS = 200_000      # rows in both windows from which the columns are audited on threads
 QUALITY_SCHEMA = {
     "feature": pl.String, "check": pl.String, "reference": pl.Float64, "current": pl.Float64,
