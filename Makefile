@@ -19,11 +19,14 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 # Every curated notebook executed and rendered to HTML with its figures (apps as pictures of
-# their state), and the demo's postmortem beside them: open docs/index.html. Not committed.
+# their state: the static HTML each app displays beside its widget is preferred, since a
+# widget needs a live kernel or a CDN), and the demo's postmortem beside them: open
+# docs/index.html. Not committed.
+STATIC_FIRST := ["text/html","text/markdown","image/svg+xml","image/png","image/jpeg","text/plain"]
 docs: $(STAMP)
 	rm -rf docs && mkdir -p docs
 	cd notebooks && ../$(VENV)/bin/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=900 \
-		--output-dir ../docs *.ipynb
+		--NbConvertBase.display_data_priority="$(STATIC_FIRST)" --output-dir ../docs *.ipynb
 	$(VENV)/bin/mlwatch demo --out docs/demo
 	$(PY) -m mlwatch.report.docs docs
 

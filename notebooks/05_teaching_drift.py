@@ -16,7 +16,7 @@
 # %% [markdown]
 # # Teaching drift: move a slider, watch the statistics react
 #
-# Real census answers (2015 against 2016, no drift between them to begin with). The sliders
+# Real census answers (2015 against 2016, little drift between them to begin with). The sliders
 # inject a fault into the second half of the current window: a shift, a change of scale, a
 # change of unit, a null spike, a re-encoded category, or concept drift (labels flipped for
 # women). PSI, KS, the signature, the slice finder and ADWIN react.
@@ -34,7 +34,7 @@ playground
 # again to keep a picture of what you found.
 
 # %%
-playground.figure
+playground.picture()
 
 # %% [markdown]
 # The same, without the sliders (what a notebook cell can do with the public functions):
@@ -63,7 +63,7 @@ from mlwatch.datasets import explain_codes
 playground.controls["concept"].value = 0.5
 print(playground.result.slices.sentence)
 print("broken:", [explain_codes(s) for s in playground.result.slices.significant.table["slice"]])
-playground.figure
+playground.picture()
 
 # %% [markdown]
 # ## Incidents made to order

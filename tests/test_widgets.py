@@ -85,3 +85,10 @@ def test_apps_carry_a_static_picture_for_viewers_without_widgets(explorer):
     playground.controls["unit"].value = "x 60 (minutes -> seconds)"
     page = playground._repr_mimebundle_()["text/html"]
     assert "unit=60.0" in page and "unit_change" in page and 'src="data:image/png;base64,' in page
+
+
+def test_pictures_are_plain_images(explorer):
+    image = explorer.picture()
+    assert image.format == "png" and image.data.startswith(b"\x89PNG")
+    playground = drift_playground(n=4000)
+    assert playground.picture().data.startswith(b"\x89PNG")

@@ -23,3 +23,13 @@ def bundle(widget, title: str, body_html: str, figure=None) -> dict:
                          "(a picture of the app's current state; run the notebook for the live controls)</p>"
                          f"{body_html}{image}</div>")
     return data
+
+
+def picture(figure):
+    """``figure`` (a matplotlib Figure made without pyplot) as an image a notebook shows as
+    plain output, live or exported, whatever the matplotlib backend."""
+    from IPython.display import Image
+
+    from mlwatch.plots._base import figure_png
+
+    return Image(data=figure_png(figure), format="png")

@@ -65,6 +65,12 @@ class Explorer:
                 + self.audit_text.value)
         return bundle(self.widget, f"Investigation explorer, audit of {self.slice_picker.value}", body, self.figure)
 
+    def picture(self):
+        """The audit figure of the chosen slice as an image (plain notebook output)."""
+        from mlwatch.widgets._static import picture
+
+        return picture(self.figure)
+
     # ------------------------------------------------------------ callbacks
     def _on_audit_change(self, change: Any = None) -> None:
         where = self._predicates.get(self.slice_picker.value)

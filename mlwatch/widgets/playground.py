@@ -100,6 +100,13 @@ class Playground:
         settings = ", ".join(f"{k}={v}" for k, v in self.settings().items())
         return bundle(self.widget, f"Drift playground ({settings})", self.table.value, self.figure)
 
+    def picture(self):
+        """The current figures (the audit of the column, ADWIN's detections) as an image: plain
+        notebook output that stays in an exported notebook."""
+        from mlwatch.widgets._static import picture
+
+        return picture(self.figure)
+
     def settings(self) -> dict[str, Any]:
         c = self.controls
         return {"shift": c["shift"].value, "scale": c["scale"].value, "unit": UNITS[c["unit"].value],
