@@ -241,3 +241,20 @@ def test_a_value_that_rose_with_its_companions_is_a_mix_change_not_a_flood():
         .otherwise(pl.col("MIL").cast(pl.String)).cast(case.reference["MIL"].dtype).alias("MIL"))
     flooded = investigate(case.reference, written, **case.investigate_kwargs())
     assert flooded.verdict.kind == "skew" and flooded.verdict.primary.feature == "MIL"
+
+
+@pytest.mark.parametrize("seed", [45, 125])
+def test_a_fault_on_every_row_is_placed_on_the_population_not_the_worst_slice(seed):
+    """A fallback default written into AGEP in every segment (scorecard incidents 45 and 125):
+    the model suffers most on one slice (DIS=2), but the flood is everywhere alike, so the
+    verdict places it on the population; the same flood confined to one segment stays there."""
+    everywhere = simulate("acs", Injection("default_flood", feature="AGEP", where={}, fraction=0.3), n=10_000,
+                          seed=seed)
+    findings = investigate(everywhere.reference, everywhere.current, **everywhere.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (primary.kind, primary.feature, primary.signature, primary.scope) == \
+        ("skew", "AGEP", "default_flood", "population")
+    confined = simulate("acs", Injection("default_flood", feature="AGEP", where={"MAR": "1"}, fraction=0.3),
+                        n=10_000, seed=seed)
+    findings = investigate(confined.reference, confined.current, **confined.investigate_kwargs())
+    assert (findings.verdict.primary.feature, findings.verdict.primary.scope) == ("AGEP", "MAR=1")

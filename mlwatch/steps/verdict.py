@@ -201,6 +201,8 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
                                     symptom.onset, symptom.event, symptom.event_time))
         elif not on_scope and shifted is None:
             findings.append(symptom)
+    # after the symptom is read: the slice's changes explain its drop wherever they are placed
+    findings = _not_the_slices_own(findings, segments)
     family = _family(overall, slices, audit if where is None else population, segments, alpha)
     if not findings:
         return _nothing(overall, top, audit if where is None else population, family)
@@ -357,6 +359,30 @@ def _symptom(overall, top: pl.DataFrame, slice_events: dict | None) -> Finding |
         return Finding("concept_drift", "global", "population", None, overall.p_value,
                        int(overall.table["n"][1]), _performance(overall, top) + " while the inputs did not shift")
     return None
+
+
+def _predicates(label: str) -> frozenset:
+    return frozenset(part.strip() for part in label.split(" & "))
+
+
+def _not_the_slices_own(findings: list[Finding], segments, alike_share: float = 0.7) -> list[Finding]:
+    """Without the broken slice's findings about a change the whole population shows alike:
+    the same feature changed the same way (same kind) on the population, and inside the
+    slice the segment search measured it no larger than in the population (total variation
+    in the population at least ``alike_share`` of the slice's) and saw the rest of the rows
+    change too. A fallback enabled for every row is no fault of the slice where the model
+    happened to suffer most; a fault confined to a slice moves the population by the slice's
+    share of it only."""
+    if segments is None or not segments.n_tests:
+        return findings
+    everywhere = {(f.feature, f.kind) for f in findings if f.scope == "population" and f.feature}
+    level = segments.options.get("alpha", 0.05)
+    alike = {(_predicates(r["segment"]), r["feature"]) for r in segments.table.filter(
+        pl.col("significant") & (pl.col("tv_population") >= alike_share * pl.col("tv"))
+        & (pl.col("rest_p_value") < level)).select("segment", "feature").iter_rows(named=True)}
+    return [f for f in findings
+            if f.scope == "population" or (f.feature, f.kind) not in everywhere
+            or (_predicates(f.scope), f.feature) not in alike]
 
 
 def _rank(f: Finding) -> tuple:
