@@ -258,3 +258,24 @@ def test_a_fault_on_every_row_is_placed_on_the_population_not_the_worst_slice(se
                         n=10_000, seed=seed)
     findings = investigate(confined.reference, confined.current, **confined.investigate_kwargs())
     assert (findings.verdict.primary.feature, findings.verdict.primary.scope) == ("AGEP", "MAR=1")
+
+
+def test_a_unit_change_on_a_mostly_zero_column_is_dated_by_its_converted_values():
+    """Precipitation is zero in nine rows of ten: a feed that starts reporting millimetres
+    (x 25.4) changes only the rainy rows, inside the top bin, so the bins whose share rose do
+    not date it (no onset at all before; scorecard incident 192). The rows that read as
+    converted under the fitted map do: never before the switch, and within a day of it when
+    it rains heavily soon after (a drizzle converted still looks like rain in inches)."""
+    from mlwatch.steps.trace import trace
+
+    late = []
+    for seed in (5, 6, 7, 8):
+        case = simulate("flights", Injection("unit_change", feature="precip", where={"origin": "EWR"}, onset=0.4,
+                                             magnitude=(25.4, 0.0)), n=20_000, seed=seed)
+        row = trace(case.reference, case.current, features=["precip"], time=case.roles["time"],
+                    where={"origin": "EWR"}).table.row(0, named=True)
+        assert row["signature"] == "unit_change" and row["onset"] is not None
+        start, found = dt.datetime.fromisoformat(case.truth["onset"]), dt.datetime.fromisoformat(row["onset"])
+        assert found >= start - dt.timedelta(days=1), (found, start)
+        late.append(found - start > dt.timedelta(days=1))
+    assert sum(late) <= 2, late

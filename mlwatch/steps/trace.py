@@ -269,6 +269,8 @@ def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int,
             return (np.abs(x - bound) <= tolerance).astype(float)      # NaN compares False
 
         return on_bound(ref), on_bound(cur)
+    if kind == "numeric" and signature_name == "unit_change" and evidence and "factor" in evidence:
+        return _converted(ref, cur, float(evidence["factor"]), float(evidence.get("offset", 0.0)))
     if kind == "numeric":
         a_all = ref.cast(pl.Float64).to_numpy()
         b_all = cur.cast(pl.Float64).to_numpy()
@@ -305,6 +307,35 @@ def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int,
     return mark(ref), mark(cur)
 
 
+def _converted(ref: pl.Series, cur: pl.Series, factor: float, offset: float, *, bins: int = 50,
+               ratio: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of each side: 1 when its value reads as converted by the fitted unit map
+    ``x -> factor x + offset``: the reference's density at the value mapped back (times the
+    map's Jacobian) is ``ratio`` times its density at the value itself. Values the map leaves
+    in place (a zero under a factor) are never marked, so a column of mostly zeros is dated by
+    its converted values alone, which a bin at the top does not see move."""
+    a = ref.cast(pl.Float64).to_numpy()
+    b = cur.cast(pl.Float64).to_numpy()
+    sa, _ = drift.finite_sorted(a)
+    if sa.size < 2 or factor == 0 or not np.isfinite(factor):
+        return np.zeros(a.size), np.zeros(b.size)
+    edges = np.unique(np.r_[sa[0], quantile_edges(sa, bins), sa[-1]])
+    counts = np.bincount(np.searchsorted(edges, sa, side="left"), minlength=edges.size + 1).astype(float)
+    widths = np.r_[np.inf, np.diff(edges), np.inf]
+    # a bin of zero width (a value repeated past its quantiles) is a point mass: only the
+    # value itself has it, and the map moves it away unless it is the map's fixed point
+    density = np.where(widths > 0, counts / sa.size / np.where(widths > 0, widths, 1.0), 0.0)
+    floor = 0.5 / sa.size / max(sa[-1] - sa[0], 1e-12)          # outside the reference: nearly impossible
+
+    def marked(x: np.ndarray) -> np.ndarray:
+        back = (x - offset) / factor
+        here = np.maximum(density[np.searchsorted(edges, x, side="left")], floor)
+        there = np.maximum(density[np.searchsorted(edges, back, side="left")], floor) / abs(factor)
+        return (np.isfinite(x) & (x != back) & (there >= ratio * here)).astype(float)
+
+    return marked(a), marked(b)
+
+
 def _carrying_bins(b) -> np.ndarray:
     """The bins whose share rose and that, largest first, carry 80 % of the PSI: a null
     spike is its missing bin, not also the seasonal drift of the other bins."""
@@ -315,14 +346,18 @@ def _carrying_bins(b) -> np.ndarray:
 def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
            signature_name: str | None = None, evidence: dict | None = None) -> dict[str, Any]:
     b_ref, b_cur, starts = buckets
-    mark_ref, mark_cur = _carrying(ref, cur, kind, bins, signature_name, evidence)
     index = np.concatenate([b_ref, b_cur])
-    marks = np.concatenate([mark_ref, mark_cur])
     n = np.bincount(index, minlength=len(starts)).astype(float)
-    s = np.bincount(index, marks, len(starts))
     used = np.flatnonzero(n > 0)
-    n, s = n[used], s[used]
-    rise = rate_rise(n, s, level=0.01, window=LR_WINDOW)
+    rise = None
+    # the rows the signature explains first (for a unit change, the converted values), then
+    # the rows in the bins whose share rose, when the first reading finds no clear change
+    for name in dict.fromkeys([signature_name, None if signature_name == "unit_change" else signature_name]):
+        mark_ref, mark_cur = _carrying(ref, cur, kind, bins, name, evidence)
+        s = np.bincount(index, np.concatenate([mark_ref, mark_cur]), len(starts))
+        rise = rate_rise(n[used], s[used], level=0.01, window=LR_WINDOW)
+        if rise is not None:
+            break
     if rise is None:            # no clear change in time
         return {}
     labels = [starts[i] for i in used]
