@@ -146,6 +146,11 @@ def numeric_signature(reference: pl.Series, current: pl.Series, *, feature: str 
     # values near 1e308 overflow a converted unit (x 60) into inf: no conversion fits them,
     # which is the right reading, without the warnings
     with np.errstate(over="ignore", invalid="ignore"):
+        # a whole-number column whose new fractions all come back whole under one factor, and
+        # several of them: converted values, even when one of them piles up like a clip's bound
+        lattice = _lattice_unit_change(a, b)
+        if lattice is not None and distinct_count_sorted(b[b != np.round(b)]) >= 2:
+            return _unit_signature(feature, lattice[0], 0.0, lattice[1], lattice[2])
         for found in (_clipping(a, b, feature), _default_flood(a, b, feature), _unit_change(a, b, feature)):
             if found is not None:
                 return found

@@ -311,9 +311,10 @@ def _converted(ref: pl.Series, cur: pl.Series, factor: float, offset: float, *, 
                ratio: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
     """Per row of each side: 1 when its value reads as converted by the fitted unit map
     ``x -> factor x + offset``: the reference's density at the value mapped back (times the
-    map's Jacobian) is ``ratio`` times its density at the value itself. Values the map leaves
-    in place (a zero under a factor) are never marked, so a column of mostly zeros is dated by
-    its converted values alone, which a bin at the top does not see move."""
+    map's Jacobian) is ``ratio`` times its density at the value itself, or, for a column of
+    whole numbers, the value is off them and back on them once mapped back. Values the map
+    leaves in place (a zero under a factor) are never marked, so a column of mostly zeros is
+    dated by its converted values alone, which a bin at the top does not see move."""
     a = ref.cast(pl.Float64).to_numpy()
     b = cur.cast(pl.Float64).to_numpy()
     sa, _ = drift.finite_sorted(a)
@@ -327,11 +328,16 @@ def _converted(ref: pl.Series, cur: pl.Series, factor: float, offset: float, *, 
     density = np.where(widths > 0, counts / sa.size / np.where(widths > 0, widths, 1.0), 0.0)
     floor = 0.5 / sa.size / max(sa[-1] - sa[0], 1e-12)          # outside the reference: nearly impossible
 
+    whole = float(np.mean(sa == np.round(sa))) >= 0.99        # counts: the grid says it too
+
     def marked(x: np.ndarray) -> np.ndarray:
         back = (x - offset) / factor
         here = np.maximum(density[np.searchsorted(edges, x, side="left")], floor)
         there = np.maximum(density[np.searchsorted(edges, back, side="left")], floor) / abs(factor)
-        return (np.isfinite(x) & (x != back) & (there >= ratio * here)).astype(float)
+        likelier = there >= ratio * here
+        if whole:       # off the reference's whole numbers, and back on them once mapped back
+            likelier |= (x != np.round(x)) & (np.abs(back - np.round(back)) <= 1e-7 * (1 + np.abs(back)))
+        return (np.isfinite(x) & (x != back) & likelier).astype(float)
 
     return marked(a), marked(b)
 
