@@ -282,13 +282,17 @@ def test_a_unit_change_on_a_mostly_zero_column_is_dated_by_its_converted_values(
 
 
 def test_counts_converted_on_part_of_the_rows_are_a_unit_change_not_a_clip():
-    """Nights per stay (whole numbers) sent as if kilometres became miles (x 0.621) on a tenth
-    of the rows: the converted 2s pile on 1.243 like a clip's bound, but 1s and 3s turned into
-    0.621 and 1.864 too, all whole again x 1.609: a unit change (scorecard incident 22)."""
+    """Weekend nights per stay (whole numbers, the hotel table) sent as if kilometres became
+    miles (x 0.621) on a tenth of the rows: the converted 2s pile on 1.243 like a clip's
+    bound, but 1s and 3s turned into 0.621 and 1.864 too, all whole again x 1.609: a unit
+    change (scorecard incident 22), not a clip."""
+    from mlwatch import datasets
+
+    nights = datasets.hotel_rates()["stays_in_weekend_nights"].cast(pl.Float64)
     rng = np.random.default_rng(22)
-    reference = pl.Series(rng.poisson(1.1, 6000).astype(float))
-    current = rng.poisson(1.1, 6000).astype(float)
-    some = rng.random(6000) < 0.1
+    order = rng.permutation(nights.len())
+    reference, current = nights[order[: nights.len() // 2]], nights[order[nights.len() // 2:]].to_numpy().copy()
+    some = rng.random(current.size) < 0.1
     current[some] *= 0.621371192237334
     found = signature(reference, pl.Series(current), feature="stays")
     assert found.name == "unit_change" and "divided by 1.60934" in found.sentence, found.sentence
