@@ -297,3 +297,21 @@ def test_counts_converted_on_part_of_the_rows_are_a_unit_change_not_a_clip():
     found = signature(reference, pl.Series(current), feature="stays")
     assert found.name == "unit_change" and "divided by 1.60934" in found.sentence, found.sentence
     assert found.evidence["share"] == pytest.approx(0.1, abs=0.04)
+
+
+@pytest.mark.parametrize("seed", [2, 4])
+def test_a_re_mapping_read_in_segments_that_share_no_row_is_the_populations(seed):
+    """SEX codes swapped in every row (scorecard incident 273): a half-and-half column barely
+    moves in the population and moves wholly among the widowed (MAR=2) and the married (MAR=1).
+    The same fault read in two segments that share no row is neither's: the population's.
+    Confined to MAR=2, it stays there."""
+    everywhere = simulate("acs", Injection("encoding_permutation", feature="SEX", where={}, onset=0.0), n=10_000,
+                          seed=seed)
+    primary = investigate(everywhere.reference, everywhere.current, **everywhere.investigate_kwargs()).verdict.primary
+    assert (primary.kind, primary.feature, primary.signature, primary.scope) == \
+        ("skew", "SEX", "encoding_permutation", "population")
+    assert " on MAR" not in primary.sentence
+    confined = simulate("acs", Injection("encoding_permutation", feature="SEX", where={"MAR": "2"}, onset=0.0),
+                        n=10_000, seed=seed)
+    primary = investigate(confined.reference, confined.current, **confined.investigate_kwargs()).verdict.primary
+    assert (primary.feature, primary.scope) == ("SEX", "MAR=2")

@@ -49,7 +49,7 @@ fault (a unit change on 5 % of the rows), it is skew.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -366,23 +366,55 @@ def _predicates(label: str) -> frozenset:
 
 
 def _not_the_slices_own(findings: list[Finding], segments, alike_share: float = 0.7) -> list[Finding]:
-    """Without the broken slice's findings about a change the whole population shows alike:
-    the same feature changed the same way (same kind) on the population, and inside the
-    slice the segment search measured it no larger than in the population (total variation
-    in the population at least ``alike_share`` of the slice's) and saw the rest of the rows
-    change too. A fallback enabled for every row is no fault of the slice where the model
-    happened to suffer most; a fault confined to a slice moves the population by the slice's
-    share of it only."""
+    """The broken slice's findings about a change the whole population shows alike, placed on
+    the population: the feature changed on the population too, and inside the slice the
+    segment search measured the change no larger than in the population (total variation in
+    the population at least ``alike_share`` of the slice's) and saw the rest of the rows
+    change as well. A fallback enabled for every row, or codes re-mapped in every row, is no
+    fault of the slice where the model happened to suffer most; a fault confined to a slice
+    moves the population by the slice's share of it only. A population finding of the same
+    feature and kind makes the slice's redundant; otherwise it keeps its kind and reading
+    (a re-mapping the population's dilution reads as a mere shift) on the population."""
     if segments is None or not segments.n_tests:
         return findings
-    everywhere = {(f.feature, f.kind) for f in findings if f.scope == "population" and f.feature}
+    population = [f for f in findings if f.scope == "population" and f.feature]
+    changed, same = {f.feature for f in population}, {(f.feature, f.kind) for f in population}
     level = segments.options.get("alpha", 0.05)
     alike = {(_predicates(r["segment"]), r["feature"]) for r in segments.table.filter(
         pl.col("significant") & (pl.col("tv_population") >= alike_share * pl.col("tv"))
         & (pl.col("rest_p_value") < level)).select("segment", "feature").iter_rows(named=True)}
-    return [f for f in findings
-            if f.scope == "population" or (f.feature, f.kind) not in everywhere
-            or (_predicates(f.scope), f.feature) not in alike]
+    # the same pipeline fault read in two segments that share no row (MAR=1 and MAR=2) is
+    # neither segment's but their common part's (carrier=B6 for B6 at JFK and B6 at EWR), the
+    # population's when they have none, whatever the population's diluted view says (two codes
+    # swapped in every row barely move a half-and-half column, and move it wholly among widows)
+    scopes: dict[tuple, list[str]] = {}
+    for f in findings:
+        if f.scope != "population" and f.feature and f.signature in PIPELINE_SIGNATURES:
+            scopes.setdefault((f.feature, f.signature), []).append(f.scope)
+    common = {}
+    for key, labels in scopes.items():
+        if any(_disjoint(a, b) for i, a in enumerate(labels) for b in labels[i + 1:]):
+            shared = set.intersection(*(set(_predicates(label)) for label in labels))
+            common[key] = " & ".join(p for p in labels[0].split(" & ") if p.strip() in shared) or "population"
+    out, placed = [], set()
+    for f in findings:
+        if (f.feature, f.signature) in common and f.scope != "population":
+            if (f.feature, f.signature) not in placed:
+                placed.add((f.feature, f.signature))
+                where = common[(f.feature, f.signature)]
+                out.append(replace(f, scope=where, sentence=f.sentence.replace(f" on {f.scope}", _on(where))))
+        elif f.scope == "population" or f.feature not in changed or (_predicates(f.scope), f.feature) not in alike:
+            out.append(f)
+        elif (f.feature, f.kind) not in same:
+            out.append(replace(f, scope="population", sentence=f.sentence.replace(f" on {f.scope}", "")))
+    return out
+
+
+def _disjoint(a: str, b: str) -> bool:
+    """Whether two slice labels share no row: one column holds different values in them."""
+    left = dict(part.split("=", 1) for part in _predicates(a))
+    right = dict(part.split("=", 1) for part in _predicates(b))
+    return any(column in right and right[column] != value for column, value in left.items())
 
 
 def _rank(f: Finding) -> tuple:
