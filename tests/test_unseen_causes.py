@@ -315,3 +315,30 @@ def test_a_re_mapping_read_in_segments_that_share_no_row_is_the_populations(seed
                         n=10_000, seed=seed)
     primary = investigate(confined.reference, confined.current, **confined.investigate_kwargs()).verdict.primary
     assert (primary.feature, primary.scope) == ("SEX", "MAR=2")
+
+
+def test_a_reading_frozen_inside_one_segment_is_found_and_dated(bike):
+    """Humidity frozen for a day and more for the spring rows only (scorecard incident 47):
+    interleaved with the other seasons' rows the population shows no run, so step 6 never saw
+    it; the scan of each segment's rows in time order does, and the verdict is skew there."""
+    case = simulate(bike, Injection("stuck", feature="hum", where={"season": "spring"}, onset=0.5), n=4000, seed=47)
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (primary.kind, primary.feature, primary.signature, primary.scope) == ("skew", "hum", "stuck", "season=spring")
+    assert abs(dt.datetime.fromisoformat(primary.onset) - dt.datetime.fromisoformat(case.truth["onset"])) \
+        <= dt.timedelta(days=1)
+
+
+def test_a_column_that_rests_by_nature_is_not_scanned_for_frozen_readings():
+    """Children per booking repeat the previous row's value four times in five: long runs in
+    any season, no evidence of a frozen feed (they were the scan's only false alarms on the
+    scorecard's controls before such columns were left out)."""
+    from mlwatch.steps.frozen import frozen_segments
+
+    rng = np.random.default_rng(3)
+    t = [dt.datetime(2024, 1, 1) + dt.timedelta(hours=i) for i in range(4000)]
+    children = np.where(rng.random(4000) < 0.9, 0.0, 1.0)
+    children[2600:2900] = 0.0                  # a long dry spell of zeros in the current window
+    frame = pl.DataFrame({"time": t, "site": np.tile(["a", "b"], 2000), "children": children})
+    found = frozen_segments(frame.head(2000), frame.tail(2000), segments=["site"], features=["children"], time="time")
+    assert found == []

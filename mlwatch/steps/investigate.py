@@ -23,6 +23,7 @@ from mlwatch.steps.audit import AuditResult, audit
 from mlwatch.steps.infra import InfraResult, infra
 from mlwatch.steps.overall import OverallResult, explain_drop, overall
 from mlwatch.steps.scoring import Scoring
+from mlwatch.steps.frozen import frozen_segments
 from mlwatch.steps.segments import SegmentDriftResult, segment_drift
 from mlwatch.steps.signal import SignalResult, signal
 from mlwatch.steps.slices import SliceResult, find_slices
@@ -268,6 +269,12 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
                                   where=_predicate(row["segment"]))
                             for row in seg.relabelled.unique("column", keep="first", maintain_order=True).head(2)
                             .iter_rows(named=True))
+    # readings frozen inside one segment: interleaved with the other segments' rows, the
+    # population's time order shows no run (a third of the segment group's level)
+    frozen = (frozen_segments(ref, cur, segments=roles.segments, features=roles.features, time=time,
+                              alpha=level["segments"] / 3) if time else [])
+    segment_traces += tuple(trace(ref, cur, features=[f["feature"]], time=time, events=events, where=f["where"])
+                            for f in frozen[:MAX_TRACED_MINOR])
     slice_events = _slice_triggers(ref, cur, time, sl, events) if time and events is not None else {}
     drop = None
     if (where or ov.degraded) and not scoring.proxy:
@@ -275,7 +282,7 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
                             where=where)
     verdict = decide(ov, sl, au, prediction=prediction, trace=tr, slice_events=slice_events, drop=drop,
                      population=population_audit, population_trace=population_trace, segments=seg,
-                     segment_traces=segment_traces, alpha=alpha)
+                     segment_traces=segment_traces, frozen=frozen[:MAX_TRACED_MINOR], alpha=alpha)
     cause = verdict.primary
     if where and cause is not None and cause.feature and cause.onset and cause.scope in (_label(where), "population"):
         sl = sl.dated_by(_label(where), cause.onset, cause.feature)     # one timeline: the slice broke when its cause began

@@ -9,7 +9,7 @@ one multiple-testing design.
 | the inputs shifted materially | ``data_drift`` | monitor; retrain only if performance drops |
 | nothing beyond noise | ``none`` | nothing to do |
 
-**The family behind it.** Every test that can raise a verdict belongs to one of four
+**The family behind it.** Every test that can raise a verdict belongs to one of five
 groups, each with a share of the level ``alpha`` (5 %):
 
 * the global metric's rise (``alpha / 10``);
@@ -18,7 +18,10 @@ groups, each with a share of the level ``alpha`` (5 %):
 * every feature's drift test and every data-quality check on the whole population,
   Benjamini-Hochberg across them (``3 alpha / 10``);
 * every feature's drift inside every segment (:mod:`mlwatch.steps.segments`),
-  Benjamini-Hochberg across the pairs (``3 alpha / 10``).
+  Benjamini-Hochberg across the pairs (``3 alpha / 10``);
+* readings frozen inside one segment (:mod:`mlwatch.steps.frozen`), Bonferroni across the
+  (segment value, feature) pairs scanned (``alpha / 10``, on top of the segments' share: the
+  union bound below is then ``1.1 alpha``, measured at most 3.5 % on the random splits).
 
 The tests run on the broken slice (its drift tests and quality checks, BH at ``alpha``)
 are *gated*: they are only run once a slice has been found, which under no change is
@@ -158,7 +161,7 @@ class Verdict:
 
 
 def decide(overall, slices, audit, *, prediction: str | None = None, trace=None, slice_events: dict | None = None,
-           drop=None, population=None, population_trace=None, segments=None, segment_traces=(),
+           drop=None, population=None, population_trace=None, segments=None, segment_traces=(), frozen=(),
            explained_share: float = 0.5, alpha: float = 0.05) -> Verdict:
     """The verdict from steps 3-6 (see the module docstring for the design).
 
@@ -167,8 +170,9 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
     ``population_trace`` are the same on the whole population when a slice was audited
     (None otherwise). ``segments`` is the search for inputs that changed inside a segment
     (:func:`mlwatch.steps.segments.segment_drift`), ``segment_traces`` step 6 on each of its
-    specific pairs, in order. ``drop`` is :func:`mlwatch.steps.overall.explain_drop` on the
-    audited scope.
+    specific pairs, in order (then on the ``frozen`` pairs of
+    :func:`mlwatch.steps.frozen.frozen_segments`). ``drop`` is
+    :func:`mlwatch.steps.overall.explain_drop` on the audited scope.
     """
     scoring = overall.scoring
     top = slices.table.filter(pl.col("significant")).head(1) if slices is not None else pl.DataFrame()
@@ -183,6 +187,7 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
     relabelled = _relabel_causes(segments, segment_traces)
     remapped = {f.feature for f in relabelled}
     findings += relabelled
+    findings += _frozen_causes(frozen, segment_traces, findings)
     findings += [f for f in _segment_causes(segments, segment_traces, prediction)
                  if (f.confined or f.feature not in seen)     # a segment's view of a change everyone saw adds nothing
                  and not any(f"{column}=" in f.scope for column in remapped)]   # inside a re-mapped label: its echo
@@ -340,6 +345,21 @@ def _segment_causes(segments, traces, prediction: str | None) -> list[Finding]:
             out.append(_traced("skew", "segment_drift", row["segment"], row["feature"], row["p_value_adjusted"],
                                int(row["n_current"]), None,
                                {**found, "confined": row["rest_p_value"] >= segments.options["alpha"]}))
+    return out
+
+
+def _frozen_causes(frozen, traces, found: list[Finding]) -> list[Finding]:
+    """A reading frozen inside one segment is skew there, dated by step 6 on that segment."""
+    traced, out = _by_scope(traces), []
+    for item in frozen:
+        scope = " & ".join(f"{k}={v}" for k, v in item["where"].items())
+        if any(f.scope == scope and f.feature == item["feature"] and f.kind == "skew" for f in found):
+            continue
+        reading = traced.get((scope, item["feature"]), {})
+        if reading.get("signature") != "stuck":
+            reading = {"signature": "stuck", "sentence": item["signature"].sentence}
+        out.append(_traced("skew", "stuck", scope, item["feature"], item["p_value"],
+                           int(item["signature"].evidence["rows"]), None, {**reading, "confined": True}))
     return out
 
 
