@@ -369,7 +369,9 @@ def _magnitude(kind: str, table, feature: str | None, reference: pl.DataFrame, r
 
 def _clip_quantiles(values: pl.Series, quantiles=(0.9, 0.1)) -> list[float]:
     """The ``quantiles`` at which a clip moves at least :data:`MIN_CLIPPED` of the values:
-    strictly beyond the bound (above an upper one, below a lower one)."""
+    strictly beyond the bound (above an upper one, below a lower one), and leaves as many
+    strictly short of it (a cap at a column's minimum, rain capped at zero, freezes it: that
+    is a frozen feed, not a clip)."""
     x = values.drop_nulls().cast(pl.Float64)
     x = x.filter(x.is_finite()).to_numpy()
     if x.size == 0:
@@ -378,7 +380,8 @@ def _clip_quantiles(values: pl.Series, quantiles=(0.9, 0.1)) -> list[float]:
     for q in quantiles:
         bound = float(np.quantile(x, q))
         beyond = np.mean(x > bound) if q >= 0.5 else np.mean(x < bound)
-        if beyond >= MIN_CLIPPED:
+        short = np.mean(x < bound) if q >= 0.5 else np.mean(x > bound)
+        if beyond >= MIN_CLIPPED and short >= MIN_CLIPPED:
             out.append(float(q))
     return out
 

@@ -177,6 +177,8 @@ def test_a_simulated_clip_always_moves_values():
     piled = pl.Series("visib", [10.0] * 900 + list(np.linspace(0, 9.5, 100)))     # 90 % at the top
     assert _clip_quantiles(piled, (0.9, 0.1)) == [0.1]            # a cap at 10 changes nothing
     assert _clip_quantiles(pl.Series([1.0] * 1000)) == []
+    rain = pl.Series("precip", [0.0] * 930 + list(np.linspace(0.01, 0.9, 70)))           # dry 93 % of hours
+    assert _clip_quantiles(rain, (0.9, 0.1)) == []                # capped at 0 it is frozen, not clipped
     for table in ("flights", "hotel"):
         for seed in range(6):
             case = simulate(table, Injection("clipping"), n=3000, seed=seed)
