@@ -20,6 +20,7 @@ import polars as pl
 from mlwatch.errors import MlwatchError
 from mlwatch.report.html import Figure, Heading, Paragraph, Table, _figure, html_document, write_text
 from mlwatch.results import html_table, json_value, markdown_table, md_escape, records
+from mlwatch.steps.slices import slice_label
 
 SCHEMA = "mlwatch.postmortem/1"
 
@@ -370,7 +371,7 @@ def _key_evidence(findings, picture) -> list[Section]:
     feature = primary.feature
     row = held.table.filter(pl.col("feature") == feature).row(0, named=True)
     where = held.options.get("where")
-    scope = " & ".join(f"{k}={v}" for k, v in where.items()) if where else "the whole population"
+    scope = slice_label(where) if where else "the whole population"
     numeric = held.quantiles.filter(pl.col("feature") == feature).height > 0
     caption = (f"{feature} on {scope}: each window's distribution of its values (empirical CDF, extremes included)"
                if numeric else f"{feature} on {scope}: the share of rows in each category, reference against current")

@@ -25,6 +25,7 @@ import polars as pl
 
 from mlwatch import data
 from mlwatch.stats.signatures import stuck_signature
+from mlwatch.steps.trace import time_axis
 
 MAX_VALUES = 40          # segment columns with more values than this are not scanned
 MAX_REPEAT = 0.2         # a column whose consecutive readings repeat more often than this rests by nature
@@ -66,7 +67,7 @@ def frozen_segments(reference, current, *, segments: Sequence[str], features: Se
             inside_cur = cur.filter(pl.col(column).cast(pl.String) == value)
             if inside_ref.height < 2 * min_rows or inside_cur.height < min_rows:
                 continue
-            t_ref, t_cur = _seconds(inside_ref[time]), _seconds(inside_cur[time])
+            t_ref, t_cur = time_axis(inside_ref[time]), time_axis(inside_cur[time])
             for feature in numeric:
                 a = inside_ref[feature].cast(pl.Float64).to_numpy()
                 b = inside_cur[feature].cast(pl.Float64).to_numpy()
@@ -82,12 +83,6 @@ def frozen_segments(reference, current, *, segments: Sequence[str], features: Se
     out = [{"where": where, "feature": feature, "signature": found, "p_value": min(1.0, p * n_tests),
             "n_tests": n_tests} for where, feature, found, p in candidates]
     return sorted((f for f in out if f["p_value"] < alpha), key=lambda f: f["p_value"])
-
-
-def _seconds(times: pl.Series) -> np.ndarray:
-    if times.dtype.is_temporal():
-        return times.cast(pl.Datetime("us")).dt.replace_time_zone(None).cast(pl.Int64).to_numpy() / 1e6
-    return times.cast(pl.Float64).to_numpy()
 
 
 def _repeat_rate(reference: np.ndarray, times: np.ndarray) -> float:

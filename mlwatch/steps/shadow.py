@@ -26,6 +26,7 @@ from mlwatch import data
 from mlwatch.errors import MlwatchError, check_choice
 from mlwatch.results import Result, Section, frame_from_records, plain, records
 from mlwatch.stats import drift, metrics, noise
+from mlwatch.steps.slices import slice_label
 
 SCHEMA = "mlwatch.shadow/1"
 TABLE_SCHEMA = {
@@ -130,7 +131,7 @@ def shadow(current, champion, challenger, *, target: str | None = None, segments
         inside = np.ones(frame.height, dtype=bool)
         for column, value in targeted.items():
             inside &= (frame[column].cast(pl.String) == str(value)).fill_null(False).to_numpy()
-        groups.append((_slice_label(targeted), inside))
+        groups.append((slice_label(targeted), inside))
     for column in segments:
         values = frame[column].cast(pl.String).fill_null("(missing)")
         for value in values.unique(maintain_order=True).sort().to_list():
@@ -241,12 +242,8 @@ def _decide_rows(table: pl.DataFrame, metric, targeted, margin, alpha) -> pl.Dat
         targeted=_targeted(table, targeted))
 
 
-def _slice_label(predicate) -> str:
-    return " & ".join(f"{k}={v}" for k, v in predicate.items())
-
-
 def _targeted(table: pl.DataFrame, targeted) -> pl.Series:
-    names = {f"{k}={v}" for k, v in (targeted or {}).items()} | ({_slice_label(targeted)} if targeted else set())
+    names = {f"{k}={v}" for k, v in (targeted or {}).items()} | ({slice_label(targeted)} if targeted else set())
     return pl.Series([s in names for s in table["segment"].to_list()], dtype=pl.Boolean)
 
 

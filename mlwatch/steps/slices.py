@@ -131,7 +131,7 @@ class SliceResult(Result):
         rows = [dict(r) for r in payload["slices"]]
         predicates = tuple(dict(r.pop("slice")) for r in rows)
         for r, p in zip(rows, predicates):
-            r["slice"] = _label(p)
+            r["slice"] = slice_label(p)
         table = pl.DataFrame(rows, schema=TABLE_SCHEMA) if rows else pl.DataFrame(schema=TABLE_SCHEMA)
         return cls(table, predicates, Scoring(**payload["scoring"]), payload["n_reference"], payload["n_current"],
                    payload["metric_reference"], payload["metric_current"], payload["n_candidates"],
@@ -152,7 +152,8 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
-def _label(predicate: Mapping[str, str]) -> str:
+def slice_label(predicate: Mapping[str, Any]) -> str:
+    """``{"SEX": "2", "MAR": "1"}`` as ``"SEX=2 & MAR=1"``, the label slices are known by."""
     return " & ".join(f"{k}={v}" for k, v in predicate.items())
 
 
@@ -366,7 +367,7 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
         v_c, lo_c, hi_c = scoring.interval(n_c, s_c, q_c)
         o = totals - s[i]
         rest_delta = float(scoring.value(o[4] / max(o[3], 1)) - scoring.value(o[1] / max(o[0], 1)))
-        rows.append({"slice": _label(predicate), "depth": len(predicate), "n_reference": int(n_r),
+        rows.append({"slice": slice_label(predicate), "depth": len(predicate), "n_reference": int(n_r),
                      "n_current": int(n_c), "metric_reference": v_r, "metric_current": v_c, "delta": v_c - v_r,
                      "reference_low": lo_r, "reference_high": hi_r, "current_low": lo_c, "current_high": hi_c,
                      "impact": float(impact[i]), "p_value": float(p[i]), "p_value_adjusted": float(p_adj[i]),

@@ -114,7 +114,7 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
     buckets = time_buckets(ref[time], cur[time]) if time else None
     if buckets is not None:
         check_event_times(event_list, buckets[2][0])
-    axis = (_axis(ref[time]), _axis(cur[time])) if time else None
+    axis = (time_axis(ref[time]), time_axis(cur[time])) if time else None
     for feature in features:
         kind = "numeric" if schema.kinds[feature] in ("numeric", "datetime") else "categorical"
         found = signature(ref[feature], cur[feature], kind=kind, feature=feature)
@@ -372,7 +372,7 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
             "_window": (rise.low, rise.high), "_used": used}
 
 
-def _axis(times: pl.Series) -> np.ndarray:
+def time_axis(times: pl.Series) -> np.ndarray:
     """A time column as numbers on the axis events and buckets use (seconds for dates)."""
     if times.dtype.is_temporal():
         naive = times.cast(pl.Datetime("us"))

@@ -60,6 +60,7 @@ import polars as pl
 
 from mlwatch.stats.quality import DATA_CHECKS, PIPELINE_CHECKS
 from mlwatch.stats.signatures import PIPELINE
+from mlwatch.steps.slices import slice_label
 
 KINDS = ("none", "data_drift", "concept_drift", "skew", "data_quality")
 ORDER = ("skew", "data_quality", "concept_drift", "data_drift")
@@ -352,7 +353,7 @@ def _frozen_causes(frozen, traces, found: list[Finding]) -> list[Finding]:
     """A reading frozen inside one segment is skew there, dated by step 6 on that segment."""
     traced, out = _by_scope(traces), []
     for item in frozen:
-        scope = " & ".join(f"{k}={v}" for k, v in item["where"].items())
+        scope = slice_label(item["where"])
         if any(f.scope == scope and f.feature == item["feature"] and f.kind == "skew" for f in found):
             continue
         reading = traced.get((scope, item["feature"]), {})
