@@ -13,6 +13,7 @@ from mlwatch.errors import DataError, MlwatchError
 __version__ = "0.1.0"
 
 _LAZY = {
+    "Baseline": "mlwatch.baseline",
     "Incident": "mlwatch.incident",
     "investigate": "mlwatch.incident",
     "Findings": "mlwatch.steps.investigate",

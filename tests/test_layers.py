@@ -59,8 +59,8 @@ def test_import_mlwatch_does_not_import_heavy_packages():
     assert out.stdout.strip() == "[]"
 
 
-LAYERS = ["errors", "stats", "data", "datasets", "models", "gallery", "simulate", "results", "steps", "incident", "plots",
-          "widgets", "report", "cli"]
+LAYERS = ["errors", "progress", "stats", "data", "baseline", "datasets", "models", "gallery", "simulate", "results",
+          "steps", "incident", "plots", "widgets", "report", "cli"]
 
 
 def _layer(module: str) -> int | None:
@@ -71,8 +71,10 @@ def _layer(module: str) -> int | None:
 
 
 def _rank(layer: str) -> int:
-    # data, datasets and models are the boundary layer; steps and incident are one layer (DESIGN.md)
-    return {"datasets": LAYERS.index("data"), "models": LAYERS.index("data"), "gallery": LAYERS.index("data"),
+    # data, baseline, datasets and models are the boundary layer (progress is a utility as errors
+    # is); steps and incident are one layer (DESIGN.md)
+    return {"progress": LAYERS.index("errors"), "baseline": LAYERS.index("data"),
+            "datasets": LAYERS.index("data"), "models": LAYERS.index("data"), "gallery": LAYERS.index("data"),
             "simulate": LAYERS.index("data"), "incident": LAYERS.index("steps")}.get(layer, LAYERS.index(layer))
 
 

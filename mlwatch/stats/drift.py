@@ -45,7 +45,9 @@ from mlwatch.errors import MlwatchError, check_choice
 from mlwatch.stats import noise
 from mlwatch.stats.binning import Bins, categorical_bins, numeric_bins
 from mlwatch.stats.ecdf import ks_sorted, wasserstein_sorted
+from mlwatch.stats import tally
 from mlwatch.stats.registry import register
+from mlwatch.stats.tally import Tally, as_tally
 
 # scipy's exact two-sample KS p-value up to this many values a side; beyond it Kolmogorov's
 # limit with Stephens' correction, which at 5,000 a side reads p = 0.01 as 0.0102 and p = 1e-4
@@ -361,23 +363,36 @@ def _sorted_pair(summary: FeatureSummary, name: str) -> tuple[np.ndarray, np.nda
     return sa, sb
 
 
+def _tallies(sa, sb) -> tuple[Tally, Tally] | None:
+    """Both sides as tallies when either is one (a saved baseline, a summarised window)."""
+    if isinstance(sa, Tally) or isinstance(sb, Tally):
+        return as_tally(sa), as_tally(sb)
+    return None
+
+
 def ks_kernel(summary: FeatureSummary) -> DriftStatistic:
     sa, sb = _sorted_pair(summary, "ks")
-    d = ks_sorted(sa, sb)
+    tallies = _tallies(sa, sb)
+    d = ks_sorted(sa, sb) if tallies is None else tally.ks(*tallies)
     return DriftStatistic("ks", d, ks_p_value(d, sa, sb), noise.ks_noise_floor(sa.size, sb.size), sa.size, sb.size,
                           noise.ks_expected(sa.size, sb.size))
 
 
 def wasserstein_kernel(summary: FeatureSummary) -> DriftStatistic:
     sa, sb = _sorted_pair(summary, "wasserstein")
-    big = max(abs(sa[0]), abs(sa[-1]), abs(sb[0]), abs(sb[-1]))
+    tallies = _tallies(sa, sb)
+    if tallies is not None:
+        sa, sb = tallies
+        big = max(abs(sa.minimum), abs(sa.maximum), abs(sb.minimum), abs(sb.maximum))
+    else:
+        big = max(abs(sa[0]), abs(sa[-1]), abs(sb[0]), abs(sb[-1]))
     if big > HUGE:
         # differences and squares of values near 1e308 overflow; the distance in standard
         # deviations is the same in smaller units (a power of two: the rescale is exact)
         factor = 2.0 ** -np.ceil(np.log2(big))
-        sa, sb = sa * factor, sb * factor
+        sa, sb = (sa * factor, sb * factor) if tallies is None else (sa.scaled(factor), sb.scaled(factor))
     scale = wasserstein_scale(sa, sb)
-    value = wasserstein_sorted(sa, sb) / scale
+    value = (wasserstein_sorted(sa, sb) if tallies is None else tally.wasserstein(sa, sb)) / scale
     return DriftStatistic("wasserstein", value if np.isfinite(value) else float("inf"), None,
                           noise.wasserstein_noise_floor(sa, sb.size, scale), sa.size, sb.size,
                           noise.wasserstein_expected(sa, sb.size, scale))
@@ -397,14 +412,16 @@ def ks_wasserstein_sorted(sorted_reference: np.ndarray, sorted_current: np.ndarr
     return ks_sorted(sorted_reference, sorted_current), wasserstein_sorted(sorted_reference, sorted_current)
 
 
-def ks_p_value(statistic: float, sorted_reference: np.ndarray, sorted_current: np.ndarray) -> float:
-    """Two-sided KS p-value: exact for small samples (scipy), asymptotic for large ones."""
+def ks_p_value(statistic: float, sorted_reference, sorted_current) -> float:
+    """Two-sided KS p-value: exact for small samples (scipy), asymptotic for large ones.
+    The samples are sorted arrays or tallies."""
     from scipy import stats as _st
     n, m = sorted_reference.size, sorted_current.size
     if max(n, m) <= EXACT_KS_MAX_N:
+        a, b = (v.expand() if isinstance(v, Tally) else v for v in (sorted_reference, sorted_current))
         with warnings.catch_warnings():  # scipy falls back to the asymptotic p-value itself
             warnings.filterwarnings("ignore", "ks_2samp: Exact calculation unsuccessful")
-            return float(_st.ks_2samp(sorted_reference, sorted_current, method="auto").pvalue)
+            return float(_st.ks_2samp(a, b, method="auto").pvalue)
     root = np.sqrt(n * m / (n + m))
     # Kolmogorov's limit with Stephens' (1970) correction: within 0.3 % of scipy's kstwo for
     # p >= 0.01 and 3 % at p = 1e-8 at these sizes, in constant time (kstwo.sf can take a
@@ -412,13 +429,20 @@ def ks_p_value(statistic: float, sorted_reference: np.ndarray, sorted_current: n
     return float(_st.kstwobign.sf((root + 0.12 + 0.11 / root) * statistic))
 
 
-def wasserstein_scale(sorted_reference: np.ndarray, sorted_current: np.ndarray) -> float:
+def wasserstein_scale(sorted_reference, sorted_current) -> float:
     """What the Wasserstein distance is divided by: the reference standard deviation
-    (the pooled one when the reference is constant; 1 when both are the same constant)."""
+    (the pooled one when the reference is constant; 1 when both are the same constant).
+    The samples are sorted arrays or tallies."""
+    tallies = _tallies(sorted_reference, sorted_current)
     with np.errstate(over="ignore", invalid="ignore"):
-        scale = float(np.std(sorted_reference))
-        if scale == 0.0:
-            scale = float(np.std(np.concatenate([sorted_reference, sorted_current])))
+        if tallies is None:
+            scale = float(np.std(sorted_reference))
+            if scale == 0.0:
+                scale = float(np.std(np.concatenate([sorted_reference, sorted_current])))
+        else:
+            scale = tallies[0].std()
+            if scale == 0.0:
+                scale = tallies[0].merge(tallies[1], points=np.iinfo(np.int64).max).std()
     return scale if scale > 0 and np.isfinite(scale) else 1.0
 
 

@@ -29,6 +29,8 @@ import functools
 
 import numpy as np
 
+from mlwatch.stats.tally import Tally
+
 WASSERSTEIN_Q95_RATIO = 1.85
 
 
@@ -161,16 +163,20 @@ def ks_noise_floor(n_reference: int, n_current: int, level: float = 0.95) -> flo
 def wasserstein_expected(sorted_reference: np.ndarray, n_current: int, scale: float) -> float:
     """Expected normalised Wasserstein distance under no drift.
 
-    ``scale`` is what the distance is divided by (the reference standard deviation).
+    ``scale`` is what the distance is divided by (the reference standard deviation);
+    ``sorted_reference`` the reference's finite values sorted, or their tally.
     """
     n = sorted_reference.size
     if scale <= 0 or n < 2:
         return 0.0
     grid = np.linspace(0.0, 1.0, 201)
-    position = grid * (n - 1)                 # numpy.quantile (linear) read off the sorted array
-    lo = np.floor(position).astype(np.int64)
-    hi = np.minimum(lo + 1, n - 1)
-    q = sorted_reference[lo] + (position - lo) * (sorted_reference[hi] - sorted_reference[lo])
+    if isinstance(sorted_reference, Tally):
+        q = sorted_reference.quantile(grid)
+    else:
+        position = grid * (n - 1)                 # numpy.quantile (linear) read off the sorted array
+        lo = np.floor(position).astype(np.int64)
+        hi = np.minimum(lo + 1, n - 1)
+        q = sorted_reference[lo] + (position - lo) * (sorted_reference[hi] - sorted_reference[lo])
     mid = (grid[1:] + grid[:-1]) / 2
     integral = float(np.sum(np.sqrt(mid * (1 - mid)) * np.diff(q)))
     return float(np.sqrt(2 / np.pi) * np.sqrt(_scale(n, n_current)) * integral / scale)

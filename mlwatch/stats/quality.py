@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlwatch.stats.tally import Tally, as_tally
+
 SENTINELS = (0.0, -1.0, 999.0, -999.0, 9999.0, -9999.0, 99999.0, 1e9)
 DEFAULT_LABELS = frozenset({"", "unknown", "other", "none", "null", "nan", "n/a", "na", "-1", "0", "default",
                             "missing", "?"})
@@ -115,10 +117,10 @@ def non_finite(feature: str, counts_reference: tuple[int, int], n_reference: int
                         f"(reference {counts_reference[0]} and {counts_reference[1]})", p, material)
 
 
-def out_of_range(feature: str, sorted_reference: np.ndarray, sorted_current: np.ndarray, *,
-                 min_share: float = 0.01, alpha: float = 0.05) -> QualityCheck:
+def out_of_range(feature: str, reference, current, *, min_share: float = 0.01, alpha: float = 0.05) -> QualityCheck:
     """Share of current values outside the reference's range *and* beyond Tukey's far-out
-    fences (quartiles -/+ 3 interquartile ranges).
+    fences (quartiles -/+ 3 interquartile ranges). ``reference`` and ``current`` are the
+    finite values, sorted, or their :class:`~mlwatch.stats.tally.Tally`.
 
     The fences keep a season from failing it (September a few degrees cooler than any day
     of July is drift, not broken data), while a unit change, a sentinel far from the data
@@ -132,21 +134,22 @@ def out_of_range(feature: str, sorted_reference: np.ndarray, sorted_current: np.
     >>> out_of_range("x", np.arange(100.0), np.r_[np.arange(90.0), np.full(10, 6000.0)]).failed
     True
     """
-    n, m = sorted_reference.size, sorted_current.size
+    a, b = as_tally(reference), as_tally(current)
+    n, m = a.n, b.n
     if n == 0 or m == 0:
         return QualityCheck(feature, "out_of_range", None, None, False, "no finite values to compare")
-    q1, q3 = _sorted_quantile(sorted_reference, 0.25), _sorted_quantile(sorted_reference, 0.75)
-    low = min(sorted_reference[0], q1 - 3 * (q3 - q1))
-    high = max(sorted_reference[-1], q3 + 3 * (q3 - q1))
-    below = int(np.searchsorted(sorted_current, low, side="left"))
-    above = m - int(np.searchsorted(sorted_current, high, side="right"))
+    q1, q3 = (float(q) for q in a.quantile(np.array([0.25, 0.75])))
+    low = min(a.minimum, q1 - 3 * (q3 - q1))
+    high = max(a.maximum, q3 + 3 * (q3 - q1))
+    below = int(b.count_lt(low))
+    above = m - int(b.count_le(high))
     share = (below + above) / m
     expected = 2 / (n + 1)
     p = beyond_range_p_value(below + above, n, m)
     material = share > min_share
     return QualityCheck(feature, "out_of_range", expected, share, material and p < alpha,
                         f"{below} below {low:.4g} and {above} above {high:.4g} (the reference range "
-                        f"{sorted_reference[0]:.4g} to {sorted_reference[-1]:.4g}, widened to the far-out fences)",
+                        f"{a.minimum:.4g} to {a.maximum:.4g}, widened to the far-out fences)",
                         p, material)
 
 
@@ -182,8 +185,8 @@ def beyond_range_p_value(k: int, n_reference: int, n_current: int) -> float:
     return float(min(1.0, max(0.0, (k + 1) * r(k) - k * r(k + 1))))
 
 
-def off_grid(feature: str, sorted_reference: np.ndarray, sorted_current: np.ndarray, *, min_share: float = 0.005,
-             alpha: float = 0.05) -> QualityCheck:
+def off_grid(feature: str, reference, current, *, min_share: float = 0.005, alpha: float = 0.05,
+             reference_grid: tuple[float | None, int] | None = None) -> QualityCheck:
     """Share of current values off the grid every reference value lies on (whole numbers,
     halves, quarters, tenths, twentieths, hundredths: the coarsest that holds 99.9 % of
     them). A count divided upstream (minutes sent as hours), an age in months sent as
@@ -192,19 +195,26 @@ def off_grid(feature: str, sorted_reference: np.ndarray, sorted_current: np.ndar
     the share off the grid rose by ``min_share``, at least doubled, and significantly
     (Fisher). Not applicable (p-value 1) when the reference lies on no grid.
 
+    ``reference`` and ``current`` are the finite values, sorted, or their tallies;
+    ``reference_grid`` the reference's (grid step, values off it) when they were counted
+    before (a saved baseline's compressed tally keeps block means, on no grid).
+
     >>> ages = np.arange(18.0, 90.0).repeat(30)
     >>> off_grid("age", ages, np.sort(np.r_[ages[:2000], ages[2000:2100] / 60])).failed
     True
     >>> off_grid("age", ages, ages + 1).failed
     False
     """
-    n, m = sorted_reference.size, sorted_current.size
+    a, b = as_tally(reference), as_tally(current)
+    n, m = a.n, b.n
     if n == 0 or m == 0:
         return QualityCheck(feature, "off_grid", None, None, False, "no finite values to compare")
-    step = grid_step(sorted_reference)
+    step, k_ref = reference_grid if reference_grid is not None else (grid_step(a), None)
     if step is None:
         return QualityCheck(feature, "off_grid", None, None, False, "the reference lies on no grid")
-    k_ref, k_cur = _off_grid_count(sorted_reference, step), _off_grid_count(sorted_current, step)
+    if k_ref is None:
+        k_ref = off_grid_count(a, step)
+    k_cur = off_grid_count(b, step)
     ref, cur = k_ref / n, k_cur / m
     p = increase_p_value(k_ref, n, k_cur, m)
     material = cur - ref >= min_share and cur >= 2 * ref
@@ -214,18 +224,23 @@ def off_grid(feature: str, sorted_reference: np.ndarray, sorted_current: np.ndar
                         f"(reference {ref:.2%})", p, material)
 
 
-def grid_step(values: np.ndarray) -> float | None:
+def grid_step(values) -> float | None:
     """The coarsest of :data:`GRIDS` that holds 99.9 % of ``values`` (a sample of 10,000 of
-    them), or None.
+    them, evenly spread in rank when ``values`` is a tally), or None.
 
     >>> grid_step(np.array([1.0, 2.0, 7.0])), grid_step(np.array([0.25, 1.75])), grid_step(np.array([np.pi]))
     (1.0, 0.25, None)
     """
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return None
-    probe = values[np.linspace(0, values.size - 1, min(values.size, 10_000)).astype(np.int64)]
+    if isinstance(values, Tally):
+        if values.n == 0:
+            return None
+        probe = values.at_rank(np.linspace(0, values.n - 1, min(values.n, 10_000)).astype(np.int64))
+    else:
+        values = np.asarray(values, dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size == 0:
+            return None
+        probe = values[np.linspace(0, values.size - 1, min(values.size, 10_000)).astype(np.int64)]
     # a glance first: when one in 64 spread values is off a grid, 99.9 % of them cannot be on it
     # (most columns of measurements are on none, and a wide table asks thousands of times)
     glance = probe[:: max(1, probe.size // 64)]
@@ -233,24 +248,16 @@ def grid_step(values: np.ndarray) -> float | None:
                 None)
 
 
-def _off_grid_count(sorted_values: np.ndarray, step: float) -> int:
-    """Values off the grid, tested once per distinct value (grids are coarse: few of them)."""
-    starts = np.flatnonzero(np.concatenate([[True], sorted_values[1:] != sorted_values[:-1]]))
-    runs = np.diff(np.append(starts, sorted_values.size))
-    return int(runs[~_on_grid(sorted_values[starts], step)].sum())
+def off_grid_count(values, step: float) -> int:
+    """Values off the grid of ``step`` (sorted values or a tally), tested once per distinct
+    value."""
+    t = as_tally(values)
+    return int(t.counts[~_on_grid(t.values, step)].sum())
 
 
 def _on_grid(values: np.ndarray, step: float) -> np.ndarray:
     scaled = values / step
     return np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))
-
-
-def _sorted_quantile(sorted_values: np.ndarray, q: float) -> float:
-    """``numpy.quantile`` (linear) of an already sorted array, without another pass."""
-    position = q * (sorted_values.size - 1)
-    lo = int(np.floor(position))
-    hi = min(lo + 1, sorted_values.size - 1)
-    return float(sorted_values[lo] + (position - lo) * (sorted_values[hi] - sorted_values[lo]))
 
 
 def new_categories(feature: str, reference_counts: dict, current_counts: dict, *,
@@ -440,30 +447,21 @@ def mode_sorted(sorted_values: np.ndarray) -> tuple[float, int]:
     return float(sorted_values[bounds[best + 1]]), int(lengths[best])
 
 
-def rising_value(sorted_reference: np.ndarray, sorted_current: np.ndarray) -> tuple[float, float]:
-    """The value whose share rose most from the reference to the current (sorted arrays),
-    and by how much.
+def rising_value(reference, current) -> tuple[float, float]:
+    """The value whose share rose most from the reference to the current (sorted arrays or
+    tallies), and by how much.
 
     >>> rising_value(np.array([1.0, 2.0, 2.0, 3.0]), np.array([1.0, 3.0, 3.0, 3.0]))
     (3.0, 0.5)
     """
-    b = sorted_current
-    starts = np.flatnonzero(np.concatenate([[True], b[1:] != b[:-1]]))
-    counts = np.diff(np.append(starts, b.size))
-    values = b[starts]
-    in_reference = np.searchsorted(sorted_reference, values, "right") - np.searchsorted(sorted_reference, values, "left")
-    gain = counts / b.size - in_reference / sorted_reference.size
+    a, b = as_tally(reference), as_tally(current)
+    gain = b.counts / b.n - a.count_at(b.values) / a.n
     best = int(np.argmax(gain))
-    return float(values[best]), float(gain[best])
+    return float(b.values[best]), float(gain[best])
 
 
-def _count_sorted(sorted_values: np.ndarray, value: float) -> int:
-    return int(np.searchsorted(sorted_values, value, side="right") - np.searchsorted(sorted_values, value, side="left"))
-
-
-def value_spike(feature: str, sorted_reference: np.ndarray, sorted_current: np.ndarray, *,
-                sentinels=SENTINELS, min_increase: float = 0.05, min_pile: float = 0.01,
-                alpha: float = 0.05) -> QualityCheck:
+def value_spike(feature: str, reference, current, *, sentinels=SENTINELS, min_increase: float = 0.05,
+                min_pile: float = 0.01, alpha: float = 0.05) -> QualityCheck:
     """The single value whose share rose most: the current mode or a sentinel (0, -1, 999, ...).
 
     Fails when its share rose, at least doubled, and the rise is beyond noise: a sentinel
@@ -473,7 +471,9 @@ def value_spike(feature: str, sorted_reference: np.ndarray, sorted_current: np.n
     degree, counts) does not fail because a new common value appeared. That catches a
     default or imputed value flooding in, a cap piling values on a bound and a frozen sensor
     repeating one reading, even in one slice (a few per cent of the rows: a pile no decile
-    test sees).
+    test sees). ``reference`` and ``current`` are the finite values, sorted, or their tallies
+    (a compressed tally keeps every sentinel and every value holding a block's worth of
+    rows exactly: the counts this check reads).
 
     >>> rng = np.random.default_rng(0)
     >>> ref = np.sort(rng.normal(50, 10, 2000)); cur = np.sort(np.r_[rng.normal(50, 10, 1700), np.full(300, -1.0)])
@@ -481,35 +481,29 @@ def value_spike(feature: str, sorted_reference: np.ndarray, sorted_current: np.n
     >>> check.failed, check.detail
     (True, 'value -1 holds 15.00% of current rows (reference 0.00%)')
     """
-    n, m = sorted_reference.size, sorted_current.size
+    a, b = as_tally(reference), as_tally(current)
+    n, m = a.n, b.n
     if n == 0 or m == 0:
         return QualityCheck(feature, "value_spike", None, None, False, "no finite values to compare")
     sentinels = {float(v) for v in sentinels}
     candidates = set(sentinels)
     # no value can hold more than m - (distinct values) + 1 rows: skip the search when that is small
-    if m - distinct_count_sorted(sorted_current) + 1 >= min(min_increase, min_pile) * m:
-        candidates.add(rising_value(sorted_reference, sorted_current)[0])
-    best = max(candidates, key=lambda v: _count_sorted(sorted_current, v) / m - _count_sorted(sorted_reference, v) / n)
-    k_ref, k_cur = _count_sorted(sorted_reference, best), _count_sorted(sorted_current, best)
+    if m - b.distinct + 1 >= min(min_increase, min_pile) * m:
+        candidates.add(rising_value(a, b)[0])
+    ordered = sorted(candidates)
+    gains = b.count_at(ordered) / m - a.count_at(ordered) / n
+    best = ordered[int(np.argmax(gains))]
+    k_ref, k_cur = int(a.count_at(best)), int(b.count_at(best))
     ref, cur = k_ref / n, k_cur / m
     # the value was picked as the one whose share rose most: pay for every value it could have been
-    chances = len(sentinels) + (_common_values(sorted_current) if best not in sentinels else 0)
+    chances = len(sentinels) + (b.repeats() if best not in sentinels else 0)
     p = min(1.0, increase_p_value(k_ref, n, k_cur, m) * chances)
     if best in sentinels:
         material = cur - ref >= min_increase and cur >= 2 * ref
     else:
-        material = cur - ref >= min_pile and cur >= 2 * ref and cur >= 2 * mode_sorted(sorted_reference)[1] / n
+        material = cur - ref >= min_pile and cur >= 2 * ref and cur >= 2 * a.mode()[1] / n
     return QualityCheck(feature, "value_spike", ref, cur, material and p < alpha,
                         f"value {best:.6g} holds {cur:.2%} of current rows (reference {ref:.2%})", p, material)
-
-
-def _common_values(sorted_values: np.ndarray) -> int:
-    """Distinct values that repeat (the ones a mode could be)."""
-    if sorted_values.size < 2:
-        return 1
-    repeats = sorted_values[1:] == sorted_values[:-1]
-    starts = repeats & np.concatenate([[True], ~repeats[:-1]])
-    return max(int(np.count_nonzero(starts)), 1)
 
 
 def category_spike(feature: str, reference_counts: dict, current_counts: dict, *,

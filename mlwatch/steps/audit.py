@@ -36,12 +36,14 @@ import numpy as np
 import polars as pl
 
 from mlwatch import data
-from mlwatch.errors import MissingColumnError, check_choice, check_number
+from mlwatch.baseline import Baseline, ColumnSummary, _kind, load_reference
+from mlwatch.errors import DataError, MissingColumnError, SchemaMismatchError, check_choice, check_number
 from mlwatch.results import Result, Section, frame_from_records, options_from, plain, records
 from mlwatch.stats import noise, quality
-from mlwatch.stats.binning import bins_from_category_counts, category_counts, numeric_bins
+from mlwatch.stats.binning import Bins, bins_from_category_counts, numeric_bins
 from mlwatch.stats.drift import FeatureSummary
 from mlwatch.stats.registry import registered_for
+from mlwatch.stats.tally import Tally
 
 SCHEMA = "mlwatch.audit/1"
 SEVERITIES = ("none", "minor", "moderate", "major")
@@ -208,7 +210,9 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
     Parameters
     ----------
     reference, current
-        polars or pandas frames, pyarrow tables, or parquet/CSV paths.
+        polars or pandas frames, pyarrow tables, or parquet/CSV paths; ``reference`` may also
+        be a saved :class:`~mlwatch.Baseline` (or the path of its ``.mlwatch`` file), which
+        gives the same binned statistics and checks as its frame (see :mod:`mlwatch.baseline`).
     features
         Columns to audit; default every reference column not in ``exclude``.
     where
@@ -264,13 +268,13 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
         check_number(name, value, low=0)
     check_number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
     check_number("smoothing", smoothing, low=0, low_open=True)
+    reference = load_reference(reference)
+    if isinstance(reference, Baseline):
+        return _audit_baseline(reference, current, features=features, exclude=exclude, kinds=kinds,
+                               missing_columns=missing_columns, options=options, n_threads=n_threads)
     ref = data.to_frame(reference, name="reference")
     cur = data.to_frame(current, name="current")
-    if missing_columns == "auto":
-        missing_columns = "report" if features is None else "raise"
-    if features is None:
-        features = [c for c in ref.columns if c not in set(exclude)]
-    features = list(dict.fromkeys(features))
+    features, missing_columns = _chosen(features, ref.columns, exclude, missing_columns)
     vanished: tuple[str, ...] = ()
     if missing_columns == "report":
         data.require_columns(ref, features, name="reference")
@@ -280,18 +284,65 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
     ref, cur, schema = data.align(ref, cur, features, kinds=kinds)
 
     def one(feature: str) -> _FeatureAudit:
-        return _audit_feature(feature, ref[feature], cur[feature], schema, options, feature in vanished)
+        kind = _kind(schema.kinds[feature])
+        a = ColumnSummary.from_series(ref[feature], kind, bins=None, keep_sorted=True)
+        b = ColumnSummary.from_series(cur[feature], kind, bins=None, keep_sorted=True)
+        return _audit_feature(feature, a, b, schema, options, feature in vanished)
 
+    return _assemble(_map(one, features, ref.height + cur.height, n_threads), ref.height, cur.height, options)
+
+
+def _chosen(features, columns: Sequence[str], exclude: Sequence[str], missing_columns: str) -> tuple[list[str], str]:
+    """The features to audit (every reference column not excluded, by default) and what a
+    missing one is: ``"auto"`` reports a defaulted feature lost upstream, raises for a named one."""
+    if missing_columns == "auto":
+        missing_columns = "report" if features is None else "raise"
+    if features is None:
+        features = [c for c in columns if c not in set(exclude)]
+    return list(dict.fromkeys(features)), missing_columns
+
+
+def _map(one, features: list[str], rows: int, n_threads: int | None) -> list:
     # a column's work holds the GIL for many small numpy calls: threads pay only where the
     # sorting is long (measured: 3,000 columns of 2,000 rows, 2 threads 1.5 times slower than 1)
-    parallel = ref.height + cur.height >= THREADED_ROWS
+    parallel = rows >= THREADED_ROWS
     workers = n_threads or (min(len(features), os.cpu_count() or 1) if parallel else 1) or 1
     if workers > 1:
         with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(one, features))
-    else:
-        parts = [one(f) for f in features]
-    return _assemble(parts, ref.height, cur.height, options)
+            return list(pool.map(one, features))
+    return [one(f) for f in features]
+
+
+def _audit_baseline(baseline: Baseline, current, *, features, exclude, kinds, missing_columns: str,
+                    options: AuditOptions, n_threads: int | None) -> AuditResult:
+    """The audit against a saved reference: the current rows are summarised in memory as
+    the frame path does, the reference's summaries are read from the baseline."""
+    if options.where:
+        raise DataError("audit: a Baseline holds the whole reference window, not its slices; audit a slice "
+                        "against the reference frame (or a baseline made from that slice's rows)", frame="reference")
+    cur = data.to_frame(current, name="current")
+    features, missing_columns = _chosen(features, baseline.columns, exclude, missing_columns)
+    for f in features:
+        baseline[f]                                     # an unknown column fails here, naming the known ones
+    stand_in = baseline.stand_in(features)
+    vanished: tuple[str, ...] = ()
+    if missing_columns == "report":
+        cur, vanished = data.fill_missing_columns(stand_in, cur, features)
+    _, cur, schema = data.align(stand_in, cur, features, kinds=kinds)
+    schema = data.Schema(schema.kinds, {f: baseline[f].dtype for f in features}, schema.current_dtypes, schema.changed)
+
+    def one(feature: str) -> _FeatureAudit:
+        a = baseline[feature]
+        kind = _kind(schema.kinds[feature])
+        if kind != a.kind:
+            raise SchemaMismatchError(f"column {feature!r} is {a.kind} in the baseline and read as {kind} in current "
+                                      "(give the same kinds= as when the baseline was made)", column=feature)
+        if kind == "numeric" and options.bins != baseline.bins:
+            a = a.cut(options.bins)
+        b = ColumnSummary.from_series(cur[feature], kind, bins=None, keep_sorted=True)
+        return _audit_feature(feature, a, b, schema, options, feature in vanished)
+
+    return _assemble(_map(one, features, cur.height, n_threads), baseline.n_rows, cur.height, options)
 
 
 @dataclass
@@ -302,22 +353,22 @@ class _FeatureAudit:
     quantiles: dict[str, np.ndarray]          # window -> values at QUANTILE_GRID (numeric features)
 
 
-def _audit_feature(name: str, ref: pl.Series, cur: pl.Series, schema: data.Schema,
+def _audit_feature(name: str, a: ColumnSummary, b: ColumnSummary, schema: data.Schema,
                    options: AuditOptions, vanished: bool = False) -> _FeatureAudit:
     kind = schema.kinds[name]
-    checks = [quality.column_missing(name, cur.len()) if vanished else
-              quality.null_rate(name, ref.null_count(), ref.len(), cur.null_count(), cur.len(), alpha=options.alpha)]
+    checks = [quality.column_missing(name, b.n) if vanished else
+              quality.null_rate(name, a.n_null, a.n, b.n_null, b.n, alpha=options.alpha)]
     if schema.type_changed(name):
         checks.append(quality.type_change(name, schema.reference_dtypes[name], schema.current_dtypes[name],
                                           breaks=schema.type_change_breaks(name)))
-    row: dict[str, Any] = {"feature": name, "kind": kind, "n_reference": ref.len(), "n_current": cur.len()}
-    if kind in ("numeric", "datetime"):
-        summary = _numeric(name, ref, cur, checks, options)
+    row: dict[str, Any] = {"feature": name, "kind": kind, "n_reference": a.n, "n_current": b.n}
+    if a.kind == "numeric":
+        summary = _numeric(name, a, b, checks, options)
     else:
-        summary = _categorical(name, ref, cur, checks, options)
-    b = summary.bins
+        summary = _categorical(name, a, b, checks, options)
+    b_ = summary.bins
     statistics = {}
-    if b.n_reference and b.n_current:
+    if b_.n_reference and b_.n_current:
         for test in registered_for(summary.kind):
             if summary.kind == "numeric" and not summary.sorted_current.size and test.name in ("ks", "wasserstein"):
                 continue
@@ -327,27 +378,31 @@ def _audit_feature(name: str, ref: pl.Series, cur: pl.Series, schema: data.Schem
             if test.p_column:
                 row[test.p_column] = result.p_value
     psi_stat = statistics.get("psi")
-    contributions = psi_stat.contributions if psi_stat is not None else np.zeros(len(b.labels))
+    contributions = psi_stat.contributions if psi_stat is not None else np.zeros(len(b_.labels))
     p_values = [row.get("chi2_p_value", 1.0)] + ([row["ks_p_value"]] if row.get("ks_p_value") is not None else [])
     row.update(p_value=min(1.0, len(p_values) * min(p_values)),       # Bonferroni over the two tests
                noise_floor=psi_stat.noise_floor if psi_stat is not None else None,
                psi_expected=psi_stat.expected if psi_stat is not None else None,
-               top_bin=b.labels[int(np.argmax(contributions))])
+               top_bin=b_.labels[int(np.argmax(contributions))])
     row["material_by"] = _material_by(statistics, options)
     row["material"] = row["material_by"] is not None
-    ref_share = b.reference / max(b.n_reference, 1)
-    cur_share = b.current / max(b.n_current, 1)
+    ref_share = b_.reference / max(b_.n_reference, 1)
+    cur_share = b_.current / max(b_.n_current, 1)
     bin_rows = [{"feature": name, "bin": label, "lower": float(lo), "upper": float(hi),
                  "reference_count": int(rc), "current_count": int(cc), "reference_share": float(rs),
                  "current_share": float(cs), "contribution": float(ct)}
-                for label, lo, hi, rc, cc, rs, cs, ct in zip(b.labels, b.lower, b.upper, b.reference,
-                                                               b.current, ref_share, cur_share, contributions)]
+                for label, lo, hi, rc, cc, rs, cs, ct in zip(b_.labels, b_.lower, b_.upper, b_.reference,
+                                                               b_.current, ref_share, cur_share, contributions)]
     quantiles = {}
     if kind == "numeric" and summary.sorted_reference is not None:
-        quantiles = {window: _sorted_quantiles(values, QUANTILE_GRID)
+        quantiles = {window: _quantiles(values, QUANTILE_GRID)
                      for window, values in (("reference", summary.sorted_reference), ("current", summary.sorted_current))
                      if values.size}
     return _FeatureAudit(row, bin_rows, checks, quantiles)
+
+
+def _quantiles(values, probabilities: np.ndarray) -> np.ndarray:
+    return values.quantile(probabilities) if isinstance(values, Tally) else _sorted_quantiles(values, probabilities)
 
 
 def _sorted_quantiles(values: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
@@ -378,48 +433,35 @@ def _material_by(statistics: dict, options: AuditOptions) -> str | None:
     return None
 
 
-def _finite_sorted(series: pl.Series) -> tuple[np.ndarray, int, int]:
-    """Sorted finite values, and the NaN and inf counts (nulls are counted by polars)."""
-    if series.dtype.is_temporal():
-        series = series.cast(pl.Int64)
-    values = series.cast(pl.Float64).to_numpy()
-    finite_mask = np.isfinite(values)
-    n_finite = int(np.count_nonzero(finite_mask))
-    if n_finite == values.size:                      # the common case: no copy through a mask
-        return np.sort(values), 0, 0
-    n_bad = values.size - n_finite - series.null_count()
-    n_inf = int(np.isinf(values).sum()) if n_bad else 0
-    finite = values[finite_mask]
-    finite.sort()
-    return finite, n_bad - n_inf, n_inf
-
-
-def _numeric(name: str, ref: pl.Series, cur: pl.Series, checks: list, options: AuditOptions) -> FeatureSummary:
-    sa, ref_nan, ref_inf = _finite_sorted(ref)
-    sb, cur_nan, cur_inf = _finite_sorted(cur)
-    if ref_nan + ref_inf + cur_nan + cur_inf:
-        checks.append(quality.non_finite(name, (ref_nan, ref_inf), ref.len(), (cur_nan, cur_inf), cur.len(),
-                                         alpha=options.alpha))
-    b = numeric_bins(sa, sb, n_missing_reference=ref.len() - sa.size,
-                     n_missing_current=cur.len() - sb.size, bins=options.bins)
-    if sb.size:
+def _numeric(name: str, a: ColumnSummary, b: ColumnSummary, checks: list, options: AuditOptions) -> FeatureSummary:
+    if a.n_nan + a.n_inf + b.n_nan + b.n_inf:
+        checks.append(quality.non_finite(name, (a.n_nan, a.n_inf), a.n, (b.n_nan, b.n_inf), b.n, alpha=options.alpha))
+    ta, tb = a.tally, b.tally
+    if a.edges is not None and a.bin_counts is not None:
+        b_ = numeric_bins(np.zeros(0), np.zeros(0), edges=a.edges)
+        b_ = Bins(b_.labels, np.append(a.bin_counts, a.n_missing).astype(np.int64),
+                  np.append(tb.counts_in_bins(a.edges), b.n_missing).astype(np.int64), b_.lower, b_.upper)
+    else:
+        b_ = numeric_bins(a.finite, b.finite, n_missing_reference=a.n_missing, n_missing_current=b.n_missing,
+                          bins=options.bins)
+    if tb.n:
         # values near 1e308 overflow the fences and the grid's quotients into inf, which the
         # checks read as outside and off every grid: the right reading, without the warnings
         with np.errstate(over="ignore", invalid="ignore"):
-            checks.append(quality.out_of_range(name, sa, sb, alpha=options.alpha))
-            checks.append(quality.value_spike(name, sa, sb, alpha=options.alpha))
-            checks.append(quality.off_grid(name, sa, sb, alpha=options.alpha))
-        n_distinct_cur = quality.distinct_count_sorted(sb)
-        checks.append(quality.constant(name, quality.distinct_count_sorted(sa), n_distinct_cur, sb.size,
-                                       f"{sb[0]:.6g}" if n_distinct_cur == 1 else None,
-                                       reference_mode_share=quality.mode_sorted(sa)[1] / sa.size,
+            checks.append(quality.out_of_range(name, ta, tb, alpha=options.alpha))
+            checks.append(quality.value_spike(name, ta, tb, alpha=options.alpha))
+            checks.append(quality.off_grid(name, ta, tb, alpha=options.alpha, reference_grid=a.grid))
+        n_distinct_cur = tb.distinct
+        checks.append(quality.constant(name, a.distinct, n_distinct_cur, tb.n,
+                                       f"{tb.minimum:.6g}" if n_distinct_cur == 1 else None,
+                                       reference_mode_share=ta.mode()[1] / ta.n if ta.n else None,
                                        alpha=options.alpha))
-    return FeatureSummary("numeric", b, sa, sb)
+    return FeatureSummary("numeric", b_, a.finite, b.finite)
 
 
-def _categorical(name: str, ref: pl.Series, cur: pl.Series, checks: list, options: AuditOptions) -> FeatureSummary:
-    ref_map, cur_map = category_counts(ref, cur)
-    b = bins_from_category_counts(ref_map, cur_map, ref.null_count(), cur.null_count())
+def _categorical(name: str, a: ColumnSummary, b: ColumnSummary, checks: list, options: AuditOptions) -> FeatureSummary:
+    ref_map, cur_map = a.categories, b.categories
+    b_ = bins_from_category_counts(ref_map, cur_map, a.n_null, b.n_null)
     if cur_map:
         checks.append(quality.new_categories(name, ref_map, cur_map, alpha=options.alpha))
         checks.append(quality.missing_categories(name, ref_map, cur_map, alpha=options.alpha))
@@ -428,7 +470,7 @@ def _categorical(name: str, ref: pl.Series, cur: pl.Series, checks: list, option
         top_share = max(ref_map.values()) / sum(ref_map.values()) if ref_map else 1.0
         checks.append(quality.constant(name, len(ref_map), len(cur_map), sum(cur_map.values()), only,
                                        reference_mode_share=top_share, alpha=options.alpha))
-    return FeatureSummary("categorical", b)
+    return FeatureSummary("categorical", b_)
 
 
 def _assemble(parts: list[_FeatureAudit], n_reference: int, n_current: int,

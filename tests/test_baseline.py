@@ -1,0 +1,218 @@
+"""The saved reference: a Baseline audits as its frame does, saves, loads and merges.
+
+The tally under it is checked against numpy and scipy (quantiles, KS, Wasserstein) exactly
+when it is exact and within its own stated bounds when it is compressed."""
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as st_
+
+from mlwatch import Baseline, audit, gallery
+from mlwatch.baseline import summarise_batches
+from mlwatch.errors import DataError, MissingColumnError, SchemaError
+from mlwatch.stats import tally as tl
+from mlwatch.stats.tally import Tally, as_tally
+
+BINNED = ["psi", "chi2", "js", "hellinger", "kl", "tv", "chi2_p_value", "noise_floor", "psi_expected"]
+
+
+# ------------------------------------------------------------------ the tally
+
+samples = st.lists(st.integers(-50, 50), min_size=1, max_size=300).map(lambda v: np.sort(np.array(v, float) / 4))
+
+
+@settings(max_examples=60, deadline=None)
+@given(samples, samples)
+def test_an_exact_tally_reads_as_its_sample(a, b):
+    ta, tb = as_tally(a), as_tally(b)
+    assert ta.exact and ta.n == a.size
+    p = np.linspace(0, 1, 17)
+    np.testing.assert_allclose(ta.quantile(p), np.quantile(a, p), rtol=0, atol=1e-12)
+    assert tl.ks(ta, tb) == pytest.approx(st_.ks_2samp(a, b, method="asymp").statistic, abs=1e-12)
+    assert tl.wasserstein(ta, tb) == pytest.approx(st_.wasserstein_distance(a, b), abs=1e-9)
+    assert ta.std() == pytest.approx(np.std(a), abs=1e-9)
+    assert ta.count_at(a[0]) == np.sum(a == a[0])
+
+
+@pytest.mark.parametrize("draw", ["lognormal", "offset", "zeros", "cauchy"])
+def test_a_compressed_tally_keeps_within_its_stated_bounds(draw):
+    rng = np.random.default_rng(7)
+    n = 300_000
+    make = {"lognormal": lambda: rng.lognormal(3, 1, n), "offset": lambda: rng.normal(40.7, 0.05, n),
+            "zeros": lambda: np.r_[rng.normal(0, 1, n - n // 10), np.zeros(n // 10)],
+            "cauchy": lambda: rng.standard_cauchy(n)}[draw]
+    a, b = np.sort(make()), np.sort(make() * 1.01)
+    ta = Tally.from_sorted(a, keep=(0.0,))
+    assert not ta.exact and ta.values.size <= 1.02 * tl.POINTS
+    assert 0 < ta.rank_error <= 2 / tl.POINTS
+    tb = as_tally(b)                                      # exact
+    assert abs(tl.ks(ta, tb) - tl.ks(as_tally(a), tb)) <= ta.rank_error + 1e-12
+    assert abs(tl.wasserstein(ta, tb) - st_.wasserstein_distance(a, b)) <= ta.w_error * (1 + 1e-9) + 1e-12
+    assert ta.minimum == a[0] and ta.maximum == a[-1]
+    if draw == "zeros":                                   # a heavy value keeps its exact count
+        assert ta.count_at(0.0) == np.sum(a == 0)
+
+
+def test_merged_tallies_carry_their_bounds():
+    rng = np.random.default_rng(3)
+    x = rng.gamma(2, 10, 400_000)
+    parts = [Tally.from_sorted(np.sort(p)) for p in np.array_split(x, 4)]
+    merged = parts[0].merge(parts[1]).merge(parts[2].merge(parts[3]))
+    exact = as_tally(np.sort(x))
+    assert merged.n == x.size and not merged.exact
+    assert tl.ks(merged, exact) <= merged.rank_error + 1e-12
+    assert merged.rank_error < 0.002
+    assert tl.wasserstein(merged, exact) <= merged.w_error + 1e-9
+    few = Tally.from_sorted(np.array([1.0, 2.0])).merge(Tally.from_sorted(np.array([2.0, 3.0])))
+    assert few.exact and few.values.tolist() == [1.0, 2.0, 3.0] and few.counts.tolist() == [1, 2, 1]
+
+
+# --------------------------------------------------------- a baseline audits as its frame
+
+@pytest.fixture(scope="module")
+def census():
+    """The ACS reference year (2015) and later years, without the row id."""
+    from mlwatch import datasets
+
+    reference, current = datasets.acs_employment()
+    return reference.drop("id"), current.drop("id")
+
+
+@pytest.fixture(scope="module", params=gallery.names())
+def incident(request):
+    return gallery.load(request.param)
+
+
+def _features(incident):
+    roles = incident.roles
+    skip = {roles.get("time"), roles.get("id"), roles.get("target"), roles.get("prediction"), "challenger"}
+    return [c for c in incident.reference.columns if c not in skip]
+
+
+def test_a_baseline_audits_as_its_frame_on_every_gallery_incident(incident):
+    features = _features(incident)
+    framed = audit(incident.reference, incident.current, features=features)
+    base = Baseline.from_frame(incident.reference, features=features)
+    saved = audit(base, incident.current, features=features)
+    assert saved.drifted == framed.drifted
+    assert saved.n_reference == framed.n_reference
+    a, b = framed.table.sort("feature"), saved.table.sort("feature")
+    for column in BINNED:
+        np.testing.assert_allclose(b[column].to_numpy(), a[column].to_numpy(), rtol=1e-12, equal_nan=True,
+                                   err_msg=column)
+    numeric = a["ks"].is_not_null().to_numpy()
+    exact = np.array([base[f].tally.exact if base[f].kind == "numeric" else True for f in a["feature"]])
+    bound = np.array([base[f].tally.rank_error if base[f].kind == "numeric" else 0.0 for f in a["feature"]])
+    ks_gap = np.abs(b["ks"].to_numpy()[numeric] - a["ks"].to_numpy()[numeric])
+    assert np.all(ks_gap <= bound[numeric] + 1e-12) and ks_gap.max(initial=0) <= 0.002
+    w_a, w_b = a["wasserstein"].to_numpy()[numeric], b["wasserstein"].to_numpy()[numeric]
+    assert np.all(np.abs(w_b - w_a) <= np.maximum(0.01 * w_a, 1e-12) + ~exact[numeric] * 0.005)
+    qa, qb = (r.quality.sort("feature", "check").select("feature", "check", "failed", "material", "reference")
+              for r in (framed, saved))
+    assert qa.equals(qb)
+
+
+def test_a_baseline_saves_and_loads_without_code(tmp_path, census):
+    acs, later = census
+    base = Baseline.from_frame(acs)
+    path = base.save(tmp_path / "acs.mlwatch")
+    loaded = Baseline.load(path)
+    assert loaded.columns == base.columns and loaded.n_rows == acs.height
+    for c in base.columns:
+        a, b = base[c], loaded[c]
+        assert (a.kind, a.n, a.n_null, a.distinct, a.grid, a.categories) == (b.kind, b.n, b.n_null, b.distinct,
+                                                                             b.grid, b.categories)
+        if a.tally is not None:
+            np.testing.assert_array_equal(a.tally.values, b.tally.values)
+            np.testing.assert_array_equal(a.tally.counts, b.tally.counts)
+    current = later.sample(5000, seed=1)
+    assert audit(loaded, current).table.equals(audit(base, current).table)
+    assert audit(str(path), current).drifted == audit(base, current).drifted   # a .mlwatch path is a baseline
+    import pyarrow.parquet as pq
+    assert b"mlwatch.baseline/1" in pq.read_schema(path).metadata[b"mlwatch"]
+
+
+def test_a_baseline_file_that_is_not_one_fails_clearly(tmp_path):
+    other = tmp_path / "other.mlwatch"
+    pl.DataFrame({"x": [1]}).write_parquet(other)
+    with pytest.raises(SchemaError, match="not a mlwatch.baseline/1 file"):
+        Baseline.load(other)
+    junk = tmp_path / "junk.mlwatch"
+    junk.write_bytes(b"\x80\x04not parquet")
+    with pytest.raises(SchemaError, match="is not a baseline file"):
+        Baseline.load(junk)
+    with pytest.raises(DataError, match="no file"):
+        Baseline.load(tmp_path / "absent.mlwatch")
+
+
+def test_a_million_row_baseline_is_small(rng):
+    frame = pl.DataFrame({f"f{i:02d}": rng.lognormal(0, 1, 1_000_000) for i in range(25)})
+    path = Baseline.from_frame(frame).save(Path(pytest.importorskip("tempfile").mkdtemp()) / "big.mlwatch")
+    assert path.stat().st_size < 2_000_000
+
+
+def test_two_days_summarised_apart_merge_into_both(census):
+    acs, later = census
+    day1, day2 = acs.head(acs.height // 2), acs.tail(acs.height - acs.height // 2)
+    merged = Baseline.from_frame(day1).merge(Baseline.from_frame(day2))
+    whole = Baseline.from_frame(acs)
+    assert merged.n_rows == whole.n_rows
+    for c in whole.columns:
+        a, b = merged[c], whole[c]
+        assert (a.n, a.n_null, a.n_nan, a.categories) == (b.n, b.n_null, b.n_nan, b.categories), c
+        if b.kind == "numeric":
+            assert tl.ks(a.tally, b.tally) <= a.tally.rank_error + b.tally.rank_error + 1e-12, c
+            if b.tally.exact:      # few distinct values: the merge is exact, bins and all
+                np.testing.assert_array_equal(a.tally.counts, b.tally.counts)
+                np.testing.assert_array_equal(a.bin_counts, b.bin_counts)
+    current = later.sample(20_000, seed=2)
+    assert audit(merged, current).drifted == audit(whole, current).drifted
+
+
+def test_baselines_of_other_columns_do_not_merge(census):
+    acs = census[0]
+    with pytest.raises(SchemaError, match="cannot merge"):
+        Baseline.from_frame(acs.select("AGEP")).merge(Baseline.from_frame(acs.select("SCHL")))
+
+
+def test_bad_input_against_a_baseline_names_the_column(census):
+    acs = census[0]
+    base = Baseline.from_frame(acs.select("AGEP", "SEX"))
+    with pytest.raises(MissingColumnError, match="no column 'SCHL'"):
+        audit(base, acs, features=["SCHL"])
+    report = audit(base, acs.drop("SEX"))                     # a column lost upstream is reported
+    assert report.failed_checks.filter(pl.col("check") == "column_missing")["feature"].to_list() == ["SEX"]
+    with pytest.raises(DataError, match="not its slices"):
+        audit(base, acs, where={"SEX": 1})
+
+
+def test_a_scan_summarises_a_partitioned_folder_as_the_frame(tmp_path, census):
+    acs = census[0]
+    folder = tmp_path / "ref"
+    acs.with_columns((pl.int_range(pl.len()) % 3).alias("part")).write_parquet(folder, partition_by="part")
+    scanned = Baseline.from_parquet(folder, exclude=["part"], batch_rows=7_000, progress=False)
+    whole = Baseline.from_frame(acs)
+    assert scanned.n_rows == acs.height and set(scanned.columns) == set(whole.columns)
+    for c in whole.columns:
+        a, b = scanned[c], whole[c]
+        assert (a.n, a.n_null, a.categories) == (b.n, b.n_null, b.categories), c
+        if b.kind == "numeric":
+            assert tl.ks(a.tally, b.tally) <= a.tally.rank_error + b.tally.rank_error + 1e-12, c
+    current = census[1].sample(20_000, seed=3).with_columns(pl.col("AGEP") * 12)
+    assert audit(scanned, current).drifted == audit(acs, current).drifted
+
+
+def test_a_scan_counts_the_current_window_in_the_reference_bins(tmp_path, census):
+    acs = census[0]
+    base = Baseline.from_frame(acs.select("AGEP", "predicted_probability"))
+    path = tmp_path / "cur.parquet"
+    acs.select("AGEP", "predicted_probability").write_parquet(path)
+    current = summarise_batches(pl.scan_parquet(path), edges={c: base[c].edges for c in base.columns},
+                                bins=None, batch_rows=9_000, progress=False, name="current")
+    for c in base.columns:
+        np.testing.assert_array_equal(current[c].bin_counts, base[c].bin_counts)
