@@ -42,6 +42,8 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -393,13 +395,19 @@ def summarise_batches(lazy: pl.LazyFrame, *, features: Sequence[str] | None = No
 
     def merged(a: dict, b: dict) -> dict:
         return {c: a[c].merge(b[c], points=SCAN_POINTS, bins=None) for c in names}
+    if not names:
+        raise DataError(f"{name}: no column to summarise", frame=name)
 
     prepared = lazy.select([_prepare(c, schema[c], column_kinds[c]) for c in names])
-    with bar(total, f"summarising {name}", progress) as tick:
+
+    def summarised(batch: pl.DataFrame, c: str) -> ColumnSummary:
+        return ColumnSummary.from_series(batch[c], column_kinds[c], bins=None,
+                                         edges=None if edges is None else edges.get(c), points=SCAN_POINTS)
+
+    # the columns of a batch on threads: their sorts release the GIL
+    with bar(total, f"summarising {name}", progress) as tick, ThreadPoolExecutor(os.cpu_count() or 1) as pool:
         for batch in prepared.collect_batches(chunk_size=batch_rows):
-            part = {c: ColumnSummary.from_series(batch[c], column_kinds[c], bins=None,
-                                                 edges=None if edges is None else edges.get(c), points=SCAN_POINTS)
-                    for c in names}
+            part = dict(zip(names, pool.map(lambda c: summarised(batch, c), names)))
             level = 0
             while stack and stack[-1][0] == level:
                 part = merged(stack.pop()[1], part)

@@ -99,16 +99,45 @@ def _read_pair(args):
     return reference, current
 
 
+def _summarised(path: str) -> bool:
+    """A saved baseline, a folder or a glob: read by the audit itself (summaries, not rows)."""
+    return path.endswith(".mlwatch") or Path(path).is_dir() or any(ch in path for ch in "*?[")
+
+
 def cmd_audit(args) -> int:
     from mlwatch.steps.audit import audit
 
     started = time.perf_counter()
     _check_outputs(args)
-    reference, current = _read_pair(args)
+    if _summarised(args.reference) or _summarised(args.current):
+        reference, current = args.reference, args.current
+        _progress(f"summarising {args.reference} and {args.current}")
+    else:
+        reference, current = _read_pair(args)
     result = audit(reference, current, features=_columns(args.features), exclude=_columns(args.exclude) or (),
-                   where=_where(args.where), bins=args.bins, psi_threshold=args.psi_threshold, alpha=args.alpha)
+                   where=_where(args.where), bins=args.bins, psi_threshold=args.psi_threshold, alpha=args.alpha,
+                   progress=False if args.quiet else None)
     print(result.summary("text"))
     _write_outputs(args, result, f"Audit of {Path(args.current).name} against {Path(args.reference).name}")
+    _progress(f"done in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_baseline(args) -> int:
+    from mlwatch.baseline import Baseline
+
+    started = time.perf_counter()
+    source = args.reference
+    features, exclude = _columns(args.features), _columns(args.exclude) or ()
+    if Path(source).is_dir() or any(ch in source for ch in "*?["):
+        _progress(f"scanning {source}")
+        base = Baseline.from_parquet(source, features=features, exclude=exclude, bins=args.bins,
+                                     progress=False if args.quiet else None)
+    else:
+        _progress(f"reading {source}")
+        base = Baseline.from_frame(source, features=features, exclude=exclude, bins=args.bins)
+    path = base.save(args.out)
+    print(f"{base!r} -> {path} ({path.stat().st_size / 1024:,.0f} kB)")
     _progress(f"done in {time.perf_counter() - started:.1f} s")
     return 0
 
@@ -221,9 +250,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="print the traceback of an error, not one line")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    p = sub.add_parser("baseline", help="save a reference window's summary (at training time) for later audits")
+    p.add_argument("reference", help="parquet or CSV file, or a parquet folder or glob (scanned batch by batch)")
+    p.add_argument("--out", required=True, type=Path, metavar="PATH.mlwatch", help="the baseline file to write")
+    p.add_argument("--features", help="comma-separated columns to keep (default: all)")
+    p.add_argument("--exclude", help="comma-separated columns to leave out")
+    p.add_argument("--bins", type=_bins, default=10, help="quantile bins for numeric features (default 10)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_baseline)
+
     p = sub.add_parser("audit", help="step 5: which features drifted, and data quality (reference vs current)")
-    p.add_argument("reference", help="parquet or CSV file")
-    p.add_argument("current", help="parquet or CSV file")
+    p.add_argument("reference", help="parquet or CSV file, a baseline (.mlwatch), or a parquet folder or glob")
+    p.add_argument("current", help="parquet or CSV file, or a parquet folder or glob (scanned when large)")
     p.add_argument("--features", help="comma-separated columns to audit (default: all)")
     p.add_argument("--exclude", help="comma-separated columns to leave out")
     p.add_argument("--where", action="append", metavar="COLUMN=VALUE",
@@ -231,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bins", type=_bins, default=10, help="quantile bins for numeric features (default 10)")
     p.add_argument("--psi-threshold", type=_non_negative, default=0.1, help="material PSI (default 0.1)")
     p.add_argument("--alpha", type=_probability, default=0.05, help="false discovery rate (default 0.05)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_outputs(p, "result")
     p.set_defaults(run=cmd_audit)
 

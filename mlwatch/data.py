@@ -426,16 +426,23 @@ def apply_where(frame: pl.DataFrame, where: Mapping[str, Any] | None, *, name: s
     if not where:
         return frame
     require_columns(frame, list(where), name=name)
-    condition = pl.lit(True)
-    for column, value in where.items():
-        values = list(value) if isinstance(value, (list, tuple, set)) else [value]
-        matches = [_matches(frame.schema[column], column, v, name) for v in values]
-        condition = condition & pl.any_horizontal(matches)
-    out = frame.filter(condition)
+    out = frame.filter(where_condition(frame.schema, where, name=name))
     if out.height == 0:
         described = " and ".join(f"{c} = {v!r}" for c, v in where.items())
         raise EmptyDataError(f"{name}: no rows where {described}", frame=name)
     return out
+
+
+def where_condition(schema: Mapping[str, pl.DataType], where: Mapping[str, Any], *, name: str) -> pl.Expr:
+    """The filter of :func:`apply_where` as an expression (for a lazy scan too)."""
+    condition = pl.lit(True)
+    for column, value in where.items():
+        if column not in schema:
+            raise MissingColumnError(f"{name}: no column {column!r}", column=column, frame=name)
+        values = list(value) if isinstance(value, (list, tuple, set)) else [value]
+        matches = [_matches(schema[column], column, v, name) for v in values]
+        condition = condition & pl.any_horizontal(matches)
+    return condition
 
 
 def _matches(dtype: pl.DataType, column: str, value: Any, name: str) -> pl.Expr:

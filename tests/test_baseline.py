@@ -26,6 +26,7 @@ BINNED = ["psi", "chi2", "js", "hellinger", "kl", "tv", "chi2_p_value", "noise_f
 samples = st.lists(st.integers(-50, 50), min_size=1, max_size=300).map(lambda v: np.sort(np.array(v, float) / 4))
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning:scipy")     # scipy's own asymptotics on tiny samples
 @settings(max_examples=60, deadline=None)
 @given(samples, samples)
 def test_an_exact_tally_reads_as_its_sample(a, b):
@@ -216,3 +217,35 @@ def test_a_scan_counts_the_current_window_in_the_reference_bins(tmp_path, census
                                 bins=None, batch_rows=9_000, progress=False, name="current")
     for c in base.columns:
         np.testing.assert_array_equal(current[c].bin_counts, base[c].bin_counts)
+
+
+def test_the_scanned_audit_finds_what_the_memory_audit_finds(tmp_path, census):
+    reference, current = census
+    current = current.with_columns(pl.when(pl.col("SEX") == "2").then(pl.col("AGEP") * 12).otherwise(pl.col("AGEP"))
+                                   .alias("AGEP"))
+    reference.write_parquet(tmp_path / "ref.parquet")
+    folder = tmp_path / "cur"
+    current.write_parquet(folder, partition_by="SEX")                   # hive: SEX=1/, SEX=2/
+    framed = audit(reference, current)
+    scanned = audit(tmp_path / "ref.parquet", folder, scan=True, progress=False)
+    assert scanned.drifted == framed.drifted and scanned.n_current == current.height
+    a, b = framed.table.sort("feature"), scanned.table.sort("feature")
+    np.testing.assert_allclose(b["psi"].to_numpy(), a["psi"].to_numpy(), rtol=1e-9)
+    assert framed.failed_checks["check"].to_list() == scanned.failed_checks["check"].to_list()
+    sliced = audit(tmp_path / "ref.parquet", folder, scan=True, where={"SEX": 2}, progress=False)
+    assert sliced.n_current == current.filter(pl.col("SEX") == "2").height and "AGEP" in sliced.drifted
+
+
+def test_the_command_line_saves_a_baseline_and_audits_against_it(tmp_path, census):
+    from mlwatch.cli import main
+
+    reference, current = census
+    reference.write_parquet(tmp_path / "ref.parquet")
+    current.with_columns(pl.col("AGEP") * 12).write_parquet(tmp_path / "cur.parquet")
+    assert main(["baseline", str(tmp_path / "ref.parquet"), "--out", str(tmp_path / "ref.mlwatch"), "--quiet"]) == 0
+    assert main(["audit", str(tmp_path / "ref.mlwatch"), str(tmp_path / "cur.parquet"), "--quiet",
+                 "--json", str(tmp_path / "audit.json")]) == 0
+    import json
+    document = json.loads((tmp_path / "audit.json").read_text())
+    assert {"AGEP", "year"} <= {f["feature"] for f in document["features"] if f["drifted"]}
+    assert main(["audit", str(tmp_path / "absent.mlwatch"), str(tmp_path / "cur.parquet")]) == 2

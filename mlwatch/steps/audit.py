@@ -36,7 +36,8 @@ import numpy as np
 import polars as pl
 
 from mlwatch import data
-from mlwatch.baseline import Baseline, ColumnSummary, _kind, load_reference
+from mlwatch.baseline import Baseline, ColumnSummary, _kind, load_reference, summarise_batches
+from mlwatch.baseline import scan as scan_source
 from mlwatch.errors import DataError, MissingColumnError, SchemaMismatchError, check_choice, check_number
 from mlwatch.results import Result, Section, frame_from_records, options_from, plain, records
 from mlwatch.stats import noise, quality
@@ -67,6 +68,7 @@ QUANTILES_SCHEMA = {"feature": pl.String, "window": pl.String, "p": pl.Float64, 
 #: raw distribution the key evidence figure draws, extremes included (an open outer bin
 #: would hide a unit change's values; its minimum and maximum do not)
 QUANTILE_GRID = np.linspace(0.0, 1.0, 101)
+SCAN_ROWS = 20_000_000        # rows of a parquet source or lazy frame beyond which the audit scans it
 THREADED_ROWS = 200_000      # rows in both windows from which the columns are audited on threads
 QUALITY_SCHEMA = {
     "feature": pl.String, "check": pl.String, "reference": pl.Float64, "current": pl.Float64,
@@ -204,7 +206,8 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
           major_threshold: float = 0.25, alpha: float = 0.05, smoothing: float = 0.5,
           ks_threshold: float = 0.05, wasserstein_threshold: float = 0.1,
           missing_columns: str = "auto", n_threads: int | None = None,
-          options: AuditOptions | None = None) -> AuditResult:
+          options: AuditOptions | None = None, scan: bool | None = None,
+          progress: bool | None = None) -> AuditResult:
     """Audit every feature of ``current`` against ``reference``, optionally on a slice.
 
     Parameters
@@ -241,6 +244,14 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
     options
         An :class:`AuditOptions` holding the statistical choices above at once (a keyword
         given as well must agree with it).
+    scan
+        Read parquet datasets (a file, a folder, a glob, hive partitions) and lazy frames batch
+        by batch into summaries, never holding their rows (:mod:`mlwatch.baseline`): the PSI
+        bins' counts stay exact, KS and Wasserstein within the tallies' stated bounds. The
+        default (None) scans a source of more than :data:`SCAN_ROWS` rows and reads smaller
+        ones into memory.
+    progress
+        A progress bar for scans (None: when a terminal or a notebook shows it).
 
     Examples
     --------
@@ -269,6 +280,9 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
     check_number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
     check_number("smoothing", smoothing, low=0, low_open=True)
     reference = load_reference(reference)
+    if scan is not False and (scan or _large(reference) or _large(current)) and _scannable(current):
+        return _audit_scans(reference, current, features=features, exclude=exclude, kinds=kinds,
+                            missing_columns=missing_columns, options=options, progress=progress)
     if isinstance(reference, Baseline):
         return _audit_baseline(reference, current, features=features, exclude=exclude, kinds=kinds,
                                missing_columns=missing_columns, options=options, n_threads=n_threads)
@@ -290,6 +304,75 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
         return _audit_feature(feature, a, b, schema, options, feature in vanished)
 
     return _assemble(_map(one, features, ref.height + cur.height, n_threads), ref.height, cur.height, options)
+
+
+def _scannable(source) -> bool:
+    if isinstance(source, pl.LazyFrame):
+        return True
+    if not isinstance(source, (str, os.PathLike)):
+        return False
+    text = str(source)
+    return os.path.isdir(text) or any(ch in text for ch in "*?[") or text.endswith((".parquet", ".pq"))
+
+
+def _large(source) -> bool:
+    """A parquet source or lazy frame of more than :data:`SCAN_ROWS` rows (counted from the
+    files' metadata, no row read)."""
+    if not _scannable(source):
+        return False
+    try:
+        return scan_source(source).select(pl.len()).collect().item() > SCAN_ROWS
+    except DataError:
+        return False
+
+
+def _audit_scans(reference, current, *, features, exclude, kinds, missing_columns: str, options: AuditOptions,
+                 progress: bool | None) -> AuditResult:
+    """The audit of two windows larger than memory: each is summarised batch by batch (the
+    current one in the reference's PSI bins), then compared summary to summary."""
+    if isinstance(reference, Baseline):
+        base = reference
+        if options.where:
+            raise DataError("audit: a Baseline holds the whole reference window, not its slices", frame="reference")
+    else:
+        lazy = _filtered(scan_source(reference), options.where, "reference")
+        base = summarise_batches(lazy, features=features, exclude=exclude, kinds=kinds, bins=options.bins,
+                                 progress=progress, name="reference")
+    features, missing_columns = _chosen(features, base.columns, exclude, missing_columns)
+    lazy = _filtered(scan_source(current), options.where, "current")
+    present = lazy.collect_schema()
+    vanished = tuple(f for f in features if f not in present)
+    if vanished and missing_columns == "raise":
+        raise MissingColumnError(f"current: no column {vanished[0]!r}", column=vanished[0], frame="current")
+    kept = [f for f in features if f in present]
+    summary = summarise_batches(lazy, features=kept, kinds={f: kinds.get(f, base[f].kind) if kinds else base[f].kind
+                                                              for f in kept},
+                                bins=None, edges={f: base[f].edges for f in kept if base[f].edges is not None},
+                                progress=progress, name="current")
+    n_current = summary.n_rows
+    schema = data.Schema({f: base[f].kind for f in features}, {f: base[f].dtype for f in features},
+                         {f: summary[f].dtype if f in summary else "Null" for f in features}, {})
+
+    def one(feature: str) -> _FeatureAudit:
+        a = base[feature]
+        if feature in vanished:
+            b = ColumnSummary(feature, a.kind, "Null", n_current, n_current, tally=Tally(np.zeros(0), np.zeros(0, np.int64)),
+                              categories={} if a.kind == "categorical" else None,
+                              edges=a.edges, bin_counts=None if a.edges is None else np.zeros(a.edges.size + 1, np.int64))
+        else:
+            b = summary[feature]
+            if b.kind != a.kind:
+                raise SchemaMismatchError(f"column {feature!r} is {a.kind} in the reference and {b.kind} in current",
+                                          column=feature)
+        if a.kind == "numeric" and options.bins != base.bins:
+            a = a.cut(options.bins)
+        return _audit_feature(feature, a, b, schema, options, feature in vanished)
+
+    return _assemble([one(f) for f in features], base.n_rows, n_current, options)
+
+
+def _filtered(lazy: pl.LazyFrame, where, name: str) -> pl.LazyFrame:
+    return lazy.filter(data.where_condition(lazy.collect_schema(), where, name=name)) if where else lazy
 
 
 def _chosen(features, columns: Sequence[str], exclude: Sequence[str], missing_columns: str) -> tuple[list[str], str]:
@@ -439,8 +522,10 @@ def _numeric(name: str, a: ColumnSummary, b: ColumnSummary, checks: list, option
     ta, tb = a.tally, b.tally
     if a.edges is not None and a.bin_counts is not None:
         b_ = numeric_bins(np.zeros(0), np.zeros(0), edges=a.edges)
+        counted = b.edges is not None and b.bin_counts is not None and np.array_equal(b.edges, a.edges)
+        current_counts = b.bin_counts if counted else tb.counts_in_bins(a.edges)    # a scan counted them exactly
         b_ = Bins(b_.labels, np.append(a.bin_counts, a.n_missing).astype(np.int64),
-                  np.append(tb.counts_in_bins(a.edges), b.n_missing).astype(np.int64), b_.lower, b_.upper)
+                  np.append(current_counts, b.n_missing).astype(np.int64), b_.lower, b_.upper)
     else:
         b_ = numeric_bins(a.finite, b.finite, n_missing_reference=a.n_missing, n_missing_current=b.n_missing,
                           bins=options.bins)
