@@ -75,6 +75,26 @@ def _measure(args) -> None:
                       "rows": result.n_reference + result.n_current}))
 
 
+def baseline_figures() -> None:
+    """A baseline of 1M rows x 25 features (the first part of the data): build, size, load."""
+    import tempfile
+
+    from mlwatch import Baseline
+
+    frame = _part(np.random.default_rng(1), 1_000_000, False)
+    started = time.perf_counter()
+    base = Baseline.from_frame(frame)
+    built = time.perf_counter() - started
+    path = base.save(Path(tempfile.mkdtemp()) / "ref.mlwatch")
+    loads = []
+    for _ in range(7):
+        started = time.perf_counter()
+        Baseline.load(path)
+        loads.append(time.perf_counter() - started)
+    print(f"Baseline of 1,000,000 rows x {frame.width} columns: built in {built:.1f} s, "
+          f"{path.stat().st_size / 1e6:.2f} MB, loads in {1000 * np.median(loads):.0f} ms (median of 7)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 30], help="rows a side, in millions")
@@ -87,6 +107,7 @@ def main() -> None:
     if args.mode:
         _measure(args)
         return
+    baseline_figures()
     print(f"{FEATURES} numeric features + 3 segments; parquet in {args.data}; 2 cores")
     print(f"{'rows a side':>12} {'mode':>7} {'seconds':>8} {'rows/s':>12} {'peak GB':>8}  drifted")
     for size in args.sizes:
