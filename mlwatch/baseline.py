@@ -46,7 +46,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import polars as pl
@@ -55,7 +55,7 @@ from mlwatch import data
 from mlwatch.errors import DataError, MissingColumnError, SchemaError, check_number
 from mlwatch.stats import quality
 from mlwatch.stats.binning import category_counts, quantile_edges
-from mlwatch.stats.tally import POINTS, Tally, as_tally
+from mlwatch.stats.tally import POINTS, Tally
 
 SCHEMA = "mlwatch.baseline/1"
 SCAN_POINTS = 8 * POINTS      # points kept while a scan's batches are merged; the final tally keeps POINTS
@@ -338,10 +338,6 @@ class Baseline:
         return cls(columns, int(meta["n_rows"]), int(meta["bins"]), meta.get("created", ""), extra, types)
 
 
-def is_baseline(value: Any) -> bool:
-    return isinstance(value, Baseline)
-
-
 def load_reference(value):
     """A Baseline as it is; a path to a ``.mlwatch`` file loaded; anything else unchanged."""
     if isinstance(value, (str, Path)) and str(value).endswith(".mlwatch"):
@@ -482,12 +478,4 @@ def _version() -> str:
     return __version__
 
 
-def summaries_of(frame: pl.DataFrame, names: Iterable[str], kinds: Mapping[str, str], *,
-                 keep_sorted: bool = True, edges: Mapping[str, np.ndarray] | None = None) -> dict[str, ColumnSummary]:
-    """In-memory summaries of aligned columns (the audit's frames)."""
-    return {c: ColumnSummary.from_series(frame[c], _kind(kinds[c]), bins=None,
-                                         edges=None if edges is None else edges.get(c), keep_sorted=keep_sorted)
-            for c in names}
-
-
-__all__ = ["Baseline", "ColumnSummary", "as_tally", "scan", "summarise_batches"]
+__all__ = ["Baseline", "ColumnSummary", "scan", "summarise_batches"]
