@@ -184,22 +184,17 @@ class ColumnSummary:
                    None if row["categories"] is None else dict(zip(row["categories"], row["category_counts"])))
 
 
-_ROW_SCHEMA = None
-
-
 def _row_schema():
+    """The file's columns (see the module)."""
     import pyarrow as pa
 
-    global _ROW_SCHEMA
-    if _ROW_SCHEMA is None:
-        _ROW_SCHEMA = pa.schema([
-            ("name", pa.string()), ("kind", pa.string()), ("dtype", pa.string()), ("n", pa.int64()),
-            ("n_null", pa.int64()), ("n_nan", pa.int64()), ("n_inf", pa.int64()), ("distinct", pa.int64()),
-            ("values", pa.list_(pa.float64())), ("counts", pa.list_(pa.int64())), ("exact", pa.bool_()),
-            ("rank_error", pa.float64()), ("w_error", pa.float64()), ("edges", pa.list_(pa.float64())),
-            ("bin_counts", pa.list_(pa.int64())), ("grid_step", pa.float64()), ("grid_off", pa.int64()),
-            ("categories", pa.list_(pa.string())), ("category_counts", pa.list_(pa.int64()))])
-    return _ROW_SCHEMA
+    return pa.schema([
+        ("name", pa.string()), ("kind", pa.string()), ("dtype", pa.string()), ("n", pa.int64()),
+        ("n_null", pa.int64()), ("n_nan", pa.int64()), ("n_inf", pa.int64()), ("distinct", pa.int64()),
+        ("values", pa.list_(pa.float64())), ("counts", pa.list_(pa.int64())), ("exact", pa.bool_()),
+        ("rank_error", pa.float64()), ("w_error", pa.float64()), ("edges", pa.list_(pa.float64())),
+        ("bin_counts", pa.list_(pa.int64())), ("grid_step", pa.float64()), ("grid_off", pa.int64()),
+        ("categories", pa.list_(pa.string())), ("category_counts", pa.list_(pa.int64()))])
 
 
 @dataclass(frozen=True, eq=False)
@@ -253,7 +248,7 @@ class Baseline:
                                    [c for c in frame.columns if c not in set(exclude)]))
         data.require_columns(frame, names, name="reference")
         frame, _, schema = data.align(frame, frame, names, kinds=kinds)
-        summaries = {c: ColumnSummary.from_series(frame[c], _kind(schema.kinds[c]), bins=bins, points=points)
+        summaries = {c: ColumnSummary.from_series(frame[c], summary_kind(schema.kinds[c]), bins=bins, points=points)
                      for c in names}
         for c in names:
             summaries[c] = replace(summaries[c], dtype=schema.reference_dtypes[c])
@@ -338,6 +333,12 @@ class Baseline:
         return cls(columns, int(meta["n_rows"]), int(meta["bins"]), meta.get("created", ""), extra, types)
 
 
+def is_dataset(source) -> bool:
+    """A parquet folder or a glob: a source read batch by batch, never as one file."""
+    text = str(source)
+    return Path(text).is_dir() or any(ch in text for ch in "*?[")
+
+
 def load_reference(value):
     """A Baseline as it is; a path to a ``.mlwatch`` file loaded; anything else unchanged."""
     if isinstance(value, (str, Path)) and str(value).endswith(".mlwatch"):
@@ -353,10 +354,11 @@ def scan(source) -> pl.LazyFrame:
     if isinstance(source, pl.LazyFrame):
         return source
     path = str(source)
-    if Path(path).is_dir():
+    folder = Path(path).is_dir()
+    if folder:
         path = str(Path(path) / "**" / "*.parquet")
     try:
-        lazy = pl.scan_parquet(path, hive_partitioning=True if "**" in path or Path(str(source)).is_dir() else None)
+        lazy = pl.scan_parquet(path, hive_partitioning=True if folder or "**" in path else None)
         lazy.collect_schema()
     except (pl.exceptions.PolarsError, OSError, FileNotFoundError) as err:
         first = (str(err).strip().splitlines() or [type(err).__name__])[0]
@@ -380,7 +382,7 @@ def summarise_batches(lazy: pl.LazyFrame, *, features: Sequence[str] | None = No
     if missing:
         raise MissingColumnError(f"{name}: no column {missing[0]!r}", column=missing[0], frame=name)
     kinds = dict(kinds or {})
-    column_kinds = {c: _kind(kinds.get(c) or data.kind_of(schema[c])) for c in names}
+    column_kinds = {c: summary_kind(kinds.get(c) or data.kind_of(schema[c])) for c in names}
     for c, k in column_kinds.items():
         if k == "unsupported":
             raise DataError(f"{name}: column {c!r} has unsupported type {schema[c]}", column=c, frame=name)
@@ -455,7 +457,7 @@ def finite_sorted(series: pl.Series) -> tuple[np.ndarray, int, int]:
     return finite, n_bad - n_inf, n_inf
 
 
-def _kind(kind: str) -> str:
+def summary_kind(kind: str) -> str:
     """The audit's two families: numbers (datetimes, booleans read as numbers) and categories."""
     return "categorical" if kind == "categorical" else ("unsupported" if kind == "unsupported" else "numeric")
 
@@ -478,4 +480,4 @@ def _version() -> str:
     return __version__
 
 
-__all__ = ["Baseline", "ColumnSummary", "scan", "summarise_batches"]
+__all__ = ["Baseline", "ColumnSummary", "is_dataset", "scan", "summarise_batches"]

@@ -101,7 +101,9 @@ def _read_pair(args):
 
 def _summarised(path: str) -> bool:
     """A saved baseline, a folder or a glob: read by the audit itself (summaries, not rows)."""
-    return path.endswith(".mlwatch") or Path(path).is_dir() or any(ch in path for ch in "*?[")
+    from mlwatch.baseline import is_dataset
+
+    return path.endswith(".mlwatch") or is_dataset(path)
 
 
 def cmd_audit(args) -> int:
@@ -124,12 +126,12 @@ def cmd_audit(args) -> int:
 
 
 def cmd_baseline(args) -> int:
-    from mlwatch.baseline import Baseline
+    from mlwatch.baseline import Baseline, is_dataset
 
     started = time.perf_counter()
     source = args.reference
     features, exclude = _columns(args.features), _columns(args.exclude) or ()
-    if Path(source).is_dir() or any(ch in source for ch in "*?["):
+    if is_dataset(source):
         _progress(f"scanning {source}")
         base = Baseline.from_parquet(source, features=features, exclude=exclude, bins=args.bins,
                                      progress=False if args.quiet else None)

@@ -3,7 +3,6 @@
 The tally under it is checked against numpy and scipy (quantiles, KS, Wasserstein) exactly
 when it is exact and within its own stated bounds when it is compressed."""
 
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -151,9 +150,9 @@ def test_a_baseline_file_that_is_not_one_fails_clearly(tmp_path):
         Baseline.load(tmp_path / "absent.mlwatch")
 
 
-def test_a_million_row_baseline_is_small(rng):
+def test_a_million_row_baseline_is_small(rng, tmp_path):
     frame = pl.DataFrame({f"f{i:02d}": rng.lognormal(0, 1, 1_000_000) for i in range(25)})
-    path = Baseline.from_frame(frame).save(Path(pytest.importorskip("tempfile").mkdtemp()) / "big.mlwatch")
+    path = Baseline.from_frame(frame).save(tmp_path / "big.mlwatch")
     assert path.stat().st_size < 2_000_000
 
 

@@ -109,8 +109,8 @@ class Tally:
             moved = float(np.sum(c * np.abs(v - mean_of))) / n
         # a block's mean lies within it, so the means stay sorted; equal neighbours (possible
         # only through rounding) are folded together
-        return Tally(means, block_counts, False, self.rank_error + rank, self.w_error + moved).\
-            _folded()
+        compressed = Tally(means, block_counts, False, self.rank_error + rank, self.w_error + moved)
+        return compressed._folded()
 
     def _folded(self) -> "Tally":
         same = np.flatnonzero(self.values[1:] == self.values[:-1])

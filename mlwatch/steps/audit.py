@@ -36,7 +36,7 @@ import numpy as np
 import polars as pl
 
 from mlwatch import data
-from mlwatch.baseline import Baseline, ColumnSummary, _kind, load_reference, summarise_batches
+from mlwatch.baseline import Baseline, ColumnSummary, is_dataset, load_reference, summarise_batches, summary_kind
 from mlwatch.baseline import scan as scan_source
 from mlwatch.errors import DataError, MissingColumnError, SchemaMismatchError, check_choice, check_number
 from mlwatch.results import Result, Section, frame_from_records, options_from, plain, records
@@ -280,6 +280,9 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
     check_number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
     check_number("smoothing", smoothing, low=0, low_open=True)
     reference = load_reference(reference)
+    if isinstance(reference, Baseline) and where:
+        raise DataError("audit: a Baseline holds the whole reference window, not its slices; audit a slice "
+                        "against the reference frame (or a baseline made from that slice's rows)", frame="reference")
     if scan is not False and (scan or _large(reference) or _large(current)) and _scannable(current):
         return _audit_scans(reference, current, features=features, exclude=exclude, kinds=kinds,
                             missing_columns=missing_columns, options=options, progress=progress)
@@ -298,7 +301,7 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
     ref, cur, schema = data.align(ref, cur, features, kinds=kinds)
 
     def one(feature: str) -> _FeatureAudit:
-        kind = _kind(schema.kinds[feature])
+        kind = summary_kind(schema.kinds[feature])
         a = ColumnSummary.from_series(ref[feature], kind, bins=None, keep_sorted=True)
         b = ColumnSummary.from_series(cur[feature], kind, bins=None, keep_sorted=True)
         return _audit_feature(feature, a, b, schema, options, feature in vanished)
@@ -311,8 +314,7 @@ def _scannable(source) -> bool:
         return True
     if not isinstance(source, (str, os.PathLike)):
         return False
-    text = str(source)
-    return os.path.isdir(text) or any(ch in text for ch in "*?[") or text.endswith((".parquet", ".pq"))
+    return is_dataset(source) or str(source).endswith((".parquet", ".pq"))
 
 
 def _large(source) -> bool:
@@ -332,8 +334,6 @@ def _audit_scans(reference, current, *, features, exclude, kinds, missing_column
     current one in the reference's PSI bins), then compared summary to summary."""
     if isinstance(reference, Baseline):
         base = reference
-        if options.where:
-            raise DataError("audit: a Baseline holds the whole reference window, not its slices", frame="reference")
     else:
         lazy = _filtered(scan_source(reference), options.where, "reference")
         base = summarise_batches(lazy, features=features, exclude=exclude, kinds=kinds, bins=options.bins,
@@ -361,14 +361,20 @@ def _audit_scans(reference, current, *, features, exclude, kinds, missing_column
                               edges=a.edges, bin_counts=None if a.edges is None else np.zeros(a.edges.size + 1, np.int64))
         else:
             b = summary[feature]
-            if b.kind != a.kind:
-                raise SchemaMismatchError(f"column {feature!r} is {a.kind} in the reference and {b.kind} in current",
-                                          column=feature)
-        if a.kind == "numeric" and options.bins != base.bins:
-            a = a.cut(options.bins)
-        return _audit_feature(feature, a, b, schema, options, feature in vanished)
+        return _audit_feature(feature, _reference_side(base, feature, b.kind, options), b, schema, options,
+                              feature in vanished)
 
     return _assemble([one(f) for f in features], base.n_rows, n_current, options)
+
+
+def _reference_side(baseline: Baseline, feature: str, kind: str, options: AuditOptions) -> ColumnSummary:
+    """A summarised reference column, checked against how current reads it and cut in the
+    audit's number of bins."""
+    a = baseline[feature]
+    if kind != a.kind:
+        raise SchemaMismatchError(f"column {feature!r} is {a.kind} in the reference and read as {kind} in current "
+                                  "(give the same kinds= as when the reference was summarised)", column=feature)
+    return a.cut(options.bins) if kind == "numeric" and options.bins != baseline.bins else a
 
 
 def _filtered(lazy: pl.LazyFrame, where, name: str) -> pl.LazyFrame:
@@ -400,9 +406,6 @@ def _audit_baseline(baseline: Baseline, current, *, features, exclude, kinds, mi
                     options: AuditOptions, n_threads: int | None) -> AuditResult:
     """The audit against a saved reference: the current rows are summarised in memory as
     the frame path does, the reference's summaries are read from the baseline."""
-    if options.where:
-        raise DataError("audit: a Baseline holds the whole reference window, not its slices; audit a slice "
-                        "against the reference frame (or a baseline made from that slice's rows)", frame="reference")
     cur = data.to_frame(current, name="current")
     features, missing_columns = _chosen(features, baseline.columns, exclude, missing_columns)
     for f in features:
@@ -415,13 +418,8 @@ def _audit_baseline(baseline: Baseline, current, *, features, exclude, kinds, mi
     schema = data.Schema(schema.kinds, {f: baseline[f].dtype for f in features}, schema.current_dtypes, schema.changed)
 
     def one(feature: str) -> _FeatureAudit:
-        a = baseline[feature]
-        kind = _kind(schema.kinds[feature])
-        if kind != a.kind:
-            raise SchemaMismatchError(f"column {feature!r} is {a.kind} in the baseline and read as {kind} in current "
-                                      "(give the same kinds= as when the baseline was made)", column=feature)
-        if kind == "numeric" and options.bins != baseline.bins:
-            a = a.cut(options.bins)
+        kind = summary_kind(schema.kinds[feature])
+        a = _reference_side(baseline, feature, kind, options)
         b = ColumnSummary.from_series(cur[feature], kind, bins=None, keep_sorted=True)
         return _audit_feature(feature, a, b, schema, options, feature in vanished)
 
