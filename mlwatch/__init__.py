@@ -14,6 +14,8 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "Baseline": "mlwatch.baseline",
+    "sql": "mlwatch.sources",
+    "SQL": "mlwatch.sources",
     "Incident": "mlwatch.incident",
     "investigate": "mlwatch.incident",
     "Findings": "mlwatch.steps.investigate",

@@ -46,7 +46,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import polars as pl
@@ -184,7 +184,7 @@ class ColumnSummary:
                    None if row["categories"] is None else dict(zip(row["categories"], row["category_counts"])))
 
 
-def _row_schema():
+def row_schema():
     """The file's columns (see the module)."""
     import pyarrow as pa
 
@@ -264,6 +264,29 @@ class Baseline:
         return summarise_batches(lazy, features=features, exclude=exclude, kinds=kinds, bins=bins,
                                  batch_rows=batch_rows, progress=progress, name="reference")
 
+    @classmethod
+    def from_spark(cls, df, *, features: Sequence[str] | None = None, exclude: Sequence[str] = (),
+                   kinds: Mapping[str, str] | None = None, bins: int = 10) -> "Baseline":
+        """Summarise a ``pyspark.sql.DataFrame`` on its executors: only summaries reach the
+        driver (see :mod:`mlwatch.sources`)."""
+        from mlwatch.sources import is_spark, summarise_spark
+
+        if not is_spark(df):
+            raise DataError(f"Baseline.from_spark: expected a pyspark DataFrame, got a {type(df).__name__}")
+        check_number("bins", bins, low=2, high=1000, integer=True)
+        return summarise_spark(df, features=features, exclude=exclude, kinds=kinds, bins=bins)
+
+    @classmethod
+    def from_sql(cls, uri: str, query: str, *, features: Sequence[str] | None = None, exclude: Sequence[str] = (),
+                 kinds: Mapping[str, str] | None = None, bins: int = 10, progress: bool | None = None) -> "Baseline":
+        """Summarise a query's result as it streams from the database (``postgresql://``);
+        see :mod:`mlwatch.sources`."""
+        from mlwatch.sources import SQL, summarise_sql
+
+        check_number("bins", bins, low=2, high=1000, integer=True)
+        return summarise_sql(SQL(uri, query), features=features, exclude=exclude, kinds=kinds, bins=bins,
+                             progress=progress)
+
     def merge(self, other: "Baseline") -> "Baseline":
         """The baseline of both references' rows (say, two days of training data summarised
         apart). Their columns must be the same, of the same kinds."""
@@ -299,7 +322,7 @@ class Baseline:
         import pyarrow.parquet as pq
 
         path = Path(path)
-        table = pa.Table.from_pylist([c.to_row() for c in self.columns_.values()], schema=_row_schema())
+        table = pa.Table.from_pylist([c.to_row() for c in self.columns_.values()], schema=row_schema())
         meta = {"schema": SCHEMA, "n_rows": self.n_rows, "bins": self.bins, "created": self.created,
                 "mlwatch": _version(), **self.meta}
         if self.types is not None:
@@ -377,7 +400,26 @@ def summarise_batches(lazy: pl.LazyFrame, *, features: Sequence[str] | None = No
     from mlwatch.progress import bar
 
     schema = lazy.collect_schema()
+    column_kinds = plan(schema, features=features, exclude=exclude, kinds=kinds, name=name)
+    total = lazy.select(pl.len()).collect().item()
+    if total == 0:
+        raise DataError(f"{name}: no rows to summarise", frame=name)
+    prepared = lazy.select(prepare(schema, column_kinds))
+    # the columns of a batch on threads: their sorts release the GIL
+    with bar(total, f"summarising {name}", progress) as tick, ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        result = summarise_frames(prepared.collect_batches(chunk_size=batch_rows), column_kinds, edges=edges,
+                                  tick=tick, pool=pool)
+    return finish(result, schema, bins, {"source": "scan"})
+
+
+def plan(schema: Mapping[str, pl.DataType], *, features: Sequence[str] | None = None, exclude: Sequence[str] = (),
+         kinds: Mapping[str, str] | None = None, name: str = "reference") -> dict[str, str]:
+    """The columns a summary covers and the family each is read as (``numeric`` or
+    ``categorical``): every column not excluded by default; a missing or unsupported one
+    fails naming it."""
     names = list(dict.fromkeys(features if features is not None else [c for c in schema if c not in set(exclude)]))
+    if not names:
+        raise DataError(f"{name}: no column to summarise", frame=name)
     missing = [c for c in names if c not in schema]
     if missing:
         raise MissingColumnError(f"{name}: no column {missing[0]!r}", column=missing[0], frame=name)
@@ -386,46 +428,68 @@ def summarise_batches(lazy: pl.LazyFrame, *, features: Sequence[str] | None = No
     for c, k in column_kinds.items():
         if k == "unsupported":
             raise DataError(f"{name}: column {c!r} has unsupported type {schema[c]}", column=c, frame=name)
-    total = lazy.select(pl.len()).collect().item()
-    if total == 0:
+    return column_kinds
+
+
+def prepare(schema: Mapping[str, pl.DataType], column_kinds: Mapping[str, str]) -> list[pl.Expr]:
+    """The planned columns as the summaries read them (see :func:`plan`)."""
+    return [_prepare(c, schema[c], k) for c, k in column_kinds.items()]
+
+
+def summarise_frames(frames: Iterable[pl.DataFrame], column_kinds: Mapping[str, str], *,
+                     edges: Mapping[str, np.ndarray] | None = None, points: int = SCAN_POINTS,
+                     tick=None, pool: ThreadPoolExecutor | None = None) -> dict[str, ColumnSummary] | None:
+    """Summaries of prepared frames (:func:`prepare`), one per column per frame, merged as a
+    binary counter (pairwise, so the tallies' bounds grow with the logarithm of the frames);
+    None when no frame came. The unit a Spark partition and a SQL cursor summarise too."""
+    names = list(column_kinds)
+    stack: list[tuple[int, dict[str, ColumnSummary]]] = []       # (level, summaries)
+
+    def summarised(frame: pl.DataFrame, c: str) -> ColumnSummary:
+        return ColumnSummary.from_series(frame[c], column_kinds[c], bins=None,
+                                         edges=None if edges is None else edges.get(c), points=points)
+
+    for frame in frames:
+        if frame.height == 0:
+            continue
+        part = dict(zip(names, (pool.map if pool is not None else map)(lambda c: summarised(frame, c), names)))
+        level = 0
+        while stack and stack[-1][0] == level:
+            part = merge_summaries([stack.pop()[1], part], points=points)
+            level += 1
+        stack.append((level, part))
+        if tick is not None:
+            tick(frame.height)
+    return merge_summaries([s for _, s in stack], points=points) if stack else None
+
+
+def merge_summaries(parts: Sequence[Mapping[str, ColumnSummary]], *, points: int = SCAN_POINTS
+                    ) -> dict[str, ColumnSummary]:
+    """Merge summaries of the same columns, pairwise in a balanced tree."""
+    parts = [dict(p) for p in parts]
+    while len(parts) > 1:
+        paired = [{c: a[c].merge(b[c], points=points, bins=None) for c in a} for a, b in zip(parts[::2], parts[1::2])]
+        parts = paired + ([parts[-1]] if len(parts) % 2 else [])
+    return parts[0]
+
+
+def finish(result: Mapping[str, ColumnSummary] | None, schema: Mapping[str, pl.DataType], bins: int | None,
+           meta: Mapping[str, Any], *, name: str = "reference") -> "Baseline":
+    """A :class:`Baseline` of merged summaries: tallies compressed to :data:`POINTS`, PSI bins
+    cut on the merged (finer) tally unless they were counted in given edges."""
+    if not result:
         raise DataError(f"{name}: no rows to summarise", frame=name)
-    stack: list[tuple[int, dict[str, ColumnSummary]]] = []       # (level, summaries): a binary counter
-
-    def merged(a: dict, b: dict) -> dict:
-        return {c: a[c].merge(b[c], points=SCAN_POINTS, bins=None) for c in names}
-    if not names:
-        raise DataError(f"{name}: no column to summarise", frame=name)
-
-    prepared = lazy.select([_prepare(c, schema[c], column_kinds[c]) for c in names])
-
-    def summarised(batch: pl.DataFrame, c: str) -> ColumnSummary:
-        return ColumnSummary.from_series(batch[c], column_kinds[c], bins=None,
-                                         edges=None if edges is None else edges.get(c), points=SCAN_POINTS)
-
-    # the columns of a batch on threads: their sorts release the GIL
-    with bar(total, f"summarising {name}", progress) as tick, ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        for batch in prepared.collect_batches(chunk_size=batch_rows):
-            part = dict(zip(names, pool.map(lambda c: summarised(batch, c), names)))
-            level = 0
-            while stack and stack[-1][0] == level:
-                part = merged(stack.pop()[1], part)
-                level += 1
-            stack.append((level, part))
-            tick(batch.height)
-    result = stack.pop()[1]
-    while stack:
-        result = merged(stack.pop()[1], result)
     final = {}
-    for c in names:
-        s = result[c]
+    for c, s in result.items():
         if s.kind == "numeric":
             tally = s.tally.compress(POINTS, keep=quality.SENTINELS)
             if s.edges is None and bins is not None and s.tally.n:
                 s = s.cut(bins)                  # counted on the scan's finer tally
             s = replace(s, tally=tally)
         final[c] = replace(s, dtype=str(schema[c]))
-    types = pl.DataFrame(schema={c: schema[c] for c in names}).to_arrow().schema
-    return Baseline(final, int(total), bins or 10, _now(), {"source": "scan"}, types)
+    n_rows = next(iter(final.values())).n
+    types = pl.DataFrame(schema={c: schema[c] for c in final}).to_arrow().schema
+    return Baseline(final, int(n_rows), bins or 10, _now(), dict(meta), types)
 
 
 def _prepare(column: str, dtype: pl.DataType, kind: str) -> pl.Expr:
@@ -466,6 +530,9 @@ def _merged_grid(a: ColumnSummary, b: ColumnSummary) -> tuple[float | None, int]
     """The grid of both windows: the same step when they share it (off counts add up); the
     finer of two steps otherwise, the off counts added (an upper bound: every coarser grid
     but quarters lies on the finer ones); no grid when either lies on none."""
+    for x, y in ((a, b), (b, a)):
+        if x.tally is not None and x.tally.n == 0:           # no finite value (a partition of nulls): no say
+            return y.grid if y.grid is not None else (None, 0)
     if a.grid is None or b.grid is None or a.grid[0] is None or b.grid[0] is None:
         return None, 0
     return min(a.grid[0], b.grid[0]), a.grid[1] + b.grid[1]
@@ -480,4 +547,5 @@ def _version() -> str:
     return __version__
 
 
-__all__ = ["Baseline", "ColumnSummary", "is_dataset", "scan", "summarise_batches"]
+__all__ = ["Baseline", "ColumnSummary", "finish", "is_dataset", "merge_summaries", "plan", "prepare", "scan",
+           "summarise_batches", "summarise_frames"]

@@ -87,23 +87,40 @@ def _write_outputs(args, result, title: str) -> None:
         _progress(f"wrote {args.html}")
 
 
+def _source(args, side: str):
+    """A side as given: a path, or a query when it is a database URI (``--query``, or
+    ``--reference-query``/``--current-query`` when each side has its own)."""
+    from mlwatch.sources import SQL, SQL_SCHEMES
+
+    text = getattr(args, side)
+    if not str(text).startswith(SQL_SCHEMES):
+        return text
+    query = getattr(args, f"{side}_query", None) or getattr(args, "query", None)
+    if not query:
+        raise DataError(f"{side}: a database: give the rows with --query "
+                        f"(or --{side}-query) \"SELECT ...\"")
+    return SQL(text, query)
+
+
 def _read_pair(args):
-    """The reference and current files, errors naming the file."""
+    """The reference and current files or queries, errors naming the file."""
     from mlwatch.data import to_frame
 
-    _progress(f"reading {args.reference} and {args.current}")
+    sides = _source(args, "reference"), _source(args, "current")
+    _progress(f"reading {sides[0]} and {sides[1]}")
     nulls = _columns(getattr(args, "null_values", None))
-    reference = to_frame(args.reference, name=f"reference ({args.reference})", null_values=nulls)
-    current = to_frame(args.current, name=f"current ({args.current})", null_values=nulls)
+    reference = to_frame(sides[0], name=f"reference ({sides[0]})", null_values=nulls)
+    current = to_frame(sides[1], name=f"current ({sides[1]})", null_values=nulls)
     _progress(f"{reference.height:,} reference and {current.height:,} current rows")
     return reference, current
 
 
-def _summarised(path: str) -> bool:
-    """A saved baseline, a folder or a glob: read by the audit itself (summaries, not rows)."""
+def _summarised(source) -> bool:
+    """A saved baseline, a folder, a glob or a query: read by the audit itself (summaries, not rows)."""
     from mlwatch.baseline import is_dataset
+    from mlwatch.sources import SQL
 
-    return path.endswith(".mlwatch") or is_dataset(path)
+    return isinstance(source, SQL) or str(source).endswith(".mlwatch") or is_dataset(source)
 
 
 def cmd_audit(args) -> int:
@@ -111,9 +128,9 @@ def cmd_audit(args) -> int:
 
     started = time.perf_counter()
     _check_outputs(args)
-    if _summarised(args.reference) or _summarised(args.current):
-        reference, current = args.reference, args.current
-        _progress(f"summarising {args.reference} and {args.current}")
+    reference, current = _source(args, "reference"), _source(args, "current")
+    if _summarised(reference) or _summarised(current):
+        _progress(f"summarising {reference} and {current}")
     else:
         reference, current = _read_pair(args)
     result = audit(reference, current, features=_columns(args.features), exclude=_columns(args.exclude) or (),
@@ -129,9 +146,13 @@ def cmd_baseline(args) -> int:
     from mlwatch.baseline import Baseline, is_dataset
 
     started = time.perf_counter()
-    source = args.reference
+    source = _source(args, "reference")
     features, exclude = _columns(args.features), _columns(args.exclude) or ()
-    if is_dataset(source):
+    if not isinstance(source, str):
+        _progress(f"summarising {source}")
+        base = Baseline.from_sql(source.uri, source.query, features=features, exclude=exclude, bins=args.bins,
+                                 progress=False if args.quiet else None)
+    elif is_dataset(source):
         _progress(f"scanning {source}")
         base = Baseline.from_parquet(source, features=features, exclude=exclude, bins=args.bins,
                                      progress=False if args.quiet else None)
@@ -240,6 +261,14 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _add_queries(parser: argparse.ArgumentParser, sides: tuple[str, ...] = ("reference", "current")) -> None:
+    parser.add_argument("--query", metavar="SQL", help="the rows of a side given as a database URI "
+                        "(postgresql://user@host/db): SELECT ...")
+    if len(sides) > 1:
+        for side in sides:
+            parser.add_argument(f"--{side}-query", metavar="SQL", help=f"the {side} side's own query")
+
+
 def _add_outputs(parser: argparse.ArgumentParser, what: str) -> None:
     for flag in ("json", "html", "markdown"):
         parser.add_argument(f"--{flag}", type=Path, metavar="PATH", help=f"write the {what} as {flag}")
@@ -253,7 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("baseline", help="save a reference window's summary (at training time) for later audits")
-    p.add_argument("reference", help="parquet or CSV file, or a parquet folder or glob (scanned batch by batch)")
+    p.add_argument("reference", help="parquet or CSV file, a parquet folder or glob (scanned batch by batch), "
+                                     "or a database URI with --query (streamed)")
+    _add_queries(p, ("reference",))
     p.add_argument("--out", required=True, type=Path, metavar="PATH.mlwatch", help="the baseline file to write")
     p.add_argument("--features", help="comma-separated columns to keep (default: all)")
     p.add_argument("--exclude", help="comma-separated columns to leave out")
@@ -262,8 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_baseline)
 
     p = sub.add_parser("audit", help="step 5: which features drifted, and data quality (reference vs current)")
-    p.add_argument("reference", help="parquet or CSV file, a baseline (.mlwatch), or a parquet folder or glob")
-    p.add_argument("current", help="parquet or CSV file, or a parquet folder or glob (scanned when large)")
+    p.add_argument("reference", help="parquet or CSV file, a baseline (.mlwatch), a parquet folder or glob, "
+                                     "or a database URI (with --query)")
+    p.add_argument("current", help="parquet or CSV file, a parquet folder or glob, or a database URI (scanned "
+                                   "when large)")
+    _add_queries(p)
     p.add_argument("--features", help="comma-separated columns to audit (default: all)")
     p.add_argument("--exclude", help="comma-separated columns to leave out")
     p.add_argument("--where", action="append", metavar="COLUMN=VALUE",
@@ -276,8 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_audit)
 
     p = sub.add_parser("investigate", help="steps 1-5 and the verdict: what broke, where, and why")
-    p.add_argument("reference", help="parquet or CSV file")
-    p.add_argument("current", help="parquet or CSV file")
+    p.add_argument("reference", help="parquet or CSV file, or a database URI (with --query)")
+    p.add_argument("current", help="parquet or CSV file, or a database URI (with --query)")
+    _add_queries(p)
     p.add_argument("--target", help="label column (omit, or leave the current one empty, when labels are late)")
     p.add_argument("--prediction", required=True, help="score/probability (classification) or value (regression)")
     p.add_argument("--segments", help="comma-separated columns to slice on (default: low-cardinality text columns)")
@@ -335,6 +370,9 @@ def main(argv: list[str] | None = None) -> int:
         message = str(err)
         for side in ("reference", "current"):   # name the file the frame came from
             path = getattr(args, side, None)
+            if str(path).startswith(("postgresql://", "postgres://")):
+                from mlwatch.sources import redacted
+                path = redacted(path)
             if path is not None and message.startswith(f"{side}:"):
                 message = f"{side} ({path}):" + message[len(side) + 1:]
         where = f" (column {err.column!r})" if err.column and err.column not in message else ""

@@ -40,7 +40,8 @@ def to_frame(data: Any, *, name: str = "data", null_values: Sequence[str] | None
     """Turn ``data`` into a polars DataFrame.
 
     ``data`` may be a polars DataFrame or LazyFrame, a pandas DataFrame, a pyarrow
-    Table, or the path of a parquet or CSV file. ``name`` (say ``"reference"``) is used
+    Table, the path of a parquet or CSV file, or a query (:func:`mlwatch.sql`, read
+    whole). ``name`` (say ``"reference"``) is used
     in error messages. ``null_values`` are the texts a CSV writes for a missing value
     besides the empty field (``["NA"]``).
 
@@ -64,6 +65,12 @@ def to_frame(data: Any, *, name: str = "data", null_values: Sequence[str] | None
         frame = _read_path(Path(data), name, null_values)
     elif type(data).__module__.startswith("pandas"):
         frame = _from_pandas(data, name)
+    elif type(data).__name__ == "SQL" and type(data).__module__ == "mlwatch.sources":
+        frame = data.read(name)
+    elif type(data).__module__.startswith("pyspark.sql"):
+        raise DataError(f"{name}: a Spark DataFrame is summarised where it lives, not collected: audit() and "
+                        "Baseline.from_spark() take it; for this step pass its rows (df.toArrow()) when they fit "
+                        "in memory", frame=name)
     elif type(data).__module__.startswith("pyarrow"):
         frame = pl.from_arrow(data)
         if not isinstance(frame, pl.DataFrame):

@@ -59,7 +59,7 @@ def test_import_mlwatch_does_not_import_heavy_packages():
     assert out.stdout.strip() == "[]"
 
 
-LAYERS = ["errors", "progress", "stats", "data", "baseline", "datasets", "models", "gallery", "simulate", "results",
+LAYERS = ["errors", "progress", "stats", "data", "baseline", "sources", "datasets", "models", "gallery", "simulate", "results",
           "steps", "incident", "plots", "widgets", "report", "cli"]
 
 
@@ -73,7 +73,7 @@ def _layer(module: str) -> int | None:
 def _rank(layer: str) -> int:
     # data, baseline, datasets and models are the boundary layer (progress is a utility as errors
     # is); steps and incident are one layer (DESIGN.md)
-    return {"progress": LAYERS.index("errors"), "baseline": LAYERS.index("data"),
+    return {"progress": LAYERS.index("errors"), "baseline": LAYERS.index("data"), "sources": LAYERS.index("data"),
             "datasets": LAYERS.index("data"), "models": LAYERS.index("data"), "gallery": LAYERS.index("data"),
             "simulate": LAYERS.index("data"), "incident": LAYERS.index("steps")}.get(layer, LAYERS.index(layer))
 

@@ -35,7 +35,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import polars as pl
 
-from mlwatch import data
+from mlwatch import data, sources
 from mlwatch.baseline import Baseline, ColumnSummary, is_dataset, load_reference, summarise_batches, summary_kind
 from mlwatch.baseline import scan as scan_source
 from mlwatch.errors import DataError, MissingColumnError, SchemaMismatchError, check_choice, check_number
@@ -283,7 +283,7 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
     if isinstance(reference, Baseline) and where:
         raise DataError("audit: a Baseline holds the whole reference window, not its slices; audit a slice "
                         "against the reference frame (or a baseline made from that slice's rows)", frame="reference")
-    if scan is not False and (scan or _large(reference) or _large(current)) and _scannable(current):
+    if scan is not False and (scan or _large(reference, "reference") or _large(current, "current")):
         return _audit_scans(reference, current, features=features, exclude=exclude, kinds=kinds,
                             missing_columns=missing_columns, options=options, progress=progress)
     if isinstance(reference, Baseline):
@@ -310,16 +310,20 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
 
 
 def _scannable(source) -> bool:
-    if isinstance(source, pl.LazyFrame):
+    if isinstance(source, pl.LazyFrame) or sources.is_source(source):
         return True
     if not isinstance(source, (str, os.PathLike)):
         return False
     return is_dataset(source) or str(source).endswith((".parquet", ".pq"))
 
 
-def _large(source) -> bool:
+def _large(source, name: str) -> bool:
     """A parquet source or lazy frame of more than :data:`SCAN_ROWS` rows (counted from the
     files' metadata, no row read)."""
+    if sources.is_spark(source):
+        return True                      # summarised on the executors, whatever its size
+    if isinstance(source, sources.SQL):
+        return source.count(name) > SCAN_ROWS
     if not _scannable(source):
         return False
     try:
@@ -332,23 +336,19 @@ def _audit_scans(reference, current, *, features, exclude, kinds, missing_column
                  progress: bool | None) -> AuditResult:
     """The audit of two windows larger than memory: each is summarised batch by batch (the
     current one in the reference's PSI bins), then compared summary to summary."""
-    if isinstance(reference, Baseline):
-        base = reference
-    else:
-        lazy = _filtered(scan_source(reference), options.where, "reference")
-        base = summarise_batches(lazy, features=features, exclude=exclude, kinds=kinds, bins=options.bins,
-                                 progress=progress, name="reference")
+    base = reference if isinstance(reference, Baseline) else \
+        _summarised(reference, "reference", features=features, exclude=exclude, kinds=kinds, bins=options.bins,
+                    where=options.where, progress=progress)
     features, missing_columns = _chosen(features, base.columns, exclude, missing_columns)
-    lazy = _filtered(scan_source(current), options.where, "current")
-    present = lazy.collect_schema()
+    present = _columns(current)
     vanished = tuple(f for f in features if f not in present)
     if vanished and missing_columns == "raise":
         raise MissingColumnError(f"current: no column {vanished[0]!r}", column=vanished[0], frame="current")
     kept = [f for f in features if f in present]
-    summary = summarise_batches(lazy, features=kept, kinds={f: kinds.get(f, base[f].kind) if kinds else base[f].kind
-                                                              for f in kept},
-                                bins=None, edges={f: base[f].edges for f in kept if base[f].edges is not None},
-                                progress=progress, name="current")
+    summary = _summarised(current, "current", features=kept,
+                          kinds={f: kinds.get(f, base[f].kind) if kinds else base[f].kind for f in kept},
+                          bins=None, edges={f: base[f].edges for f in kept if base[f].edges is not None},
+                          where=options.where, progress=progress)
     n_current = summary.n_rows
     schema = data.Schema({f: base[f].kind for f in features}, {f: base[f].dtype for f in features},
                          {f: summary[f].dtype if f in summary else "Null" for f in features}, {})
@@ -365,6 +365,26 @@ def _audit_scans(reference, current, *, features, exclude, kinds, missing_column
                               feature in vanished)
 
     return _assemble([one(f) for f in features], base.n_rows, n_current, options)
+
+
+def _summarised(source, name: str, *, where, progress, **options) -> Baseline:
+    """One window's summary wherever its rows are: Spark or SQL where they live, a parquet
+    source or lazy frame batch by batch, a frame in memory through its lazy form."""
+    if sources.is_source(source):
+        return sources.summarise(source, where=where, progress=progress, name=name, **options)
+    lazy = scan_source(source) if _scannable(source) else data.to_frame(source, name=name).lazy()
+    return summarise_batches(_filtered(lazy, where, name), progress=progress, name=name, **options)
+
+
+def _columns(source) -> Sequence[str]:
+    """The columns of a window not yet read."""
+    if sources.is_spark(source):
+        return sources.spark_schema(source).names()
+    if isinstance(source, sources.SQL):
+        return source.schema("current").names()
+    if _scannable(source):
+        return scan_source(source).collect_schema().names()
+    return data.to_frame(source, name="current").columns
 
 
 def _reference_side(baseline: Baseline, feature: str, kind: str, options: AuditOptions) -> ColumnSummary:
