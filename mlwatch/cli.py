@@ -56,6 +56,7 @@ _probability = _checked(low=0, high=1, low_open=True, high_open=True)
 _non_negative = _checked(low=0)
 _unit_interval = _checked(low=0, high=1)
 _bins = _checked(low=2, high=1000, integer=True)
+_positive_int = _checked(low=1, integer=True)
 
 
 def _check_outputs(args) -> None:
@@ -174,7 +175,11 @@ def cmd_investigate(args) -> int:
 
     started = time.perf_counter()
     _check_outputs(args)
-    reference, current = _read_pair(args)
+    sides = _source(args, "reference"), _source(args, "current")
+    if any(_summarised(side) for side in sides):       # a folder, a glob or a query: read (or sampled) there
+        reference, current = sides
+    else:
+        reference, current = _read_pair(args)
     events = to_frame(args.events, name=f"events ({args.events})") if args.events else None
     if events is not None and args.event_column:
         require_columns(events, [args.event_column], name=f"events ({args.events})")
@@ -187,7 +192,7 @@ def cmd_investigate(args) -> int:
     findings = investigate(reference, current, target=args.target, prediction=args.prediction, time=args.time,
                            segments=_columns(args.segments), features=_columns(args.features), task=args.task,
                            metric=args.metric, kpi=args.kpi, events=events, model=model,
-                           challenger=args.challenger, progress=_progress)
+                           challenger=args.challenger, progress=_progress, sample_rows=args.sample_rows)
     print(findings.summary("text"))
     title = f"Investigation of {Path(args.current).name} against {Path(args.reference).name}"
     if args.json:
@@ -310,8 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_audit)
 
     p = sub.add_parser("investigate", help="steps 1-5 and the verdict: what broke, where, and why")
-    p.add_argument("reference", help="parquet or CSV file, or a database URI (with --query)")
-    p.add_argument("current", help="parquet or CSV file, or a database URI (with --query)")
+    p.add_argument("reference", help="parquet or CSV file, a parquet folder or glob, or a database URI (with --query)")
+    p.add_argument("current", help="parquet or CSV file, a parquet folder or glob, or a database URI (with --query)")
     _add_queries(p)
     p.add_argument("--target", help="label column (omit, or leave the current one empty, when labels are late)")
     p.add_argument("--prediction", required=True, help="score/probability (classification) or value (regression)")
@@ -331,6 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trust-model", action="store_true",
                    help="allow loading a pickle/joblib model (it can run code: only for files you trust)")
     p.add_argument("--challenger", metavar="COL", help="current-data column with the candidate fix's scores (step 7)")
+    p.add_argument("--sample-rows", type=_positive_int, default=1_000_000, metavar="N",
+                   help="rows a side the row-level steps read from a larger folder, glob or query (a uniform "
+                        "sample; step 5 audits every row; default 1,000,000)")
     _add_outputs(p, "findings")
     p.set_defaults(run=cmd_investigate)
 

@@ -40,8 +40,8 @@ def to_frame(data: Any, *, name: str = "data", null_values: Sequence[str] | None
     """Turn ``data`` into a polars DataFrame.
 
     ``data`` may be a polars DataFrame or LazyFrame, a pandas DataFrame, a pyarrow
-    Table, the path of a parquet or CSV file, or a query (:func:`mlwatch.sql`, read
-    whole). ``name`` (say ``"reference"``) is used
+    Table, the path of a parquet or CSV file, a parquet folder or glob, or a query
+    (:func:`mlwatch.sql`), read whole. ``name`` (say ``"reference"``) is used
     in error messages. ``null_values`` are the texts a CSV writes for a missing value
     besides the empty field (``["NA"]``).
 
@@ -83,6 +83,15 @@ def to_frame(data: Any, *, name: str = "data", null_values: Sequence[str] | None
 
 
 def _read_path(path: Path, name: str, null_values: Sequence[str] | None = None) -> pl.DataFrame:
+    from mlwatch.baseline import is_dataset, scan
+
+    if is_dataset(path):                   # a parquet folder (hive partitions as columns) or a glob
+        try:
+            return scan(path).collect()
+        except DataError as err:
+            raise DataError(f"{name}: {err}", frame=name) from None
+        except (pl.exceptions.PolarsError, OSError) as err:
+            raise DataError(f"{name}: cannot read {path}: {err}", frame=name) from None
     if not path.exists():
         raise DataError(f"{name}: no such file {path}", frame=name)
     suffix = path.suffix.lower()

@@ -6,8 +6,8 @@ from __future__ import annotations
 from os import PathLike
 from typing import Any, Callable, Mapping, Sequence
 
-from mlwatch import data
-from mlwatch.errors import MlwatchError
+from mlwatch import data, sources
+from mlwatch.errors import MlwatchError, check_number
 from mlwatch.steps import audit as _audit, infra as _infra, investigate as _investigate, overall as _overall
 from mlwatch.steps import signal as _signal, slices as _slices, trace as _trace
 from mlwatch.steps.scoring import resolve_scoring
@@ -29,14 +29,35 @@ class Incident:
     def __init__(self, reference, current, *, target: str | None = None, prediction: str,
                  time: str | None = None, segments: Sequence[str] | None = None,
                  features: Sequence[str] | None = None, task: str | None = None, metric: str | None = None,
-                 exclude: Sequence[str] = ()):
+                 exclude: Sequence[str] = (), sample_rows: int = sources.SAMPLE_ROWS):
         """``segments`` default to the low-cardinality text/categorical columns; ``features`` to
         every other column but target, prediction, time and ``exclude`` (a KPI, a challenger's
         scores: columns of the same rows that are not model inputs). Inferred inputs with no
-        value in the reference are left out (``left_out``); ``notes`` says what was adjusted."""
+        value in the reference are left out (``left_out``); ``notes`` says what was adjusted.
+
+        A window may also live elsewhere: a Spark DataFrame, a query (:func:`mlwatch.sql`), a
+        parquet file, folder or glob, a lazy frame. Its rows are read when they are at most
+        ``sample_rows``; past that the steps that read rows (1-4, 6, 7) read a seeded uniform
+        sample of about ``sample_rows`` of them (:func:`mlwatch.sources.read_rows`), while the
+        audits of step 5 summarise every row where it lives. ``rows`` records both counts."""
+        check_number("sample_rows", sample_rows, low=1, integer=True)
+        self.notes: list[str] = []
+        self.sources: tuple[Any, Any] | None = None
+        self.rows: dict[str, dict[str, int]] | None = None
+        if sources.summarisable(reference) or sources.summarisable(current):
+            read = {side: sources.read_rows(value, sample_rows, name=side) if sources.summarisable(value) else None
+                    for side, value in (("reference", reference), ("current", current))}
+            sampled = {side: {"read": got[0].height, "total": got[1]} for side, got in read.items()
+                       if got is not None and got[0].height < got[1]}
+            if sampled:
+                self.sources, self.rows = (reference, current), sampled
+                self.notes.append("steps 1-4 and 6 read a uniform sample of " + " and ".join(
+                    f"{v['read']:,} of {v['total']:,} {side} rows" for side, v in sampled.items())
+                    + "; step 5 audits every row")
+            reference = read["reference"][0] if read["reference"] is not None else reference
+            current = read["current"][0] if read["current"] is not None else current
         ref = data.to_frame(reference, name="reference")
         cur = data.to_frame(current, name="current")
-        self.notes: list[str] = []
         if time:
             zones = {str(getattr(f.schema.get(time), "time_zone", None)) for f in (ref, cur) if time in f.columns}
             ref, cur = data.align_time(ref, cur, time)
@@ -84,7 +105,11 @@ class Incident:
     def audit(self, *, where: Mapping[str, Any] | None = None, **options: Any):
         """Step 5 on the features and the prediction, optionally on a slice."""
         columns = list(dict.fromkeys([*self.roles.features, self.roles.prediction]))
-        return _audit.audit(self.reference, self.current, features=columns, where=where, **options)
+        return _audit.audit(*self.audited(), features=columns, where=where, **options)
+
+    def audited(self) -> tuple[Any, Any]:
+        """The windows step 5 audits: every row, where it lives, when the other steps read a sample."""
+        return self.sources if self.sources is not None else (self.reference, self.current)
 
     def trace(self, *, features: Sequence[str], where: Mapping[str, Any] | None = None, events=None):
         """Step 6: signatures, onsets and likely upstream triggers of ``features``."""
@@ -148,7 +173,8 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
                 segments: Sequence[str] | None = None, features: Sequence[str] | None = None,
                 task: str | None = None, metric: str | None = None, kpi: str | None = None,
                 events=None, model=None, challenger: str | None = None, alpha: float = 0.05,
-                progress: Callable[[str], None] | None = None) -> "_investigate.Findings":
+                progress: Callable[[str], None] | None = None,
+                sample_rows: int = sources.SAMPLE_ROWS) -> "_investigate.Findings":
     """Run steps 1-7 and decide: an :class:`Incident` of these frames and roles, investigated.
 
     ``segments`` default to the low-cardinality text/categorical columns; ``features`` to
@@ -162,6 +188,7 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
     and the inputs). ``progress`` receives a line as each step starts.
     """
     incident = Incident(reference, current, target=target, prediction=prediction, time=time, segments=segments,
-                        features=features, task=task, metric=metric, exclude=(kpi, challenger))
+                        features=features, task=task, metric=metric, exclude=(kpi, challenger),
+                        sample_rows=sample_rows)
     return incident.investigate(kpi=kpi, events=events, model=model, challenger=challenger, alpha=alpha,
                                 progress=progress)

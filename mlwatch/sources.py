@@ -196,10 +196,15 @@ class SQL:
             self._run(cur, f"SELECT * FROM ({self.query}) AS mlwatch_q LIMIT 0", name)
             return pl.from_arrow(cur.fetch_arrow_table()).schema
 
-    def read(self, name: str = "data") -> pl.DataFrame:
-        """The whole result as a polars frame."""
+    def read(self, name: str = "data", *, fraction: float | None = None) -> pl.DataFrame:
+        """The whole result as a polars frame, or a seeded random ``fraction`` of its rows."""
         with self._connect() as conn, conn.cursor() as cur:
-            self._run(cur, self.query, name)
+            if fraction is not None and fraction < 1:
+                self._run(cur, "SELECT setseed(0.5)", name)
+                cur.fetchall()
+                self._run(cur, f"SELECT * FROM ({self.query}) AS mlwatch_q WHERE random() < {float(fraction)!r}", name)
+            else:
+                self._run(cur, self.query, name)
             return pl.from_arrow(cur.fetch_arrow_table())
 
     def batches(self, name: str = "data", columns: Sequence[str] | None = None) -> Iterator[pl.DataFrame]:
@@ -277,6 +282,49 @@ def summarise_sql(source: SQL, *, features: Sequence[str] | None = None, exclude
     return finish({c: result[c] for c in column_kinds}, schema, bins, {"source": "sql"}, name=name)
 
 
+# ------------------------------------------------------------------ rows for the row-level steps
+
+SAMPLE_ROWS = 1_000_000
+
+
+def summarisable(value: Any) -> bool:
+    """A window the audit can summarise where it lives: Spark, a query, a lazy frame, a
+    parquet file, folder or glob."""
+    if is_source(value) or isinstance(value, pl.LazyFrame):
+        return True
+    if isinstance(value, (str, os.PathLike)):
+        from mlwatch.baseline import is_dataset
+
+        return is_dataset(value) or str(value).endswith((".parquet", ".pq"))
+    return False
+
+
+def read_rows(value: Any, rows: int = SAMPLE_ROWS, *, name: str = "data") -> tuple[pl.DataFrame, int]:
+    """The rows of a summarisable window (:func:`summarisable`) for the steps that read rows,
+    and how many it has: all of them up to ``rows``; past that a seeded uniform sample of
+    about ``rows`` (Spark's Bernoulli ``sample``, PostgreSQL's ``random()`` after
+    ``setseed``, every k-th row of a parquet scan, which keeps a time-ordered log's every
+    period). Only these rows reach this machine."""
+    if is_spark(value):
+        total = value.count()
+        if total > rows:
+            value = value.sample(withReplacement=False, fraction=rows / total, seed=0)
+        return pl.from_arrow(value.toArrow()), total
+    if isinstance(value, SQL):
+        total = value.count(name)
+        return value.read(name, fraction=rows / total if total > rows else None), total
+    from mlwatch.baseline import scan
+
+    lazy = scan(value)
+    try:
+        total = lazy.select(pl.len()).collect().item()
+        if total > rows:
+            lazy = lazy.gather_every(-(-total // rows))
+        return lazy.collect(engine="streaming"), total
+    except (pl.exceptions.PolarsError, OSError) as err:
+        raise DataError(f"{name}: cannot read {value!r}: {_first_line(err)}", frame=name) from None
+
+
 # ------------------------------------------------------------------ helpers
 
 def is_source(value: Any) -> bool:
@@ -316,4 +364,5 @@ def _first_line(err: Exception) -> str:
     return (str(err).strip().splitlines() or [type(err).__name__])[0]
 
 
-__all__ = ["SQL", "is_source", "is_spark", "local_spark", "redacted", "sql", "summarise", "summarise_spark", "summarise_sql"]
+__all__ = ["SAMPLE_ROWS", "SQL", "is_source", "is_spark", "local_spark", "read_rows", "redacted", "sql",
+           "summarisable", "summarise", "summarise_spark", "summarise_sql"]

@@ -457,7 +457,9 @@ def test_every_value_placed_in_html_is_escaped(quiet_bike, tmp_path):
 def _written(name: str, content: bytes | None):
     def make(folder):
         path = folder / name
-        if content is not None:
+        if name.endswith("/"):
+            path.mkdir()
+        elif content is not None:
             path.write_bytes(content)
         return path
     return make
@@ -465,7 +467,7 @@ def _written(name: str, content: bytes | None):
 
 @pytest.mark.parametrize("make, message", [
     (_written("absent.parquet", None), "no such file"),
-    (lambda folder: folder, "neither parquet"),
+    (_written("empty/", None), "cannot scan"),          # a folder is a parquet dataset: this one has none
     (_written("x.xlsx", b"PK"), "neither parquet"),
     (_written("x.parquet", b"not parquet"), "cannot read"),
     (_written("x.csv", b""), "cannot read"),

@@ -134,10 +134,74 @@ def test_spark_input_errors_name_the_column(spark, census):
         audit(df, df, where={"RACE": 1})
     with pytest.raises(DataError, match="no rows"):
         Baseline.from_spark(df.limit(0))
-    with pytest.raises(DataError, match="summarised where it lives"):       # rows are never collected
-        investigate(df, df, target="AGEP", prediction="AGEP")
+    from mlwatch.data import to_frame
+
+    with pytest.raises(DataError, match="current: a Spark DataFrame is summarised where it lives"):
+        to_frame(df, name="current")           # a step that reads rows never collects a Spark frame whole
     with pytest.raises(DataError, match="expected a pyspark DataFrame"):
         Baseline.from_spark(acs)
+
+
+def _same_findings(framed, other):
+    """The same findings but for the last digits of sums taken in another row order."""
+    a, b = (json.loads(json.dumps(f.to_dict(), default=str), parse_float=lambda x: round(float(x), 9))
+            for f in (framed, other))
+    assert b == a
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_investigate_on_spark_reads_rows_up_to_a_bound_and_audits_every_row(spark):
+    case = gallery.load("flights_unit_skew")
+    kwargs = case.investigate_kwargs()
+    reference, current = _spark_frame(spark, case.reference), _spark_frame(spark, case.current)
+    framed = investigate(case.reference, case.current, **kwargs)
+    whole = investigate(reference, current, **kwargs)          # fewer rows than the bound: read whole
+    assert whole.rows is None and whole.audited_slice == {"carrier": "UA"}
+    _same_findings(framed, whole)
+    sampled = investigate(reference, current, sample_rows=20_000, **kwargs)
+    assert sampled.rows["current"]["total"] == case.current.height
+    assert 0.4 < sampled.rows["current"]["read"] / case.current.height < 0.66         # Bernoulli at 20k / 37k
+    assert sampled.population_audit is None or sampled.population_audit.n_current == case.current.height
+    assert (sampled.population_audit or sampled.audit).n_reference == case.reference.height  # step 5: every row
+    assert sampled.verdict.kind == "skew" and "retrain" not in sampled.verdict.action.replace("do not retrain", "")
+    assert "uniform sample" in sampled.summary("text")
+    assert sampled.to_dict()["sampled"] == sampled.rows
+
+
+# ------------------------------------------------------------------ parquet folders
+
+def test_investigate_on_a_parquet_folder_is_investigate_on_its_rows(tmp_path):
+    case = gallery.load("bike_fahrenheit")
+    case.reference.write_parquet(tmp_path / "ref", partition_by="season")
+    case.current.write_parquet(tmp_path / "cur", partition_by="season")
+    kwargs = case.investigate_kwargs()
+    framed = investigate(case.reference, case.current, **kwargs)
+    folder = investigate(tmp_path / "ref", tmp_path / "cur", **kwargs)
+    assert folder.rows is None
+    assert folder.verdict.to_dict() == framed.verdict.to_dict()
+    assert folder.audit.drifted == framed.audit.drifted
+    sampled = investigate(tmp_path / "ref", tmp_path / "cur", sample_rows=1_000, **kwargs)
+    assert sampled.rows == {"reference": {"read": 1_000, "total": 4_000}, "current": {"read": 1_000, "total": 4_000}}
+    assert (sampled.population_audit or sampled.audit).n_current == 4_000
+    assert sampled.verdict.kind in ("skew", "data_quality")          # a unit change: a pipeline fault either way
+
+
+def test_the_command_line_investigates_a_folder(tmp_path, capsys):
+    from mlwatch.cli import main
+
+    case = gallery.load("bike_fahrenheit")
+    case.reference.write_parquet(tmp_path / "ref", partition_by="season")
+    case.current.write_parquet(tmp_path / "cur", partition_by="season")
+    roles = case.investigate_kwargs()
+    argv = ["investigate", str(tmp_path / "ref"), str(tmp_path / "cur"), "--prediction", roles["prediction"],
+            "--target", roles["target"], "--time", roles["time"], "--sample-rows", "2000",
+            "--json", str(tmp_path / "f.json")]
+    assert main(argv) == 0
+    document = json.loads((tmp_path / "f.json").read_text())
+    assert document["sampled"]["current"] == {"read": 2000, "total": 4000}
+    with pytest.raises(SystemExit):                                   # a bound of no rows is refused
+        main(argv[:-2] + ["--sample-rows", "0"])
+    assert "--sample-rows" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------ PostgreSQL
@@ -178,6 +242,11 @@ def test_investigate_reads_a_query_as_its_frame(postgres):
     # the same findings but for the last digits of sums taken in another row order
     a, b = (json.loads(json.dumps(d, default=str), parse_float=lambda x: round(float(x), 9)) for d in (framed, queried))
     assert a == b
+    from mlwatch.sources import read_rows
+
+    rows, total = read_rows(sql(POSTGRES, "SELECT * FROM cur"), 1_000, name="current")
+    again, _ = read_rows(sql(POSTGRES, "SELECT * FROM cur"), 1_000, name="current")
+    assert total == case.current.height and 800 < rows.height < 1_200 and rows.equals(again)   # seeded
 
 
 def test_a_query_baseline_counts_categories_in_the_database(postgres, census):

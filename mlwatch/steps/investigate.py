@@ -64,6 +64,7 @@ class Findings(Result):
     segments: SegmentDriftResult | None = None      # inputs that changed inside a segment
     segment_traces: tuple[TraceResult, ...] = ()    # step 6 on each of its specific pairs
     left_out: tuple[str, ...] = ()                  # inferred inputs with no value in the reference
+    rows: dict[str, dict[str, int]] | None = None   # {side: {"read", "total"}} when steps 1-4, 6 read a sample
 
     SCHEMA = SCHEMA
 
@@ -83,6 +84,10 @@ class Findings(Result):
             self.trace.table.select("feature", "signature", "onset"), on="feature", how="left", maintain_order="left")
         where = f" on {_label(self.audited_slice)}" if self.audited_slice else " (whole population)"
         also = (Section(text="Also: " + "; ".join(self.verdict.secondary)),) if self.verdict.secondary else ()
+        if self.rows:
+            also += (Section(text="Rows: steps 1-4 and 6 read a uniform sample (" + "; ".join(
+                f"{side} {v['read']:,} of {v['total']:,}" for side, v in self.rows.items())
+                + "); step 5 audited every row."),)
         return (Section(text=self.overall.sentence), Section(text=f"Action: {self.verdict.action}"), *also,
                 Section("Slices", slices, alert="significant", max_rows=5),
                 Section(f"Features{where}", features, max_rows=8))
@@ -143,6 +148,7 @@ class Findings(Result):
             "attribution": self.attribution.to_dict() if self.attribution is not None else None,
             "shadow": self.shadow.to_dict() if self.shadow is not None else None,
             "population": population,
+            "sampled": self.rows,
             "results": self._results(),
             "segment_drift": ({"pairs": records(self.segments.specific), "n_tests": self.segments.n_tests,
                                "relabelled": records(self.segments.relabelled),
@@ -162,6 +168,7 @@ class Findings(Result):
         out["audited_slice"] = self.audited_slice
         out["slice_events"] = self.slice_events
         out["left_out"] = list(self.left_out)
+        out["rows"] = self.rows
         return out
 
     @classmethod
@@ -186,7 +193,8 @@ class Findings(Result):
                    steps["slices"], steps["audit"], steps["trace"], Verdict.from_dict(payload["verdict"]),
                    saved["audited_slice"], dict(saved["slice_events"]), attribution, shadow, steps["population_audit"],
                    steps["population_trace"], steps["segments"],
-                   tuple(TraceResult.from_dict(t) for t in saved["segment_traces"]), tuple(saved["left_out"]))
+                   tuple(TraceResult.from_dict(t) for t in saved["segment_traces"]), tuple(saved["left_out"]),
+                   saved.get("rows"))
 
 
 def _audit_records(audit_result: AuditResult, traced: TraceResult | None) -> tuple[list[dict], list[dict]]:
@@ -242,12 +250,14 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
     if vanished:
         say(f"step 5: {', '.join(vanished)} missing from current")
     say(f"step 5: audit of {len(columns)} columns on everything")
-    everything = audit(ref, source, features=columns, alpha=level["inputs"], missing_columns="report")
+    # every row where it lives when the other steps read a sample of it
+    audited = incident.sources if incident.sources is not None else (ref, source)
+    everything = audit(*audited, features=columns, alpha=level["inputs"], missing_columns="report")
     au, population_audit = everything, None
     if where:
         inside = [c for c in columns if c not in where]      # the columns the slice does not fix
         say(f"step 5: audit of {len(inside)} columns on {_label(where)}")
-        au, population_audit = (audit(ref, source, features=inside, where=where, alpha=alpha, missing_columns="report"),
+        au, population_audit = (audit(*audited, features=inside, where=where, alpha=alpha, missing_columns="report"),
                                 everything)
     say("step 5: inputs inside every segment")
     seg = segment_drift(ref, cur, segments=roles.segments, features=columns, alpha=level["segments"],
@@ -299,7 +309,7 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
         shadowed = shadow(cur, prediction, challenger, target=labelled, segments=roles.segments, targeted=where,
                           metric=None if scoring.metric == "auc" else scoring.metric if labelled else None)
     return Findings(roles, scoring, sig, inf, ov, sl, au, tr, verdict, where, slice_events, attributed, shadowed,
-                    population_audit, population_trace, seg, segment_traces, left_out)
+                    population_audit, population_trace, seg, segment_traces, left_out, incident.rows)
 
 
 def _predicate(scope: str) -> dict[str, str] | None:
