@@ -31,6 +31,13 @@ baseline's own fields as JSON under the key ``mlwatch`` of the file's metadata (
 ``mlwatch.baseline/1``, ``n_rows``, ``bins``, ``created``, ``mlwatch``: the version that
 wrote it). Nothing in it is code: loading never unpickles.
 
+**Kept rows.** Summaries answer the audit of the whole window; the slice search, the trace
+and the signal read rows. ``sample_rows=`` keeps a seeded uniform sample of the reference's
+rows (every column, in their order) under the metadata key ``mlwatch.sample`` (Arrow IPC,
+zstd), so that ``investigate(baseline, current)`` runs: the row-level steps and a slice's
+audit read the kept rows, the population's audit the summaries. Off by default (a file of
+summaries stays under a megabyte for a million rows).
+
 **Larger than memory.** :meth:`Baseline.from_parquet` (and :func:`summarise_batches` under
 it) reads a parquet file, folder, glob or hive-partitioned dataset batch by batch with
 polars, summarises each batch and merges the summaries pairwise (so the bounds grow with
@@ -216,6 +223,7 @@ class Baseline:
     created: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     types: Any = None                  # the reference's pyarrow schema (its columns' exact types)
+    sample: pl.DataFrame | None = field(default=None, repr=False)   # reference rows kept for investigate
 
     # ---- reading
     @property
@@ -232,15 +240,25 @@ class Baseline:
         return column in self.columns_
 
     def __repr__(self) -> str:
-        return f"Baseline({self.n_rows:,} rows, {len(self.columns_)} columns, {self.bins} bins)"
+        kept = f", {self.sample.height:,} rows kept" if self.sample is not None else ""
+        return f"Baseline({self.n_rows:,} rows, {len(self.columns_)} columns, {self.bins} bins{kept})"
+
+    def with_sample(self, rows: pl.DataFrame | None) -> "Baseline":
+        """The same summaries with ``rows`` kept as the reference's sample."""
+        return replace(self, sample=rows, meta={**self.meta, "sample_rows": 0 if rows is None else rows.height})
 
     # ---- building
     @classmethod
     def from_frame(cls, reference, *, features: Sequence[str] | None = None, exclude: Sequence[str] = (),
-                   kinds: Mapping[str, str] | None = None, bins: int = 10, points: int = POINTS) -> "Baseline":
+                   kinds: Mapping[str, str] | None = None, bins: int = 10, points: int = POINTS,
+                   sample_rows: int = 0) -> "Baseline":
         """Summarise a reference frame (polars, pandas, pyarrow, or a parquet/CSV path).
-        ``kinds`` overrides a column's kind (``{"zip": "categorical"}``)."""
+        ``kinds`` overrides a column's kind (``{"zip": "categorical"}``). ``sample_rows`` keeps
+        that many reference rows (every column, a seeded uniform sample in their order) so
+        that :func:`~mlwatch.investigate` can run against the baseline: its row-level steps
+        and the audit of a slice read them (see :func:`keep_rows`)."""
         check_number("bins", bins, low=2, high=1000, integer=True)
+        check_number("sample_rows", sample_rows, low=0, integer=True)
         frame = original = data.to_frame(reference, name="reference")
         if frame.height == 0:
             raise DataError("reference: no rows to summarise", frame="reference")
@@ -252,40 +270,53 @@ class Baseline:
                      for c in names}
         for c in names:
             summaries[c] = replace(summaries[c], dtype=schema.reference_dtypes[c])
-        return cls(summaries, frame.height, bins, _now(), types=original.select(names).head(0).to_arrow().schema)
+        base = cls(summaries, frame.height, bins, _now(), types=original.select(names).head(0).to_arrow().schema)
+        return base.with_sample(keep_rows(original, sample_rows)) if sample_rows else base
 
     @classmethod
     def from_parquet(cls, source, *, features: Sequence[str] | None = None, exclude: Sequence[str] = (),
                      kinds: Mapping[str, str] | None = None, bins: int = 10, batch_rows: int = BATCH_ROWS,
-                     progress: bool | None = None) -> "Baseline":
+                     progress: bool | None = None, sample_rows: int = 0) -> "Baseline":
         """Summarise a parquet dataset larger than memory (a file, a folder, a glob, a hive-
-        partitioned tree) batch by batch; see :func:`summarise_batches`."""
+        partitioned tree) batch by batch; see :func:`summarise_batches`. ``sample_rows`` as in
+        :meth:`from_frame` (read in a second pass)."""
         lazy = scan(source)
-        return summarise_batches(lazy, features=features, exclude=exclude, kinds=kinds, bins=bins,
+        base = summarise_batches(lazy, features=features, exclude=exclude, kinds=kinds, bins=bins,
                                  batch_rows=batch_rows, progress=progress, name="reference")
+        return base._sampled(source, sample_rows)
+
+    def _sampled(self, source, sample_rows: int) -> "Baseline":
+        check_number("sample_rows", sample_rows, low=0, integer=True)
+        if not sample_rows:
+            return self
+        from mlwatch.sources import read_rows
+
+        return self.with_sample(read_rows(source, sample_rows, name="reference")[0])
 
     @classmethod
     def from_spark(cls, df, *, features: Sequence[str] | None = None, exclude: Sequence[str] = (),
-                   kinds: Mapping[str, str] | None = None, bins: int = 10) -> "Baseline":
+                   kinds: Mapping[str, str] | None = None, bins: int = 10, sample_rows: int = 0) -> "Baseline":
         """Summarise a ``pyspark.sql.DataFrame`` on its executors: only summaries reach the
-        driver (see :mod:`mlwatch.sources`)."""
+        driver (see :mod:`mlwatch.sources`); ``sample_rows`` as in :meth:`from_frame`."""
         from mlwatch.sources import is_spark, summarise_spark
 
         if not is_spark(df):
             raise DataError(f"Baseline.from_spark: expected a pyspark DataFrame, got a {type(df).__name__}")
         check_number("bins", bins, low=2, high=1000, integer=True)
-        return summarise_spark(df, features=features, exclude=exclude, kinds=kinds, bins=bins)
+        return summarise_spark(df, features=features, exclude=exclude, kinds=kinds, bins=bins)._sampled(df, sample_rows)
 
     @classmethod
     def from_sql(cls, uri: str, query: str, *, features: Sequence[str] | None = None, exclude: Sequence[str] = (),
-                 kinds: Mapping[str, str] | None = None, bins: int = 10, progress: bool | None = None) -> "Baseline":
+                 kinds: Mapping[str, str] | None = None, bins: int = 10, progress: bool | None = None,
+                 sample_rows: int = 0) -> "Baseline":
         """Summarise a query's result as it streams from the database (``postgresql://``);
-        see :mod:`mlwatch.sources`."""
+        see :mod:`mlwatch.sources`; ``sample_rows`` as in :meth:`from_frame`."""
         from mlwatch.sources import SQL, summarise_sql
 
         check_number("bins", bins, low=2, high=1000, integer=True)
-        return summarise_sql(SQL(uri, query), features=features, exclude=exclude, kinds=kinds, bins=bins,
-                             progress=progress)
+        source = SQL(uri, query)
+        return summarise_sql(source, features=features, exclude=exclude, kinds=kinds, bins=bins,
+                             progress=progress)._sampled(source, sample_rows)
 
     def merge(self, other: "Baseline") -> "Baseline":
         """The baseline of both references' rows (say, two days of training data summarised
@@ -294,8 +325,10 @@ class Baseline:
             raise SchemaError("baselines of different columns cannot merge: "
                               f"{sorted(set(self.columns_) ^ set(other.columns_))} are in one only")
         merged = {c: self.columns_[c].merge(other.columns_[c], bins=self.bins) for c in self.columns_}
-        return Baseline(merged, self.n_rows + other.n_rows, self.bins, _now(), {**self.meta, "merged": True},
+        base = Baseline(merged, self.n_rows + other.n_rows, self.bins, _now(), {**self.meta, "merged": True},
                         self.types)
+        return base.with_sample(_merged_sample(self, other)) if self.sample is not None or other.sample is not None \
+            else base
 
     def stand_in(self, names: Sequence[str]) -> pl.DataFrame:
         """One row of the reference's column types (a value each column holds), for the
@@ -327,7 +360,14 @@ class Baseline:
                 "mlwatch": _version(), **self.meta}
         if self.types is not None:
             meta["types"] = base64.b64encode(self.types.serialize().to_pybytes()).decode("ascii")
-        table = table.replace_schema_metadata({"mlwatch": json.dumps(meta)})
+        files = {"mlwatch": json.dumps(meta)}
+        if self.sample is not None:          # the kept rows: Arrow IPC, zstd, under their own key
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, self.sample.to_arrow().schema,
+                                   options=pa.ipc.IpcWriteOptions(compression="zstd")) as writer:
+                writer.write_table(self.sample.to_arrow())
+            files["mlwatch.sample"] = base64.b64encode(sink.getvalue().to_pybytes()).decode("ascii")
+        table = table.replace_schema_metadata(files)
         pq.write_table(table, path, compression="zstd")
         return path
 
@@ -349,11 +389,12 @@ class Baseline:
             raise SchemaError(f"baseline: {str(path)!r} is not a {SCHEMA} file (schema {meta.get('schema')!r})")
         columns = {row["name"]: ColumnSummary.from_row(row) for row in table.to_pylist()}
         extra = {k: v for k, v in meta.items() if k not in ("schema", "n_rows", "bins", "created", "mlwatch", "types")}
-        types = None
-        if meta.get("types"):
-            import pyarrow as pa
-            types = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(meta["types"])))
-        return cls(columns, int(meta["n_rows"]), int(meta["bins"]), meta.get("created", ""), extra, types)
+        import pyarrow as pa
+
+        types = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(meta["types"]))) if meta.get("types") else None
+        kept = (table.schema.metadata or {}).get(b"mlwatch.sample")
+        sample = pl.from_arrow(pa.ipc.open_stream(pa.py_buffer(base64.b64decode(kept))).read_all()) if kept else None
+        return cls(columns, int(meta["n_rows"]), int(meta["bins"]), meta.get("created", ""), extra, types, sample)
 
 
 def is_dataset(source) -> bool:
@@ -526,6 +567,28 @@ def summary_kind(kind: str) -> str:
     return "categorical" if kind == "categorical" else ("unsupported" if kind == "unsupported" else "numeric")
 
 
+def keep_rows(frame: pl.DataFrame, rows: int, *, seed: int = 0) -> pl.DataFrame:
+    """A seeded uniform sample of ``rows`` rows of ``frame`` (all when it has fewer), in
+    their order (a time-ordered log stays time-ordered)."""
+    if rows >= frame.height:
+        return frame
+    picked = np.sort(np.random.default_rng(seed).choice(frame.height, rows, replace=False))
+    return frame[picked]
+
+
+def _merged_sample(a: "Baseline", b: "Baseline") -> pl.DataFrame | None:
+    """The kept rows of a merged baseline: each side's in proportion to its rows, as many as
+    the larger sample (a side that kept none contributes none: say so by its absence)."""
+    samples = [(s.sample, s.n_rows) for s in (a, b) if s.sample is not None]
+    if len(samples) == 1:
+        return samples[0][0]
+    (x, nx), (y, ny) = samples
+    size = max(x.height, y.height)
+    from_x = min(x.height, round(size * nx / (nx + ny)))
+    from_y = min(y.height, size - from_x)
+    return pl.concat([keep_rows(x, from_x, seed=1), keep_rows(y, from_y, seed=2)], how="vertical_relaxed")
+
+
 def _merged_grid(a: ColumnSummary, b: ColumnSummary) -> tuple[float | None, int]:
     """The grid of both windows: the same step when they share it (off counts add up); the
     finer of two steps otherwise, the off counts added (an upper bound: every coarser grid
@@ -547,5 +610,5 @@ def _version() -> str:
     return __version__
 
 
-__all__ = ["Baseline", "ColumnSummary", "finish", "is_dataset", "merge_summaries", "plan", "prepare", "scan",
+__all__ = ["Baseline", "ColumnSummary", "finish", "is_dataset", "keep_rows", "merge_summaries", "plan", "prepare", "scan",
            "summarise_batches", "summarise_frames"]

@@ -57,6 +57,7 @@ _non_negative = _checked(low=0)
 _unit_interval = _checked(low=0, high=1)
 _bins = _checked(low=2, high=1000, integer=True)
 _positive_int = _checked(low=1, integer=True)
+_non_negative_int = _checked(low=0, integer=True)
 
 
 def _check_outputs(args) -> None:
@@ -152,14 +153,15 @@ def cmd_baseline(args) -> int:
     if not isinstance(source, str):
         _progress(f"summarising {source}")
         base = Baseline.from_sql(source.uri, source.query, features=features, exclude=exclude, bins=args.bins,
-                                 progress=False if args.quiet else None)
+                                 progress=False if args.quiet else None, sample_rows=args.sample_rows)
     elif is_dataset(source):
         _progress(f"scanning {source}")
         base = Baseline.from_parquet(source, features=features, exclude=exclude, bins=args.bins,
-                                     progress=False if args.quiet else None)
+                                     progress=False if args.quiet else None, sample_rows=args.sample_rows)
     else:
         _progress(f"reading {source}")
-        base = Baseline.from_frame(source, features=features, exclude=exclude, bins=args.bins)
+        base = Baseline.from_frame(source, features=features, exclude=exclude, bins=args.bins,
+                                   sample_rows=args.sample_rows)
     path = base.save(args.out)
     print(f"{base!r} -> {path} ({path.stat().st_size / 1024:,.0f} kB)")
     _progress(f"done in {time.perf_counter() - started:.1f} s")
@@ -294,6 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--features", help="comma-separated columns to keep (default: all)")
     p.add_argument("--exclude", help="comma-separated columns to leave out")
     p.add_argument("--bins", type=_bins, default=10, help="quantile bins for numeric features (default 10)")
+    p.add_argument("--sample-rows", type=_non_negative_int, default=0, metavar="N",
+                   help="also keep N reference rows (a uniform sample, every column), so that `mlwatch investigate "
+                        "ref.mlwatch ...` can run against the baseline (default 0: summaries only)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_baseline)
 
@@ -315,7 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_audit)
 
     p = sub.add_parser("investigate", help="steps 1-5 and the verdict: what broke, where, and why")
-    p.add_argument("reference", help="parquet or CSV file, a parquet folder or glob, or a database URI (with --query)")
+    p.add_argument("reference", help="parquet or CSV file, a parquet folder or glob, a database URI (with --query), "
+                                     "or a baseline that kept rows (mlwatch baseline --sample-rows)")
     p.add_argument("current", help="parquet or CSV file, a parquet folder or glob, or a database URI (with --query)")
     _add_queries(p)
     p.add_argument("--target", help="label column (omit, or leave the current one empty, when labels are late)")

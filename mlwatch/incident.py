@@ -7,7 +7,8 @@ from os import PathLike
 from typing import Any, Callable, Mapping, Sequence
 
 from mlwatch import data, sources
-from mlwatch.errors import MlwatchError, check_number
+from mlwatch.baseline import Baseline, load_reference
+from mlwatch.errors import DataError, MlwatchError, check_number
 from mlwatch.steps import audit as _audit, infra as _infra, investigate as _investigate, overall as _overall
 from mlwatch.steps import signal as _signal, slices as _slices, trace as _trace
 from mlwatch.steps.scoring import resolve_scoring
@@ -39,12 +40,18 @@ class Incident:
         parquet file, folder or glob, a lazy frame. Its rows are read when they are at most
         ``sample_rows``; past that the steps that read rows (1-4, 6, 7) read a seeded uniform
         sample of about ``sample_rows`` of them (:func:`mlwatch.sources.read_rows`), while the
-        audits of step 5 summarise every row where it lives. ``rows`` records both counts."""
+        audits of step 5 summarise every row where it lives. ``rows`` records both counts.
+        ``reference`` may be a saved :class:`~mlwatch.Baseline` (or its ``.mlwatch`` path)
+        that kept rows (``sample_rows``): those rows for the steps that read rows, its
+        summaries for the audit of the population."""
         check_number("sample_rows", sample_rows, low=1, integer=True)
         self.notes: list[str] = []
         self.sources: tuple[Any, Any] | None = None
         self.rows: dict[str, dict[str, int]] | None = None
-        if sources.summarisable(reference) or sources.summarisable(current):
+        reference = load_reference(reference)
+        if isinstance(reference, Baseline):
+            reference, current = self._against_baseline(reference, current, sample_rows)
+        elif sources.summarisable(reference) or sources.summarisable(current):
             read = {side: sources.read_rows(value, sample_rows, name=side) if sources.summarisable(value) else None
                     for side, value in (("reference", reference), ("current", current))}
             sampled = {side: {"read": got[0].height, "total": got[1]} for side, got in read.items()
@@ -78,6 +85,25 @@ class Incident:
         self.roles = _without(roles, features=set(exclude) - {None}, both=set(left_out))
         self.scoring = resolve_scoring(ref, cur, prediction=prediction, target=target, task=task, metric=metric)
 
+    def _against_baseline(self, base: Baseline, current, sample_rows: int) -> tuple[Any, Any]:
+        """A saved reference: its kept rows for the steps that read rows, its summaries for
+        step 5's audit of the population (a slice's audit reads the kept rows)."""
+        if base.sample is None:
+            raise DataError("investigate: this baseline kept no reference rows, and the slices, the trace and "
+                            "the signal read rows: make it with sample_rows (Baseline.from_frame(reference, "
+                            "sample_rows=100_000); mlwatch baseline --sample-rows 100000)", frame="reference")
+        self.sources = (base, current)
+        self.rows = {"reference": {"read": base.sample.height, "total": base.n_rows}}
+        if sources.summarisable(current):
+            rows, total = sources.read_rows(current, sample_rows, name="current")
+            if rows.height < total:
+                self.rows["current"] = {"read": rows.height, "total": total}
+            current = rows
+        self.notes.append("a saved baseline: steps 1-4 and 6 read the " + " and ".join(
+            f"{v['read']:,} of {v['total']:,} {side} rows" for side, v in self.rows.items())
+            + " it kept; step 5 audits the population on its summaries")
+        return base.sample, current
+
     def __repr__(self) -> str:
         r = self.roles
         return (f"Incident({self.reference.height:,} reference rows, {self.current.height:,} current rows, "
@@ -105,6 +131,8 @@ class Incident:
     def audit(self, *, where: Mapping[str, Any] | None = None, **options: Any):
         """Step 5 on the features and the prediction, optionally on a slice."""
         columns = list(dict.fromkeys([*self.roles.features, self.roles.prediction]))
+        if self.sources is not None and sources.summarisable(self.sources[1]):
+            options.setdefault("scan", True)
         return _audit.audit(*self.audited(), features=columns, where=where, **options)
 
     def audited(self) -> tuple[Any, Any]:

@@ -248,3 +248,71 @@ def test_the_command_line_saves_a_baseline_and_audits_against_it(tmp_path, censu
     document = json.loads((tmp_path / "audit.json").read_text())
     assert {"AGEP", "year"} <= {f["feature"] for f in document["features"] if f["drifted"]}
     assert main(["audit", str(tmp_path / "absent.mlwatch"), str(tmp_path / "cur.parquet")]) == 2
+
+
+# ------------------------------------------------------------------ kept rows: investigate against a baseline
+
+def test_a_baseline_keeps_rows_in_order_and_saves_them(tmp_path, census):
+    acs = census[0].with_row_index("row")
+    base = Baseline.from_frame(acs.drop("row"), sample_rows=5_000)
+    assert base.sample.height == 5_000 and base.sample.columns == acs.drop("row").columns
+    kept = Baseline.from_frame(acs, sample_rows=5_000).sample["row"]
+    assert kept.is_sorted() and kept.n_unique() == 5_000                      # in their order, no repeats
+    loaded = Baseline.load(base.save(tmp_path / "kept.mlwatch"))
+    assert loaded.sample.equals(base.sample) and "5,000 rows kept" in repr(loaded)
+    assert Baseline.load(Baseline.from_frame(acs).save(tmp_path / "bare.mlwatch")).sample is None
+    # a merge keeps each side's rows in proportion to its rows
+    day1, day2 = acs.head(30_000), acs.tail(acs.height - 30_000)
+    merged = Baseline.from_frame(day1, sample_rows=3_000).merge(Baseline.from_frame(day2, sample_rows=3_000))
+    share = (merged.sample["row"] < 30_000).mean()
+    assert merged.sample.height == 3_000 and share == pytest.approx(30_000 / acs.height, abs=0.01)
+
+
+def test_a_slice_of_a_baseline_is_audited_against_the_rows_it_kept(census):
+    acs, later = census
+    base = Baseline.from_frame(acs, sample_rows=acs.height)                  # every row kept: exact
+    current = later.with_columns(pl.when(pl.col("SEX") == "2").then(pl.col("AGEP") * 12).otherwise(pl.col("AGEP")))
+    framed = audit(acs, current, where={"SEX": 2})
+    saved = audit(base, current, where={"SEX": 2})
+    assert saved.drifted == framed.drifted and saved.n_reference == framed.n_reference
+    with pytest.raises(DataError, match="sample_rows"):
+        audit(Baseline.from_frame(acs), current, where={"SEX": 2})
+
+
+@pytest.mark.parametrize("name", ["flights_unit_skew", "acs_concept_drift"])
+def test_investigate_against_a_baseline_that_kept_its_rows(name):
+    from mlwatch import investigate
+
+    case = gallery.load(name)
+    kwargs = case.investigate_kwargs()
+    framed = investigate(case.reference, case.current, **kwargs)
+    every = investigate(Baseline.from_frame(case.reference, sample_rows=case.reference.height), case.current, **kwargs)
+    assert every.verdict.to_dict() == framed.verdict.to_dict()
+    assert every.audited_slice == framed.audited_slice and every.audit.drifted == framed.audit.drifted
+    assert every.slices.table.equals(framed.slices.table)
+    third = investigate(Baseline.from_frame(case.reference, sample_rows=case.reference.height // 3), case.current,
+                        **kwargs)
+    assert third.verdict.kind == framed.verdict.kind and third.audited_slice == framed.audited_slice
+    assert third.rows["reference"] == {"read": case.reference.height // 3, "total": case.reference.height}
+    assert (third.population_audit or third.audit).n_reference == case.reference.height     # on the summaries
+    with pytest.raises(DataError, match="kept no reference rows"):
+        investigate(Baseline.from_frame(case.reference), case.current, **kwargs)
+
+
+def test_the_command_line_investigates_against_a_saved_baseline(tmp_path):
+    import json
+
+    from mlwatch.cli import main
+
+    case = gallery.load("bike_fahrenheit")
+    case.reference.write_parquet(tmp_path / "ref.parquet")
+    case.current.write_parquet(tmp_path / "cur.parquet")
+    roles = case.investigate_kwargs()
+    assert main(["baseline", str(tmp_path / "ref.parquet"), "--out", str(tmp_path / "ref.mlwatch"),
+                 "--sample-rows", "2000", "--quiet"]) == 0
+    assert main(["investigate", str(tmp_path / "ref.mlwatch"), str(tmp_path / "cur.parquet"),
+                 "--prediction", roles["prediction"], "--target", roles["target"], "--time", roles["time"],
+                 "--json", str(tmp_path / "f.json")]) == 0
+    document = json.loads((tmp_path / "f.json").read_text())
+    assert document["sampled"]["reference"] == {"read": 2000, "total": 4000}
+    assert document["verdict"]["kind"] == "skew"

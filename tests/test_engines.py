@@ -100,6 +100,8 @@ def test_a_spark_baseline_is_the_frames_baseline(spark, census, rng):
             assert tl.ks(a.tally, b.tally) <= a.tally.rank_error + b.tally.rank_error + 1e-12, c
     current = later.sample(20_000, seed=4).with_columns(pl.col("AGEP") * 12)
     assert audit(from_spark, current).drifted == audit(acs, current).drifted
+    kept = Baseline.from_spark(df.select("AGEP", "SEX"), sample_rows=2_000).sample      # a Bernoulli sample
+    assert kept.columns == ["AGEP", "SEX"] and 1_700 < kept.height < 2_300
 
     # a continuous column of 400k rows in 6 partitions: compressed on the executors, within its bounds
     values = rng.lognormal(3, 1, 400_000)

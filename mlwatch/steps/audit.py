@@ -215,7 +215,10 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
     reference, current
         polars or pandas frames, pyarrow tables, or parquet/CSV paths; ``reference`` may also
         be a saved :class:`~mlwatch.Baseline` (or the path of its ``.mlwatch`` file), which
-        gives the same binned statistics and checks as its frame (see :mod:`mlwatch.baseline`).
+        gives the same binned statistics and checks as its frame (see :mod:`mlwatch.baseline`);
+        a slice (``where``) of a baseline is audited against the reference rows it kept
+        (``sample_rows``). Either side may be a parquet folder or glob, a lazy frame, a Spark
+        DataFrame or a query (:func:`mlwatch.sql`): summarised where its rows are.
     features
         Columns to audit; default every reference column not in ``exclude``.
     where
@@ -281,8 +284,11 @@ def audit(reference, current, *, features: Sequence[str] | None = None,
     check_number("smoothing", smoothing, low=0, low_open=True)
     reference = load_reference(reference)
     if isinstance(reference, Baseline) and where:
-        raise DataError("audit: a Baseline holds the whole reference window, not its slices; audit a slice "
-                        "against the reference frame (or a baseline made from that slice's rows)", frame="reference")
+        if reference.sample is None:
+            raise DataError("audit: a Baseline holds the whole reference window, not its slices; audit a slice "
+                            "against the reference frame, or keep reference rows in the baseline "
+                            "(Baseline.from_frame(..., sample_rows=100_000))", frame="reference")
+        reference = reference.sample         # a slice's reference side: the rows the baseline kept
     if scan is not False and (scan or _large(reference, "reference") or _large(current, "current")):
         return _audit_scans(reference, current, features=features, exclude=exclude, kinds=kinds,
                             missing_columns=missing_columns, options=options, progress=progress)

@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import polars as pl
 
-from mlwatch import data
+from mlwatch import data, sources
 from mlwatch.errors import MlwatchError, SchemaError, check_choice
 from mlwatch.results import Result, Section, json_value, records
 from mlwatch.steps.audit import AuditResult, audit
@@ -252,13 +252,15 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
     say(f"step 5: audit of {len(columns)} columns on everything")
     # every row where it lives when the other steps read a sample of it
     audited = incident.sources if incident.sources is not None else (ref, source)
-    everything = audit(*audited, features=columns, alpha=level["inputs"], missing_columns="report")
+    # never all the rows in memory
+    summarised = True if incident.sources is not None and sources.summarisable(incident.sources[1]) else None
+    everything = audit(*audited, features=columns, alpha=level["inputs"], missing_columns="report", scan=summarised)
     au, population_audit = everything, None
     if where:
         inside = [c for c in columns if c not in where]      # the columns the slice does not fix
         say(f"step 5: audit of {len(inside)} columns on {_label(where)}")
-        au, population_audit = (audit(*audited, features=inside, where=where, alpha=alpha, missing_columns="report"),
-                                everything)
+        au, population_audit = (audit(*audited, features=inside, where=where, alpha=alpha, missing_columns="report",
+                                      scan=summarised), everything)
     say("step 5: inputs inside every segment")
     seg = segment_drift(ref, cur, segments=roles.segments, features=columns, alpha=level["segments"],
                         outputs=[prediction])
