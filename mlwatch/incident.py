@@ -170,14 +170,14 @@ class Incident:
                       targeted=targeted, **options)
 
     def investigate(self, *, kpi: str | None = None, events=None, model=None, challenger: str | None = None,
-                    alpha: float = 0.05, progress=None):
+                    alpha: float = 0.05, progress=None, multivariate: bool = True):
         """Steps 1-7 and the verdict (attribution with ``model``, shadow with ``challenger``);
         see :func:`investigate`."""
         say = progress or (lambda message: None)
         for note in self.notes:
             say(note)
         return _investigate.run(self, kpi=kpi, events=events, model=model, challenger=challenger, alpha=alpha,
-                                progress=say)
+                                progress=say, multivariate=multivariate)
 
     def without(self, columns) -> data.Roles:
         """The roles with ``columns`` (a KPI, a challenger's scores) taken out of the features."""
@@ -202,7 +202,7 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
                 task: str | None = None, metric: str | None = None, kpi: str | None = None,
                 events=None, model=None, challenger: str | None = None, alpha: float = 0.05,
                 progress: Callable[[str], None] | None = None,
-                sample_rows: int = sources.SAMPLE_ROWS) -> "_investigate.Findings":
+                sample_rows: int = sources.SAMPLE_ROWS, multivariate: bool = True) -> "_investigate.Findings":
     """Run steps 1-7 and decide: an :class:`Incident` of these frames and roles, investigated.
 
     ``segments`` default to the low-cardinality text/categorical columns; ``features`` to
@@ -219,4 +219,4 @@ def investigate(reference, current, *, target: str | None, prediction: str, time
                         features=features, task=task, metric=metric, exclude=(kpi, challenger),
                         sample_rows=sample_rows)
     return incident.investigate(kpi=kpi, events=events, model=model, challenger=challenger, alpha=alpha,
-                                progress=progress)
+                                progress=progress, multivariate=multivariate)

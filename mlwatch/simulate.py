@@ -388,6 +388,22 @@ def _clip_quantiles(values: pl.Series, quantiles=(0.9, 0.1)) -> list[float]:
 
 # ---------------------------------------------------------------- injecting
 
+def flip_correlation(frame: pl.DataFrame, feature: str, where: Mapping[str, str]) -> pl.DataFrame:
+    """A joint change no marginal shows: inside the rows of ``where``, ``feature``'s values are
+    dealt back in reverse order of their rank (the largest to the row that held the smallest).
+    Its rank correlation with every other column flips sign there, while its marginal, in the
+    slice and overall, and every other column stay as they were: what a domain classifier
+    (:func:`mlwatch.multivariate_drift`) should see and no marginal test can."""
+    inside = np.flatnonzero(_slice_mask(frame, where))
+    values = frame[feature].to_numpy().copy()
+    part = values[inside]
+    order = np.argsort(part, kind="stable")
+    flipped = np.empty_like(part)
+    flipped[order] = part[order[::-1]]
+    values[inside] = flipped
+    return frame.with_columns(pl.Series(feature, values, dtype=frame.schema[feature]))
+
+
 def _slice_mask(frame: pl.DataFrame, where: Mapping[str, str]) -> np.ndarray:
     mask = np.ones(frame.height, dtype=bool)
     for column, value in where.items():

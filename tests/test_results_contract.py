@@ -74,8 +74,11 @@ def results(hostile) -> dict[str, Result]:
     findings = incident.investigate(events=events, model=model, challenger="challenger")
     out = {"findings": findings, "change_trace": mlwatch.run_detector(
         streaming.ADWIN(), current["x"], index=current["time"])}
-    for name in ("signal", "infra", "overall", "slices", "audit", "trace", "segments", "attribution", "shadow"):
+    for name in ("signal", "infra", "overall", "slices", "audit", "trace", "segments", "attribution", "shadow",
+                 "multivariate"):
         out[name] = getattr(findings, name)
+    out["estimate"] = mlwatch.estimate_performance(reference, current.with_columns(y=None), target="y",
+                                                   prediction="p", segments=["region", "colour"])
     return out
 
 
@@ -96,7 +99,7 @@ def test_every_result_class_is_covered(results):
 
 
 NAMES = ["findings", "change_trace", "signal", "infra", "overall", "slices", "audit", "trace", "segments",
-         "attribution", "shadow"]
+         "attribution", "shadow", "multivariate", "estimate"]
 
 
 @pytest.mark.parametrize("name", NAMES)

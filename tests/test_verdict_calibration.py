@@ -13,7 +13,7 @@ warnings.filterwarnings("ignore", category=FutureWarning)
 
 
 def _verdict(case):
-    return investigate(case.reference, case.current, **case.investigate_kwargs()).verdict
+    return investigate(case.reference, case.current, multivariate=False, **case.investigate_kwargs()).verdict
 
 
 @pytest.mark.parametrize("n", [200, 2000])

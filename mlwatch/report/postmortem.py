@@ -343,6 +343,19 @@ def _evidence(findings, figures: bool) -> list[Section]:
                                 records(tr.table.drop("sentence")),
                                 picture(lambda ax: tr.plot(ax=ax), (9, 0.5 * tr.table.height + 2.5))
                                 if tr.table["onset"].drop_nulls().len() else None))
+    if findings.estimate is not None:
+        es = findings.estimate
+        sections.append(Section("performance without labels", [es.sentence],
+                                records(es.table.select("slice", "n_current", "reference", "estimated", "low", "high",
+                                                        "change", "significant")),
+                                picture(lambda ax: es.plot(ax=ax), (8, 0.45 * min(es.table.height, 13) + 2.2)),
+                                "Estimated from the calibrated scores (CBPE); assumes no concept drift."))
+    for joint in (findings.multivariate, findings.multivariate_slice):
+        if joint is not None and joint.drifted:
+            sections.append(Section("joint distribution" + (" on the slice" if joint.options.get("where") else ""),
+                                    [joint.sentence], records(joint.table.head(8)),
+                                    picture(lambda ax, j=joint: j.plot(ax=ax), (8, 0.4 * min(joint.table.height, 10) + 2.2)),
+                                    "A classifier of current against reference rows: the features it separates them by."))
     if findings.attribution is not None:
         at = findings.attribution
         sections.append(Section("attribution stability", [at.sentence], records(at.table),

@@ -17,9 +17,12 @@ import numpy as np
 import polars as pl
 
 from mlwatch import data, sources
-from mlwatch.errors import MlwatchError, SchemaError, check_choice
+from mlwatch.errors import DataError, MlwatchError, SchemaError, check_choice
 from mlwatch.results import Result, Section, json_value, records
 from mlwatch.steps.audit import AuditResult, audit
+from mlwatch.steps.estimate import METRICS as ESTIMATED
+from mlwatch.steps.estimate import EstimateResult, estimate_performance
+from mlwatch.steps.multivariate import MultivariateResult, multivariate_drift
 from mlwatch.steps.infra import InfraResult, infra
 from mlwatch.steps.overall import OverallResult, explain_drop, overall
 from mlwatch.steps.scoring import Scoring
@@ -36,9 +39,12 @@ MAX_TRACED_MINOR = 2          # significant but immaterial segment changes read 
 
 
 # The steps' own documents under "results", so that from_dict rebuilds every Result.
+JOINT_ROWS = 5_000        # rows a side the domain classifier reads inside an investigation
+JOINT_FOLDS = 3
 _STEP_RESULTS = {"signal": SignalResult, "infra": InfraResult, "overall": OverallResult, "slices": SliceResult,
                  "audit": AuditResult, "trace": TraceResult, "population_audit": AuditResult,
-                 "population_trace": TraceResult, "segments": SegmentDriftResult}
+                 "population_trace": TraceResult, "segments": SegmentDriftResult, "estimate": EstimateResult,
+                 "multivariate": MultivariateResult, "multivariate_slice": MultivariateResult}
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -65,6 +71,9 @@ class Findings(Result):
     segment_traces: tuple[TraceResult, ...] = ()    # step 6 on each of its specific pairs
     left_out: tuple[str, ...] = ()                  # inferred inputs with no value in the reference
     rows: dict[str, dict[str, int]] | None = None   # {side: {"read", "total"}} when steps 1-4, 6 read a sample
+    estimate: EstimateResult | None = None          # labels missing: performance estimated per segment
+    multivariate: MultivariateResult | None = None  # the domain classifier on the population
+    multivariate_slice: MultivariateResult | None = None    # and on the audited slice
 
     SCHEMA = SCHEMA
 
@@ -84,6 +93,9 @@ class Findings(Result):
             self.trace.table.select("feature", "signature", "onset"), on="feature", how="left", maintain_order="left")
         where = f" on {_label(self.audited_slice)}" if self.audited_slice else " (whole population)"
         also = (Section(text="Also: " + "; ".join(self.verdict.secondary)),) if self.verdict.secondary else ()
+        for extra in (self.estimate, self.multivariate, self.multivariate_slice):
+            if extra is not None and (extra is self.estimate or extra.drifted):
+                also += (Section(text=extra.sentence),)
         if self.rows:
             also += (Section(text="Rows: steps 1-4 and 6 read a uniform sample (" + "; ".join(
                 f"{side} {v['read']:,} of {v['total']:,}" for side, v in self.rows.items())
@@ -149,6 +161,10 @@ class Findings(Result):
             "shadow": self.shadow.to_dict() if self.shadow is not None else None,
             "population": population,
             "sampled": self.rows,
+            "estimate": self.estimate.to_dict() if self.estimate is not None else None,
+            "multivariate": ({"population": self.multivariate.to_dict(),
+                              "slice": self.multivariate_slice.to_dict() if self.multivariate_slice is not None
+                              else None} if self.multivariate is not None else None),
             "results": self._results(),
             "segment_drift": ({"pairs": records(self.segments.specific), "n_tests": self.segments.n_tests,
                                "relabelled": records(self.segments.relabelled),
@@ -194,7 +210,7 @@ class Findings(Result):
                    saved["audited_slice"], dict(saved["slice_events"]), attribution, shadow, steps["population_audit"],
                    steps["population_trace"], steps["segments"],
                    tuple(TraceResult.from_dict(t) for t in saved["segment_traces"]), tuple(saved["left_out"]),
-                   saved.get("rows"))
+                   saved.get("rows"), steps["estimate"], steps["multivariate"], steps["multivariate_slice"])
 
 
 def _audit_records(audit_result: AuditResult, traced: TraceResult | None) -> tuple[list[dict], list[dict]]:
@@ -221,9 +237,12 @@ def _label(predicate: Mapping[str, str]) -> str:
 
 
 def run(incident, *, kpi: str | None = None, events=None, model=None, challenger: str | None = None,
-        alpha: float = 0.05, progress: Callable[[str], None] | None = None) -> Findings:
+        alpha: float = 0.05, progress: Callable[[str], None] | None = None, multivariate: bool = True) -> Findings:
     """Steps 1-7 on ``incident`` (an :class:`~mlwatch.incident.Incident`, which holds the data,
-    the roles and the scoring) and the verdict; what :meth:`Incident.investigate` runs."""
+    the roles and the scoring) and the verdict; what :meth:`Incident.investigate` runs.
+    Reported beside them (not yet read by the verdict): the performance estimated without
+    labels when they are missing, and with ``multivariate`` the domain classifier on the
+    population and the audited slice."""
     if not 0 < alpha < 1:
         raise MlwatchError(f"alpha must be between 0 and 1, got {alpha}")
     say = progress or (lambda message: None)
@@ -310,8 +329,49 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
         labelled = target if not scoring.proxy else None
         shadowed = shadow(cur, prediction, challenger, target=labelled, segments=roles.segments, targeted=where,
                           metric=None if scoring.metric == "auc" else scoring.metric if labelled else None)
+    estimated = _estimate(ref, cur, scoring, roles, say) if scoring.proxy else None
+    joint = joint_slice = None
+    if multivariate:
+        inputs = [c for c in columns if c != prediction and c in cur.columns]
+        joint = _joint(ref, cur, inputs, time, None, say)
+        if where:
+            joint_slice = _joint(ref, cur, [c for c in inputs if c not in where], time, where, say)
     return Findings(roles, scoring, sig, inf, ov, sl, au, tr, verdict, where, slice_events, attributed, shadowed,
-                    population_audit, population_trace, seg, segment_traces, left_out, incident.rows)
+                    population_audit, population_trace, seg, segment_traces, left_out, incident.rows, estimated,
+                    joint, joint_slice)
+
+
+def _estimate(ref: pl.DataFrame, cur: pl.DataFrame, scoring: Scoring, roles, say) -> EstimateResult | None:
+    """Labels missing: the model's performance estimated from its calibrated scores, per
+    segment (classification with reference labels only)."""
+    if scoring.task != "classification" or not scoring.target or scoring.target not in ref.columns:
+        return None
+    metric = {"auc": "roc_auc"}.get(scoring.metric, scoring.metric)
+    say(f"labels missing: {metric.replace('_', ' ')} estimated from the calibrated scores (CBPE)")
+    try:
+        return estimate_performance(ref, cur, target=scoring.target, prediction=scoring.prediction,
+                                    segments=[s for s in roles.segments if s in cur.columns],
+                                    metric=metric if metric in ESTIMATED else "accuracy",
+                                    threshold=scoring.threshold)
+    except DataError as err:          # scores that are not probabilities, one class only: say why, go on
+        say(f"no performance estimate: {err}")
+        return None
+
+
+def _joint(ref: pl.DataFrame, cur: pl.DataFrame, inputs: list[str], time, where, say):
+    """The domain classifier on the inputs (population or slice), when LightGBM is there and
+    the rows are enough."""
+    if not inputs:
+        return None
+    say("multivariate drift: a classifier of current against reference rows" + (f" on {_label(where)}" if where else ""))
+    try:
+        return multivariate_drift(ref, cur, features=inputs, where=where, time=time, max_rows=JOINT_ROWS,
+                                  folds=JOINT_FOLDS)
+    except ImportError:
+        say("multivariate drift skipped: it needs LightGBM (pip install 'mlwatch[explain]')")
+    except DataError as err:
+        say(f"multivariate drift skipped: {err}")
+    return None
 
 
 def _predicate(scope: str) -> dict[str, str] | None:

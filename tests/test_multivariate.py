@@ -1,0 +1,73 @@
+"""The domain classifier: calm on a no-drift split of real data, and it sees a flipped
+correlation no marginal shows, naming both features; its fold AUC is scikit-learn's."""
+
+import numpy as np
+import polars as pl
+import pytest
+
+pytest.importorskip("lightgbm")
+
+from mlwatch.errors import DataError  # noqa: E402
+from mlwatch.simulate import flip_correlation, simulate  # noqa: E402
+from mlwatch.steps.multivariate import MultivariateResult, _fold_test, multivariate_drift  # noqa: E402
+
+
+def _inputs(case):
+    kwargs = case.investigate_kwargs()
+    return [*kwargs["features"], *kwargs["segments"]]
+
+
+def _flipped(current, feature, segment, value):
+    return flip_correlation(current, feature, {segment: value})
+
+
+@pytest.fixture(scope="module")
+def flights():
+    return simulate("flights", "none", n=4_000, seed=3)
+
+
+def test_a_no_drift_split_cannot_be_told_apart(flights):
+    r = multivariate_drift(flights.reference, flights.current, features=_inputs(flights), n_threads=1)
+    assert not r.drifted and abs(r.auc - 0.5) < 0.03 and r.low <= 0.5 + 0.03
+    assert "cannot be told apart" in r.sentence and r.separating == []
+
+
+def test_a_flipped_correlation_is_seen_and_named_with_calm_marginals(flights):
+    # dewp and temp move together in the NYC weather (Spearman about 0.9)
+    current = _flipped(flights.current, "dewp", "origin", "EWR")
+    r = multivariate_drift(flights.reference, current, features=_inputs(flights), time="time_hour", n_threads=1)
+    assert r.drifted and r.auc > 0.6 and r.p_value < 1e-6
+    assert {"dewp", "temp"} <= set(r.table["feature"].head(3).to_list())
+    assert r.calm_marginals and "how they go together" in r.sentence
+    assert not r.table.filter(pl.col("feature") == "dewp")["marginal_drifted"][0]
+    if r.pairs.height:                  # shap installed: the pair interacts
+        assert "dewp" in r.pairs.row(0, named=True).values()
+    assert r.buckets.height > 1 and r.buckets["auc"].min() > 0.5
+    again = MultivariateResult.from_dict(r.to_dict())
+    assert again.table.equals(r.table) and again.sentence == r.sentence and again.separating == r.separating
+
+
+def test_the_fold_auc_is_scikit_learns():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    scores = np.round(rng.normal(size=600), 1)           # ties on purpose
+    y = (rng.random(600) < 1 / (1 + np.exp(-scores))).astype(float)
+    auc, z = _fold_test(scores, y)
+    assert auc == pytest.approx(roc_auc_score(y, scores), abs=1e-12) and z > 2
+
+
+def test_bad_input_fails_clearly(flights):
+    with pytest.raises(DataError, match="at least 50 are needed"):
+        multivariate_drift(flights.reference.head(20), flights.current, features=["temp"])
+    with pytest.raises(DataError, match="no column 'nope'"):
+        multivariate_drift(flights.reference, flights.current, features=["nope"])
+
+
+def test_the_figure_says_what_it_shows(flights):
+    import matplotlib
+    matplotlib.use("Agg")
+    r = multivariate_drift(flights.reference, _flipped(flights.current, "dewp", "origin", "EWR"),
+                           features=_inputs(flights), n_threads=1, pairs=False)
+    ax = r.plot()
+    assert "AUC" in ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
