@@ -138,6 +138,27 @@ postmortem.write("out/walkthrough_postmortem.html")
 print(postmortem.to_markdown()[:1500])
 
 # %% [markdown]
+# ## When the labels are late
+#
+# Here the delays were known. Often they arrive days later: then the model's own scores,
+# calibrated on the reference window where labels were known, give the *expected* performance
+# on every segment (confidence-based performance estimation). It sees inputs moving where the
+# model is unsure; it cannot see the relation between inputs and labels change, and says so.
+# A unit change that makes the model *confidently* wrong is such a change: the estimate holds
+# while the realised metric falls, which is why the audit and the trace, not the estimate,
+# found this incident.
+
+# %%
+import polars as pl
+
+labels_late = case.current.with_columns(pl.lit(None, pl.Float64).alias(incident.roles.target))
+estimate = mlwatch.estimate_performance(case.reference, labels_late, target=incident.roles.target,
+                                       prediction=incident.roles.prediction, segments=incident.roles.segments,
+                                       metric="log_loss")
+print(estimate.sentence)
+estimate.plot();
+
+# %% [markdown]
 # ## Explore
 #
 # The same investigation as an app, one tab a step: pick another slice, another feature, move

@@ -21,6 +21,9 @@ def test_explorer_starts_on_the_broken_slice(explorer):
     assert [explorer.widget.get_title(i) for i in range(7)] == ["1 signal", "2 infra", "3 global", "4 slices",
                                                                  "5 audit", "6 trace", "verdict"]
     assert "concept drift" in explorer.widget.children[6].value
+    # the domain classifier's tab: a concept drift moves no input, so the windows cannot be told apart
+    assert explorer.widget.get_title(7) == "joint drift"
+    assert "cannot be told apart" in explorer.widget.children[7].children[0].value
 
 
 def test_picking_another_slice_changes_the_result_and_figure(explorer):

@@ -15,7 +15,8 @@ Bernoulli(``q``) draw, and every metric has an expected value:
 **Intervals** hold the realised metric's sampling spread (labels drawn from the calibrated
 scores 200 times, on at most 20,000 rows of the slice, the spread scaled to its size) and the
 calibration's own error (the map refitted on 20 bootstrap resamples of the reference rows
-that calibrate it), added in quadrature. They cannot hold a change of the relation between
+that calibrate it, at most 20,000 of them, the spread scaled to all of them by the cube root of
+the ratio), added in quadrature. They cannot hold a change of the relation between
 inputs and labels.
 
 **The assumption**: no concept drift. The estimate sees the inputs (and so the scores)
@@ -252,12 +253,15 @@ def _interval(metric: str, p: np.ndarray, q: np.ndarray, threshold: float, rng: 
     scale = np.sqrt(m / p.size)
     lo, hi = np.percentile(draws, [2.5, 97.5])
     mid = np.mean(draws)
+    # the calibration's error, on at most DRAW_ROWS calibrating rows, scaled to all of them by
+    # the cube root (an isotonic fit's pointwise rate: wider than the square root, so on the safe side)
+    k = min(p_cal.size, DRAW_ROWS)
     refits = []
     for _ in range(REFITS):
-        again = rng.integers(0, p_cal.size, p_cal.size)
+        again = rng.integers(0, p_cal.size, k)
         if len(np.unique(y_cal[again])) == 2:
             refits.append(_expected(metric, ps, _isotonic(p_cal[again], y_cal[again])(ps), threshold))
-    spread = 1.96 * float(np.nanstd(refits)) if len(refits) > 2 else 0.0
+    spread = 1.96 * float(np.nanstd(refits)) * (k / p_cal.size) ** (1 / 3) if len(refits) > 2 else 0.0
     below, above = (mid - lo) * scale, (hi - mid) * scale
     return float(centre - np.hypot(below, spread)), float(centre + np.hypot(above, spread))
 

@@ -5,8 +5,9 @@ flipped sign inside a segment, two inputs that stopped moving together. A **doma
 classifier** sees it: LightGBM learns to tell current rows from reference rows, and its
 AUC on rows it was not trained on says how separable the windows are (0.5: not at all).
 
-* **Cross-fitted.** The rows (at most ``max_rows`` a side, a seeded uniform sample, the
-  same number from each window) are dealt into ``folds`` folds; each fold is scored by a
+* **Cross-fitted.** The rows (at most ``max_rows`` a side, the same number from each window,
+  chosen by a seeded hash of their values, so that the rows and the folds do not depend on the
+  order the rows came in) are dealt into ``folds`` folds; each fold is scored by a
   model fitted on the others, so every score is out of sample and the AUC is honest.
 * **The test.** Within a fold the model never saw the fold's labels, so under no drift the
   fold's scores are exchangeable between the windows and its AUC is a Mann-Whitney
@@ -144,9 +145,10 @@ def multivariate_drift(reference, current, *, features: Sequence[str] | None = N
     if n < 2 * folds * 5:
         raise DataError(f"multivariate_drift: {min(ref.height, cur.height)} rows on the smaller side"
                         f"{' of the slice' if where else ''}; at least {2 * folds * 5} are needed")
+    data.require_columns(ref, names, name="reference")
+    data.require_columns(cur, names, name="current")
     rng = np.random.default_rng(seed)
-    ref = ref[np.sort(rng.choice(ref.height, n, replace=False))]
-    cur = cur[np.sort(rng.choice(cur.height, n, replace=False))]
+    ref, cur = _picked(ref, names, n, seed, time), _picked(cur, names, n, seed, time)
     a, b, schema = data.align(ref, cur, names)
     x, categorical = _design(a, b, names, schema.kinds)
     y = np.r_[np.zeros(n), np.ones(n)]
@@ -186,6 +188,14 @@ def multivariate_drift(reference, current, *, features: Sequence[str] | None = N
                                  "max_rows": max_rows, "folds": folds, "alpha": alpha, "min_auc": min_auc,
                                  "seed": seed})
     return _with_sentence(result)
+
+
+def _picked(frame: pl.DataFrame, names: Sequence[str], n: int, seed: int, time: str | None) -> pl.DataFrame:
+    """``n`` rows chosen by a seeded hash of their values, in the hash's order: the same rows
+    and folds whatever order the window's rows came in (a Spark shuffle, a database)."""
+    key = frame.select([*names, *([time] if time and time in frame.columns else [])]).hash_rows(seed=seed)
+    order = np.argsort(key.to_numpy(), kind="stable")[:n]
+    return frame[order]
 
 
 def _design(a: pl.DataFrame, b: pl.DataFrame, names: Sequence[str], kinds: Mapping[str, str]

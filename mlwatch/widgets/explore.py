@@ -50,6 +50,10 @@ class Explorer:
             ("verdict", w.HTML(f"<h3>{_escape(f.verdict.kind.replace('_', ' '))}</h3>"
                                f"<p>{_escape(f.verdict.summary)}</p>")),
         ]
+        if f.multivariate is not None:          # the domain classifier: the joint distribution
+            tabs.append(("joint drift", self._figure_tab(f.multivariate, "multivariate")))
+        if f.estimate is not None:              # labels missing: the estimated performance per segment
+            tabs.append(("without labels", self._figure_tab(f.estimate, "estimate")))
         self.widget = w.Tab(children=[child for _, child in tabs])
         for i, (title, _) in enumerate(tabs):
             self.widget.set_title(i, title)
