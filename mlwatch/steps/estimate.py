@@ -317,7 +317,8 @@ def _with_sentence(r: EstimateResult) -> EstimateResult:
         text += (f"; on the {c['n_labelled']:,} current rows whose labels arrived it is {c['realised']:.3f} realised "
                  + ("(inside the estimate's interval)" if inside else "(outside the estimate's interval: the "
                     "relation between inputs and labels may have changed)"))
-    text += "." if not r.calibrated else f" (scores calibrated on the reference, mean adjustment {r.adjustment:.3f})."
+    text += (f" (scores calibrated on the reference, mean adjustment {r.adjustment:.3f})." if r.calibrated else
+             f" (the scores were already calibrated on the reference: mean adjustment {r.adjustment:.3f}).")
     return EstimateResult(r.table, r.metric, r.calibrated, r.adjustment, text, r.options)
 
 
