@@ -40,8 +40,9 @@ def to_frame(data: Any, *, name: str = "data", null_values: Sequence[str] | None
     """Turn ``data`` into a polars DataFrame.
 
     ``data`` may be a polars DataFrame or LazyFrame, a pandas DataFrame, a pyarrow
-    Table, the path of a parquet or CSV file, a parquet folder or glob, or a query
-    (:func:`mlwatch.sql`), read whole. ``name`` (say ``"reference"``) is used
+    Table, the path of a parquet or CSV file, a parquet folder or glob, a query
+    (:func:`mlwatch.sql`), read whole, or a :class:`~mlwatch.Baseline` that kept rows (those
+    rows). ``name`` (say ``"reference"``) is used
     in error messages. ``null_values`` are the texts a CSV writes for a missing value
     besides the empty field (``["NA"]``).
 
@@ -67,6 +68,11 @@ def to_frame(data: Any, *, name: str = "data", null_values: Sequence[str] | None
         frame = _from_pandas(data, name)
     elif type(data).__name__ == "SQL" and type(data).__module__ == "mlwatch.sources":
         frame = data.read(name)
+    elif type(data).__name__ == "Baseline" and type(data).__module__ == "mlwatch.baseline":
+        if data.sample is None:              # a step that reads rows: the rows the baseline kept
+            raise DataError(f"{name}: this baseline kept no rows, and this step reads rows: make it with "
+                            "sample_rows (Baseline.from_frame(reference, sample_rows=100_000))", frame=name)
+        frame = data.sample
     elif type(data).__module__.startswith("pyspark.sql"):
         raise DataError(f"{name}: a Spark DataFrame is summarised where it lives, not collected: audit() and "
                         "Baseline.from_spark() take it; for this step pass its rows (df.toArrow()) when they fit "

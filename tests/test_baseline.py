@@ -316,3 +316,20 @@ def test_the_command_line_investigates_against_a_saved_baseline(tmp_path):
     document = json.loads((tmp_path / "f.json").read_text())
     assert document["sampled"]["reference"] == {"read": 2000, "total": 4000}
     assert document["verdict"]["kind"] == "skew"
+
+
+def test_every_step_reads_the_rows_a_baseline_kept(census):
+    from mlwatch import find_slices, resolve_scoring
+    from mlwatch.steps.segments import segment_drift
+
+    acs, later = census
+    kept = Baseline.from_frame(acs, sample_rows=acs.height)
+    current = later.sample(20_000, seed=6)
+    scoring = resolve_scoring(acs, current, prediction="predicted_probability", target="employed")
+    a = find_slices(kept, current, scoring, segments=["SEX", "MAR"])
+    b = find_slices(acs, current, scoring, segments=["SEX", "MAR"])
+    assert a.table.equals(b.table)
+    assert segment_drift(kept, current, segments=["SEX"], features=["AGEP"]).table.equals(
+        segment_drift(acs, current, segments=["SEX"], features=["AGEP"]).table)
+    with pytest.raises(DataError, match="kept no rows"):
+        find_slices(Baseline.from_frame(acs), current, scoring, segments=["SEX"])
