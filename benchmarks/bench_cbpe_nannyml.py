@@ -59,7 +59,8 @@ def nannyml_python() -> Path:
     if not python.exists():
         print(f"installing NannyML in {python.parent.parent} (once)", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(python.parent.parent)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "nannyml"], check=True)
+        # nannyml imports statsmodels without declaring it (as the peer harness notes)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "nannyml", "pyarrow", "statsmodels"], check=True)
     return python
 
 

@@ -148,7 +148,7 @@ def multivariate_drift(reference, current, *, features: Sequence[str] | None = N
     data.require_columns(ref, names, name="reference")
     data.require_columns(cur, names, name="current")
     rng = np.random.default_rng(seed)
-    ref, cur = _picked(ref, names, n, seed, time), _picked(cur, names, n, seed, time)
+    ref, cur = _picked(ref, names, n, 2 * seed, time), _picked(cur, names, n, 2 * seed + 1, time)
     a, b, schema = data.align(ref, cur, names)
     x, categorical = _design(a, b, names, schema.kinds)
     y = np.r_[np.zeros(n), np.ones(n)]
@@ -191,10 +191,15 @@ def multivariate_drift(reference, current, *, features: Sequence[str] | None = N
 
 
 def _picked(frame: pl.DataFrame, names: Sequence[str], n: int, seed: int, time: str | None) -> pl.DataFrame:
-    """``n`` rows chosen by a seeded hash of their values, in the hash's order: the same rows
-    and folds whatever order the window's rows came in (a Spark shuffle, a database)."""
-    key = frame.select([*names, *([time] if time and time in frame.columns else [])]).hash_rows(seed=seed)
-    order = np.argsort(key.to_numpy(), kind="stable")[:n]
+    """``n`` rows chosen by a seeded hash of their values and of their copy number among
+    identical rows, in the hash's order: the same rows and folds whatever order the window's
+    rows came in (a Spark shuffle, a database). The copy number keeps identical rows apart (a
+    common profile is sampled copy by copy, not all or none), and each window gets its own
+    seed (a profile kept in one window is not for that reason kept in the other): a uniform
+    sample, so that a classifier cannot learn the sampling."""
+    columns = [*names, *([time] if time and time in frame.columns else [])]
+    keyed = frame.select(columns).with_columns(pl.int_range(pl.len()).over(columns).alias("__copy"))
+    order = np.argsort(keyed.hash_rows(seed=seed).to_numpy(), kind="stable")[:n]
     return frame[order]
 
 
