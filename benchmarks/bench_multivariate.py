@@ -20,6 +20,7 @@ pair among the top three separating features, and of "calm marginals".
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
 import time
@@ -39,16 +40,20 @@ def _inputs(case) -> list[str]:
     return list(dict.fromkeys([*kwargs["features"], *kwargs["segments"]]))
 
 
-def _pair(table: str) -> tuple[str, str, str, str]:
+def _pair(table: str) -> tuple[str, str, str, str] | None:
     """The two numeric inputs most correlated in the table (Spearman), and the segment."""
     import polars as pl
 
     from mlwatch.simulate import simulate
 
-    case = simulate(table, "none", n=5_000, seed=0)
+    from mlwatch import datasets
+
+    case = simulate(table, "none", n=min(5_000, datasets.model_table(table).frame.height // 2), seed=0)
     frame = case.reference
     numeric = [c for c in case.investigate_kwargs()["features"] if frame[c].dtype.is_numeric()
                and frame[c].n_unique() > 10]
+    if len(numeric) < 2:
+        return None                      # no pair of ordered inputs to flip (ACS: age is the only one)
     ranks = frame.select([pl.col(c).rank() for c in numeric]).fill_null(0).to_numpy()
     rho = np.corrcoef(ranks, rowvar=False)
     np.fill_diagonal(rho, 0)
@@ -114,16 +119,20 @@ def main(argv=None) -> None:
     started = time.perf_counter()
     print(f"{'table':8} {'n a side':>9}  {'no drift: flagged':<26} {'flipped correlation: flagged':<28} "
           f"{'pair in top 3':<26} {'calm marginals':<26} pair")
-    with ProcessPoolExecutor(args.workers) as pool:
+    # spawned, not forked: a fork of a process whose polars threads hold locks can hang
+    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         for table in args.tables.split(","):
             pair = _pair(table)
             for size in SIZES:
                 n = min(size, datasets.model_table(table).frame.height // 2)
                 null = list(pool.map(_run, [(table, n, s, None) for s in range(args.runs)]))
-                power = list(pool.map(_run, [(table, n, 1000 + s, pair) for s in range(args.runs)]))
                 k = len(null)
-                print(f"{table:8} {n:>9,}  {_pct(sum(r['drifted'] for r in null), k):<26} "
-                      f"{_pct(sum(r['drifted'] for r in power), k):<28} "
+                line = f"{table:8} {n:>9,}  {_pct(sum(r['drifted'] for r in null), k):<26} "
+                if pair is None:
+                    print(line + f"{'-':<28} {'-':<26} {'-':<26} (fewer than two numeric inputs)", flush=True)
+                    continue
+                power = list(pool.map(_run, [(table, n, 1000 + s, pair) for s in range(args.runs)]))
+                print(line + f"{_pct(sum(r['drifted'] for r in power), k):<28} "
                       f"{_pct(sum(r['named'] for r in power), k):<26} {_pct(sum(r['calm'] for r in power), k):<26} "
                       f"{pair[0]} ~ {pair[1]} in {pair[2]}={pair[3]}", flush=True)
     print(f"({time.perf_counter() - started:.0f} s)")
