@@ -71,3 +71,11 @@ def test_the_figure_says_what_it_shows(flights):
                            features=_inputs(flights), n_threads=1, pairs=False)
     ax = r.plot()
     assert "AUC" in ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_dates_and_times_are_never_default_features(flights):
+    # a timestamp tells any two windows apart; by default it is left out (flights: time_hour)
+    r = multivariate_drift(flights.reference, flights.current, exclude=["late", "prediction"], n_threads=1,
+                           pairs=False)
+    assert "time_hour" not in r.options["features"] and "temp" in r.options["features"]
+    assert not r.drifted

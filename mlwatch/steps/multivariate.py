@@ -123,9 +123,10 @@ def multivariate_drift(reference, current, *, features: Sequence[str] | None = N
                        pairs: bool = True, seed: int = 0, n_threads: int | None = None) -> MultivariateResult:
     """Can a classifier tell current rows from reference rows (see the module)?
 
-    ``features`` default to every shared column but ``time`` and ``exclude``; ``where`` a
-    slice. At most ``max_rows`` rows a side are used (a seeded uniform sample, as many from
-    each window). Needs LightGBM (``pip install 'mlwatch[explain]'``); ``pairs`` also shap.
+    ``features`` default to every shared column but ``time``, ``exclude`` and the dates and
+    times (a timestamp tells any two windows apart); ``where`` a slice. At most ``max_rows``
+    rows a side are used (a seeded uniform sample, as many from each window). Needs LightGBM
+    (``pip install 'mlwatch[explain]'``); ``pairs`` also shap.
     """
     check_number("max_rows", max_rows, low=50, integer=True)
     check_number("folds", folds, low=2, high=20, integer=True)
@@ -137,8 +138,10 @@ def multivariate_drift(reference, current, *, features: Sequence[str] | None = N
         raise ImportError("multivariate_drift needs LightGBM: pip install 'mlwatch[explain]'") from None
     ref = data.apply_where(data.to_frame(reference, name="reference"), where, name="reference")
     cur = data.apply_where(data.to_frame(current, name="current"), where, name="current")
+    # a timestamp tells any two windows apart: never a default feature
     names = list(dict.fromkeys(features if features is not None else
-                               [c for c in ref.columns if c in cur.columns and c != time and c not in set(exclude)]))
+                               [c for c in ref.columns if c in cur.columns and c != time and c not in set(exclude)
+                                and not ref.schema[c].is_temporal()]))
     if not names:
         raise DataError("multivariate_drift: no feature to compare")
     n = min(ref.height, cur.height, max_rows)
