@@ -58,7 +58,7 @@ def _null_run(args) -> dict:
     from mlwatch.simulate import simulate
 
     case = simulate(table, "none", n=n, seed=seed)
-    f = investigate(case.reference, case.current, multivariate=False, **case.investigate_kwargs())
+    f = investigate(case.reference, case.current, **case.investigate_kwargs())
     checks = f.audit.quality
     inputs = f.audit.table.filter(f.audit.table["feature"] != f.roles.prediction)
     return {"verdict": f.verdict.kind != "none", "slice": bool(f.slices.table["significant"].any()),
@@ -74,7 +74,7 @@ def _power_run(args) -> dict:
 
     injection, expected = CHANGES[change](table)
     case = simulate(table, injection, n=n, seed=seed)
-    f = investigate(case.reference, case.current, multivariate=False, **case.investigate_kwargs())
+    f = investigate(case.reference, case.current, **case.investigate_kwargs())
     return {"right": f.verdict.kind == expected, "concept": f.verdict.kind == "concept_drift",
             "verdict": f.verdict.kind, "pipeline": expected == "skew"}
 

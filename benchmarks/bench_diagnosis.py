@@ -39,7 +39,7 @@ def _run(args) -> dict:
         case = simulate(table, Injection(kind), n=size, seed=int(rng.integers(1 << 31)), labels=labels)
     except Exception as err:            # a kind the table has no column for
         return {"table": table, "kind": kind, "skipped": str(err)}
-    findings = investigate(case.reference, case.current, multivariate=False, **case.investigate_kwargs())
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
     from mlwatch.steps.scorecard import score
 
     primary = findings.verdict.primary

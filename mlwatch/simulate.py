@@ -394,14 +394,15 @@ def flip_correlation(frame: pl.DataFrame, feature: str, where: Mapping[str, str]
     Its rank correlation with every other column flips sign there, while its marginal, in the
     slice and overall, and every other column stay as they were: what a domain classifier
     (:func:`mlwatch.multivariate_drift`) should see and no marginal test can."""
-    inside = np.flatnonzero(_slice_mask(frame, where))
+    # the missing values stay where they are (and missing: not NaN)
+    inside = np.flatnonzero(_slice_mask(frame, where) & frame[feature].is_not_null().to_numpy())
     values = frame[feature].to_numpy().copy()
     part = values[inside]
     order = np.argsort(part, kind="stable")
     flipped = np.empty_like(part)
     flipped[order] = part[order[::-1]]
     values[inside] = flipped
-    return frame.with_columns(pl.Series(feature, values, dtype=frame.schema[feature]))
+    return frame.with_columns(pl.Series(feature, values, dtype=frame.schema[feature], nan_to_null=True))
 
 
 def _slice_mask(frame: pl.DataFrame, where: Mapping[str, str]) -> np.ndarray:

@@ -86,7 +86,7 @@ def test_bad_input_fails_clearly(acs):
     kw = acs.investigate_kwargs()
     with pytest.raises(DataError, match="0/1 labels"):
         estimate_performance(acs.reference.with_columns(pl.lit(3).alias(kw["target"])), acs.current,
-                             target=kw["target"], prediction=kw["prediction"])
+                             target=kw["target"], prediction=kw["prediction"], task="classification")
     with pytest.raises(DataError, match="probabilities"):
         estimate_performance(acs.reference, acs.current.with_columns(pl.lit(2.0).alias(kw["prediction"])),
                              target=kw["target"], prediction=kw["prediction"])
@@ -103,3 +103,60 @@ def test_the_figure_says_what_it_shows(acs):
                              segments=["SEX"])
     ax = r.plot()
     assert "without labels" in ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+
+
+# --- regression: direct loss estimation ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def bike():
+    return simulate("bike", "none", n=4_000, seed=4)
+
+
+def _withheld(case):
+    target = case.investigate_kwargs()["target"]
+    return case.current.with_columns(pl.lit(None, dtype=pl.Float64).alias(target))
+
+
+def test_direct_loss_estimation_covers_the_realised_mae_of_a_regression(bike):
+    kwargs = bike.investigate_kwargs()
+    r = estimate_performance(bike.reference, bike.current, target=kwargs["target"], prediction=kwargs["prediction"],
+                             segments=["season", "weathersit"], features=list(kwargs["features"]))
+    assert r.metric == "mae" and r.options["method"] == "direct loss estimation"
+    # the realised column is the plain MAE of the labelled current rows (checked by hand)
+    error = (bike.current[kwargs["target"]] - bike.current[kwargs["prediction"]]).abs().mean()
+    assert r.population["realised"] == pytest.approx(error, rel=1e-12)
+    assert r.population["low"] <= r.population["realised"] <= r.population["high"]
+    slices = r.table.slice(1).filter(pl.col("realised").is_not_null())
+    covered = ((slices["low"] <= slices["realised"]) & (slices["realised"] <= slices["high"])).mean()
+    assert slices.height >= 4 and covered >= 0.75
+    assert "direct loss estimation" in r.sentence and "no concept drift" in r.sentence
+
+
+def test_rmse_is_estimated_on_the_squared_scale(bike):
+    kwargs = bike.investigate_kwargs()
+    r = estimate_performance(bike.reference, _withheld(bike), target=kwargs["target"],
+                             prediction=kwargs["prediction"], metric="rmse", features=list(kwargs["features"]))
+    truth = float(np.sqrt(((bike.current[kwargs["target"]] - bike.current[kwargs["prediction"]]) ** 2).mean()))
+    reference = float(np.sqrt(((bike.reference[kwargs["target"]] - bike.reference[kwargs["prediction"]]) ** 2).mean()))
+    assert r.population["reference"] == pytest.approx(reference, rel=1e-12)
+    assert r.population["low"] <= truth <= r.population["high"] and r.population["n_labelled"] == 0
+    assert r.population["low"] < r.population["estimated"] < r.population["high"]
+
+
+def test_a_regression_investigation_without_labels_reports_the_estimate(bike):
+    from mlwatch import investigate
+
+    findings = investigate(bike.reference, _withheld(bike), multivariate=False, **bike.investigate_kwargs())
+    assert findings.scoring.proxy == "prediction" and findings.estimate is not None
+    assert findings.estimate.metric == "mae" and findings.to_dict()["estimate"]["options"]["method"] == \
+        "direct loss estimation"
+
+
+def test_direct_loss_estimation_fails_clearly(bike):
+    kwargs = bike.investigate_kwargs()
+    with pytest.raises(DataError, match="at least 50 rows"):
+        estimate_performance(bike.reference.head(20), bike.current, target=kwargs["target"],
+                             prediction=kwargs["prediction"], task="regression")
+    with pytest.raises(DataError, match="finite prediction"):
+        estimate_performance(bike.reference, bike.current.with_columns(pl.lit(float("nan")).alias(kwargs["prediction"])),
+                             target=kwargs["target"], prediction=kwargs["prediction"], task="regression")

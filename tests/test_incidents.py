@@ -93,8 +93,12 @@ def test_untouched_control_stays_quiet_over_many_seeds(acs):
 
 
 def test_labels_missing_falls_back_to_confidence(acs, rng):
+    """Too few reference labels to calibrate the scores on (100): the share of scores near the
+    threshold stands in for the metric."""
     reference, current = acs
     current = current.with_columns(pl.lit(None, dtype=pl.Int64).alias("employed"))
+    reference = reference.with_columns(pl.when(pl.int_range(pl.len()) < 100).then(pl.col("employed"))
+                                       .alias("employed"))
     # the model's scores collapse towards the threshold for one segment
     squeeze = pl.col("DIS").cast(pl.String) == "1"
     current = current.with_columns(pl.when(squeeze).then(0.5 + (pl.col("predicted_probability") - 0.5) * 0.1)
@@ -144,3 +148,25 @@ def test_a_drop_explained_by_a_small_input_shift_is_not_concept_drift(acs):
     # no slice broke beyond noise: the verdict reads the input shift, performance held
     assert findings.audited_slice is None and findings.verdict.kind == "data_drift"
     assert findings.verdict.primary.feature == "AGEP" and "performance held" in findings.verdict.summary
+
+
+def test_without_labels_the_slices_are_searched_on_the_estimated_accuracy(acs):
+    """CBPE's per-row expected error (scores calibrated on the reference labels) is the slice
+    search's loss: a slice whose scores collapse towards the threshold is where the estimated
+    accuracy falls, and the sentences say it is an estimate."""
+    reference, current = acs
+    current = current.with_columns(pl.lit(None, dtype=pl.Int64).alias("employed"))
+    squeeze = pl.col("DIS").cast(pl.String) == "1"
+    current = current.with_columns(pl.when(squeeze).then(0.5 + (pl.col("predicted_probability") - 0.5) * 0.1)
+                                   .otherwise(pl.col("predicted_probability")).alias("predicted_probability"))
+    findings = _acs_investigate(reference, current)
+    top = findings.slices.table.row(0, named=True)
+    assert findings.slices.predicates[0] == {"DIS": "1"} and top["metric_current"] < top["metric_reference"] - 0.1
+    assert findings.overall.sentence.startswith("Global estimated accuracy")
+    assert "estimated accuracy fell" in findings.verdict.summary and "assumes no concept drift" in \
+        findings.verdict.summary
+    assert findings.verdict.kind != "concept_drift"
+    # the scoring (and its calibration map) survives the JSON document
+    from mlwatch.steps.investigate import Findings
+
+    assert Findings.from_dict(findings.to_dict()).scoring == findings.scoring

@@ -79,3 +79,32 @@ def test_dates_and_times_are_never_default_features(flights):
                            pairs=False)
     assert "time_hour" not in r.options["features"] and "temp" in r.options["features"]
     assert not r.drifted
+
+
+# --- the verdict reads the domain classifier -------------------------------------------------
+
+def test_the_verdict_names_a_joint_change_no_marginal_shows():
+    from mlwatch import investigate
+    from mlwatch.steps.investigate import Findings
+
+    case = simulate("flights", "none", n=20_000, seed=3)
+    current = _flipped(case.current, "dewp", "origin", "EWR")
+    findings = investigate(case.reference, current, **case.investigate_kwargs())
+    verdict = findings.verdict
+    assert verdict.kind == "data_drift" and verdict.primary.test == "multivariate"
+    assert {"dewp", "temp"} <= set(findings.multivariate.separating[:3])
+    assert "dewp" in verdict.summary and "temp" in verdict.summary and "own distribution held" in verdict.summary
+    assert verdict.action.startswith("monitor")
+    assert verdict.family["groups"]["joint"] == {"level": 0.0025, "tests": 1, "rejected": 1}
+    # no marginal test saw it: every input's audit stayed calm
+    assert not findings.audit.table.filter(pl.col("feature").is_in(["dewp", "temp"]))["drifted"].any()
+    again = Findings.from_dict(findings.to_dict())
+    assert again.verdict.primary.test == "multivariate" and again.multivariate.drifted
+
+
+def test_a_no_drift_split_leaves_the_joint_group_unrejected(flights):
+    from mlwatch import investigate
+
+    findings = investigate(flights.reference, flights.current, **flights.investigate_kwargs())
+    assert findings.verdict.kind == "none"
+    assert findings.verdict.family["groups"]["joint"]["rejected"] == 0

@@ -53,3 +53,28 @@ def test_ks_and_wasserstein_match_scipy_on_tied_values(a, b):
     if np.std(a) > 0:
         expected = stats.wasserstein_distance(a, b) / np.std(a)
         assert abs(get_test("wasserstein")(a, b).value - expected) < 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(200, 400), st.integers(0, 10_000), st.floats(0.2, 0.8))
+def test_the_estimated_error_is_the_expected_error_under_the_reference_calibration(n, seed, threshold):
+    """The "estimated" proxy's row loss is the 0/1 error expected when the label is drawn
+    from the calibrated score, the calibration being scikit-learn's isotonic regression of
+    the reference labels (ties pooled), which keeps the base rate."""
+    import polars as pl
+    from sklearn.isotonic import IsotonicRegression
+
+    from mlwatch.steps.scoring import resolve_scoring
+
+    rng = np.random.default_rng(seed)
+    p = np.round(rng.random(n), 2)               # ties on purpose, at most 101 distinct scores
+    y = (rng.random(n) < p).astype(int)
+    frame = pl.DataFrame({"p": p, "y": y})
+    scoring = resolve_scoring(frame, frame.drop("y"), prediction="p", target="y", threshold=threshold)
+    assert scoring.proxy == "estimated"
+    q = IsotonicRegression(out_of_bounds="clip").fit(p, y).predict(p)
+    assert np.allclose(scoring.calibrated(p), np.clip(q, 1e-6, 1 - 1e-6), atol=1e-9)
+    loss, ok = scoring.losses(frame, name="reference")
+    expected = np.where(p >= threshold, 1 - q, q)
+    assert ok.all() and np.allclose(loss, np.clip(expected, 1e-6, 1 - 1e-6), atol=1e-9)
+    assert np.isclose(q.sum(), y.sum())          # the calibration keeps the base rate

@@ -23,6 +23,16 @@ inputs and labels.
 move; it cannot see the labels' relation to them change. A slice whose realised metric
 falls while its estimate holds is concept drift, which only labels show.
 
+**Regression: direct loss estimation** (NannyML's DLE): a LightGBM model of each row's
+loss (absolute error for MAE, squared error for RMSE) from the inputs and the model's
+prediction is fitted on the reference, cross-fitted (each reference row's estimate comes
+from a model that did not see it), and applied to the current rows; a slice's estimated MAE
+is the mean of its rows' estimated losses, plus the mean out-of-fold residual of its
+reference rows (the slice's own when it has ``min_rows`` of them: the loss model's bias
+there). The interval is the normal one of a mean of the residuals: their spread over the
+slice's current rows (the realised metric's sampling error) and over the reference rows that
+measured the bias, added; for RMSE it is read on the squared scale and square-rooted.
+
 **Per slice**: every value of every segment column (at least ``min_rows`` current rows)
 gets its estimate and interval beside its realised reference metric. A model calibrated on
 the population is seldom calibrated inside a slice whose base rate differs, so a slice with
@@ -48,8 +58,13 @@ from mlwatch.results import Result, Section, frame_from_records, plain, records
 
 SCHEMA = "mlwatch.estimate/1"
 METRICS = ("accuracy", "precision", "recall", "f1", "log_loss", "roc_auc")
+REGRESSION_METRICS = ("mae", "rmse")
 HIGHER_IS_BETTER = {"accuracy": True, "precision": True, "recall": True, "f1": True, "log_loss": False,
-                    "roc_auc": True}
+                    "roc_auc": True, "mae": False, "rmse": False}
+LOSS_FOLDS = 3
+LOSS_PARAMS = {"objective": "regression", "learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": 50,
+               "verbose": -1, "seed": 0, "deterministic": True, "force_col_wise": True}
+LOSS_ROUNDS = 200
 DRAWS = 200
 DRAW_ROWS = 20_000
 REFITS = 20
@@ -122,12 +137,25 @@ class EstimateResult(Result):
 
 
 def estimate_performance(reference, current, *, target: str, prediction: str, segments: Sequence[str] = (),
-                         metric: str = "accuracy", threshold: float = 0.5, min_rows: int = 500, alpha: float = 0.05,
+                         metric: str | None = None, task: str | None = None, features: Sequence[str] | None = None,
+                         threshold: float = 0.5, min_rows: int = 500, alpha: float = 0.05,
                          seed: int = 0) -> EstimateResult:
-    """Estimated ``metric`` of a binary classifier on ``current`` without its labels (see the
-    module): ``prediction`` holds the model's probability of the positive class, ``target``
-    the reference's labels (0/1; current labels, where some arrived, are the check).
+    """Estimated ``metric`` of a model on ``current`` without its labels (see the module).
+
+    Classification (CBPE): ``prediction`` holds the model's probability of the positive class,
+    ``target`` the reference's labels (0/1); ``metric`` one of :data:`METRICS` (accuracy).
+    Regression (direct loss estimation; ``task="regression"``, or a target that is not 0/1):
+    ``metric`` ``"mae"`` (the default) or ``"rmse"``, the loss modelled from ``features``
+    (default: every shared column but the target, the prediction and dates) and the
+    prediction; needs LightGBM. Current labels, where some arrived, are the check.
     ``segments`` are columns whose values are the slices. Assumes no concept drift."""
+    if task is None:
+        task = "regression" if metric in REGRESSION_METRICS else _task_of(reference, target)
+    check_choice("task", task, ("classification", "regression"))
+    if task == "regression":
+        return _direct_loss(reference, current, target=target, prediction=prediction, segments=segments,
+                            metric=metric or "mae", features=features, min_rows=min_rows, alpha=alpha, seed=seed)
+    metric = metric or "accuracy"
     check_choice("metric", metric, METRICS)
     check_number("threshold", threshold, low=0, high=1, low_open=True, high_open=True)
     check_number("min_rows", min_rows, low=1, integer=True)
@@ -171,6 +199,113 @@ def estimate_performance(reference, current, *, target: str, prediction: str, se
     return _with_sentence(result)
 
 
+def _task_of(reference, target: str) -> str:
+    """Classification when the reference's labels are 0/1 (or true/false), else regression."""
+    frame = data.to_frame(reference, name="reference")
+    data.require_columns(frame, [target], name="reference")
+    values = frame[target].drop_nulls()
+    if values.dtype == pl.Boolean:
+        return "classification"
+    if not values.dtype.is_numeric():
+        raise DataError(f"reference: target {target!r} holds text; a performance estimate needs 0/1 labels or "
+                        "numbers", column=target, frame="reference")
+    return "classification" if values.cast(pl.Float64).is_in([0.0, 1.0]).all() else "regression"
+
+
+def _direct_loss(reference, current, *, target: str, prediction: str, segments: Sequence[str], metric: str,
+                 features: Sequence[str] | None, min_rows: int, alpha: float, seed: int) -> EstimateResult:
+    """Direct loss estimation for a regression model (see the module)."""
+    check_choice("metric for regression", metric, REGRESSION_METRICS)
+    check_number("min_rows", min_rows, low=1, integer=True)
+    check_number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
+    try:
+        import lightgbm as lgb
+    except ImportError:
+        raise ImportError("a regression model's performance estimate needs LightGBM: "
+                          "pip install 'mlwatch[explain]'") from None
+    from mlwatch.steps.multivariate import design_matrix
+
+    ref = data.to_frame(reference, name="reference")
+    cur = data.to_frame(current, name="current")
+    data.require_columns(ref, [target, prediction, *segments], name="reference")
+    data.require_columns(cur, [prediction, *segments], name="current")
+    names = list(dict.fromkeys(features if features is not None else
+                               [c for c in ref.columns if c in cur.columns and c not in (target, prediction)
+                                and not ref.schema[c].is_temporal()]))
+    y_ref = ref[target].cast(pl.Float64, strict=False).to_numpy().astype(float)
+    p_ref = _values(ref[prediction], "reference")
+    p_cur = _values(cur[prediction], "current")
+    known = np.isfinite(y_ref)
+    if known.sum() < max(50, 10 * LOSS_FOLDS):
+        raise DataError(f"reference: {target!r} needs values on at least 50 rows to model the loss", column=target,
+                        frame="reference")
+    a, b, schema = data.align(ref, cur, names) if names else (ref.select(), cur.select(), None)
+    x, categorical = design_matrix(a, b, names, schema.kinds) if names else (np.empty((ref.height + cur.height, 0)), [])
+    x = np.column_stack([x, np.r_[p_ref, p_cur]])
+    x_ref, x_cur = x[:ref.height], x[ref.height:]
+    squared = metric == "rmse"
+    loss = (y_ref - p_ref) ** 2 if squared else np.abs(y_ref - p_ref)
+    rows = np.flatnonzero(known)
+    fold = np.random.default_rng(seed).permutation(rows.size) % LOSS_FOLDS
+    fitted = np.full(ref.height, np.nan)
+    estimated = np.zeros(cur.height)
+    for k in range(LOSS_FOLDS):
+        train = rows[fold != k]
+        model = lgb.train({**LOSS_PARAMS, "num_threads": 1}, lgb.Dataset(x_ref[train], loss[train],
+                          categorical_feature=categorical), num_boost_round=LOSS_ROUNDS)
+        fitted[rows[fold == k]] = model.predict(x_ref[rows[fold == k]])
+        estimated += model.predict(x_cur) / LOSS_FOLDS
+    fitted, estimated = np.maximum(fitted, 0.0), np.maximum(estimated, 0.0)
+    residual = loss - fitted                      # out of fold, on the labelled reference rows
+    y_cur = cur[target].cast(pl.Float64, strict=False).to_numpy().astype(float) if target in cur.columns else \
+        np.full(cur.height, np.nan)
+    out = [_loss_row("population", None, None, np.ones(ref.height, bool), np.ones(cur.height, bool), known, loss,
+                     residual, estimated, y_cur, p_cur, squared, min_rows)]
+    for column in segments:
+        r, c = ref[column].cast(pl.String).fill_null("(missing)"), cur[column].cast(pl.String).fill_null("(missing)")
+        for value in sorted(set(c.unique().to_list())):
+            inside_cur = (c == value).to_numpy()
+            if inside_cur.sum() >= min_rows:
+                out.append(_loss_row(f"{column}={value}", column, value, (r == value).to_numpy(), inside_cur, known,
+                                     loss, residual, estimated, y_cur, p_cur, squared, min_rows))
+    table = _tested(pl.DataFrame(out, schema=TABLE_SCHEMA), alpha)
+    bias = float(np.mean(residual[known]))
+    result = EstimateResult(table, metric, False, bias, "",
+                            {"target": target, "prediction": prediction, "segments": list(segments), "features": names,
+                             "min_rows": min_rows, "alpha": alpha, "seed": seed, "method": "direct loss estimation"})
+    return _with_sentence(result)
+
+
+def _values(series: pl.Series, name: str) -> np.ndarray:
+    values = series.cast(pl.Float64, strict=False).to_numpy().astype(float)
+    if not np.isfinite(values).all():
+        raise DataError(f"{name}: {series.name!r} must hold a finite prediction on every row to estimate "
+                        "performance", column=series.name, frame=name)
+    return values
+
+
+def _loss_row(label, column, value, inside_ref, inside_cur, known, loss, residual, estimated, y_cur, p_cur,
+              squared: bool, min_rows: int) -> dict:
+    """One slice's realised reference metric and estimated current metric with its interval."""
+    own = inside_ref & known
+    # the loss model's bias: the slice's own when its reference rows are enough
+    measured = own if own.sum() >= min_rows else known
+    bias, spread = float(np.mean(residual[measured])), float(np.std(residual[measured]))
+    n = int(inside_cur.sum())
+    mean = float(np.mean(estimated[inside_cur])) + bias
+    se = spread * np.sqrt(1 / n + 1 / measured.sum())
+    low, high = max(mean - 1.96 * se, 0.0), max(mean + 1.96 * se, 0.0)
+    scale = np.sqrt if squared else (lambda v: v)
+    labelled = inside_cur & np.isfinite(y_cur)
+    error = (y_cur - p_cur)[labelled]
+    realised = float(scale(np.mean(error ** 2 if squared else np.abs(error)))) if labelled.any() else None
+    return {"slice": label, "column": column, "value": value, "n_reference": int(own.sum()), "n_current": n,
+            "reference": float(scale(np.mean(loss[own]))) if own.any() else float("nan"),
+            "estimated": float(scale(max(mean, 0.0))), "low": float(scale(low)), "high": float(scale(high)),
+            "change": None, "p_value": None, "significant": False, "realised": realised,
+            "n_labelled": int(labelled.sum())}
+
+
 def _labels(series: pl.Series, name: str) -> np.ndarray:
     values = series.cast(pl.Float64, strict=False).to_numpy().astype(float)
     bad = ~np.isnan(values) & ~np.isin(values, (0.0, 1.0))
@@ -188,18 +323,19 @@ def _scores(series: pl.Series, name: str) -> np.ndarray:
     return values
 
 
-def _isotonic(p: np.ndarray, y: np.ndarray):
+def _isotonic(p: np.ndarray, y: np.ndarray, *, knots: bool = False):
     """The calibration map: isotonic regression of the labels on the scores (scipy), read
-    between the fitted points by linear interpolation."""
+    between the fitted points by linear interpolation (with ``knots``: the points and their
+    calibrated values)."""
     from scipy.optimize import isotonic_regression
 
-    order = np.argsort(p, kind="stable")
-    fitted = isotonic_regression(y[order]).x
-    points, first = np.unique(p[order], return_index=True)
-    # the fitted value of tied scores: their mean
-    sums = np.add.reduceat(fitted, first)
-    counts = np.diff(np.append(first, p.size))
-    level = np.clip(sums / counts, EPS, 1 - EPS)
+    # tied scores are one point, weighted by their rows, at their labels' mean (as
+    # scikit-learn's IsotonicRegression): the map cannot depend on the order of tied rows
+    points, inverse, counts = np.unique(p, return_inverse=True, return_counts=True)
+    means = np.bincount(inverse, weights=y, minlength=points.size) / counts
+    level = np.clip(isotonic_regression(means, weights=counts.astype(float)).x, EPS, 1 - EPS)
+    if knots:
+        return points, level
     return lambda s: np.interp(s, points, level)
 
 
@@ -317,8 +453,11 @@ def _with_sentence(r: EstimateResult) -> EstimateResult:
         text += (f"; on the {c['n_labelled']:,} current rows whose labels arrived it is {c['realised']:.3f} realised "
                  + ("(inside the estimate's interval)" if inside else "(outside the estimate's interval: the "
                     "relation between inputs and labels may have changed)"))
-    text += (f" (scores calibrated on the reference, mean adjustment {r.adjustment:.3f})." if r.calibrated else
-             f" (the scores were already calibrated on the reference: mean adjustment {r.adjustment:.3f}).")
+    if r.options.get("method") == "direct loss estimation":
+        text += " (each row's loss modelled from its inputs and prediction on the reference: direct loss estimation)."
+    else:
+        text += (f" (scores calibrated on the reference, mean adjustment {r.adjustment:.3f})." if r.calibrated else
+                 f" (the scores were already calibrated on the reference: mean adjustment {r.adjustment:.3f}).")
     return EstimateResult(r.table, r.metric, r.calibrated, r.adjustment, text, r.options)
 
 

@@ -31,7 +31,7 @@ from mlwatch.steps.segments import SegmentDriftResult, segment_drift
 from mlwatch.steps.signal import SignalResult, signal
 from mlwatch.steps.slices import SliceResult, find_slices
 from mlwatch.steps.trace import TraceResult, trace
-from mlwatch.steps.verdict import Verdict, decide, levels
+from mlwatch.steps.verdict import Verdict, decide, joint_level, levels
 
 SCHEMA = "mlwatch.findings/1"
 MAX_TRACED_SEGMENTS = 3
@@ -240,9 +240,10 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
         alpha: float = 0.05, progress: Callable[[str], None] | None = None, multivariate: bool = True) -> Findings:
     """Steps 1-7 on ``incident`` (an :class:`~mlwatch.incident.Incident`, which holds the data,
     the roles and the scoring) and the verdict; what :meth:`Incident.investigate` runs.
-    Reported beside them (not yet read by the verdict): the performance estimated without
-    labels when they are missing, and with ``multivariate`` the domain classifier on the
-    population and the audited slice."""
+    Labels missing, the slices are searched on the estimated metric (a classifier with
+    labelled reference rows) and the per-segment estimate is reported beside them; with
+    ``multivariate``, the domain classifier on the population and the audited slice, which the
+    verdict reads (drift no marginal shows)."""
     if not 0 < alpha < 1:
         raise MlwatchError(f"alpha must be between 0 and 1, got {alpha}")
     say = progress or (lambda message: None)
@@ -311,9 +312,16 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
     if (where or ov.degraded) and not scoring.proxy:
         drop = explain_drop(ref, cur, scoring, features=[c for c in au.table["feature"].to_list() if c != prediction],
                             where=where)
+    joint = joint_slice = None
+    if multivariate:
+        inputs = [c for c in columns if c != prediction and c in cur.columns]
+        joint = _joint(ref, cur, inputs, time, None, joint_level(alpha), say)
+        if where:
+            joint_slice = _joint(ref, cur, [c for c in inputs if c not in where], time, where, alpha, say)
     verdict = decide(ov, sl, au, prediction=prediction, trace=tr, slice_events=slice_events, drop=drop,
                      population=population_audit, population_trace=population_trace, segments=seg,
-                     segment_traces=segment_traces, frozen=frozen[:MAX_TRACED_MINOR], alpha=alpha)
+                     segment_traces=segment_traces, frozen=frozen[:MAX_TRACED_MINOR], joint=joint,
+                     joint_slice=joint_slice, alpha=alpha)
     cause = verdict.primary
     if where and cause is not None and cause.feature and cause.onset and cause.scope in (_label(where), "population"):
         sl = sl.dated_by(_label(where), cause.onset, cause.feature)     # one timeline: the slice broke when its cause began
@@ -330,43 +338,47 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
         shadowed = shadow(cur, prediction, challenger, target=labelled, segments=roles.segments, targeted=where,
                           metric=None if scoring.metric == "auc" else scoring.metric if labelled else None)
     estimated = _estimate(ref, cur, scoring, roles, say) if scoring.proxy else None
-    joint = joint_slice = None
-    if multivariate:
-        inputs = [c for c in columns if c != prediction and c in cur.columns]
-        joint = _joint(ref, cur, inputs, time, None, say)
-        if where:
-            joint_slice = _joint(ref, cur, [c for c in inputs if c not in where], time, where, say)
     return Findings(roles, scoring, sig, inf, ov, sl, au, tr, verdict, where, slice_events, attributed, shadowed,
                     population_audit, population_trace, seg, segment_traces, left_out, incident.rows, estimated,
                     joint, joint_slice)
 
 
 def _estimate(ref: pl.DataFrame, cur: pl.DataFrame, scoring: Scoring, roles, say) -> EstimateResult | None:
-    """Labels missing: the model's performance estimated from its calibrated scores, per
-    segment (classification with reference labels only)."""
-    if scoring.task != "classification" or not scoring.target or scoring.target not in ref.columns:
+    """Labels missing: the model's performance estimated per segment, from its calibrated
+    scores (classification, CBPE) or a model of its loss (regression, direct loss
+    estimation), when the reference has labels."""
+    if not scoring.target or scoring.target not in ref.columns:
         return None
-    metric = {"auc": "roc_auc"}.get(scoring.metric, scoring.metric)
-    say(f"labels missing: {metric.replace('_', ' ')} estimated from the calibrated scores (CBPE)")
+    segments = [s for s in roles.segments if s in cur.columns]
     try:
+        if scoring.task == "regression":
+            say(f"labels missing: {scoring.metric} estimated by a model of the loss (direct loss estimation)")
+            features = [c for c in dict.fromkeys([*roles.features, *roles.segments])
+                        if c in ref.columns and c in cur.columns and c not in (scoring.target, scoring.prediction)]
+            return estimate_performance(ref, cur, target=scoring.target, prediction=scoring.prediction,
+                                        segments=segments, task="regression", metric=scoring.metric,
+                                        features=features)
+        metric = {"auc": "roc_auc"}.get(scoring.metric, scoring.metric)
+        say(f"labels missing: {metric.replace('_', ' ')} estimated from the calibrated scores (CBPE)")
         return estimate_performance(ref, cur, target=scoring.target, prediction=scoring.prediction,
-                                    segments=[s for s in roles.segments if s in cur.columns],
-                                    metric=metric if metric in ESTIMATED else "accuracy",
-                                    threshold=scoring.threshold)
+                                    segments=segments, task="classification",
+                                    metric=metric if metric in ESTIMATED else "accuracy", threshold=scoring.threshold)
+    except ImportError as err:
+        say(f"no performance estimate: {err}")
     except DataError as err:          # scores that are not probabilities, one class only: say why, go on
         say(f"no performance estimate: {err}")
-        return None
+    return None
 
 
-def _joint(ref: pl.DataFrame, cur: pl.DataFrame, inputs: list[str], time, where, say):
-    """The domain classifier on the inputs (population or slice), when LightGBM is there and
-    the rows are enough."""
+def _joint(ref: pl.DataFrame, cur: pl.DataFrame, inputs: list[str], time, where, alpha: float, say):
+    """The domain classifier on the inputs (population or slice) at level ``alpha``, when
+    LightGBM is there and the rows are enough."""
     if not inputs:
         return None
     say("multivariate drift: a classifier of current against reference rows" + (f" on {_label(where)}" if where else ""))
     try:
         return multivariate_drift(ref, cur, features=inputs, where=where, time=time, max_rows=JOINT_ROWS,
-                                  folds=JOINT_FOLDS)
+                                  folds=JOINT_FOLDS, alpha=alpha)
     except ImportError:
         say("multivariate drift skipped: it needs LightGBM (pip install 'mlwatch[explain]')")
     except DataError as err:

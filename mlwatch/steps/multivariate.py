@@ -86,6 +86,18 @@ class MultivariateResult(Result):
         return self.table.filter(pl.col("share") >= 0.1)["feature"].to_list()
 
     @property
+    def onset(self) -> str | None:
+        """The first current time bucket whose AUC reaches halfway from 0.5 to the highest
+        bucket's (when the windows can be told apart and a bucket reaches ``min_auc``): when
+        the joint distribution began to move."""
+        if not self.drifted or not self.buckets.height:
+            return None
+        auc = self.buckets["auc"].to_numpy()
+        if auc.max() < self.options.get("min_auc", MIN_AUC):
+            return None
+        return str(self.buckets["bucket"][int(np.argmax(auc >= 0.5 + (auc.max() - 0.5) / 2))])
+
+    @property
     def calm_marginals(self) -> bool:
         """Drift in the joint distribution while no separating feature's marginal drifted."""
         named = self.table.filter(pl.col("feature").is_in(self.separating))
@@ -99,6 +111,7 @@ class MultivariateResult(Result):
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "auc": self.auc, "interval": [self.low, self.high], "p_value": self.p_value,
                 "drifted": self.drifted, "separating": self.separating, "calm_marginals": self.calm_marginals,
+                "onset": self.onset,
                 "n_reference": self.n_reference, "n_current": self.n_current, "summary": self.sentence,
                 "features": records(self.table), "pairs": records(self.pairs), "buckets": records(self.buckets),
                 "options": plain(self.options)}
@@ -153,7 +166,7 @@ def multivariate_drift(reference, current, *, features: Sequence[str] | None = N
     rng = np.random.default_rng(seed)
     ref, cur = _picked(ref, names, n, 2 * seed, time), _picked(cur, names, n, 2 * seed + 1, time)
     a, b, schema = data.align(ref, cur, names)
-    x, categorical = _design(a, b, names, schema.kinds)
+    x, categorical = design_matrix(a, b, names, schema.kinds)
     y = np.r_[np.zeros(n), np.ones(n)]
     fold = _folds(n, folds, rng)
     scores = np.empty(2 * n)
@@ -206,7 +219,7 @@ def _picked(frame: pl.DataFrame, names: Sequence[str], n: int, seed: int, time: 
     return frame[order]
 
 
-def _design(a: pl.DataFrame, b: pl.DataFrame, names: Sequence[str], kinds: Mapping[str, str]
+def design_matrix(a: pl.DataFrame, b: pl.DataFrame, names: Sequence[str], kinds: Mapping[str, str]
             ) -> tuple[np.ndarray, list[int]]:
     """Both windows' rows as one float matrix (categories as shared integer codes, missing
     as NaN) and the categorical columns' positions."""

@@ -2,9 +2,16 @@
 what stands in for the metric when the labels have not arrived yet.
 
 With labels, a slice's "loss" is the per-row loss of the metric. Without them (no target
-column in the current data, or more than half of it null), classification falls back to
-*confidence collapse* (the share of scores within ``margin`` of the decision threshold)
-and regression to the mean prediction (tested both ways); the results say so.
+column in the current data, or more than half of it null), classification with labelled
+reference rows falls back to the **estimated** loss (CBPE, as in
+:mod:`mlwatch.steps.estimate`): the scores are calibrated on the reference labels
+(isotonic), and each row's loss is its expected value when its label is a Bernoulli draw of
+its calibrated score. Both windows are scored the same way, so a slice's change is the
+change of its estimated metric: it moves when the inputs (and so the scores) move, and
+cannot see the relation between inputs and labels change (no concept drift is assumed).
+Without reference labels of both classes, classification falls back to *confidence
+collapse* (the share of scores within ``margin`` of the decision threshold) and regression
+to the mean prediction (tested both ways); the results say so.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from mlwatch.errors import DataError, check_choice
 from mlwatch.stats import metrics
 
 MIN_LABELLED_SHARE = 0.5
+MIN_CALIBRATION = 200          # labelled reference rows the "estimated" proxy calibrates on
+CALIBRATION_POINTS = 512       # knots kept of the calibration map
 
 
 @dataclass(frozen=True)
@@ -32,7 +41,24 @@ class Scoring:
     metric: str = "accuracy"
     threshold: float = 0.5
     margin: float = 0.1
-    proxy: str | None = None          # None, "confidence" or "prediction"
+    proxy: str | None = None          # None, "estimated", "confidence" or "prediction"
+    calibration: tuple | None = None  # "estimated": the isotonic map, (scores, calibrated probabilities)
+
+    def __post_init__(self):
+        if self.calibration is not None:       # read back from JSON as lists
+            object.__setattr__(self, "calibration", tuple(tuple(float(v) for v in part) for part in self.calibration))
+
+    @property
+    def estimated_metric(self) -> str:
+        """The metric the "estimated" proxy estimates: the user's when it decomposes into row
+        losses (accuracy, log-loss), else accuracy (AUC's slices would be scored on log-loss,
+        which an expected value does not make clearer)."""
+        return self.metric if self.metric in ("accuracy", "log_loss") else "accuracy"
+
+    def calibrated(self, scores: np.ndarray) -> np.ndarray:
+        """The reference's calibration map applied to ``scores`` (the "estimated" proxy)."""
+        points, level = self.calibration
+        return np.interp(scores, points, level)
 
     @property
     def binary_loss(self) -> bool:
@@ -41,6 +67,8 @@ class Scoring:
 
     @property
     def loss_name(self) -> str:
+        if self.proxy == "estimated":
+            return f"estimated {self.estimated_metric.replace('_', '-')}"
         if self.proxy == "confidence":
             return f"share of scores within {self.margin:g} of the threshold"
         if self.proxy == "prediction":
@@ -51,6 +79,12 @@ class Scoring:
         """Per-row loss and the mask of rows it is defined on (labelled, prediction present)."""
         pred = frame[self.prediction].cast(pl.Float64).to_numpy()
         ok = np.isfinite(pred)
+        if self.proxy == "estimated":
+            p = np.where(ok, np.clip(pred, 0.0, 1.0), 0.5)
+            q = self.calibrated(p)
+            ones, zeros = (metrics.row_losses(self.estimated_metric, np.full(p.size, y), p, threshold=self.threshold)
+                           for y in (1.0, 0.0))
+            return np.where(ok, q * ones + (1 - q) * zeros, 0.0), ok
         if self.proxy == "confidence":
             return (np.abs(pred - self.threshold) < self.margin).astype(float), ok
         if self.proxy == "prediction":
@@ -64,12 +98,19 @@ class Scoring:
                                                threshold=self.threshold), 0.0), ok
 
     def value(self, mean_loss):
-        """The reported metric from a mean loss (the proxies are reported as they are)."""
+        """The reported metric from a mean loss (the label-free proxies are reported as they are,
+        the estimated metric as the metric)."""
+        if self.proxy == "estimated":
+            return metrics.from_mean_loss(self.estimated_metric, mean_loss)
         return mean_loss if self.proxy else metrics.from_mean_loss(self.metric, mean_loss)
 
     def interval(self, n, total, total_sq) -> tuple[float, float, float]:
         """The metric and its 95 % interval from the sums of the row losses (``n`` rows,
         their ``total`` and ``total_sq``): the metric's own interval, or the loss's for a proxy."""
+        if self.proxy == "estimated":       # expected losses are not 0/1: the normal interval
+            lo, hi = metrics.loss_interval(n, total, total_sq, binary=False)
+            ends = sorted((float(self.value(lo)), float(self.value(hi))))
+            return float(self.value(total / n)), ends[0], ends[1]
         if self.proxy:
             lo, hi = metrics.loss_interval(n, total, total_sq, binary=self.binary_loss)
             return float(total / n), float(lo), float(hi)
@@ -77,6 +118,8 @@ class Scoring:
 
     @property
     def higher_is_better(self) -> bool:
+        if self.proxy == "estimated":
+            return metrics.HIGHER_IS_BETTER[self.estimated_metric]
         return False if self.proxy else metrics.HIGHER_IS_BETTER[self.metric]
 
 
@@ -87,10 +130,14 @@ def resolve_scoring(reference: pl.DataFrame, current: pl.DataFrame, *, predictio
     (accuracy; MAE for regression) and the label-free proxy when current labels are missing.
 
     >>> ref = pl.DataFrame({"y": [0, 1, 1, 0], "p": [0.2, 0.8, 0.6, 0.4]})
-    >>> resolve_scoring(ref, ref, prediction="p", target="y")
-    Scoring(prediction='p', target='y', task='classification', metric='accuracy', threshold=0.5, margin=0.1, proxy=None)
+    >>> s = resolve_scoring(ref, ref, prediction="p", target="y")
+    >>> s.task, s.metric, s.threshold, s.proxy
+    ('classification', 'accuracy', 0.5, None)
     >>> resolve_scoring(ref, ref.drop("y"), prediction="p", target="y").proxy
     'confidence'
+
+    (Four reference rows are too few to calibrate on: with at least :data:`MIN_CALIBRATION`
+    labelled reference rows of both classes, the proxy is ``"estimated"``.)
     """
     require_columns(reference, [prediction] + ([target] if target else []), name="reference")
     require_columns(current, [prediction], name="current")
@@ -115,7 +162,29 @@ def resolve_scoring(reference: pl.DataFrame, current: pl.DataFrame, *, predictio
             _check_binary_labels(frame[target], side)
         for side, frame in (("reference", reference), ("current", current)):
             _check_probabilities(frame[prediction], side)
-    return Scoring(prediction, target, task, metric, threshold, margin, proxy)
+    calibration = None
+    if proxy == "confidence" and target is not None:
+        calibration = _calibration(reference[prediction], reference[target])
+        proxy = "estimated" if calibration is not None else proxy
+    return Scoring(prediction, target, task, metric, threshold, margin, proxy, calibration)
+
+
+def _calibration(scores: pl.Series, labels: pl.Series) -> tuple | None:
+    """The isotonic map of the reference's labels on its scores (at most
+    :data:`CALIBRATION_POINTS` knots), or None without :data:`MIN_CALIBRATION` labelled rows
+    of both classes."""
+    from mlwatch.steps.estimate import _isotonic
+
+    both = pl.DataFrame({"p": scores.cast(pl.Float64), "y": labels.cast(pl.Float64)}).filter(
+        pl.col("p").is_finite() & pl.col("y").is_not_null() & pl.col("y").is_finite())
+    p, y = both["p"].clip(0.0, 1.0).to_numpy(), both["y"].to_numpy()
+    if p.size < MIN_CALIBRATION or np.unique(y).size < 2:
+        return None
+    points, level = _isotonic(p, y, knots=True)
+    if points.size > CALIBRATION_POINTS:        # the map read at its quantiles: it is monotone, little is lost
+        keep = np.unique(np.linspace(0, points.size - 1, CALIBRATION_POINTS).round().astype(int))
+        points, level = points[keep], level[keep]
+    return tuple(points.tolist()), tuple(level.tolist())
 
 
 def _check_binary_labels(labels: pl.Series, side: str) -> None:

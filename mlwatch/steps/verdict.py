@@ -20,8 +20,11 @@ groups, each with a share of the level ``alpha`` (5 %):
 * every feature's drift inside every segment (:mod:`mlwatch.steps.segments`),
   Benjamini-Hochberg across the pairs (``3 alpha / 10``);
 * readings frozen inside one segment (:mod:`mlwatch.steps.frozen`), Bonferroni across the
-  (segment value, feature) pairs scanned (``alpha / 10``, on top of the segments' share: the
-  union bound below is then ``1.1 alpha``, measured at most 3.5 % on the random splits).
+  (segment value, feature) pairs scanned (``alpha / 10``, on top of the segments' share);
+* the domain classifier on the whole population (:mod:`mlwatch.steps.multivariate`,
+  ``alpha / 20``, on top as well; it also needs an AUC of 0.55, which a few thousand rows a
+  side never reach by chance). The union bound below is then ``1.15 alpha``, measured at most
+  3.5 % on the random splits.
 
 The tests run on the broken slice (its drift tests and quality checks, BH at ``alpha``)
 are *gated*: they are only run once a slice has been found, which under no change is
@@ -44,6 +47,17 @@ one. A segment's view of a change the whole population shows (the rest of the po
 changed too) adds no evidence of its own and is left out. Concept drift is the finding of a broken slice
 (or a degraded global metric) that no
 input explains: no cause on its rows, and no input whose new mix explains the drop.
+
+**Drift no marginal shows.** When the domain classifier tells the windows apart by
+features no other finding names (each feature's own distribution held), that is
+``data_drift`` with the separating features named and dated by the classifier's AUC per
+time bucket: a correlation that flipped, two inputs that stopped moving together.
+
+**Without labels** the slice search and the global step read the *estimated* metric
+(:mod:`mlwatch.steps.scoring`'s ``"estimated"`` proxy): a slice whose estimated metric fell
+is where the audit looks, and the sentence says the metric is an estimate. An estimate moves
+only when the inputs do, so it is never concept drift; when no input explains the fall, the
+model's scores moved on that slice, which is reported as the data drift it is.
 
 **Minor drift counts where it explains a fault.** A feature whose change is significant
 but below the material thresholds is not data drift; if its signature is a pipeline
@@ -75,6 +89,7 @@ PIPELINE_SIGNATURES = PIPELINE          # unit change, re-mapped codes, stale, c
 QUALITY_CHECKS = DATA_CHECKS
 SKEW_CHECKS = PIPELINE_CHECKS           # stale, defaulted, re-scaled values: pipeline faults
 BUDGET = {"global": 0.1, "slices": 0.3, "inputs": 0.3, "segments": 0.3}   # shares of alpha; they add up to 1
+JOINT = 0.05             # the domain classifier's share of alpha, on top (see the module)
 DECISIVE = 10.0          # -log10 p beyond which evidence is decisive
 TIE = 2.0                # orders of magnitude within which findings tie
 
@@ -86,6 +101,11 @@ def levels(alpha: float = 0.05) -> dict[str, float]:
     {'global': 0.005, 'slices': 0.015, 'inputs': 0.015, 'segments': 0.015}
     """
     return {group: round(alpha * share, 12) for group, share in BUDGET.items()}
+
+
+def joint_level(alpha: float = 0.05) -> float:
+    """The domain classifier's level on the whole population (on top of :func:`levels`)."""
+    return round(alpha * JOINT, 12)
 
 
 @dataclass(frozen=True)
@@ -163,7 +183,7 @@ class Verdict:
 
 def decide(overall, slices, audit, *, prediction: str | None = None, trace=None, slice_events: dict | None = None,
            drop=None, population=None, population_trace=None, segments=None, segment_traces=(), frozen=(),
-           explained_share: float = 0.5, alpha: float = 0.05) -> Verdict:
+           joint=None, joint_slice=None, explained_share: float = 0.5, alpha: float = 0.05) -> Verdict:
     """The verdict from steps 3-6 (see the module docstring for the design).
 
     ``audit`` and ``trace`` are steps 5 and 6 on the audited scope: the most degraded
@@ -173,7 +193,9 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
     (:func:`mlwatch.steps.segments.segment_drift`), ``segment_traces`` step 6 on each of its
     specific pairs, in order (then on the ``frozen`` pairs of
     :func:`mlwatch.steps.frozen.frozen_segments`). ``drop`` is
-    :func:`mlwatch.steps.overall.explain_drop` on the audited scope.
+    :func:`mlwatch.steps.overall.explain_drop` on the audited scope. ``joint`` and
+    ``joint_slice`` are the domain classifier (:func:`mlwatch.steps.multivariate.multivariate_drift`)
+    on the population (at :func:`joint_level`) and on the audited slice (at ``alpha``).
     """
     scoring = overall.scoring
     top = slices.table.filter(pl.col("significant")).head(1) if slices is not None else pl.DataFrame()
@@ -192,7 +214,14 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
     findings += [f for f in _segment_causes(segments, segment_traces, prediction)
                  if (f.confined or f.feature not in seen)     # a segment's view of a change everyone saw adds nothing
                  and not any(f"{column}=" in f.scope for column in remapped)]   # inside a re-mapped label: its echo
+    findings += _joint_causes(joint, "population", findings)
+    if where is not None:
+        findings += _joint_causes(joint_slice, where, findings)
     symptom = _symptom(overall, top, slice_events)
+    if symptom is not None and scoring.proxy and not findings:
+        # an estimated fall no input explains: the model's scores moved there
+        findings.append(replace(symptom, kind="data_drift", test="estimate", feature=prediction,
+                                sentence=f"the model's scores moved: {_performance(overall, top)}"))
     shifted = None
     if symptom is not None and not scoring.proxy:
         on_scope = [f for f in findings if f.scope == symptom.scope]
@@ -209,11 +238,13 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
             findings.append(symptom)
     # after the symptom is read: the slice's changes explain its drop wherever they are placed
     findings = _not_the_slices_own(findings, segments)
-    family = _family(overall, slices, audit if where is None else population, segments, alpha)
+    family = _family(overall, slices, audit if where is None else population, segments, alpha, joint)
     if not findings:
         return _nothing(overall, top, audit if where is None else population, family)
     primary = _primary(findings)
     summary = _sentence(primary, findings, overall, top, shifted, symptom)
+    if scoring.proxy == "estimated" and symptom is not None and primary.test != "estimate" and _fell_itself(top):
+        summary += f" Meanwhile {_performance(overall, top)} (an estimate: it assumes no concept drift)."
     if scoring.proxy:
         summary += " (Reached without labels: on the inputs and the model's scores.)"
     secondary = tuple(dict.fromkeys(_describe(f) for f in sorted(findings, key=_rank)
@@ -367,7 +398,7 @@ def _frozen_causes(frozen, traces, found: list[Finding]) -> list[Finding]:
 def _symptom(overall, top: pl.DataFrame, slice_events: dict | None) -> Finding | None:
     """The performance finding (a broken slice, else a degraded global metric), as the
     concept drift it is when nothing else explains it."""
-    if overall.scoring.proxy:
+    if overall.scoring.proxy not in (None, "estimated"):
         return None
     if top.height:
         row = top.row(0, named=True)
@@ -380,6 +411,37 @@ def _symptom(overall, top: pl.DataFrame, slice_events: dict | None) -> Finding |
         return Finding("concept_drift", "global", "population", None, overall.p_value,
                        int(overall.table["n"][1]), _performance(overall, top) + " while the inputs did not shift")
     return None
+
+
+def _fell_itself(top: pl.DataFrame) -> bool:
+    """Whether the broken slice's own metric fell more than the rest's moved (not a slice
+    that held while the rest improved: an estimate's "relative" fall is seldom worth a word)."""
+    if not top.height:
+        return True
+    row = top.row(0, named=True)
+    rest = row.get("rest_delta")
+    return rest is None or not np.isfinite(rest) or abs(rest) < 0.5 * abs(row["delta"])
+
+
+def _joint_causes(result, scope: str, found: list[Finding]) -> list[Finding]:
+    """The domain classifier's drift, when it names features no other finding does (their
+    own distributions held: the change is in how they go together)."""
+    if result is None or not result.drifted:
+        return []
+    named = result.separating[:3]
+    if not named or any(f.feature in named for f in found):
+        return []
+    together = " and ".join([", ".join(named[:-1]), named[-1]]) if len(named) > 1 else named[0]
+    whose = "each one's" if len(named) > 1 else "its"
+    sentence = (f"the joint distribution of {together} moved while {whose} own "
+                f"distribution held (a classifier tells current from reference rows: AUC {result.auc:.2f}, "
+                f"{result.low:.2f}-{result.high:.2f})")
+    if result.pairs.height:
+        pair = result.pairs.row(0, named=True)
+        sentence += f"; {pair['feature_a']} and {pair['feature_b']} interact most"
+    onset = result.onset
+    return [Finding("data_drift", "multivariate", scope, named[0], result.p_value, int(result.n_current),
+                    sentence + (f", since {onset}" if onset else ""), "joint", onset, described=True)]
 
 
 def _predicates(label: str) -> frozenset:
@@ -475,12 +537,21 @@ def _sentence(primary: Finding, findings: list[Finding], overall, top: pl.DataFr
     elif primary.kind == "concept_drift":
         text = primary.sentence[0].upper() + primary.sentence[1:]
     else:
-        features = list(dict.fromkeys([primary.feature] + [f.feature for f in same]))
-        text = (f"Inputs shifted{_on(primary.scope)} ({', '.join(features[:4])}{', ...' if len(features) > 4 else ''})")
-        if symptom is not None:
+        features = [f for f in dict.fromkeys([primary.feature] + [f.feature for f in same]) if f]
+        listed = f" ({', '.join(features[:4])}{', ...' if len(features) > 4 else ''})" if features else ""
+        if primary.test == "multivariate":
+            text = f"Inputs shifted together{_on(primary.scope)}: {primary.sentence}"
+        elif primary.test == "estimate":
+            text = primary.sentence[0].upper() + primary.sentence[1:] + ", and no input moved materially"
+            return text + ": look at what feeds the model there; monitor, retrain only if labels confirm the drop."
+        else:
+            text = f"Inputs shifted{_on(primary.scope)}{listed}"
+        if symptom is not None and not scoring.proxy:
             explained = (f" ({shifted['mix_share']:.0%} of that drop is the model on the new mix of "
                          f"{shifted['feature']})" if shifted else "")
             return text + f", and {_performance(overall, top)}{explained}: retrain on data that covers the shift."
+        if symptom is not None:         # an estimated fall: the sentence goes on with it
+            return text + ": monitor, and retrain only if the labels confirm the fall."
         return text + (f"; performance held ({scoring.loss_name} {overall.metric_reference:.4g} -> "
                        f"{overall.metric_current:.4g}): monitor, retrain only if it drops.")
     return text + f": {ACTIONS[primary.kind]}."
@@ -498,7 +569,7 @@ def _nothing(overall, top: pl.DataFrame, audit, family: dict) -> Verdict:
                            f"quality holds{tail}.", ACTIONS["none"], family=family)
 
 
-def _family(overall, slices, audit, segments, alpha: float) -> dict[str, Any]:
+def _family(overall, slices, audit, segments, alpha: float, joint=None) -> dict[str, Any]:
     """What the family held: each group's level, tests and rejections."""
     level = levels(alpha)
     out = {"alpha": alpha, "groups": {
@@ -514,6 +585,8 @@ def _family(overall, slices, audit, segments, alpha: float) -> dict[str, Any]:
     if segments is not None:
         out["groups"]["segments"] = {"level": level["segments"], "tests": segments.n_tests,
                                      "rejected": int(segments.table["significant"].sum()) if segments.n_tests else 0}
+    if joint is not None:
+        out["groups"]["joint"] = {"level": joint_level(alpha), "tests": 1, "rejected": int(joint.drifted)}
     return out
 
 
