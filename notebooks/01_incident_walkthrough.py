@@ -159,6 +159,17 @@ print(estimate.sentence)
 estimate.plot();
 
 # %% [markdown]
+# `investigate` does this by itself when the labels are missing: its slice search then runs on
+# the *estimated* metric (each row's expected loss under the calibrated scores), the estimate
+# per segment is reported beside the verdict, and every sentence says it is an estimate. On
+# this incident the verdict still comes from the inputs — the unit change on one carrier — and
+# says so without a single label.
+
+# %%
+blind = mlwatch.investigate(case.reference, labels_late, **case.investigate_kwargs())
+print(blind.verdict.summary)
+
+# %% [markdown]
 # ## Explore
 #
 # The same investigation as an app, one tab a step: pick another slice, another feature, move

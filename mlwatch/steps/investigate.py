@@ -377,8 +377,10 @@ def _joint(ref: pl.DataFrame, cur: pl.DataFrame, inputs: list[str], time, where,
         return None
     say("multivariate drift: a classifier of current against reference rows" + (f" on {_label(where)}" if where else ""))
     try:
+        # one thread: investigations often run side by side (benchmarks, notebooks), and a second
+        # thread saves little on 5,000 rows a side
         return multivariate_drift(ref, cur, features=inputs, where=where, time=time, max_rows=JOINT_ROWS,
-                                  folds=JOINT_FOLDS, alpha=alpha)
+                                  folds=JOINT_FOLDS, alpha=alpha, n_threads=1)
     except ImportError:
         say("multivariate drift skipped: it needs LightGBM (pip install 'mlwatch[explain]')")
     except DataError as err:

@@ -440,8 +440,12 @@ def _joint_causes(result, scope: str, found: list[Finding]) -> list[Finding]:
         pair = result.pairs.row(0, named=True)
         sentence += f"; {pair['feature_a']} and {pair['feature_b']} interact most"
     onset = result.onset
+    if onset is not None and onset == result.buckets["bucket"][0]:
+        when = f", from the start of the current window ({onset})"
+    else:
+        when = f", since {onset}" if onset else ""
     return [Finding("data_drift", "multivariate", scope, named[0], result.p_value, int(result.n_current),
-                    sentence + (f", since {onset}" if onset else ""), "joint", onset, described=True)]
+                    sentence + when, "joint_shift", onset, described=True)]
 
 
 def _predicates(label: str) -> frozenset:
