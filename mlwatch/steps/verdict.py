@@ -470,6 +470,11 @@ def _not_the_slices_own(findings: list[Finding], segments, alike_share: float = 
     alike = {(_predicates(r["segment"]), r["feature"]) for r in segments.table.filter(
         pl.col("significant") & (pl.col("tv_population") >= alike_share * pl.col("tv"))
         & (pl.col("rest_p_value") < level)).select("segment", "feature").iter_rows(named=True)}
+    # a pipeline fault the population shows (skew there too) that also changed the rows
+    # outside the slice is the population's, however much more the slice moved: a cap on
+    # every age moves the widowed most, and there a pile at the cap reads as a default flood
+    beyond = {(_predicates(r["segment"]), r["feature"]) for r in segments.table.filter(
+        pl.col("significant") & (pl.col("rest_p_value") < level)).select("segment", "feature").iter_rows(named=True)}
     # the same pipeline fault read in two segments that share no row (MAR=1 and MAR=2) is
     # neither segment's but their common part's (carrier=B6 for B6 at JFK and B6 at EWR), the
     # population's when they have none, whatever the population's diluted view says (two codes
@@ -490,9 +495,15 @@ def _not_the_slices_own(findings: list[Finding], segments, alike_share: float = 
                 placed.add((f.feature, f.signature))
                 where = common[(f.feature, f.signature)]
                 out.append(replace(f, scope=where, sentence=f.sentence.replace(f" on {f.scope}", _on(where))))
+        elif (f.scope != "population" and f.kind == "skew" and (f.feature, "skew") in same
+              and (_predicates(f.scope), f.feature) in beyond):
+            continue
         elif f.scope == "population" or f.feature not in changed or (_predicates(f.scope), f.feature) not in alike:
             out.append(f)
-        elif (f.feature, f.kind) not in same:
+        elif (f.feature, f.kind) not in same and (f.kind != "skew" or f.signature == "encoding_permutation"):
+            # only re-mapped codes hide in the population's dilution (two swapped codes of like
+            # frequencies barely move it); a flood, a clip or a unit change on every row shows
+            # there as itself, so a population that reads a genuine shift is believed
             out.append(replace(f, scope="population", sentence=f.sentence.replace(f" on {f.scope}", "")))
     return out
 
