@@ -150,7 +150,8 @@ def main(argv=None) -> None:
     with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         if args.only in (None, "null"):
             for labels, sizes in (("available", NULL_SIZES), ("withheld", WITHHELD_SIZES)):
-                title = "" if labels == "available" else ", the current labels withheld (the estimated metric)"
+                title = "" if labels == "available" else (", the current labels withheld: the classifiers' slices on "
+                                                          "the estimated metric, the regressions' on the mean prediction")
                 print(f"## False verdicts when nothing changed (random splits of real tables{title})\n")
                 print("| table | n a side | runs | verdict other than none | significant slice | domain classifier "
                       "flagged | drifted features (per feature) | failed quality checks (per check) |")
