@@ -365,3 +365,16 @@ def test_the_frozen_scans_run_bound_holds_by_simulation():
     series = np.cumsum(~repeat[0]).astype(float)      # values: a new one at each fresh draw
     assert _repeat_rate(series, np.arange(m, dtype=float)) == pytest.approx(
         (repeat[0][1:].sum() + 0.5) / (m - 1))
+
+
+def test_a_cap_on_every_row_is_the_populations_though_a_slice_moved_most():
+    """Ages capped in every row (labels withheld): the estimated accuracy falls most among the
+    widowed, where the pile at the cap reads as a default flood; the population reads the
+    clip, and the rest of the rows changed too, so the fault is the population's."""
+    case = simulate("acs", Injection("clipping", feature="AGEP", where={}, fraction=1.0, onset=0.2852279484486383,
+                                     magnitude=0.8550688698300765), n=10_000, seed=1283060009, labels="withheld")
+    findings = investigate(case.reference, case.current, multivariate=False, **case.investigate_kwargs())
+    assert findings.audited_slice == {"MAR": "2"}                  # where the estimate fell most
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.scope, primary.feature, primary.signature) == \
+        ("skew", "population", "AGEP", "clipping")

@@ -470,9 +470,15 @@ def _not_the_slices_own(findings: list[Finding], segments, alike_share: float = 
     alike = {(_predicates(r["segment"]), r["feature"]) for r in segments.table.filter(
         pl.col("significant") & (pl.col("tv_population") >= alike_share * pl.col("tv"))
         & (pl.col("rest_p_value") < level)).select("segment", "feature").iter_rows(named=True)}
-    # a pipeline fault the population shows (skew there too) that also changed the rows
-    # outside the slice is the population's, however much more the slice moved: a cap on
-    # every age moves the widowed most, and there a pile at the cap reads as a default flood
+    # a pipeline fault the population reads as another fault (skew there too), that also
+    # changed the rows outside the slice, is the population's, however much more the slice
+    # moved: a cap on every age moves the widowed most, and there a pile at the cap reads as a
+    # default flood. Read alike (a unit change on one carrier, diluted in the population while
+    # the season moved the other carriers), it stays the slice's.
+    read: dict[str, set] = {}
+    for f in population:
+        if f.kind == "skew":
+            read.setdefault(f.feature, set()).add(f.signature)
     beyond = {(_predicates(r["segment"]), r["feature"]) for r in segments.table.filter(
         pl.col("significant") & (pl.col("rest_p_value") < level)).select("segment", "feature").iter_rows(named=True)}
     # the same pipeline fault read in two segments that share no row (MAR=1 and MAR=2) is
@@ -496,7 +502,7 @@ def _not_the_slices_own(findings: list[Finding], segments, alike_share: float = 
                 where = common[(f.feature, f.signature)]
                 out.append(replace(f, scope=where, sentence=f.sentence.replace(f" on {f.scope}", _on(where))))
         elif (f.scope != "population" and f.kind == "skew" and (f.feature, "skew") in same
-              and (_predicates(f.scope), f.feature) in beyond):
+              and f.signature not in read.get(f.feature, ()) and (_predicates(f.scope), f.feature) in beyond):
             continue
         elif f.scope == "population" or f.feature not in changed or (_predicates(f.scope), f.feature) not in alike:
             out.append(f)
