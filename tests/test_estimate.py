@@ -8,7 +8,7 @@ import pytest
 
 from mlwatch.errors import DataError
 from mlwatch.simulate import simulate
-from mlwatch.steps.estimate import EstimateResult, _expected, _isotonic, estimate_performance
+from mlwatch.steps.estimate import EstimateResult, _expected, isotonic, estimate_performance
 
 
 @pytest.mark.parametrize("metric", ["accuracy", "precision", "recall", "f1", "log_loss", "roc_auc"])
@@ -35,7 +35,7 @@ def test_the_calibration_map_is_monotone_and_scipys():
     rng = np.random.default_rng(2)
     p = rng.random(2_000)
     y = (rng.random(2_000) < p ** 2).astype(float)
-    calibrate = _isotonic(p, y)
+    calibrate = isotonic(p, y)
     grid = np.linspace(0, 1, 101)
     assert np.all(np.diff(calibrate(grid)) >= -1e-12)
     order = np.argsort(p)

@@ -149,6 +149,8 @@ def estimate_performance(reference, current, *, target: str, prediction: str, se
     (default: every shared column but the target, the prediction and dates) and the
     prediction; needs LightGBM. Current labels, where some arrived, are the check.
     ``segments`` are columns whose values are the slices. Assumes no concept drift."""
+    check_number("min_rows", min_rows, low=1, integer=True)
+    check_number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
     if task is None:
         task = "regression" if metric in REGRESSION_METRICS else _task_of(reference, target)
     check_choice("task", task, ("classification", "regression"))
@@ -158,8 +160,6 @@ def estimate_performance(reference, current, *, target: str, prediction: str, se
     metric = metric or "accuracy"
     check_choice("metric", metric, METRICS)
     check_number("threshold", threshold, low=0, high=1, low_open=True, high_open=True)
-    check_number("min_rows", min_rows, low=1, integer=True)
-    check_number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
     ref = data.to_frame(reference, name="reference")
     cur = data.to_frame(current, name="current")
     data.require_columns(ref, [target, prediction, *segments], name="reference")
@@ -169,7 +169,7 @@ def estimate_performance(reference, current, *, target: str, prediction: str, se
     if known.sum() < 50 or len(np.unique(y_ref[known])) < 2:
         raise DataError(f"reference: {target!r} needs labels of both classes on at least 50 rows to calibrate the "
                         "scores", column=target, frame="reference")
-    calibrate = _isotonic(p_ref[known], y_ref[known])
+    calibrate = isotonic(p_ref[known], y_ref[known])
     adjustment = float(np.mean(np.abs(calibrate(p_ref[known]) - p_ref[known])))
     p_cur = _scores(cur[prediction], "current")
     q_cur = calibrate(p_cur)
@@ -177,26 +177,31 @@ def estimate_performance(reference, current, *, target: str, prediction: str, se
     rng = np.random.default_rng(seed)
     rows = [_row("population", None, None, np.ones(ref.height, bool), np.ones(cur.height, bool), y_ref, p_ref,
                  p_cur, q_cur, y_cur, metric, threshold, rng, calibrated_on=known)]
-    for column in segments:
-        r, c = ref[column].cast(pl.String).fill_null("(missing)"), cur[column].cast(pl.String).fill_null("(missing)")
-        for value in sorted(set(c.unique().to_list())):
-            inside_cur = (c == value).to_numpy()
-            if inside_cur.sum() < min_rows:
-                continue
-            inside_ref = (r == value).to_numpy()
-            # a model calibrated on the population is seldom calibrated inside a slice (its base
-            # rate differs): the slice's own reference rows calibrate it when they are enough
-            own = inside_ref & known
-            alone = own.sum() >= min_rows and len(np.unique(y_ref[own])) == 2
-            q = _isotonic(p_ref[own], y_ref[own])(p_cur) if alone else q_cur
-            rows.append(_row(f"{column}={value}", column, value, inside_ref, inside_cur, y_ref, p_ref,
-                             p_cur, q, y_cur, metric, threshold, rng, calibrated_on=own if alone else known))
+    for label, column, value, inside_ref, inside_cur in _slices(ref, cur, segments, min_rows):
+        # a model calibrated on the population is seldom calibrated inside a slice (its base
+        # rate differs): the slice's own reference rows calibrate it when they are enough
+        own = inside_ref & known
+        alone = own.sum() >= min_rows and len(np.unique(y_ref[own])) == 2
+        q = isotonic(p_ref[own], y_ref[own])(p_cur) if alone else q_cur
+        rows.append(_row(label, column, value, inside_ref, inside_cur, y_ref, p_ref, p_cur, q, y_cur, metric,
+                         threshold, rng, calibrated_on=own if alone else known))
     table = pl.DataFrame(rows, schema=TABLE_SCHEMA)
     table = _tested(table, alpha)
     result = EstimateResult(table, metric, adjustment >= 0.01, adjustment, "",
                             {"target": target, "prediction": prediction, "segments": list(segments),
                              "threshold": threshold, "min_rows": min_rows, "alpha": alpha, "seed": seed})
     return _with_sentence(result)
+
+
+def _slices(ref: pl.DataFrame, cur: pl.DataFrame, segments: Sequence[str], min_rows: int):
+    """Every value of every segment column with at least ``min_rows`` current rows: its label,
+    column, value and its rows in each window (missing values are the value ``(missing)``)."""
+    for column in segments:
+        r, c = ref[column].cast(pl.String).fill_null("(missing)"), cur[column].cast(pl.String).fill_null("(missing)")
+        for value in sorted(set(c.unique().to_list())):
+            inside_cur = (c == value).to_numpy()
+            if inside_cur.sum() >= min_rows:
+                yield f"{column}={value}", column, value, (r == value).to_numpy(), inside_cur
 
 
 def _task_of(reference, target: str) -> str:
@@ -216,8 +221,6 @@ def _direct_loss(reference, current, *, target: str, prediction: str, segments: 
                  features: Sequence[str] | None, min_rows: int, alpha: float, seed: int) -> EstimateResult:
     """Direct loss estimation for a regression model (see the module)."""
     check_choice("metric for regression", metric, REGRESSION_METRICS)
-    check_number("min_rows", min_rows, low=1, integer=True)
-    check_number("alpha", alpha, low=0, high=1, low_open=True, high_open=True)
     try:
         import lightgbm as lgb
     except ImportError:
@@ -261,13 +264,9 @@ def _direct_loss(reference, current, *, target: str, prediction: str, segments: 
         np.full(cur.height, np.nan)
     out = [_loss_row("population", None, None, np.ones(ref.height, bool), np.ones(cur.height, bool), known, loss,
                      residual, estimated, y_cur, p_cur, squared, min_rows)]
-    for column in segments:
-        r, c = ref[column].cast(pl.String).fill_null("(missing)"), cur[column].cast(pl.String).fill_null("(missing)")
-        for value in sorted(set(c.unique().to_list())):
-            inside_cur = (c == value).to_numpy()
-            if inside_cur.sum() >= min_rows:
-                out.append(_loss_row(f"{column}={value}", column, value, (r == value).to_numpy(), inside_cur, known,
-                                     loss, residual, estimated, y_cur, p_cur, squared, min_rows))
+    for label, column, value, inside_ref, inside_cur in _slices(ref, cur, segments, min_rows):
+        out.append(_loss_row(label, column, value, inside_ref, inside_cur, known, loss, residual, estimated, y_cur,
+                             p_cur, squared, min_rows))
     table = _tested(pl.DataFrame(out, schema=TABLE_SCHEMA), alpha)
     bias = float(np.mean(residual[known]))
     result = EstimateResult(table, metric, False, bias, "",
@@ -323,7 +322,7 @@ def _scores(series: pl.Series, name: str) -> np.ndarray:
     return values
 
 
-def _isotonic(p: np.ndarray, y: np.ndarray, *, knots: bool = False):
+def isotonic(p: np.ndarray, y: np.ndarray, *, knots: bool = False):
     """The calibration map: isotonic regression of the labels on the scores (scipy), read
     between the fitted points by linear interpolation (with ``knots``: the points and their
     calibrated values)."""
@@ -396,7 +395,7 @@ def _interval(metric: str, p: np.ndarray, q: np.ndarray, threshold: float, rng: 
     for _ in range(REFITS):
         again = rng.integers(0, p_cal.size, k)
         if len(np.unique(y_cal[again])) == 2:
-            refits.append(_expected(metric, ps, _isotonic(p_cal[again], y_cal[again])(ps), threshold))
+            refits.append(_expected(metric, ps, isotonic(p_cal[again], y_cal[again])(ps), threshold))
     spread = 1.96 * float(np.nanstd(refits)) * (k / p_cal.size) ** (1 / 3) if len(refits) > 2 else 0.0
     below, above = (mid - lo) * scale, (hi - mid) * scale
     return float(centre - np.hypot(below, spread)), float(centre + np.hypot(above, spread))

@@ -173,14 +173,14 @@ def _calibration(scores: pl.Series, labels: pl.Series) -> tuple | None:
     """The isotonic map of the reference's labels on its scores (at most
     :data:`CALIBRATION_POINTS` knots), or None without :data:`MIN_CALIBRATION` labelled rows
     of both classes."""
-    from mlwatch.steps.estimate import _isotonic
+    from mlwatch.steps.estimate import isotonic
 
     both = pl.DataFrame({"p": scores.cast(pl.Float64), "y": labels.cast(pl.Float64)}).filter(
         pl.col("p").is_finite() & pl.col("y").is_not_null() & pl.col("y").is_finite())
     p, y = both["p"].clip(0.0, 1.0).to_numpy(), both["y"].to_numpy()
     if p.size < MIN_CALIBRATION or np.unique(y).size < 2:
         return None
-    points, level = _isotonic(p, y, knots=True)
+    points, level = isotonic(p, y, knots=True)
     if points.size > CALIBRATION_POINTS:        # the map read at its quantiles: it is monotone, little is lost
         keep = np.unique(np.linspace(0, points.size - 1, CALIBRATION_POINTS).round().astype(int))
         points, level = points[keep], level[keep]
