@@ -78,3 +78,41 @@ def test_the_estimated_error_is_the_expected_error_under_the_reference_calibrati
     expected = np.where(p >= threshold, 1 - q, q)
     assert ok.all() and np.allclose(loss, np.clip(expected, 1e-6, 1 - 1e-6), atol=1e-9)
     assert np.isclose(q.sum(), y.sum())          # the calibration keeps the base rate
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 2), min_size=2, max_size=60), st.integers(0, 5), st.integers(0, 20))
+def test_row_split_is_the_median_of_the_change_posterior(codes, low, span):
+    """The row-level onset against a split-by-split count of the same posterior: each split
+    between distinct times in the window, where category 1 is more frequent after than
+    before, weighted by its multinomial likelihood; the weighted median's time."""
+    from math import exp, log
+
+    from mlwatch.stats.changepoint import row_split
+
+    times = [i // 2 for i in range(len(codes))]           # two rows a time stamp: ties are not split
+    high = low + span
+    allowed, weights = [], []
+    for k in range(1, len(codes)):
+        if times[k] == times[k - 1] or not low <= times[k] < high:
+            continue
+        before, after = codes[:k], codes[k:]
+        if after.count(1) / len(after) <= before.count(1) / len(before):
+            continue
+        loglik = sum(part.count(c) * log(part.count(c) / len(part)) for part in (before, after)
+                     for c in set(part))
+        allowed.append(times[k])
+        weights.append(loglik)
+    found = row_split(times, codes, low=low, high=high)
+    if not allowed:
+        assert found is None
+        return
+    top = max(weights)
+    w = [exp(x - top) for x in weights]
+    total, running = sum(w), 0.0
+    for t, x in zip(allowed, w):
+        running += x
+        if running >= 0.5 * total - 1e-12 * total:
+            expected = t
+            break
+    assert found == expected

@@ -104,3 +104,21 @@ def test_events_on_another_axis_are_refused(acs):
               events=pl.DataFrame({"time": ["2017-01-01"], "description": ["x"]}))
     with pytest.raises(DataError, match="events: no column for a description"):
         trace(reference, current, features=["AGEP"], time="year", events=pl.DataFrame({"time": [2017]}))
+
+
+def test_a_clip_is_dated_to_the_hour_by_the_rows_on_and_past_its_bound():
+    """A cap on JFK's temperatures from a known hour: the day buckets find the change, the
+    rows inside their window date it (the rows past the bound vanish as the rows on it
+    appear), to within half a day where the day buckets alone were up to two days off, and
+    the trigger is the cap's release."""
+    from mlwatch.simulate import Injection, simulate
+
+    for seed in range(6):
+        case = simulate("flights", Injection("clipping", feature="temp", where={"origin": "JFK"}, onset=0.3,
+                                             magnitude=0.9), n=10_000, seed=seed)
+        row = trace(case.reference, case.current, features=["temp"], time=case.roles["time"],
+                    where={"origin": "JFK"}, events=case.events).table.row(0, named=True)
+        found, truth = dt.datetime.fromisoformat(row["onset"]), dt.datetime.fromisoformat(case.truth["onset"])
+        assert row["signature"] == "clipping" and abs(found - truth) <= dt.timedelta(hours=14), (seed, found, truth)
+        assert _day(row["onset_low"]) <= found.date() <= _day(row["onset_high"])
+        assert row["event"] == case.truth["event"]

@@ -125,3 +125,54 @@ def cusum_start(z, *, k: float = 0.5, h: float = 5.0, direction: str = "up") -> 
         elif total > h:
             return i, start
     return None
+
+
+def row_split(times, codes, *, low: float, high: float, rising: int = 1) -> float | None:
+    """The time, to the row, at which the mix of row categories changed. The splits between
+    distinct ``times`` in ``[low, high)`` (the window a bucketed search such as
+    :func:`rate_rise` allows) at which category ``rising`` is more frequent after than
+    before are weighted by their multinomial likelihood; the median of those weights (the
+    change's posterior under a flat prior) is the split, and the time of the first row
+    after it is returned.
+    ``codes`` are small non-negative integers (0 for an unmarked row; a clip marks the
+    rows on its bound 1 and those beyond it 2, which vanish at the change). None when no
+    split in the window has the category rising.
+
+    >>> row_split([1, 2, 3, 4, 5, 6], [0, 0, 0, 1, 1, 1], low=0, high=7)
+    4.0
+    >>> row_split([1, 2, 3, 4, 5, 6], [0, 0, 0, 1, 1, 1], low=5, high=7)
+    5.0
+    """
+    from scipy.special import xlogy
+
+    t = np.asarray(times, dtype=float)
+    c = np.asarray(codes, dtype=np.int64)
+    keep = np.isfinite(t)
+    t, c = t[keep], c[keep]
+    order = np.argsort(t, kind="stable")
+    t, c = t[order], c[order]
+    if t.size < 2:
+        return None
+    k = np.flatnonzero(np.diff(t) > 0) + 1          # rows before each split between distinct times
+    k = k[(t[k] >= low) & (t[k] < high)]
+    if not k.size:
+        return None
+    categories = int(c.max()) + 1
+    cumulative = np.zeros((t.size + 1, max(categories, rising + 1)))
+    np.add.at(cumulative, (np.arange(1, t.size + 1), c), 1.0)
+    cumulative = np.cumsum(cumulative, axis=0)
+    before = cumulative[k]
+    after = cumulative[-1] - before
+    n_before = k.astype(float)[:, None]
+    n_after = (t.size - k).astype(float)[:, None]
+    loglik = xlogy(before, before / n_before).sum(axis=1) + xlogy(after, after / n_after).sum(axis=1)
+    up = after[:, rising] / n_after[:, 0] > before[:, rising] / n_before[:, 0]
+    if not up.any():
+        return None
+    # the median of the change's posterior (a flat prior on the splits): where the marked rows
+    # are sparse (rain converted to millimetres shows only when it rains), the likelihood is
+    # nearly flat between the last row before the change and the first after it, and its
+    # maximum sits at an end of that gap; the median sits inside it
+    weight = np.where(up, np.exp(loglik - loglik[up].max()), 0.0)
+    median = int(np.searchsorted(np.cumsum(weight), 0.5 * weight.sum()))
+    return float(t[k[min(median, k.size - 1)]])

@@ -31,7 +31,7 @@ from mlwatch.results import Result, Section, frame_from_records, plain, records
 from mlwatch.stats import drift, streaming
 from mlwatch.stats.binning import (MISSING, RARE, bins_from_category_counts, category_counts, codes, numeric_bins,
                                    quantile_edges)
-from mlwatch.stats.changepoint import rate_rise
+from mlwatch.stats.changepoint import rate_rise, row_split
 from mlwatch.stats.signatures import Signature, signature, stuck_signature
 from mlwatch.steps.scoring import format_time, time_buckets
 
@@ -131,7 +131,7 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
         if frozen is not None:
             timing = _frozen_onset(frozen, buckets)
         elif buckets is not None:
-            timing = _onset(ref[feature], cur[feature], kind, buckets, bins, found.name, found.evidence)
+            timing = _onset(ref[feature], cur[feature], kind, buckets, bins, found.name, found.evidence, axis)
             after = _after_onset(cur, time, timing, buckets)
             if after is not None:          # read what happened from the rows after it began
                 later = signature(ref[feature], cur[feature].filter(after), kind=kind, feature=feature)
@@ -350,7 +350,11 @@ def _carrying_bins(b) -> np.ndarray:
 
 
 def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
-           signature_name: str | None = None, evidence: dict | None = None) -> dict[str, Any]:
+           signature_name: str | None = None, evidence: dict | None = None, axis=None) -> dict[str, Any]:
+    """When the change began: the best split of the time buckets (:func:`rate_rise` on the
+    rows the signature explains), then, on a time axis of dates, the row inside that split's
+    window where the mix of those rows changed (:func:`row_split`): a day bucket dates a
+    change to the day, the rows to the hour they show."""
     b_ref, b_cur, starts = buckets
     index = np.concatenate([b_ref, b_cur])
     n = np.bincount(index, minlength=len(starts)).astype(float)
@@ -367,9 +371,26 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
     if rise is None:            # no clear change in time
         return {}
     labels = [starts[i] for i in used]
-    return {"onset": format_time(labels[rise.index]), "onset_low": format_time(labels[rise.low]),
-            "onset_high": format_time(labels[rise.high]), "_onset_index": rise.index,
+    onset, index = format_time(labels[rise.index]), rise.index
+    if axis is not None and isinstance(starts[0], dt.datetime) and len(used) > 1:
+        positions = np.asarray([_epoch(t) for t in labels])
+        width = float(np.median(np.diff(positions)))
+        category = np.concatenate([mark_ref, mark_cur]).astype(np.int64)
+        if name == "clipping" and evidence and "bound" in evidence:      # the values past it vanish
+            x = np.concatenate([ref.cast(pl.Float64).to_numpy(), cur.cast(pl.Float64).to_numpy()])
+            past = x > evidence["bound"] if evidence.get("side") == "upper" else x < evidence["bound"]
+            category = np.where(past & (category == 0), 2, category)
+        at = row_split(np.concatenate(axis), category, low=positions[rise.low], high=positions[rise.high] + width)
+        if at is not None:
+            onset, index = _label(at, starts[0]), int(np.searchsorted(positions, at, side="right")) - 1
+    return {"onset": onset, "onset_low": format_time(labels[rise.low]),
+            "onset_high": format_time(labels[rise.high]), "_onset_index": index,
             "_window": (rise.low, rise.high), "_used": used}
+
+
+def _epoch(value: dt.datetime) -> float:
+    """A bucket start on :func:`time_axis`'s scale (seconds since 1970, naive)."""
+    return (value.replace(tzinfo=None) - dt.datetime(1970, 1, 1)).total_seconds()
 
 
 def time_axis(times: pl.Series) -> np.ndarray:
