@@ -118,3 +118,19 @@ def test_protocol_plots_and_cli(scored, tmp_path, capsys):
     assert capsys.readouterr().out.startswith("PROMOTE")
     assert json.loads((tmp_path / "s.json").read_text())["verdict"] == "promote"
     assert main(["shadow", str(current), str(current), "--champion", "nope", "--challenger", "challenger"]) == 2
+
+
+def test_a_segment_shown_better_is_not_also_too_small_to_judge():
+    """A challenger that corrects the bike model's under-prediction (x 1.1) is significantly
+    better on every season; the non-inferiority test, which small segments cannot pass, has
+    nothing left to judge there (the reasons once named the same seasons under both)."""
+    from mlwatch.simulate import Injection, simulate
+
+    case = simulate("bike", Injection("none"), seed=3)
+    current = case.current.with_columns(challenger=pl.col("prediction") * 1.1)
+    result = shadow(current, "prediction", "challenger", target=case.roles["target"], segments=["season"],
+                    metric="mae")
+    better = result.table.filter(pl.col("better"))["segment"].to_list()
+    assert better and result.verdict == "promote"
+    undecided = next((r for r in result.reasons if r.startswith("too few rows to judge")), "")
+    assert not any(segment in undecided for segment in better), result.reasons

@@ -13,8 +13,9 @@ import numpy as np
 
 from mlwatch.errors import MlwatchError, check_choice
 
-METRICS = {"classification": ("accuracy", "auc", "log_loss"), "regression": ("mae", "rmse")}
-HIGHER_IS_BETTER = {"accuracy": True, "auc": True, "log_loss": False, "mae": False, "rmse": False}
+METRICS = {"classification": ("accuracy", "auc", "log_loss"), "regression": ("mae", "rmse", "bias")}
+# bias (the mean of prediction - target) has no better side: its change is tested both ways
+HIGHER_IS_BETTER = {"accuracy": True, "auc": True, "log_loss": False, "mae": False, "rmse": False, "bias": False}
 EPS = 1e-15
 
 
@@ -25,12 +26,15 @@ def check_metric(task: str, metric: str) -> str:
 
 
 def row_losses(metric: str, y_true: np.ndarray, y_pred: np.ndarray, *, threshold: float = 0.5) -> np.ndarray:
-    """Per-row loss whose mean gives ``metric`` (for accuracy: the error rate).
+    """Per-row loss whose mean gives ``metric`` (for accuracy: the error rate; for bias, the
+    signed error ``prediction - target``).
 
     >>> row_losses("accuracy", np.array([1, 0, 1]), np.array([0.9, 0.7, 0.2]))
     array([0., 1., 1.])
     >>> row_losses("mae", np.array([1.0, 2.0]), np.array([1.5, 1.0]))
     array([0.5, 1. ])
+    >>> row_losses("bias", np.array([1.0, 2.0]), np.array([1.5, 1.0]))
+    array([ 0.5, -1. ])
     """
     y = np.asarray(y_true, dtype=float)
     p = np.asarray(y_pred, dtype=float)
@@ -43,6 +47,8 @@ def row_losses(metric: str, y_true: np.ndarray, y_pred: np.ndarray, *, threshold
         return np.abs(y - p)
     if metric == "rmse":
         return (y - p) ** 2
+    if metric == "bias":
+        return p - y
     raise MlwatchError(f"unknown metric {metric!r}")
 
 

@@ -11,7 +11,7 @@ size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -37,11 +37,11 @@ from mlwatch.steps.verdict import Verdict, decide, joint_level, levels
 SCHEMA = "mlwatch.findings/1"
 MAX_TRACED_SEGMENTS = 3
 MAX_TRACED_MINOR = 2          # significant but immaterial segment changes read for a pipeline signature
-
-
-# The steps' own documents under "results", so that from_dict rebuilds every Result.
 JOINT_ROWS = 5_000        # rows a side the domain classifier reads inside an investigation
 JOINT_FOLDS = 3
+BIAS_SUPPORT = 100        # rows a side a slice needs in the search of a regression's bias
+
+# The steps' own documents under "results", so that from_dict rebuilds every Result.
 _STEP_RESULTS = {"signal": SignalResult, "infra": InfraResult, "overall": OverallResult, "slices": SliceResult,
                  "audit": AuditResult, "trace": TraceResult, "population_audit": AuditResult,
                  "population_trace": TraceResult, "segments": SegmentDriftResult, "estimate": EstimateResult,
@@ -257,9 +257,26 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
     say("step 2: infra")
     inf = infra(ref, cur, time=time)
     say(f"step 4: slices over {', '.join(roles.segments) or 'no segment column'}")
-    sl = find_slices(ref, cur, scoring, segments=roles.segments, time=time, alpha=level["slices"])
+    # a regression's errors can move without growing (a biased model whose target moved towards
+    # its predictions): with labels, its bias is searched too, each search at half the level
+    signed = replace(scoring, metric="bias") if (scoring.task == "regression" and not scoring.proxy
+                                                  and scoring.metric != "bias") else None
+    share = 2 if signed is not None else 1
+    sl = find_slices(ref, cur, scoring, segments=roles.segments, time=time, alpha=level["slices"] / share)
     say("step 3: overall")
-    ov = overall(ref, cur, scoring, segments=roles.segments, slices=sl, alpha=level["global"])
+    ov = overall(ref, cur, scoring, segments=roles.segments, slices=sl, alpha=level["global"] / share, time=time)
+    if signed is not None and sl.top is None and not ov.degraded:
+        say("steps 3-4: the model's errors (prediction - target), overall and by slice")
+        # signed errors are heavy-tailed (room prices): on fewer than 100 rows a side a few
+        # outliers read as a shift (2 of 120 no-drift hotel splits at the default 50)
+        moved = find_slices(ref, cur, signed, segments=roles.segments, time=time, alpha=level["slices"] / share,
+                            min_support=BIAS_SUPPORT)
+        moved_overall = overall(ref, cur, signed, segments=roles.segments, slices=moved, alpha=level["global"] / share,
+                                time=time)
+        if moved_overall.degraded and _everywhere(moved):
+            ov = moved_overall            # every slice's errors moved one way: the population's
+        elif moved.top is not None or moved_overall.degraded:
+            sl, ov = moved, moved_overall
     where = sl.top
     # the segment columns are model inputs too
     columns = list(dict.fromkeys([*roles.features, *roles.segments, prediction]))
@@ -308,10 +325,10 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
                               alpha=level["segments"] / 3) if time else [])
     segment_traces += tuple(trace(ref, cur, features=[f["feature"]], time=time, events=events, where=f["where"])
                             for f in frozen[:MAX_TRACED_MINOR])
-    slice_events = _slice_triggers(ref, cur, time, sl, events) if time and events is not None else {}
+    slice_events = _slice_triggers(ref, cur, time, sl, events, ov.onset) if time and events is not None else {}
     drop = None
     if (where or ov.degraded) and not scoring.proxy:
-        drop = explain_drop(ref, cur, scoring, features=[c for c in au.table["feature"].to_list() if c != prediction],
+        drop = explain_drop(ref, cur, ov.scoring, features=[c for c in au.table["feature"].to_list() if c != prediction],
                             where=where)
     joint = joint_slice = None
     if multivariate:
@@ -336,8 +353,10 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
 
         say(f"step 7: shadow scoring of {challenger} against {prediction}")
         labelled = target if not scoring.proxy else None
+        # a bias has no better side: the challenger is compared on the absolute error then
+        compared = {"auc": None, "bias": "mae"}.get(scoring.metric, scoring.metric)
         shadowed = shadow(cur, prediction, challenger, target=labelled, segments=roles.segments, targeted=where,
-                          metric=None if scoring.metric == "auc" else scoring.metric if labelled else None)
+                          metric=compared if labelled else None)
     estimated = _estimate(ref, cur, scoring, roles, say) if scoring.proxy else None
     return Findings(roles, scoring, sig, inf, ov, sl, au, tr, verdict, where, slice_events, attributed, shadowed,
                     population_audit, population_trace, seg, segment_traces, left_out, incident.rows, estimated,
@@ -357,7 +376,8 @@ def _estimate(ref: pl.DataFrame, cur: pl.DataFrame, scoring: Scoring, roles, say
             features = [c for c in dict.fromkeys([*roles.features, *roles.segments])
                         if c in ref.columns and c in cur.columns and c not in (scoring.target, scoring.prediction)]
             return estimate_performance(ref, cur, target=scoring.target, prediction=scoring.prediction,
-                                        segments=segments, task="regression", metric=scoring.metric,
+                                        segments=segments, task="regression",
+                                        metric=scoring.metric if scoring.metric != "bias" else "mae",
                                         features=features)
         metric = {"auc": "roc_auc"}.get(scoring.metric, scoring.metric)
         say(f"labels missing: {metric.replace('_', ' ')} estimated from the calibrated scores (CBPE)")
@@ -406,8 +426,22 @@ def _suspects(result: AuditResult | None, prediction: str) -> list[str]:
     return [f for f in found if f != prediction]
 
 
-def _slice_triggers(ref: pl.DataFrame, cur: pl.DataFrame, time: str, slices: SliceResult, events) -> dict:
-    """The upstream event that best explains each significant slice's onset."""
+def _everywhere(slices: SliceResult) -> bool:
+    """Whether the top slice's change is the population's: no significant slice, or the rest
+    of the rows moved the same way by at least half as much (a target scaled on every row
+    moves the errors most where the target is largest: that slice is not where it lives)."""
+    top = slices.table.filter(pl.col("significant")).head(1)
+    if not top.height:
+        return True
+    row = top.row(0, named=True)
+    rest = row.get("rest_delta")
+    return rest is not None and np.isfinite(rest) and rest * row["delta"] > 0 and abs(rest) >= 0.5 * abs(row["delta"])
+
+
+def _slice_triggers(ref: pl.DataFrame, cur: pl.DataFrame, time: str, slices: SliceResult, events,
+                    overall_onset: str | None = None) -> dict:
+    """The upstream event that best explains each significant slice's onset (and the global
+    metric's, under ``"population"``)."""
     from mlwatch.steps.scoring import format_time, time_buckets
     from mlwatch.steps.trace import _as_number, check_event_times, likely_trigger, load_events
 
@@ -418,10 +452,12 @@ def _slice_triggers(ref: pl.DataFrame, cur: pl.DataFrame, time: str, slices: Sli
     positions = [_as_number(t) for t in starts]
     width = float(np.median(np.diff(positions))) if len(positions) > 1 else 1.0
     out = {}
-    for row in slices.table.filter(pl.col("significant") & pl.col("onset").is_not_null()).iter_rows(named=True):
-        if row["onset"] in labels:
-            at = positions[labels.index(row["onset"])]
+    dated = [(row["slice"], row["onset"]) for row in
+             slices.table.filter(pl.col("significant") & pl.col("onset").is_not_null()).iter_rows(named=True)]
+    for scope, onset in dated + ([("population", overall_onset)] if overall_onset else []):
+        if onset in labels:
+            at = positions[labels.index(onset)]
             found = likely_trigger(at, at, width, listed)
             if found is not None:
-                out[row["slice"]] = {"event": found[1], "event_time": format_time(found[0])}
+                out[scope] = {"event": found[1], "event_time": format_time(found[0])}
     return out

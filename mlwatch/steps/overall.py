@@ -44,6 +44,7 @@ class OverallResult(Result):
     mix_only: bool
     sentence: str
     options: dict[str, Any] = field(default_factory=dict)
+    onset: str | None = None          # when a degraded metric began to move (with ``time``)
 
     @property
     def metric_reference(self) -> float:
@@ -70,26 +71,29 @@ class OverallResult(Result):
         return {"schema": SCHEMA, "scoring": vars(self.scoring), "windows": records(self.table),
                 "mix": records(self.mix), "delta": self.delta, "p_value": self.p_value,
                 "degraded": self.degraded, "masked": self.masked, "mix_only": self.mix_only,
-                "sentence": self.sentence, "options": plain(self.options)}
+                "sentence": self.sentence, "options": plain(self.options), "onset": self.onset}
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> "OverallResult":
         cls._check_schema(payload)
         return cls(frame_from_records(payload["windows"], WINDOW_SCHEMA), frame_from_records(payload["mix"], MIX_SCHEMA),
                    Scoring(**payload["scoring"]), payload["delta"], payload["p_value"], payload["degraded"],
-                   payload["masked"], payload["mix_only"], payload["sentence"], payload.get("options", {}))
+                   payload["masked"], payload["mix_only"], payload["sentence"], payload.get("options", {}),
+                   payload.get("onset"))
 
 
 WINDOW_SCHEMA = {"window": pl.String, "n": pl.Int64, "metric": pl.Float64, "low": pl.Float64, "high": pl.Float64}
 
 
 def overall(reference, current, scoring: Scoring, *, segments: Sequence[str] = (), slices=None,
-            min_degradation: float = 0.1, alpha: float = 0.05, min_slice_share: float = 0.05) -> OverallResult:
+            min_degradation: float = 0.1, alpha: float = 0.05, min_slice_share: float = 0.05,
+            time: str | None = None) -> OverallResult:
     """The global metric reference vs current, its mix/rate split, and the masking check.
 
     ``slices`` (a :class:`~mlwatch.steps.slices.SliceResult`) lets the masking check see
     whether a slice of at least ``min_slice_share`` of the current rows broke while the
-    global metric held.
+    global metric held. With ``time``, a degraded metric is dated: the single shift of the
+    mean loss over the time buckets of both windows (:func:`~mlwatch.stats.changepoint.mean_shift`).
     """
     ref = data.to_frame(reference, name="reference")
     cur = data.to_frame(current, name="current")
@@ -115,7 +119,7 @@ def overall(reference, current, scoring: Scoring, *, segments: Sequence[str] = (
             value, low, high = scoring.interval(*sums[-1])
             windows.append({"window": name, "n": int(l.size), "metric": value, "low": low, "high": high})
         p_value = float(metrics.increase_p_values(*sums[0], *sums[1], binary=scoring.binary_loss,
-                                                  two_sided=scoring.proxy == "prediction"))
+                                                  two_sided=scoring.two_sided))
     table = pl.DataFrame(windows, schema=WINDOW_SCHEMA)
     ref_value, cur_value = windows[0]["metric"], windows[1]["metric"]
     delta = cur_value - ref_value
@@ -124,7 +128,9 @@ def overall(reference, current, scoring: Scoring, *, segments: Sequence[str] = (
     # the error rate; AUC: of its distance above chance)
     scale = {"accuracy": 1 - ref_value, "auc": ref_value - 0.5}.get(scoring.metric, abs(ref_value)) \
         if not scoring.proxy else abs(ref_value)
-    material = (abs(delta) if scoring.proxy == "prediction" else worse) >= min_degradation * max(scale, 1e-12)
+    if scoring.metric == "bias" and not scoring.proxy:      # a bias near zero: of the errors' spread
+        scale = float(np.std(loss_ref[ok_ref]))
+    material = (abs(delta) if scoring.two_sided else worse) >= min_degradation * max(scale, 1e-12)
     degraded = bool(p_value < alpha and material)
     mix = _mix_table(ref.filter(pl.Series(ok_ref)), cur.filter(pl.Series(ok_cur)), loss_ref[ok_ref], loss_cur[ok_cur],
                      segments)
@@ -137,8 +143,32 @@ def overall(reference, current, scoring: Scoring, *, segments: Sequence[str] = (
     top_mix = mix.sort("mix_share", descending=True).row(0, named=True) if mix.height else None
     mix_only = bool(degraded and top_mix is not None and top_mix["mix_share"] >= 0.5)
     sentence = _sentence(scoring, ref_value, cur_value, p_value, degraded, masked, broken, mix_only, top_mix, change)
+    onset = None
+    if time and degraded:
+        onset = _onset(ref[time].filter(pl.Series(ok_ref)), cur[time].filter(pl.Series(ok_cur)), loss_ref[ok_ref],
+                       loss_cur[ok_cur], "any" if scoring.two_sided else "up")
     return OverallResult(table, mix, scoring, float(delta), p_value, degraded, masked, mix_only, sentence,
-                         {"segments": list(segments), "min_degradation": min_degradation, "alpha": alpha})
+                         {"segments": list(segments), "min_degradation": min_degradation, "alpha": alpha,
+                          "time": time}, onset)
+
+
+def _onset(ref_times: pl.Series, cur_times: pl.Series, loss_ref: np.ndarray, loss_cur: np.ndarray,
+           direction: str) -> str | None:
+    """The start of the bucket where the mean loss (a per-row loss rises as the metric
+    degrades) shifted (losses clipped at their 1st and
+    99th percentiles, so that a handful of huge errors does not place it)."""
+    from mlwatch.stats.changepoint import mean_shift
+    from mlwatch.steps.scoring import format_time, time_buckets
+
+    b_ref, b_cur, starts = time_buckets(ref_times, cur_times)
+    buckets = np.concatenate([b_ref, b_cur])
+    losses = np.concatenate([loss_ref, loss_cur])
+    losses = np.clip(losses, *np.quantile(losses, [0.01, 0.99]))
+    n = np.bincount(buckets, minlength=len(starts)).astype(float)
+    used = n > 0
+    sums = np.bincount(buckets, losses, len(starts))
+    shift = mean_shift(n[used], sums[used], direction=direction)
+    return format_time(np.asarray(starts, dtype=object)[used][shift.index]) if shift is not None else None
 
 
 def _mix_table(ref: pl.DataFrame, cur: pl.DataFrame, loss_ref: np.ndarray, loss_cur: np.ndarray,
@@ -163,7 +193,7 @@ def _sentence(scoring, ref_value, cur_value, p_value, degraded, masked, broken, 
     head = f"Global {name}: {ref_value:.4g} -> {cur_value:.4g} (p={p_value:.2g})"
     if scoring.proxy:
         head += " — labels missing, this is a proxy"
-    if p_value > 1 - alpha and not scoring.proxy:
+    if p_value > 1 - alpha and not scoring.two_sided and not scoring.proxy:
         held = "it improved"
     else:
         held = "within noise" if p_value >= alpha else "a small change, below the material threshold"
@@ -174,7 +204,7 @@ def _sentence(scoring, ref_value, cur_value, p_value, degraded, masked, broken, 
         return (f"{head}: it moved mostly because the traffic mix by {top_mix['segment']} moved "
                 f"({top_mix['mix_share']:.0%} of the change is mix), not because the model got worse within segments.")
     if degraded:
-        return f"{head}: degraded beyond noise."
+        return f"{head}: {'moved' if scoring.two_sided else 'degraded'} beyond noise."
     return f"{head}: {held}."
 
 

@@ -66,6 +66,12 @@ class Scoring:
         return self.proxy == "confidence" or (self.proxy is None and self.metric == "accuracy")
 
     @property
+    def two_sided(self) -> bool:
+        """Whether a change of the loss is tested both ways: the mean prediction (labels
+        missing) and the bias of a regression (prediction - target) have no worse side."""
+        return self.proxy == "prediction" or (self.proxy is None and self.metric == "bias")
+
+    @property
     def loss_name(self) -> str:
         if self.proxy == "estimated":
             return f"estimated {self.estimated_metric.replace('_', '-')}"
@@ -73,6 +79,8 @@ class Scoring:
             return f"share of scores within {self.margin:g} of the threshold"
         if self.proxy == "prediction":
             return "mean prediction"
+        if self.metric == "bias":
+            return "mean error (prediction - target)"
         return self.metric
 
     def losses(self, frame: pl.DataFrame, *, name: str) -> tuple[np.ndarray, np.ndarray]:

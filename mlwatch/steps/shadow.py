@@ -272,7 +272,9 @@ def _verdict(table: pl.DataFrame, metric, targeted, margin) -> tuple[str, list[s
     rest = table[1:]
     worse = rest.filter(pl.col("worse") & ~pl.col("targeted"))["segment"].to_list()
     inferior = rest.filter((pl.col("non_inferior") == False) & ~pl.col("targeted"))["segment"].to_list()  # noqa: E712
-    undecided = rest.filter(pl.col("non_inferior").is_null() & ~pl.col("targeted"))["segment"].to_list()
+    # a segment shown better needs no non-inferiority test to be judged
+    undecided = rest.filter(pl.col("non_inferior").is_null() & ~pl.col("better") & ~pl.col("targeted"))[
+        "segment"].to_list()
     better = rest.filter(pl.col("better"))["segment"].to_list()
     if better:
         reasons.append(f"better on {_named(better)}")

@@ -270,7 +270,8 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
         Rows a slice needs on each side.
     min_degradation
         Material rise of the loss, as a share of the global reference loss (for the
-        prediction proxy: of its reference standard deviation).
+        prediction proxy and a regression's bias, tested both ways: of the reference
+        standard deviation of the prediction or of the error).
     time
         Time column: each significant slice then gets the ``onset`` of its degradation.
     relative
@@ -333,7 +334,7 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
     # each slice against the rest of the population over the same two windows (or, not
     # relative, against a rest that did not move)
     rest = totals - s if relative else None
-    two_sided = scoring.proxy == "prediction"
+    two_sided = scoring.two_sided
     binary = scoring.binary_loss
     stat, p, rise = _tests(s, rest, binary=binary, two_sided=two_sided)
     own = s[:, 4] / s[:, 3] - s[:, 1] / s[:, 0]

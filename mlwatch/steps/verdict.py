@@ -408,8 +408,11 @@ def _symptom(overall, top: pl.DataFrame, slice_events: dict | None) -> Finding |
                        _performance(overall, top) + cause + " while its inputs did not shift", None, row.get("onset"),
                        trigger.get("event"), trigger.get("event_time"))
     if overall.degraded:
+        trigger = (slice_events or {}).get("population") or {}
+        cause = f" (likely trigger: {trigger['event']}, {trigger['event_time']})" if trigger else ""
         return Finding("concept_drift", "global", "population", None, overall.p_value,
-                       int(overall.table["n"][1]), _performance(overall, top) + " while the inputs did not shift")
+                       int(overall.table["n"][1]), _performance(overall, top) + cause + " while the inputs did not shift",
+                       None, overall.onset, trigger.get("event"), trigger.get("event_time"))
     return None
 
 
@@ -616,7 +619,7 @@ def _performance(overall, top: pl.DataFrame) -> str:
     if top.height:
         row = top.row(0, named=True)
         when = f", since {row['onset']}" if row.get("onset") else ""
-        verb = "fell" if overall.scoring.higher_is_better else "rose"
+        verb = "moved" if overall.scoring.two_sided else "fell" if overall.scoring.higher_is_better else "rose"
         rest = row.get("rest_delta")
         moved = ""
         if rest is not None and np.isfinite(rest) and abs(rest) >= 0.5 * abs(row["delta"]):
@@ -624,4 +627,5 @@ def _performance(overall, top: pl.DataFrame) -> str:
             moved = f", while the rest {'improved' if better else 'worsened'} by {abs(rest):.3g}"
         return (f"{name} {verb} from {row['metric_reference']:.3g} to {row['metric_current']:.3g} on {row['slice']} "
                 f"({row['n_current']:,} rows{when}{moved})")
-    return f"global {name} went from {overall.metric_reference:.3g} to {overall.metric_current:.3g}"
+    when = f" since {overall.onset}" if overall.onset else ""
+    return f"global {name} went from {overall.metric_reference:.3g} to {overall.metric_current:.3g}{when}"
