@@ -405,3 +405,24 @@ def test_a_target_that_moved_towards_a_biased_model_is_concept_drift(bike, where
     again = type(findings).from_dict(findings.to_dict())      # the signed scoring survives the round trip
     assert again.overall.scoring.metric == findings.overall.scoring.metric
     assert again.overall.onset == findings.overall.onset
+
+
+def test_a_mix_favouring_one_country_is_a_shift_not_a_re_mapping():
+    """A campaign in Ireland (the hotel table, scorecard incident 50086): from its start Irish
+    bookings rise from 5 % to about a third and every other country shrinks alike. Ranked by
+    share, Ireland takes Portugal's place and each of the next countries moves down one, which
+    read as a re-mapping (prt -> irl, gbr -> prt, ...) and a verdict of skew. The countries
+    outside that chain shrank together, as a mix favouring one country predicts and a
+    re-mapping cannot: a shift. Two codes of a column swapped stay a re-mapping (the tests
+    above), where the bystanders hold their shares."""
+    from mlwatch.steps.trace import trace
+
+    case = simulate("hotel", Injection("covariate_shift"), n=5479, seed=617780387, labels="withheld")
+    assert case.injection.feature == "country" and case.truth["details"]["favoured"] == "irl"
+    row = trace(case.reference, case.current, features=["country"], time=case.roles["time"]).table.row(0, named=True)
+    assert row["signature"] == "shift" and not row["pipeline_fault"], row["sentence"]
+    swapped = simulate("hotel", Injection("encoding_permutation", feature="country", where={}, onset=0.4),
+                       n=5479, seed=617780387)
+    row = trace(swapped.reference, swapped.current, features=["country"],
+                time=swapped.roles["time"]).table.row(0, named=True)
+    assert row["signature"] == "encoding_permutation", row["sentence"]

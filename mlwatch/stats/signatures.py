@@ -578,10 +578,39 @@ def _permutation(ref: dict, cur: dict, n: int, m: int, new: float, lost: float, 
     noise = float(np.sqrt(2 / np.pi) * np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / m)).sum())
     if np.abs(sorted_cur - sorted_ref).sum() > max(0.1 * labelled, 3 * noise):
         return None
+    # a mix that favours one label fits as well: the labels the re-mapping leaves alone tell the
+    # two apart (they hold their shares under it, and all shrink or grow alike under the mix)
+    # when the mix moves them beyond noise; two labels, or bystanders too rare, cannot
+    misfit, scale = _one_share_moved(ref, cur, n, m, labels)
+    bystanders = sum(ref.get(k, 0) for k in labels if k not in mapping and k not in mapping.values()) / n
+    visible = bystanders * abs(1 - scale) > 3 * np.sqrt(bystanders * (1 - bystanders) * (1 / n + 1 / m))
+    if visible and misfit <= as_mapped + (labelled - as_labelled):
+        return None
     swaps = ", ".join(f"{old!r} -> {new_label!r}" for old, new_label in list(mapping.items())[:6])
     return Signature("encoding_permutation", float(1 - as_mapped / as_labelled),
                      f"{feature}'s categories kept their frequencies but swapped labels ({swaps}): "
                      "the encoding was re-mapped upstream", {"mapping": mapping, "psi": _psi(ref, cur, n, m, moved)})
+
+
+def _one_share_moved(ref: dict, cur: dict, n: int, m: int, labels: list) -> tuple[float, float]:
+    """How far the current shares are from the reference's with one label's share moved and
+    every other label scaled alike (the mix favouring one category: a campaign in one country),
+    in total variation times two, for the label that fits best, and that fit's common factor.
+    A re-mapping that explains the change no better than this is a mix that reordered the
+    labels, not a re-mapping.
+
+    >>> misfit, scale = _one_share_moved({"a": 50, "b": 30, "c": 20}, {"a": 25, "b": 45, "c": 30}, 100, 100,
+    ...                                  ["a", "b", "c"])
+    >>> round(misfit, 3), round(scale, 3)
+    (0.0, 1.5)
+    """
+    p = np.array([ref.get(k, 0) / n for k in labels])
+    q = np.array([cur.get(k, 0) / m for k in labels])
+    scale = (1 - q) / np.maximum(1 - p, 1e-12)                 # the others' common factor, one a label
+    residual = np.abs(q[None, :] - scale[:, None] * p[None, :])
+    residual[np.arange(len(labels)), np.arange(len(labels))] = 0.0
+    best = int(np.argmin(residual.sum(axis=1)))
+    return float(residual[best].sum()), float(scale[best])
 
 
 def _label_flood(ref: dict, cur: dict, n: int, m: int, feature: str) -> Signature | None:
