@@ -154,9 +154,9 @@ def overall(reference, current, scoring: Scoring, *, segments: Sequence[str] = (
 
 def _onset(ref_times: pl.Series, cur_times: pl.Series, loss_ref: np.ndarray, loss_cur: np.ndarray,
            direction: str) -> str | None:
-    """The start of the bucket where the mean loss (a per-row loss rises as the metric
-    degrades) shifted (losses clipped at their 1st and
-    99th percentiles, so that a handful of huge errors does not place it)."""
+    """The start of the time bucket where the mean loss shifted (a per-row loss rises as the
+    metric degrades), the losses clipped at their 1st and 99th percentiles so that a handful
+    of huge errors does not place it."""
     from mlwatch.stats.changepoint import mean_shift
     from mlwatch.steps.scoring import format_time, time_buckets
 

@@ -402,18 +402,22 @@ def _symptom(overall, top: pl.DataFrame, slice_events: dict | None) -> Finding |
         return None
     if top.height:
         row = top.row(0, named=True)
-        trigger = (slice_events or {}).get(row["slice"]) or {}
-        cause = f" (likely trigger: {trigger['event']}, {trigger['event_time']})" if trigger else ""
+        trigger, cause = _trigger(slice_events, row["slice"])
         return Finding("concept_drift", "slice", row["slice"], None, row["p_value_adjusted"], int(row["n_current"]),
                        _performance(overall, top) + cause + " while its inputs did not shift", None, row.get("onset"),
                        trigger.get("event"), trigger.get("event_time"))
     if overall.degraded:
-        trigger = (slice_events or {}).get("population") or {}
-        cause = f" (likely trigger: {trigger['event']}, {trigger['event_time']})" if trigger else ""
+        trigger, cause = _trigger(slice_events, "population")
         return Finding("concept_drift", "global", "population", None, overall.p_value,
                        int(overall.table["n"][1]), _performance(overall, top) + cause + " while the inputs did not shift",
                        None, overall.onset, trigger.get("event"), trigger.get("event_time"))
     return None
+
+
+def _trigger(slice_events: dict | None, scope: str) -> tuple[dict, str]:
+    """The likely trigger of a performance change on ``scope`` and its words in the sentence."""
+    trigger = (slice_events or {}).get(scope) or {}
+    return trigger, (f" (likely trigger: {trigger['event']}, {trigger['event_time']})" if trigger else "")
 
 
 def _fell_itself(top: pl.DataFrame) -> bool:
@@ -624,7 +628,8 @@ def _performance(overall, top: pl.DataFrame) -> str:
         moved = ""
         if rest is not None and np.isfinite(rest) and abs(rest) >= 0.5 * abs(row["delta"]):
             better = (rest > 0) == overall.scoring.higher_is_better
-            moved = f", while the rest {'improved' if better else 'worsened'} by {abs(rest):.3g}"
+            moved = (f", while the rest moved by {rest:+.3g}" if overall.scoring.two_sided else
+                     f", while the rest {'improved' if better else 'worsened'} by {abs(rest):.3g}")
         return (f"{name} {verb} from {row['metric_reference']:.3g} to {row['metric_current']:.3g} on {row['slice']} "
                 f"({row['n_current']:,} rows{when}{moved})")
     when = f" since {overall.onset}" if overall.onset else ""
