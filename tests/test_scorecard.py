@@ -52,3 +52,30 @@ def test_a_pipeline_fault_is_never_called_concept_drift(scorecard):
     for case, findings, _ in scorecard:
         if case.truth["verdict"] == "skew":
             assert findings.verdict.kind != "concept_drift", case.truth
+
+
+def test_an_onset_is_right_anywhere_the_slices_rows_cannot_tell_from_the_truth():
+    """The rows of a slice that lives on Mondays cannot date a change that began on a Thursday
+    before the next Monday: that Monday is right, a day after it (a bucket) too, two days after
+    it or a day before the last Monday are not."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    import polars as pl
+
+    hours = pl.datetime_range(dt.datetime(2012, 8, 1), dt.datetime(2012, 8, 31, 23), "1h", eager=True)
+    current = pl.DataFrame({"t": hours, "day": hours.dt.weekday().cast(pl.String)})   # "1" is a Monday
+    reference = current.with_columns(pl.col("t").dt.offset_by("-31d"))
+    case = SimpleNamespace(current=current, reference=reference, roles={"time": "t"},
+                           truth={"kind": "concept_drift", "verdict": "concept_drift", "slice": {"day": "1"},
+                                  "feature": None, "onset": "2012-08-09T17:00:00", "event": None})
+
+    def right(onset: str) -> bool:
+        primary = SimpleNamespace(scope="day=1", onset=onset, feature=None, signature=None, event=None)
+        findings = SimpleNamespace(verdict=SimpleNamespace(kind="concept_drift", primary=primary, findings=(primary,)))
+        return score(case, findings)["onset"]
+
+    assert right("2012-08-13") and right("2012-08-14 00:00") and right("2012-08-06 23:00") and right("2012-08-06")
+    assert not right("2012-08-15 01:00") and not right("2012-08-05 22:00")
+    case.truth["slice"] = None            # every row: the truth's own hour, give or take a bucket (a day)
+    assert right("2012-08-10 17:00") and not right("2012-08-13")

@@ -426,3 +426,43 @@ def test_a_mix_favouring_one_country_is_a_shift_not_a_re_mapping():
     row = trace(swapped.reference, swapped.current, features=["country"],
                 time=swapped.roles["time"]).table.row(0, named=True)
     assert row["signature"] == "encoding_permutation", row["sentence"]
+
+
+def test_a_prediction_computed_from_a_flooded_value_is_no_witness_that_it_is_genuine():
+    # the scorecard's withheld incident 50072: -1 written into the departure delay of most B6
+    # flights. The model's score follows its input, so the flooded rows' scores look like the
+    # genuine -1 rows' (TV 0.09) and unlike everyone's (0.34); every real input says written in
+    case = simulate("flights", Injection("default_flood", feature="dep_delay", where={"carrier": "B6"},
+                                         fraction=0.89, onset=0.45, magnitude=-1.0),
+                    n=10_000, seed=1330066600, labels="withheld")
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.feature, primary.signature) == ("skew", "dep_delay", "default_flood")
+    from mlwatch.steps.trace import trace
+
+    kwargs = case.investigate_kwargs()
+    fooled = trace(case.reference, case.current, features=["dep_delay"], time=kwargs["time"], where={"carrier": "B6"})
+    assert fooled.table["signature"][0] == "shift"          # the score read as a companion
+    honest = trace(case.reference, case.current, features=["dep_delay"], time=kwargs["time"], where={"carrier": "B6"},
+                   outputs=[kwargs["prediction"]])
+    assert honest.table["signature"][0] == "default_flood"
+
+
+def test_a_cap_on_a_few_dozen_rows_of_one_segment_is_found_by_its_emptied_tail():
+    # the scorecard's incident 126: booking changes capped at 2 for group bookings, 19 rows of
+    # 5,479 changed. The pile on 2 alone is within what chance gives the largest of many
+    # values' gains (Fisher p 0.003); the tail past it emptied too (52 rows of 577 -> 11 of 584)
+    from mlwatch import datasets
+
+    hotel = datasets.model_table("hotel")
+    seed = int(np.random.default_rng(126).integers(1 << 31))
+    case = simulate(hotel, Injection("clipping"), n=5479, seed=seed)
+    assert (case.truth["feature"], case.truth["slice"], case.truth["n_changed"]) == (
+        "booking_changes", {"market_segment": "groups"}, 19)
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.feature, primary.signature, primary.scope) == (
+        "skew", "booking_changes", "clipping", "market_segment=groups")
+    groups = pl.col("market_segment") == "groups"
+    found = signature(case.reference.filter(groups)["booking_changes"], case.current.filter(groups)["booking_changes"])
+    assert found.name == "clipping" and found.evidence["bound"] == 2.0

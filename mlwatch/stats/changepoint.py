@@ -77,22 +77,27 @@ def rate_rise(counts, marked, *, level: float = 0.01, window: float = 3.84) -> R
     return RateRise(best + 1, int(close.min()) + 1, int(close.max()) + 1, float(lr[best]))
 
 
-def mean_shift(counts, sums, *, direction: str = "any", min_rows: int = 1) -> MeanShift | None:
+def mean_shift(counts, sums, *, direction: str = "any", min_rows: int = 1, earliest: int = 1) -> MeanShift | None:
     """The best single split of a bucketed series into a before and an after.
 
     ``counts`` are rows per bucket, ``sums`` the sum of the value per bucket. With
     ``direction="up"`` only rises count (a loss that got worse). Splits that leave fewer
-    than ``min_rows`` on a side are not considered. None when no split qualifies.
+    than ``min_rows`` on a side are not considered, nor those whose after starts before
+    bucket ``earliest`` (the first bucket of a current window: a change between two windows
+    begins after the reference). None when no split qualifies.
 
     >>> shift = mean_shift([10] * 6, [1, 1, 1, 5, 5, 5], direction="up")
     >>> shift.index, shift.before, shift.after, round(shift.statistic, 6)
     (3, 0.1, 0.5, 2.4)
+    >>> mean_shift([10] * 6, [1, 1, 1, 5, 5, 5], direction="up", earliest=4).index
+    4
     """
     n = np.asarray(counts, dtype=float)
     s = np.asarray(sums, dtype=float)
     if n.size < 2:
         return None
     before, after, stat = _splits(n, s, direction, min_rows)
+    stat[:max(earliest, 1) - 1] = -np.inf
     best = int(np.argmax(stat))
     if not np.isfinite(stat[best]):
         return None

@@ -162,6 +162,34 @@ def _share(sorted_values: np.ndarray, value: float) -> float:
     return float(hits) / sorted_values.size
 
 
+def _clip_p_value(at_a: int, past_a: int, n_a: int, at_b: int, past_b: int, n_b: int) -> float:
+    """The likelihood-ratio test (G, 2 degrees of freedom) that the rows short of, at and past
+    a bound are spread alike in both windows, when the current rows piled on it and left the
+    tail: a clip's whole evidence, not its pile alone (the caller checks the directions)."""
+    from scipy import stats as _st
+
+    table = np.array([[n_a - at_a - past_a, at_a, past_a], [n_b - at_b - past_b, at_b, past_b]], dtype=float)
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2:
+        return 1.0
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = 2 * float(np.sum(np.where(table > 0, table * np.log(table / expected), 0.0)))
+    return float(_st.chi2.sf(g, table.shape[1] - 1))
+
+
+def _holds(k_a: int, n_a: int, k_b: int, n_b: int, pile: float) -> bool:
+    """Whether the share ``k/n`` of rows at or past a bound held between the windows: within a
+    fifth of the pile (large windows, where any small move is significant) or within two
+    standard errors (small ones, where a fifth of a pile of a few dozen rows is noise)."""
+    p_a, p_b = k_a / n_a, k_b / n_b
+    if abs(p_a - p_b) <= 0.2 * pile + 0.005:
+        return True
+    pooled = (k_a + k_b) / (n_a + n_b)
+    se = np.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
+    return bool(se > 0 and abs(p_a - p_b) <= 2 * se)
+
+
 def _clipping(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
     """Values past a bound piled on it, the others untouched: a new pile of mass at a value
     ``v`` inside the reference's range, the mass past ``v`` fell by about the pile (to
@@ -173,24 +201,29 @@ def _clipping(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
     from mlwatch.stats.ecdf import ks_sorted
 
     bound, pile = rising_value(a, b)
-    k_a = int(np.searchsorted(a, bound, "right") - np.searchsorted(a, bound, "left"))
-    k_b = int(np.searchsorted(b, bound, "right") - np.searchsorted(b, bound, "left"))
-    # the largest of many values' gains: it must be far beyond chance
-    if pile < 0.01 or increase_p_value(k_a, a.size, k_b, b.size) > 1e-4:
+    if pile < 0.01:
         return None
     for side in ("upper", "lower"):
         if side == "upper":
-            beyond_a, beyond_b = float(np.mean(a > bound)), float(np.mean(b > bound))
+            past_a, past_b = a.size - np.searchsorted(a, bound, "right"), b.size - np.searchsorted(b, bound, "right")
             inside = bound < a[-1]
             kept_a, kept_b = a[a < bound], b[b < bound]
         else:
-            beyond_a, beyond_b = float(np.mean(a < bound)), float(np.mean(b < bound))
+            past_a, past_b = np.searchsorted(a, bound, "left"), np.searchsorted(b, bound, "left")
             inside = bound > a[0]
             kept_a, kept_b = a[a > bound], b[b > bound]
+        beyond_a, beyond_b = past_a / a.size, past_b / b.size
         fell = beyond_a - beyond_b
-        # a clip's pile comes all from past the bound; a flood's from everywhere, so the mass past
-        # the value falls by pile x (share past it) <= pile / 2
-        if not (inside and 0.01 <= beyond_a <= 0.5 and fell >= 0.01 and abs(fell - pile) <= 0.2 * pile + 0.005):
+        if not (inside and 0.01 <= beyond_a <= 0.5 and fell >= 0.01):
+            continue
+        # the bound is the largest of many values' gains: the pile and the emptied tail
+        # together must be far beyond chance (the tail alone tells a clip of a few dozen rows)
+        if _clip_p_value(a.size - kept_a.size - past_a, past_a, a.size, b.size - kept_b.size - past_b, past_b,
+                         b.size) > 1e-4:
+            continue
+        # a clip's pile comes all from past the bound, so the mass at or past it holds; a
+        # flood's from everywhere, so that mass grows by pile x (share short of it) >= pile / 2
+        if not _holds(a.size - kept_a.size, a.size, b.size - kept_b.size, b.size, pile):
             continue
         if kept_a.size < 10 or kept_b.size < 10:
             continue
@@ -199,7 +232,7 @@ def _clipping(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
             continue
         clipped = fell / beyond_a
         rows = "" if clipped > 0.95 else f" in about {clipped:.0%} of the rows"
-        return Signature("clipping", float(min(1.0, 1 - abs(fell - pile) / max(pile, 1e-9))),
+        return Signature("clipping", float(np.clip(1 - abs(fell - pile) / max(pile, 1e-9), 0.0, 1.0)),
                          f"{feature} is clipped at an {side} bound of {bound:.6g}{rows}: the {fell:.1%} of values "
                          f"beyond it now sit on it", {"bound": float(bound), "side": side, "piled": pile,
                                                       "share_clipped": clipped})

@@ -12,6 +12,7 @@ size.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -305,25 +306,25 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
     say("step 6: trace" + (" with onsets" if time else ""))
     # the model's output moves because its inputs did: it is no root cause, and its onset must
     # not date (or steal the trigger of) the inputs it moves with
-    tr = trace(ref, cur, features=_suspects(au, prediction), time=time, where=where, events=events)
-    population_trace = (trace(ref, cur, features=_suspects(population_audit, prediction), time=time, events=events)
+    traced = partial(trace, ref, cur, time=time, events=events, outputs=[c for c in (prediction, target) if c])
+    tr = traced(features=_suspects(au, prediction), where=where)
+    population_trace = (traced(features=_suspects(population_audit, prediction))
                         if population_audit is not None else None)
-    segment_traces = tuple(trace(ref, cur, features=[row["feature"]], time=time, events=events,
-                                 where=dict(zip(row["column"].split(" & "), row["value"].split(" & "))))
+    segment_traces = tuple(traced(features=[row["feature"]],
+                                  where=dict(zip(row["column"].split(" & "), row["value"].split(" & "))))
                            for row in pl.concat([seg.specific.head(MAX_TRACED_SEGMENTS),
                                                  seg.minor.head(MAX_TRACED_MINOR)]).iter_rows(named=True)
                            if row["feature"] != prediction)
     # a segment column re-mapped: dated by the input that moved most inside the re-mapped label
     # (the label's own share may not move at all when two equal codes swap)
-    segment_traces += tuple(trace(ref, cur, features=[row["witness"]], time=time, events=events,
-                                  where=_predicate(row["segment"]))
+    segment_traces += tuple(traced(features=[row["witness"]], where=_predicate(row["segment"]))
                             for row in seg.relabelled.unique("column", keep="first", maintain_order=True).head(2)
                             .iter_rows(named=True))
     # readings frozen inside one segment: interleaved with the other segments' rows, the
     # population's time order shows no run (a third of the segment group's level)
     frozen = (frozen_segments(ref, cur, segments=roles.segments, features=roles.features, time=time,
                               alpha=level["segments"] / 3) if time else [])
-    segment_traces += tuple(trace(ref, cur, features=[f["feature"]], time=time, events=events, where=f["where"])
+    segment_traces += tuple(traced(features=[f["feature"]], where=f["where"])
                             for f in frozen[:MAX_TRACED_MINOR])
     slice_events = _slice_triggers(ref, cur, time, sl, events, ov.onset) if time and events is not None else {}
     drop = None

@@ -155,10 +155,10 @@ def overall(reference, current, scoring: Scoring, *, segments: Sequence[str] = (
 def _onset(ref_times: pl.Series, cur_times: pl.Series, loss_ref: np.ndarray, loss_cur: np.ndarray,
            direction: str) -> str | None:
     """The start of the time bucket where the mean loss shifted (a per-row loss rises as the
-    metric degrades), the losses clipped at their 1st and 99th percentiles so that a handful
-    of huge errors does not place it."""
+    metric degrades; no earlier than the current window's first bucket), the losses clipped
+    at their 1st and 99th percentiles so that a handful of huge errors does not place it."""
     from mlwatch.stats.changepoint import mean_shift
-    from mlwatch.steps.scoring import format_time, time_buckets
+    from mlwatch.steps.scoring import current_start, format_time, time_buckets
 
     b_ref, b_cur, starts = time_buckets(ref_times, cur_times)
     buckets = np.concatenate([b_ref, b_cur])
@@ -167,7 +167,7 @@ def _onset(ref_times: pl.Series, cur_times: pl.Series, loss_ref: np.ndarray, los
     n = np.bincount(buckets, minlength=len(starts)).astype(float)
     used = n > 0
     sums = np.bincount(buckets, losses, len(starts))
-    shift = mean_shift(n[used], sums[used], direction=direction)
+    shift = mean_shift(n[used], sums[used], direction=direction, earliest=current_start(b_cur, used))
     return format_time(np.asarray(starts, dtype=object)[used][shift.index]) if shift is not None else None
 
 

@@ -8,7 +8,10 @@ Each check is True (right), False (wrong) or None (it does not apply):
   Jaccard >= 0.6 over the current window (the whole population when it hit every row);
 * ``feature`` and ``signature``: the primary finding's (a covariate shift moves every input
   correlated with the one tilted: that one must be among the inputs the verdict names);
-* ``onset``: within one time bucket of the truth (the bucket step 6 uses);
+* ``onset``: within one time bucket (the bucket step 6 uses) of the span the rows can tell:
+  from the last row of the slice before the truth to its first row from the truth on (the
+  rows of ``weekday=Mon`` cannot date a change that began on a Thursday before the next
+  Monday; on the whole population the span is the truth itself);
 * ``trigger``: the likely trigger named is the true one.
 
 Used by ``benchmarks/bench_diagnosis.py`` and the tests.
@@ -44,7 +47,8 @@ def score(case, findings) -> dict[str, bool | None]:
     else:
         out["feature"] = out["signature"] = None
     onset = _position(primary.onset) if primary is not None else None
-    out["onset"] = onset is not None and abs(onset - _position(truth["onset"])) <= _bucket(case) + 1e-9
+    low, high = _knowable(case, hit)
+    out["onset"] = onset is not None and low - _bucket(case) - 1e-9 <= onset <= high + _bucket(case) + 1e-9
     out["trigger"] = primary is not None and primary.event == truth["event"]
     return out
 
@@ -62,6 +66,21 @@ def _rows(frame: pl.DataFrame, predicate: dict | None) -> np.ndarray:
     return mask
 
 
+def _knowable(case, hit: np.ndarray) -> tuple[float, float]:
+    """The span in which the rows of the hit slice place the truth's onset: the time of its
+    last row before the onset and of its first row from the onset on (the onset itself on a
+    side with no row)."""
+    from mlwatch.steps.trace import time_axis
+
+    at = _position(case.truth["onset"])
+    times = case.current[case.roles["time"]]
+    if not times.dtype.is_temporal():
+        return at, at
+    seconds = time_axis(times)[hit]
+    before, after = seconds[seconds < at], seconds[seconds >= at]
+    return (float(before.max()) if before.size else at), (float(after.min()) if after.size else at)
+
+
 def _bucket(case) -> float:
     from mlwatch.steps.trace import _as_number
 
@@ -75,6 +94,6 @@ def _position(text: str | None) -> float | None:
     if text is None:
         return None
     try:
-        return dt.datetime.fromisoformat(text).replace(tzinfo=None).timestamp()
+        return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc).timestamp()      # naive, as time_axis reads
     except ValueError:
         return float(text)

@@ -58,10 +58,12 @@ from mlwatch.errors import MlwatchError
 from mlwatch.results import Result, Section, frame_from_records, plain, records
 from mlwatch.stats import noise
 from mlwatch.stats.binning import codes, quantile_edges
+from mlwatch.stats.quality import increase_p_value, rising_value
 from mlwatch.steps.slices import encode_segments
 
 SCHEMA = "mlwatch.segments/1"
 TAIL_QUANTILES = (0.02, 0.05, 0.95, 0.98)
+ATOM_LEVEL = 1e-4       # the population's rise of one value's share that earns the value a bin of its own
 RELABEL_TV = 0.1       # mean total variation over the inputs a re-mapped segment value must show
 TABLE_SCHEMA = {
     "segment": pl.String, "column": pl.String, "value": pl.String, "feature": pl.String,
@@ -436,9 +438,9 @@ def _bin_codes(reference: pl.Series, current: pl.Series, kind: str, bins: int):
             return np.zeros(a.size, np.int64), np.zeros(b.size, np.int64), 1, np.zeros(a.size, np.int64)
         # deciles, and finer edges in the tails: a cap or a floor on a tenth of a segment's
         # values moves them inside the outer decile, where a decile edge sees nothing
-        edges = np.unique(np.concatenate([quantile_edges(finite, bins), np.quantile(finite, TAIL_QUANTILES)]))
-
         current_sorted = np.sort(b[np.isfinite(b)])
+        edges = np.unique(np.concatenate([quantile_edges(finite, bins), np.quantile(finite, TAIL_QUANTILES),
+                                          _atom_edges(finite, current_sorted)]))
         moved = a
         if current_sorted.size:
             rank = (np.searchsorted(finite, a, "left") + np.searchsorted(finite, a, "right")) / 2 / finite.size
@@ -452,6 +454,21 @@ def _bin_codes(reference: pl.Series, current: pl.Series, kind: str, bins: int):
     ref_codes = rs.cast(enum).to_physical().fill_null(missing).to_numpy().astype(np.int64)
     cur_codes = cs.cast(enum).to_physical().fill_null(missing).to_numpy().astype(np.int64)
     return ref_codes, cur_codes, missing + 1, None
+
+
+def _atom_edges(reference_sorted: np.ndarray, current_sorted: np.ndarray) -> np.ndarray:
+    """Edges that give the value whose share rose most in the population a bin of its own,
+    when it rose beyond noise: a cap or a default written in one segment piles its rows on one
+    value, which a decile holding its neighbours too dilutes (the rows a clip took from past
+    the bound fall into the same decile)."""
+    if current_sorted.size == 0 or reference_sorted.size == 0:
+        return np.empty(0)
+    value, gain = rising_value(reference_sorted, current_sorted)
+    k_a = int(np.searchsorted(reference_sorted, value, "right") - np.searchsorted(reference_sorted, value, "left"))
+    k_b = int(np.searchsorted(current_sorted, value, "right") - np.searchsorted(current_sorted, value, "left"))
+    if gain <= 0 or increase_p_value(k_a, reference_sorted.size, k_b, current_sorted.size) > ATOM_LEVEL:
+        return np.empty(0)
+    return np.array([np.nextafter(value, -np.inf), value])
 
 
 def _change(reference: np.ndarray, current: np.ndarray) -> np.ndarray:

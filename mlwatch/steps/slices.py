@@ -43,7 +43,7 @@ from mlwatch.results import Result, Section, json_value, options_from, plain
 from mlwatch.stats import metrics, noise
 from mlwatch.stats.binning import MISSING, codes, quantile_edges
 from mlwatch.stats.changepoint import mean_shift
-from mlwatch.steps.scoring import Scoring, format_time, time_buckets
+from mlwatch.steps.scoring import Scoring, current_start, format_time, time_buckets
 
 SCHEMA = "mlwatch.slices/1"
 MAX_KEYS = 1 << 22
@@ -519,7 +519,8 @@ def _mask(codes: list[np.ndarray], cands: _Candidates, i: int) -> np.ndarray:
 def _onsets(ref: pl.DataFrame, cur: pl.DataFrame, time: str, enc: _Encoded, cands: _Candidates,
             chosen: list[int], loss_ref: np.ndarray, loss_cur: np.ndarray, direction: str) -> dict[int, Any]:
     """When each chosen slice's loss started to rise: the single mean shift of its loss
-    over the time buckets of reference and current together (a change starts a bucket).
+    over the time buckets of reference and current together (a change starts a bucket, from
+    the current window's first on).
 
     Each bucket's loss is taken relative to the mean loss of the rows *outside* the slice
     in the same bucket, so a bad day for everyone (weather, an outage) does not pass for
@@ -541,7 +542,7 @@ def _onsets(ref: pl.DataFrame, cur: pl.DataFrame, time: str, enc: _Encoded, cand
         baseline = np.divide(out_sum, out_n, out=np.zeros(n_buckets), where=out_n > 0)
         used = in_n > 0
         relative = in_sum[used] - in_n[used] * baseline[used]
-        shift = mean_shift(in_n[used], relative, direction=direction)
+        shift = mean_shift(in_n[used], relative, direction=direction, earliest=current_start(b_cur, used))
         if shift is not None:
             out[i] = format_time(np.asarray(starts, dtype=object)[used][shift.index])
     return out

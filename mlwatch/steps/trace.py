@@ -97,11 +97,15 @@ class TraceResult(Result):
 
 
 def trace(reference, current, *, features: Sequence[str], time: str | None = None,
-          where: Mapping[str, Any] | None = None, events=None, bins: int = 10) -> TraceResult:
+          where: Mapping[str, Any] | None = None, events=None, bins: int = 10,
+          outputs: Sequence[str] = ()) -> TraceResult:
     """Signature, onset, group and likely upstream trigger of each of ``features``.
 
     ``events`` is a frame or file with ``time`` and ``description`` columns. Without
-    ``time`` only the signatures are given.
+    ``time`` only the signatures are given. ``outputs`` are columns computed from the
+    features (the model's prediction) or following them (its target): never read as the
+    companions that tell a genuine rise of a value from a default written in (a prediction
+    computed from a flooded value looks like the value's own rows').
     """
     ref = data.apply_where(data.to_frame(reference, name="reference"), where, name="reference")
     cur = data.apply_where(data.to_frame(current, name="current"), where, name="current")
@@ -138,7 +142,7 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
                 if later.name is not None and (later.pipeline_fault or not found.pipeline_fault):
                     found = later
         if found.name == "default_flood":
-            found = _genuine(whole[0], whole[1], feature, found, exclude={feature, time}) or found
+            found = _genuine(whole[0], whole[1], feature, found, exclude={feature, time, *outputs}) or found
         row = {"feature": feature, "signature": found.name, "confidence": found.confidence,
                "pipeline_fault": found.pipeline_fault, "sentence": found.sentence, **timing}
         rows.append(row)
