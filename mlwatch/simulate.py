@@ -31,7 +31,8 @@ encoding_permutation     skew           two categories swapped (in one segment o
 null_spike               data_quality   the feature is missing
 default_flood            skew           the feature is a default: 0, -1, 999 or the mean
 clipping                 skew           values beyond a quantile sit on it
-stuck                    skew           the feature frozen at one value for a period
+stuck                    skew           the feature frozen at one value for a period (on a
+                                        column that does not rest on one value)
 new_category             data_quality   a category the reference never saw
 concept_drift            concept_drift  labels flipped (classification) or the target
                                         scaled (regression): P(y | x) moves
@@ -282,6 +283,10 @@ def _plan(table, reference: pl.DataFrame, injection, rng: np.random.Generator, l
                                 "categorical" if kind in CATEGORICAL_KINDS else "any"]
         if kind == "clipping":      # a cap on a column piled at its ends (visibility: 10 miles) changes nothing
             pool = [f for f in pool if _clip_quantiles(reference[f])] or pool
+        # a reading frozen on a column that rests at one value (days on a waiting list: 97 % zeros)
+        # is that value, and changes next to nothing (2 to 4 of 5,479 rows on the hotel table)
+        if kind == "stuck":
+            pool = [f for f in pool if not _rests(reference[f])] or pool
         feature = str(rng.choice(pool))
     if feature is not None and feature not in table.frame.columns:
         raise MlwatchError(f"simulate: no column {feature!r} in the table")
@@ -387,6 +392,13 @@ def _clip_quantiles(values: pl.Series, quantiles=(0.9, 0.1)) -> list[float]:
 
 
 # ---------------------------------------------------------------- injecting
+
+def _rests(values: pl.Series) -> bool:
+    """Whether a column holds one value in at least half its rows (rain at zero): a reading
+    frozen there is that value, most of the time, and changes next to nothing."""
+    values = values.drop_nulls()
+    return values.len() > 0 and float(values.value_counts(name="n")["n"].max()) >= 0.5 * values.len()
+
 
 def flip_correlation(frame: pl.DataFrame, feature: str, where: Mapping[str, str]) -> pl.DataFrame:
     """A joint change no marginal shows: inside the rows of ``where``, ``feature``'s values are

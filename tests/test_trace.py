@@ -5,6 +5,7 @@ import datetime as dt
 import json
 
 import matplotlib
+import numpy as np
 import polars as pl
 import pytest
 
@@ -122,3 +123,30 @@ def test_a_clip_is_dated_to_the_hour_by_the_rows_on_and_past_its_bound():
         assert row["signature"] == "clipping" and abs(found - truth) <= dt.timedelta(hours=14), (seed, found, truth)
         assert _day(row["onset_low"]) <= found.date() <= _day(row["onset_high"])
         assert row["event"] == case.truth["event"]
+
+
+def test_a_faults_home_is_where_nine_in_ten_of_its_marked_rows_are():
+    """Hand-built: nulls written into 60 of the 100 current rows of client b (of 400), 3 rows a
+    side null by nature everywhere. The excess of marked rows (60 here, the reference's rate
+    taken out per client) lives in client b; inside it, no channel holds 90 % of it in half
+    its rows, so the home stays one column. Spread over every client, no home."""
+    from mlwatch.steps.trace import _home
+
+    rng = np.random.default_rng(0)
+    frame = pl.DataFrame({"client": np.repeat(["a", "b", "c", "d"], 100), "channel": rng.choice(["x", "y"], 400)})
+    mark_ref = np.zeros(400)
+    mark_ref[[5, 150, 390]] = 1
+    mark_cur = mark_ref.copy()
+    mark_cur[100:160] = 1
+    found = _home((mark_ref, mark_cur), (frame, frame), ["client", "channel"])
+    assert found == {"home": "client=b", "home_rows": 100}
+    spread = mark_ref.copy()
+    spread[::7] = 1
+    assert _home((mark_ref, spread), (frame, frame), ["client", "channel"]) == {}
+    # a pair holds it when its rows are at most half of the first value's
+    pair = mark_ref.copy()
+    b_x = np.flatnonzero((frame["client"] == "b").to_numpy() & (frame["channel"] == "x").to_numpy())
+    pair[b_x] = 1
+    assert b_x.size <= 50
+    assert _home((mark_ref, pair), (frame, frame), ["client", "channel"]) == {"home": "client=b & channel=x",
+                                                                               "home_rows": b_x.size}

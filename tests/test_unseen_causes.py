@@ -466,3 +466,28 @@ def test_a_cap_on_a_few_dozen_rows_of_one_segment_is_found_by_its_emptied_tail()
     groups = pl.col("market_segment") == "groups"
     found = signature(case.reference.filter(groups)["booking_changes"], case.current.filter(groups)["booking_changes"])
     assert found.name == "clipping" and found.evidence["bound"] == 2.0
+
+
+def test_nulls_written_into_one_channel_are_that_channels_though_the_rest_drifted_a_little():
+    # the scorecard's incident 134: customer types lost for 542 direct bookings. The rest of the
+    # rows changed too (another month's mix of customer types, significant at 4,300 rows), a
+    # tenth as much: the nulls are the channel's, not the population's
+    from mlwatch import datasets
+
+    hotel = datasets.model_table("hotel")
+    seed = int(np.random.default_rng(134).integers(1 << 31))
+    case = simulate(hotel, Injection("null_spike"), n=5479, seed=seed)
+    assert (case.truth["feature"], case.truth["slice"]) == ("customer_type", {"distribution_channel": "direct"})
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.feature, primary.scope) == (
+        "data_quality", "customer_type", "distribution_channel=direct")
+    # the segment search saw the rest change too (not confined); the rows holding the nulls say
+    # where they live: the channel holds the excess of them
+    row = findings.segments.specific.filter((pl.col("segment") == "distribution_channel=direct")
+                                            & (pl.col("feature") == "customer_type")).row(0, named=True)
+    assert not row["confined"] and row["rest_p_value"] < 0.015
+    traced = findings.population_trace if findings.population_trace is not None else findings.trace
+    home = traced.table.filter(pl.col("feature") == "customer_type").row(0, named=True)
+    direct = case.current.filter(pl.col("distribution_channel") == "direct").height
+    assert (home["home"], home["home_rows"]) == ("distribution_channel=direct", direct)

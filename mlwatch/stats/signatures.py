@@ -319,8 +319,12 @@ def _lattice_unit_change(a: np.ndarray, b: np.ndarray) -> tuple[float, float, fl
             for factor, back in ((1 / f0, fractional * f0), (f0, fractional / f0)):
                 if np.mean(np.abs(back - np.round(back)) <= 1e-7 + 1e-12 * np.abs(back)) >= 0.9:
                     # several factors can make whole numbers (x 1.609344 is whole again x 10^6):
-                    # the right one brings the values back to the reference distribution
-                    fits.append((ks_sorted(a, np.sort(back)), factor, f0))
+                    # the right one brings the values back to the reference distribution, that
+                    # of the reference values it turns into fractions (zeros stay whole: counts
+                    # sent as thousands show only where they were not zero)
+                    mapped = a * factor
+                    shown = a[np.abs(mapped - np.round(mapped)) > 1e-7 + 1e-12 * np.abs(mapped)]
+                    fits.append((ks_sorted(shown if shown.size >= 10 else a, np.sort(back)), factor, f0))
         if not fits:
             return None
         distance, factor, f0 = min(fits)

@@ -306,7 +306,8 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
     say("step 6: trace" + (" with onsets" if time else ""))
     # the model's output moves because its inputs did: it is no root cause, and its onset must
     # not date (or steal the trigger of) the inputs it moves with
-    traced = partial(trace, ref, cur, time=time, events=events, outputs=[c for c in (prediction, target) if c])
+    traced = partial(trace, ref, cur, time=time, events=events, outputs=[c for c in (prediction, target) if c],
+                     segments=roles.segments)
     tr = traced(features=_suspects(au, prediction), where=where)
     population_trace = (traced(features=_suspects(population_audit, prediction))
                         if population_audit is not None else None)

@@ -32,7 +32,7 @@ from mlwatch.stats import drift, streaming
 from mlwatch.stats.binning import (MISSING, RARE, bins_from_category_counts, category_counts, codes, numeric_bins,
                                    quantile_edges)
 from mlwatch.stats.changepoint import rate_rise, row_split
-from mlwatch.stats.signatures import Signature, signature, stuck_signature
+from mlwatch.stats.signatures import PIPELINE, Signature, signature, stuck_signature
 from mlwatch.steps.scoring import format_time, time_buckets
 
 SCHEMA = "mlwatch.trace/1"
@@ -40,7 +40,13 @@ TABLE_SCHEMA = {
     "feature": pl.String, "signature": pl.String, "confidence": pl.Float64, "pipeline_fault": pl.Boolean,
     "sentence": pl.String, "onset": pl.String, "onset_low": pl.String, "onset_high": pl.String,
     "group": pl.Int64, "event": pl.String, "event_time": pl.String, "event_score": pl.Float64,
+    "home": pl.String, "home_rows": pl.Int64,
 }
+HOME_SHARE = 0.9          # of the rows a fault marks beyond the reference's rate, that its home must hold
+HOME_ROWS = 10            # the fewest such rows a home is read from
+HOME_VALUES = 40          # segment columns with more values than this are not read for a home
+HOME_RATE = 0.2           # the rate of marked rows left outside a home, at most, relative to the rate inside
+HOME_FOUND = ("null_spike", "new_category", *PIPELINE)
 LR_WINDOW = 3.84
 
 
@@ -98,14 +104,18 @@ class TraceResult(Result):
 
 def trace(reference, current, *, features: Sequence[str], time: str | None = None,
           where: Mapping[str, Any] | None = None, events=None, bins: int = 10,
-          outputs: Sequence[str] = ()) -> TraceResult:
+          outputs: Sequence[str] = (), segments: Sequence[str] = ()) -> TraceResult:
     """Signature, onset, group and likely upstream trigger of each of ``features``.
 
     ``events`` is a frame or file with ``time`` and ``description`` columns. Without
     ``time`` only the signatures are given. ``outputs`` are columns computed from the
     features (the model's prediction) or following them (its target): never read as the
     companions that tell a genuine rise of a value from a default written in (a prediction
-    computed from a flooded value looks like the value's own rows').
+    computed from a flooded value looks like the value's own rows'). With ``segments`` (and
+    no ``where``), a fault that marks its rows (nulls, new codes, converted or clipped values,
+    a default) gets its ``home``: the segment value, or pair of values, holding at least 90 %
+    of the rows it marks beyond the reference's rate there, in at most half of the rows, the
+    rows it leaves out marked at a fifth of its rate or less.
     """
     ref = data.apply_where(data.to_frame(reference, name="reference"), where, name="reference")
     cur = data.apply_where(data.to_frame(current, name="current"), where, name="current")
@@ -145,6 +155,9 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
             found = _genuine(whole[0], whole[1], feature, found, exclude={feature, time, *outputs}) or found
         row = {"feature": feature, "signature": found.name, "confidence": found.confidence,
                "pipeline_fault": found.pipeline_fault, "sentence": found.sentence, **timing}
+        if segments and not where and found.name in HOME_FOUND and found.name not in ("stuck", "constant"):
+            marked = _carrying(ref[feature], cur[feature], kind, bins, found.name, found.evidence)
+            row.update(_home(marked, whole, [c for c in segments if c != feature]))
         rows.append(row)
     _group(rows, buckets[2] if buckets else None)
     if event_list and buckets is not None:
@@ -152,6 +165,62 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
     table = pl.DataFrame([{k: r.get(k) for k in TABLE_SCHEMA} for r in rows], schema=TABLE_SCHEMA)
     return TraceResult(table, tuple({"time": format_time(t), "description": d} for t, d in event_list),
                        {"time": time, "where": dict(where) if where else None, "bins": bins})
+
+
+def _home(marked: tuple[np.ndarray, np.ndarray], frames: tuple[pl.DataFrame, pl.DataFrame],
+          segments: Sequence[str]) -> dict[str, Any]:
+    """Where a fault's marked rows live: the current rows marked beyond the rate each segment
+    value had in the reference (its excess), summed; the segment value holding at least
+    :data:`HOME_SHARE` of that excess with the fewest rows (at most half of them, the rest of
+    the rows marked at a fifth of its rate or less), then, inside it, a second segment column's
+    value that does the same. Empty when none does. Columns with more than
+    :data:`HOME_VALUES` values are not read."""
+    mark_ref, mark_cur = marked
+    ref, cur = frames
+    columns = [c for c in segments if c in ref.columns and c in cur.columns]
+    rate = float(mark_ref.mean()) if mark_ref.size else 0.0
+    total = float(mark_cur.sum() - rate * mark_cur.size)
+    if not columns or total < HOME_ROWS:
+        return {}
+    coded = {}
+    for column in columns:
+        both = pl.concat([ref[column].cast(pl.String), cur[column].cast(pl.String)]).fill_null("<null>")
+        labels, codes_both = np.unique(both.to_numpy(), return_inverse=True)
+        if labels.size <= HOME_VALUES:
+            coded[column] = (labels, codes_both[:ref.height], codes_both[ref.height:])
+    inside_ref, inside_cur = np.ones(mark_ref.size, bool), np.ones(mark_cur.size, bool)
+    home: dict[str, str] = {}
+    for _ in range(2):
+        best = None
+        for column, (labels, c_ref, c_cur) in coded.items():
+            if column in home:
+                continue
+            k = labels.size
+            n_ref = np.bincount(c_ref[inside_ref], minlength=k)
+            n_cur = np.bincount(c_cur[inside_cur], minlength=k)
+            was = np.divide(np.bincount(c_ref[inside_ref], mark_ref[inside_ref], k), n_ref,
+                            out=np.zeros(k), where=n_ref > 0)
+            excess = np.bincount(c_cur[inside_cur], mark_cur[inside_cur], k) - was * n_cur
+            # the rows of the scope left out must hold the fault at a fifth of the rate or less:
+            # a home is where it lives, not most of the rows it was spread over at random
+            scope_rows = inside_cur.sum()
+            rate_in = np.divide(excess, n_cur, out=np.zeros(k), where=n_cur > 0)
+            rate_out = np.divide(excess.sum() - excess, scope_rows - n_cur, out=np.zeros(k), where=scope_rows > n_cur)
+            # and a part: a second column that holds every row of the first (weekday=Sat, workingday=No) adds nothing
+            fits = np.flatnonzero((excess >= HOME_SHARE * total) & (n_ref > 0) & (n_cur <= 0.5 * mark_cur.size)
+                                  & (scope_rows - n_cur >= HOME_ROWS) & (rate_out <= HOME_RATE * rate_in))
+            for code in fits:
+                if best is None or n_cur[code] < best[3]:
+                    best = (column, labels[code], code, n_cur[code])
+        if best is None:
+            break
+        column, value, code, _ = best
+        home[column] = str(value)
+        inside_ref = inside_ref & (coded[column][1] == code)
+        inside_cur = inside_cur & (coded[column][2] == code)
+    if not home:
+        return {}
+    return {"home": " & ".join(f"{c}={v}" for c, v in home.items()), "home_rows": int(inside_cur.sum())}
 
 
 def _genuine(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, flood, *, exclude: set,

@@ -238,6 +238,7 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
             findings.append(symptom)
     # after the symptom is read: the slice's changes explain its drop wherever they are placed
     findings = _not_the_slices_own(findings, segments)
+    findings = _at_home(findings, population_trace if where is not None else trace)
     family = _family(overall, slices, audit if where is None else population, segments, alpha, joint)
     if not findings:
         return _nothing(overall, top, audit if where is None else population, family)
@@ -518,6 +519,30 @@ def _not_the_slices_own(findings: list[Finding], segments, alike_share: float = 
             # frequencies barely move it); a flood, a clip or a unit change on every row shows
             # there as itself, so a population that reads a genuine shift is believed
             out.append(replace(f, scope="population", sentence=f.sentence.replace(f" on {f.scope}", "")))
+    return out
+
+
+def _at_home(findings: list[Finding], population_trace) -> list[Finding]:
+    """A fault that marks its rows (nulls, new codes, converted or clipped values, a default),
+    placed where step 6 found nine in ten of the rows it marked on the population (its
+    ``home``), whatever scope the test that saw it read: the rows say where it lives, better
+    than the slice the model suffered most in or the population's diluted view."""
+    if population_trace is None or "home" not in population_trace.table.columns:
+        return findings
+    homes = {r["feature"]: r for r in population_trace.table.filter(pl.col("home").is_not_null()).iter_rows(named=True)}
+    # step 6 inside the home (the segment search traced it) dates the fault there best, then
+    # step 6 on the population, which read the rows the fault marked
+    inside = {(f.scope, f.feature): f for f in findings if f.test == "segment_drift"}
+    out = []
+    for f in findings:
+        home = homes.get(f.feature)
+        if home is not None and f.signature == home["signature"] and f.scope != home["home"]:
+            own = inside.get((home["home"], f.feature))
+            timing = ({"onset": own.onset, "event": own.event, "event_time": own.event_time} if own else
+                      {"onset": home["onset"], "event": home["event"],
+                       "event_time": home["event_time"] if home["event"] else None})
+            f = replace(f, scope=home["home"], rows=int(home["home_rows"]), confined=True, **timing)
+        out.append(f)
     return out
 
 
