@@ -491,3 +491,19 @@ def test_nulls_written_into_one_channel_are_that_channels_though_the_rest_drifte
     home = traced.table.filter(pl.col("feature") == "customer_type").row(0, named=True)
     direct = case.current.filter(pl.col("distribution_channel") == "direct").height
     assert (home["home"], home["home_rows"]) == ("distribution_channel=direct", direct)
+
+
+def test_counts_sent_as_thousands_on_a_mostly_zero_column_are_a_unit_change():
+    # the scorecard's incidents 82, 102, 222: previous bookings (88 % zeros) divided by 1,000
+    # or 100. Zeros stay whole, so the fractions come back to the reference's non-zero values
+    # only; compared with every reference value (mostly zeros) they looked nothing alike and
+    # the pile at 0.001 read as a clip
+    from mlwatch import datasets
+
+    column = datasets.model_table("hotel").frame["previous_bookings_not_canceled"].cast(pl.Float64)
+    reference, current = column[:5000], column[5000:10000]
+    assert (reference == 0).mean() > 0.85
+    hit = pl.Series(np.arange(5000) < 2500)          # one feed of two
+    for factor in (1e-3, 1e-2):
+        found = signature(reference, pl.select(pl.when(hit).then(current * factor).otherwise(current)).to_series())
+        assert found.name == "unit_change" and found.evidence["factor"] == pytest.approx(factor), found
