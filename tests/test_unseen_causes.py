@@ -491,6 +491,10 @@ def test_nulls_written_into_one_channel_are_that_channels_though_the_rest_drifte
     home = traced.table.filter(pl.col("feature") == "customer_type").row(0, named=True)
     direct = case.current.filter(pl.col("distribution_channel") == "direct").height
     assert (home["home"], home["home_rows"]) == ("distribution_channel=direct", direct)
+    # one timeline: the findings placed there say the dates they carry
+    for found in findings.verdict.findings:
+        if found.scope == "distribution_channel=direct" and found.onset:
+            assert f"since {found.onset}" in found.sentence, found
 
 
 def test_counts_sent_as_thousands_on_a_mostly_zero_column_are_a_unit_change():

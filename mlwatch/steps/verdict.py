@@ -148,12 +148,10 @@ def _traced(kind: str, test: str, scope: str, feature: str, p_value: float, rows
     """A finding about a feature, with step 6's signature, onset and likely trigger (if any)
     and the sentence that says them (the signature's, when ``sentence`` is None)."""
     onset, event = traced.get("onset"), traced.get("event")
-    when = f" since {onset}" if onset else ""
-    cause = f" (likely trigger: {event}, {traced['event_time']})" if event else ""
     described = sentence is None and bool(traced.get("sentence"))
     text = (traced.get("sentence") if sentence is None else sentence) or f"{feature} changed"
-    return Finding(kind, test, scope, feature, p_value, rows, f"{text}{when}{cause}", traced.get("signature"),
-                   onset, event, traced.get("event_time") if event else None, described,
+    return Finding(kind, test, scope, feature, p_value, rows, text + _when(onset, event, traced.get("event_time")),
+                   traced.get("signature"), onset, event, traced.get("event_time") if event else None, described,
                    bool(traced.get("confined", False)))
 
 
@@ -538,12 +536,19 @@ def _at_home(findings: list[Finding], population_trace) -> list[Finding]:
         home = homes.get(f.feature)
         if home is not None and f.signature == home["signature"] and f.scope != home["home"]:
             own = inside.get((home["home"], f.feature))
-            timing = ({"onset": own.onset, "event": own.event, "event_time": own.event_time} if own else
-                      {"onset": home["onset"], "event": home["event"],
-                       "event_time": home["event_time"] if home["event"] else None})
-            f = replace(f, scope=home["home"], rows=int(home["home_rows"]), confined=True, **timing)
+            onset, event, at = ((own.onset, own.event, own.event_time) if own else
+                                (home["onset"], home["event"], home["event_time"] if home["event"] else None))
+            # one timeline: the sentence says the dates the finding carries
+            sentence = f.sentence.replace(_when(f.onset, f.event, f.event_time), _when(onset, event, at))
+            f = replace(f, scope=home["home"], rows=int(home["home_rows"]), confined=True, onset=onset,
+                        event=event, event_time=at, sentence=sentence)
         out.append(f)
     return out
+
+
+def _when(onset: str | None, event: str | None, event_time: str | None) -> str:
+    """The words :func:`_traced` puts after a finding's reading: since when, and its likely trigger."""
+    return (f" since {onset}" if onset else "") + (f" (likely trigger: {event}, {event_time})" if event else "")
 
 
 def _disjoint(a: str, b: str) -> bool:
