@@ -163,19 +163,17 @@ def _share(sorted_values: np.ndarray, value: float) -> float:
 
 
 def _clip_p_value(at_a: int, past_a: int, n_a: int, at_b: int, past_b: int, n_b: int) -> float:
-    """The likelihood-ratio test (G, 2 degrees of freedom) that the rows short of, at and past
-    a bound are spread alike in both windows, when the current rows piled on it and left the
-    tail: a clip's whole evidence, not its pile alone (the caller checks the directions)."""
+    """The likelihood-ratio test (G, ``scipy.stats.chi2_contingency`` with
+    ``lambda_="log-likelihood"``) that the rows short of, at and past a bound are spread alike
+    in both windows, when the current rows piled on it and left the tail: a clip's whole
+    evidence, not its pile alone (the caller checks the directions)."""
     from scipy import stats as _st
 
     table = np.array([[n_a - at_a - past_a, at_a, past_a], [n_b - at_b - past_b, at_b, past_b]], dtype=float)
     table = table[:, table.sum(axis=0) > 0]
     if table.shape[1] < 2:
         return 1.0
-    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        g = 2 * float(np.sum(np.where(table > 0, table * np.log(table / expected), 0.0)))
-    return float(_st.chi2.sf(g, table.shape[1] - 1))
+    return float(_st.chi2_contingency(table, correction=False, lambda_="log-likelihood").pvalue)
 
 
 def _holds(k_a: int, n_a: int, k_b: int, n_b: int, pile: float) -> bool:

@@ -94,6 +94,7 @@ def _position(text: str | None) -> float | None:
     if text is None:
         return None
     try:
-        return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc).timestamp()      # naive, as time_axis reads
+        # a naive time read as UTC, as trace.time_axis reads the rows' times
+        return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc).timestamp()
     except ValueError:
         return float(text)

@@ -262,10 +262,14 @@ def time_buckets(reference: pl.Series, current: pl.Series, *, n_buckets: int = 3
 
 
 def current_start(current_buckets: np.ndarray, used: np.ndarray) -> int:
-    """The position, among the ``used`` buckets (a mask or the indices of buckets with rows), of
-    the first bucket holding a current row: the earliest a change between the windows can
-    start (1 when the current window starts the grid, or holds no row)."""
-    indices = np.flatnonzero(used) if used.dtype == bool else np.asarray(used)
+    """The position, among the ``used`` buckets (a mask of the buckets with rows), of the first
+    bucket holding a current row: the earliest a change between the windows can start (1 when
+    the current window starts the grid, or holds no row).
+
+    >>> current_start(np.array([3, 4]), np.array([True, False, True, True, True]))
+    2
+    """
+    indices = np.flatnonzero(used)
     if not len(current_buckets) or not indices.size:
         return 1
     return max(int(np.searchsorted(indices, int(np.min(current_buckets)))), 1)

@@ -46,7 +46,8 @@ HOME_SHARE = 0.9          # of the rows a fault marks beyond the reference's rat
 HOME_ROWS = 10            # the fewest such rows a home is read from
 HOME_VALUES = 40          # segment columns with more values than this are not read for a home
 HOME_RATE = 0.2           # the rate of marked rows left outside a home, at most, relative to the rate inside
-HOME_FOUND = ("null_spike", "new_category", *PIPELINE)
+# the faults that mark their rows (a frozen or constant reading marks a span of time, not rows)
+HOME_FOUND = ("null_spike", "new_category", *(name for name in PIPELINE if name not in ("stuck", "constant")))
 LR_WINDOW = 3.84
 
 
@@ -155,7 +156,7 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
             found = _genuine(whole[0], whole[1], feature, found, exclude={feature, time, *outputs}) or found
         row = {"feature": feature, "signature": found.name, "confidence": found.confidence,
                "pipeline_fault": found.pipeline_fault, "sentence": found.sentence, **timing}
-        if segments and not where and found.name in HOME_FOUND and found.name not in ("stuck", "constant"):
+        if segments and not where and found.name in HOME_FOUND:
             marked = _carrying(ref[feature], cur[feature], kind, bins, found.name, found.evidence)
             row.update(_home(marked, whole, [c for c in segments if c != feature]))
         rows.append(row)
