@@ -511,3 +511,63 @@ def test_counts_sent_as_thousands_on_a_mostly_zero_column_are_a_unit_change():
     for factor in (1e-3, 1e-2):
         found = signature(reference, pl.select(pl.when(hit).then(current * factor).otherwise(current)).to_series())
         assert found.name == "unit_change" and found.evidence["factor"] == pytest.approx(factor), found
+
+
+@pytest.mark.parametrize("column, factor, offset", [
+    ("previous_bookings_not_canceled", 1e-3, 0.0),          # scorecard incident 222: 88 % zeros
+    ("days_in_waiting_list", 5 / 9, -160 / 9),              # 50042: °F read as °C, 97 % zeros
+])
+def test_a_unit_change_on_a_mostly_zero_column_is_dated_by_its_converted_rows(column, factor, offset):
+    # two ways the converted rows were mis-marked, leaving no onset: the Jacobian scaled the
+    # floor, so every reference 2 read as a converted 2,000 (factor 0.001); the reference's
+    # repeated minimum (0) got no density, so every genuine 0 read as a converted 32 (°F)
+    import datetime as dt
+
+    from mlwatch import datasets
+    from mlwatch.steps.trace import _converted, trace
+
+    # shuffled: the table's own order holds a months-long run of zeros, a frozen feed of its own
+    values = datasets.model_table("hotel").frame[column].cast(pl.Float64)[:10000].shuffle(seed=7)
+    start = dt.datetime(2017, 1, 1)
+    times = pl.datetime_range(start, start + dt.timedelta(hours=3 * 9999), "3h", eager=True)
+    converted = pl.Series(np.arange(10000) >= 7000)          # from 2017-03-30 on (row 7,000)
+    frame = pl.DataFrame({"t": times, column: pl.select(
+        pl.when(converted).then(values * factor + offset).otherwise(values)).to_series()})
+    reference, current = frame[:5000], frame[5000:]
+    marked_ref, marked_cur = _converted(reference[column], current[column], factor, offset)
+    assert marked_ref.sum() == 0                      # no genuine reference row reads as converted
+    changed = (current[column] != values[5000:]).to_numpy()
+    assert marked_cur[changed].mean() > 0.95 and marked_cur[~changed].sum() == 0
+    row = trace(reference, current, features=[column], time="t").table.row(0, named=True)
+    assert row["signature"] == "unit_change", row
+    # knowable to the rows the map moves (a zero stays a zero under a factor): between the
+    # last one before the change and the first one after it, give or take two days (the
+    # trace's buckets are weeks here; it dates to the row)
+    moves = ((values * factor + offset) != values).to_numpy()
+    last = times[int(np.flatnonzero(moves[:7000])[-1])]
+    first = times[7000 + int(np.flatnonzero(moves[7000:])[0])]
+    onset = dt.datetime.fromisoformat(row["onset"])
+    assert last - dt.timedelta(days=2) <= onset <= first + dt.timedelta(days=2), (row["onset"], last, first)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_clip_on_a_bound_most_rows_hold_is_dated_by_its_emptied_tail(seed):
+    # scorecard incident 26: weekend nights capped at 2, where a third of the rows already
+    # are: the share on the bound rises by a few points, too little to date; the rows past
+    # it falling to none dates it (before: the clip was found and left without an onset)
+    import datetime as dt
+
+    from mlwatch import datasets
+    from mlwatch.steps.trace import trace
+
+    nights = datasets.model_table("hotel").frame["stays_in_weekend_nights"]
+    values = nights.cast(pl.Float64).shuffle(seed=seed)[:2400]
+    start = dt.datetime(2017, 1, 1)
+    times = pl.datetime_range(start, start + dt.timedelta(hours=6 * 2399), "6h", eager=True)
+    capped = pl.Series(np.arange(2400) >= 1680) & (values > 2)          # from 2018-02-25 on
+    assert values[:1200].quantile(0.9) == 2 and 0.25 < (values == 2).mean() < 0.4
+    written = pl.select(pl.when(capped).then(2.0).otherwise(values)).to_series()
+    frame = pl.DataFrame({"t": times, "stays_in_weekend_nights": written})
+    row = trace(frame[:1200], frame[1200:], features=["stays_in_weekend_nights"], time="t").table.row(0, named=True)
+    assert row["signature"] == "clipping", row
+    assert abs(dt.datetime.fromisoformat(row["onset"]) - times[1680]) <= dt.timedelta(days=1), row["onset"]

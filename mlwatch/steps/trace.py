@@ -397,17 +397,24 @@ def _converted(ref: pl.Series, cur: pl.Series, factor: float, offset: float, *, 
     edges = np.unique(np.r_[sa[0], quantile_edges(sa, bins), sa[-1]])
     counts = np.bincount(np.searchsorted(edges, sa, side="left"), minlength=edges.size + 1).astype(float)
     widths = np.r_[np.inf, np.diff(edges), np.inf]
-    # a bin of zero width (a value repeated past its quantiles) is a point mass: only the
-    # value itself has it, and the map moves it away unless it is the map's fixed point
-    density = np.where(widths > 0, counts / sa.size / np.where(widths > 0, widths, 1.0), 0.0)
+    density = np.where(np.isfinite(widths), counts / sa.size / widths, 0.0)
     floor = 0.5 / sa.size / max(sa[-1] - sa[0], 1e-12)          # outside the reference: nearly impossible
+    # the reference's minimum, repeated, is a point mass (waiting days: 0 in nine rows in ten):
+    # only the value itself has it, and the map moves it away unless it is its fixed point
+    lowest = np.inf if counts[0] > 1 else 0.0
+
+    def at(x: np.ndarray) -> np.ndarray:
+        return np.where(x == sa[0], lowest, density[np.searchsorted(edges, x, side="left")])
 
     whole = float(np.mean(sa == np.round(sa))) >= 0.99        # counts: the grid says it too
 
     def marked(x: np.ndarray) -> np.ndarray:
         back = (x - offset) / factor
-        here = np.maximum(density[np.searchsorted(edges, x, side="left")], floor)
-        there = np.maximum(density[np.searchsorted(edges, back, side="left")], floor) / abs(factor)
+        here = np.maximum(at(x), floor)
+        # the map's Jacobian scales the reference's density, not the floor: a value far outside
+        # the reference is as unlikely converted as genuine (else every reference 2 reads as a
+        # converted 2,000 under a factor of 0.001)
+        there = np.maximum(at(back) / abs(factor), floor)
         likelier = there >= ratio * here
         if whole:       # off the reference's whole numbers, and back on them once mapped back
             likelier |= (x != np.round(x)) & (np.abs(back - np.round(back)) <= 1e-7 * (1 + np.abs(back)))
@@ -434,10 +441,18 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
     n = np.bincount(index, minlength=len(starts)).astype(float)
     used = np.flatnonzero(n > 0)
     rise = None
+    clip = signature_name == "clipping" and evidence is not None and "bound" in evidence
     # the rows the signature explains first (for a unit change, the converted values), then
-    # the rows in the bins whose share rose, when the first reading finds no clear change
-    for name in dict.fromkeys([signature_name, None if signature_name == "unit_change" else signature_name]):
-        mark_ref, mark_cur = _carrying(ref, cur, kind, bins, name, evidence)
+    # the rows in the bins whose share rose, when the first reading finds no clear change;
+    # a clip also empties its tail: on a bound most rows already sit on (a cap of 2 nights),
+    # the rows past it falling to none is the clearer change
+    readings = [*dict.fromkeys([signature_name, None if signature_name == "unit_change" else signature_name]),
+                *(["short of the bound"] if clip else [])]
+    for name in readings:
+        if name == "short of the bound":
+            mark_ref, mark_cur = (1.0 - _past(side, evidence) for side in (ref, cur))
+        else:
+            mark_ref, mark_cur = _carrying(ref, cur, kind, bins, name, evidence)
         s = np.bincount(index, np.concatenate([mark_ref, mark_cur]), len(starts))
         rise = rate_rise(n[used], s[used], level=0.01, window=LR_WINDOW)
         if rise is not None:
@@ -450,16 +465,23 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
         positions = np.asarray([_epoch(t) for t in labels])
         width = float(np.median(np.diff(positions)))
         category = np.concatenate([mark_ref, mark_cur]).astype(np.int64)
-        if name == "clipping" and evidence and "bound" in evidence:      # the values past it vanish
-            x = np.concatenate([ref.cast(pl.Float64).to_numpy(), cur.cast(pl.Float64).to_numpy()])
-            past = x > evidence["bound"] if evidence.get("side") == "upper" else x < evidence["bound"]
-            category = np.where(past & (category == 0), 2, category)
+        if clip:            # on the bound, past it (the values that vanish), the rest
+            on = np.concatenate(_carrying(ref, cur, kind, bins, "clipping", evidence)).astype(np.int64)
+            past = np.concatenate([_past(ref, evidence), _past(cur, evidence)]) > 0
+            category = np.where(past, 2, on)
         at = row_split(np.concatenate(axis), category, low=positions[rise.low], high=positions[rise.high] + width)
         if at is not None:
             onset, index = _label(at, starts[0]), int(np.searchsorted(positions, at, side="right")) - 1
     return {"onset": onset, "onset_low": format_time(labels[rise.low]),
             "onset_high": format_time(labels[rise.high]), "_onset_index": index,
             "_window": (rise.low, rise.high), "_used": used}
+
+
+def _past(values: pl.Series, evidence: dict) -> np.ndarray:
+    """1 where a value lies past a clip's bound (beyond an upper one, short of a lower one)."""
+    x = values.cast(pl.Float64).to_numpy()
+    bound = float(evidence["bound"])
+    return (x > bound if evidence.get("side") == "upper" else x < bound).astype(float)     # NaN: False
 
 
 def _epoch(value: dt.datetime) -> float:
