@@ -571,3 +571,30 @@ def test_a_clip_on_a_bound_most_rows_hold_is_dated_by_its_emptied_tail(seed):
     row = trace(frame[:1200], frame[1200:], features=["stays_in_weekend_nights"], time="t").table.row(0, named=True)
     assert row["signature"] == "clipping", row
     assert abs(dt.datetime.fromisoformat(row["onset"]) - times[1680]) <= dt.timedelta(days=1), row["onset"]
+
+
+def test_a_change_the_rows_date_only_to_the_week_keeps_its_trigger(bike):
+    # the scorecard's incident 50099: a default written into Sunday rows from 2012-08-27
+    # 17:00. The population's rows date it to a day early (Sunday rows exist one day a
+    # week: the change began somewhere in the week before them); the trigger an hour
+    # before the first changed row was refused as "after the change"
+    case = simulate(bike, Injection("default_flood"), n=4367, seed=2082808904, labels="withheld")
+    assert case.truth["slice"] == {"weekday": "Sun"} and case.truth["feature"] == "hum"
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    cause = findings.verdict.primary
+    assert (cause.feature, cause.signature) == ("hum", "default_flood")
+    assert dt.datetime.fromisoformat(cause.onset) < dt.datetime.fromisoformat(case.truth["event_time"])
+    assert cause.event == case.truth["event"], (cause.onset, cause.event, case.truth["event_time"])
+
+
+def test_a_mix_change_is_told_genuine_by_its_categorical_companions():
+    # the scorecard's incident 50113: a campaign brings children (MIL = '0') into DIS=1. The
+    # table's inputs are categories but for age: the rows' schooling, marital status and
+    # relationship (categories) say they are genuine, and so does their age (91 reference
+    # rows of MIL = '0' inside the segment: under the 100 the test once asked for)
+    case = simulate("acs", Injection("covariate_shift"), n=10_000, seed=2044500023, labels="withheld")
+    assert case.truth["slice"] == {"DIS": "1"} and case.truth["details"]["favoured"] == "0"
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    assert findings.verdict.kind == "data_drift", findings.verdict.summary
+    traced = [r for t in findings.segment_traces for r in t.table.iter_rows(named=True) if r["feature"] == "MIL"]
+    assert traced and all(r["signature"] == "shift" and "genuine" in r["sentence"] for r in traced), traced

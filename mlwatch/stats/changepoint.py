@@ -132,7 +132,7 @@ def cusum_start(z, *, k: float = 0.5, h: float = 5.0, direction: str = "up") -> 
     return None
 
 
-def row_split(times, codes, *, low: float, high: float, rising: int = 1) -> float | None:
+def row_split(times, codes, *, low: float, high: float, rising: int = 1, quantile: float = 0.5) -> float | None:
     """The time, to the row, at which the mix of row categories changed. The splits between
     distinct ``times`` in ``[low, high)`` (the window a bucketed search such as
     :func:`rate_rise` allows) at which category ``rising`` is more frequent after than
@@ -141,7 +141,8 @@ def row_split(times, codes, *, low: float, high: float, rising: int = 1) -> floa
     after it is returned.
     ``codes`` are small non-negative integers (0 for an unmarked row; a clip marks the
     rows on its bound 1 and those beyond it 2, which vanish at the change). None when no
-    split in the window has the category rising.
+    split in the window has the category rising. Another ``quantile`` of the posterior gives
+    the ends of the change's interval (0.95: the latest it is likely to have begun).
 
     >>> row_split([1, 2, 3, 4, 5, 6], [0, 0, 0, 1, 1, 1], low=0, high=7)
     4.0
@@ -179,5 +180,5 @@ def row_split(times, codes, *, low: float, high: float, rising: int = 1) -> floa
     # nearly flat between the last row before the change and the first after it, and its
     # maximum sits at an end of that gap; the median sits inside it
     weight = np.where(up, np.exp(loglik - loglik[up].max()), 0.0)
-    median = int(np.searchsorted(np.cumsum(weight), 0.5 * weight.sum()))
-    return float(t[k[min(median, k.size - 1)]])
+    at = int(np.searchsorted(np.cumsum(weight), quantile * weight.sum()))
+    return float(t[k[min(at, k.size - 1)]])

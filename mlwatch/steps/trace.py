@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -225,17 +226,18 @@ def _home(marked: tuple[np.ndarray, np.ndarray], frames: tuple[pl.DataFrame, pl.
 
 
 def _genuine(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, flood, *, exclude: set,
-             min_rows: int = 100, max_companions: int = 12):
+             min_rows: int = 50, max_companions: int = 24):
     """A value that rose without being written in: the rows that now hold it carry its usual
     companions (their other inputs look like the reference's rows with that value), where a
     default written into random rows brings the population's. Returns a ``shift`` signature
     then, else None (the flood stands, or the evidence is too thin).
 
     The flood's current rows are a mixture: a share ``w >= 1/2`` written in (the flood rule
-    asks the value's share to double) and the value's own rows. On the numeric inputs that tell
-    the value's reference rows from the population (total variation at least 0.25), their
-    distance to the value's reference rows is then about ``w`` times that, and to the
-    population about ``1 - w`` times: a genuine rise sits at a third or less of the second."""
+    asks the value's share to double) and the value's own rows. On the inputs that tell the
+    value's reference rows from the population (total variation at least 0.25, over deciles
+    for numbers, the reference's most common values for categories), their distance to the
+    value's reference rows is then about ``w`` times that, and to the population about
+    ``1 - w`` times: a genuine rise sits at a third or less of the second."""
     value = flood.evidence.get("value")
     if value is None:
         return None
@@ -246,26 +248,21 @@ def _genuine(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, flood, *, exclu
             return (column.cast(pl.Float64) == float(value)).fill_null(False)
         return (column.cast(pl.String) == str(value)).fill_null(False)
 
-    in_ref, in_cur = rows_with(ref), rows_with(cur)
+    in_ref, in_cur = rows_with(ref).to_numpy(), rows_with(cur).to_numpy()
     if int(in_ref.sum()) < min_rows or int(in_cur.sum()) < min_rows:
         return None
     same, population = [], []
-    schema = ref.schema
-    for column in [c for c in ref.columns if c not in exclude and c in cur.columns
-                   and schema[c].is_numeric() and cur.schema[c].is_numeric()][:max_companions]:
-        a = ref[column].cast(pl.Float64).to_numpy()
-        b = cur[column].cast(pl.Float64).to_numpy()
-        finite = np.sort(a[np.isfinite(a)])
-        if finite.size < min_rows:
+    for column in [c for c in ref.columns if c not in exclude and c in cur.columns][:max_companions]:
+        binned = _companion_codes(ref[column], cur[column], min_rows)
+        if binned is None:
             continue
-        edges = quantile_edges(finite, 10)
+        a, b, k = binned
 
         def shares(x: np.ndarray) -> np.ndarray:
-            x = x[np.isfinite(x)]
-            counts = np.bincount(np.searchsorted(edges, x, side="left"), minlength=edges.size + 1)
+            counts = np.bincount(x[x >= 0], minlength=k)
             return counts / max(counts.sum(), 1)
 
-        pop, own, now = shares(a), shares(a[in_ref.to_numpy()]), shares(b[in_cur.to_numpy()])
+        pop, own, now = shares(a), shares(a[in_ref]), shares(b[in_cur])
         if 0.5 * np.abs(own - pop).sum() < 0.25:
             continue                       # this input does not tell the value's rows apart
         same.append(0.5 * np.abs(now - own).sum())
@@ -279,6 +276,36 @@ def _genuine(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, flood, *, exclu
                      f"{np.mean(same):.2f}), not like rows a default was written into ({np.mean(population):.2f}): "
                      "the mix moved", {"value": value, "share": share, "reference_share": was,
                                        "companions": len(same)})
+
+
+def _companion_codes(ref: pl.Series, cur: pl.Series, min_rows: int,
+                     categories: int = 10) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """A companion input as small integer codes on each side (-1: left out), and how many:
+    numbers by the reference's deciles (missing values left out), text and categories by
+    the reference's ``categories`` most common values, the rest and the missing values a
+    code each. None when the reference has under ``min_rows`` values to bin."""
+    if ref.dtype.is_numeric() and cur.dtype.is_numeric():
+        a = ref.cast(pl.Float64).to_numpy()
+        b = cur.cast(pl.Float64).to_numpy()
+        finite = np.sort(a[np.isfinite(a)])
+        if finite.size < min_rows:
+            return None
+        edges = quantile_edges(finite, 10)
+
+        def binned(x: np.ndarray) -> np.ndarray:
+            return np.where(np.isfinite(x), np.searchsorted(edges, x, side="left"), -1)
+
+        return binned(a), binned(b), edges.size + 1
+    if ref.dtype.is_numeric() != cur.dtype.is_numeric() or ref.dtype.is_temporal() or ref.len() < min_rows:
+        return None
+    common = list(category_counts(ref, ref.head(0))[0])[:categories]
+
+    def coded(values: pl.Series) -> np.ndarray:
+        text = values.cast(pl.String)
+        known = text.replace_strict(common, list(range(len(common))), default=len(common), return_dtype=pl.Int64)
+        return np.where(text.is_null().to_numpy(), len(common) + 1, known.to_numpy())
+
+    return coded(ref), coded(cur), len(common) + 2
 
 
 EVENT_TIMES = ("time", "timestamp", "datetime", "date", "at", "when")
@@ -460,7 +487,7 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
     if rise is None:            # no clear change in time
         return {}
     labels = [starts[i] for i in used]
-    onset, index = format_time(labels[rise.index]), rise.index
+    onset, index, latest = format_time(labels[rise.index]), rise.index, None
     if axis is not None and isinstance(starts[0], dt.datetime) and len(used) > 1:
         positions = np.asarray([_epoch(t) for t in labels])
         width = float(np.median(np.diff(positions)))
@@ -469,12 +496,15 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
             on = np.concatenate(_carrying(ref, cur, kind, bins, "clipping", evidence)).astype(np.int64)
             past = np.concatenate([_past(ref, evidence), _past(cur, evidence)]) > 0
             category = np.where(past, 2, on)
-        at = row_split(np.concatenate(axis), category, low=positions[rise.low], high=positions[rise.high] + width)
+        times = np.concatenate(axis)
+        split = partial(row_split, times, category, low=positions[rise.low], high=positions[rise.high] + width)
+        at = split()
         if at is not None:
             onset, index = _label(at, starts[0]), int(np.searchsorted(positions, at, side="right")) - 1
+            latest = split(quantile=0.95)      # the latest the change likely began: its trigger came before
     return {"onset": onset, "onset_low": format_time(labels[rise.low]),
             "onset_high": format_time(labels[rise.high]), "_onset_index": index,
-            "_window": (rise.low, rise.high), "_used": used}
+            "_window": (rise.low, rise.high), "_used": used, "_latest": latest}
 
 
 def _past(values: pl.Series, evidence: dict) -> np.ndarray:
@@ -554,12 +584,15 @@ def _attribute(rows: list[dict], events: list[tuple[Any, str]], starts: list) ->
             continue
         low = positions[r["_used"][r["_window"][0]]]
         onset = positions[r["_used"][r["_onset_index"]]]
-        found = likely_trigger(low, onset, width, events)
+        # rows that show nothing cannot date a change between them: an event up to the latest
+        # time the rows allow for its start may have caused it
+        found = likely_trigger(low, onset, width, events, latest=r.get("_latest"))
         if found is not None:
             r.update(event=found[1], event_time=format_time(found[0]), event_score=found[2])
 
 
-def likely_trigger(low: float, onset: float, width: float, events: list[tuple[Any, str]]):
+def likely_trigger(low: float, onset: float, width: float, events: list[tuple[Any, str]], *,
+                   latest: float | None = None):
     """(time, description, score) of the event that best explains a change dated ``onset``
     (the start of its time bucket; the earliest start its uncertainty allows is ``low``;
     numbers on the time axis, ``width`` a bucket), or None.
@@ -568,18 +601,22 @@ def likely_trigger(low: float, onset: float, width: float, events: list[tuple[An
     the onset's own bucket scores 1 (the latest of them wins: the closest cause), one
     further back decays over a few buckets, and one after the onset's bucket scores 0,
     however wide the onset's uncertainty (an event nine hours after a change did not cause
-    it).
+    it) -- unless the rows cannot tell: ``latest``, the latest time the change is likely to
+    have begun (the rows of a slice seen on Saturdays only date a change to the week),
+    extends the bucket to it.
 
     >>> events = [(0.0, "old deploy"), (9.5, "feed migrated"), (11.0, "dashboard change")]
     >>> likely_trigger(8.0, 10.0, 1.0, events)[1]
     'feed migrated'
     >>> likely_trigger(8.0, 10.0, 1.0, [(11.0, "dashboard change")]) is None
     True
+    >>> likely_trigger(8.0, 10.0, 1.0, events, latest=11.0)[1]
+    'dashboard change'
     """
     best, best_score = None, 0.0
     for when, description in events:
         t = _as_number(when)
-        if t >= onset + width:                     # after the change: cannot have caused it
+        if t >= onset + width and (latest is None or t > latest):     # after the change: cannot have caused it
             score = 0.0
         elif t >= low - width:
             score = 1.0
@@ -602,10 +639,12 @@ def check_event_times(events: list[tuple[Any, str]], axis_start) -> None:
 
 
 def _as_number(value) -> float:
+    """A time as a number on :func:`time_axis`'s scale (seconds since 1970, naive times
+    read as UTC whatever the machine's zone)."""
     if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None).timestamp()
+        return _epoch(value)
     if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day).timestamp()
+        return _epoch(dt.datetime(value.year, value.month, value.day))
     return float(value)
 
 
