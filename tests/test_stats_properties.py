@@ -116,3 +116,34 @@ def test_row_split_is_the_median_of_the_change_posterior(codes, low, span):
             expected = t
             break
     assert found == expected
+
+
+@pytest.mark.parametrize("n", [60, 300, 5000])
+@pytest.mark.parametrize("shares", [[0.1] * 10, [0.3, 0.2, 0.15, 0.1, 0.08, 0.06, 0.04, 0.03, 0.02, 0.01, 0.01]])
+def test_the_segment_clip_test_holds_its_level_when_nothing_changed(n, shares):
+    # by simulation: two windows drawn from one histogram (flat, or a long right tail like
+    # lead times), small and large; the shape test (max over cuts and sides) stays under its
+    # level, Bonferroni making it conservative
+    from mlwatch.steps.segments import _clip_p_values
+
+    rng = np.random.default_rng(n)
+    probabilities = np.asarray(shares) / np.sum(shares)
+    r, q = rng.multinomial(n, probabilities, size=(2, 5000))
+    p = _clip_p_values(r, q)
+    assert np.mean(p < 0.05) <= 0.05 and np.mean(p < 0.01) <= 0.01
+
+
+@given(st.integers(40, 200), st.integers(0, 10_000))
+@settings(max_examples=30, deadline=None)
+def test_a_cap_is_seen_by_the_segment_clip_test_and_a_grown_tail_is_not(past, seed):
+    # a cap moves a tail of a few dozen rows past a bin onto it: p falls far below the pairs'
+    # levels; the same rows moved the other way (the tail grew) are no clip
+    from mlwatch.steps.segments import _clip_p_values
+
+    rng = np.random.default_rng(seed)
+    short = rng.integers(100, 600, size=4)          # the tail: from 1 % of the rows
+    r = np.array([[*short, 200, past]])
+    capped = np.array([[*short, 200 + past, 0]])
+    grown = np.array([[*short, 200 - past // 2, past + past // 2]])
+    assert _clip_p_values(r, capped)[0] < 1e-6
+    assert _clip_p_values(r, grown)[0] == 1.0

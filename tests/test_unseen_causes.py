@@ -598,3 +598,31 @@ def test_a_mix_change_is_told_genuine_by_its_categorical_companions():
     assert findings.verdict.kind == "data_drift", findings.verdict.summary
     traced = [r for t in findings.segment_traces for r in t.table.iter_rows(named=True) if r["feature"] == "MIL"]
     assert traced and all(r["signature"] == "shift" and "genuine" in r["sentence"] for r in traced), traced
+
+
+def test_a_cap_on_a_two_column_segment_whose_stays_also_shortened_is_found():
+    # the scorecard's incident 46: week nights capped at 5 for direct transient bookings (40 of
+    # 982 rows) while the segment's stays shortened by season. The chi-square over the
+    # segment's bins did not reach the pairs' level; the share at or past the cap fell (21 % ->
+    # 17 %), which the clip's shape once refused as no clip
+    from mlwatch import datasets
+    from mlwatch.steps.segments import _clip_p_values
+
+    hotel = datasets.model_table("hotel")
+    case = simulate(hotel, Injection("clipping"), n=5479, seed=1079380449)
+    where = {"market_segment": "direct", "customer_type": "transient"}
+    assert (case.truth["feature"], case.truth["slice"], case.truth["n_changed"]) == ("stays_in_week_nights", where, 40)
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.feature, primary.signature, primary.scope) == (
+        "skew", "stays_in_week_nights", "clipping", "market_segment=direct & customer_type=transient")
+    assert primary.event == case.truth["event"]
+    # the shape test by hand: nights 0-4 | 5 | 6 and more, reference vs current
+    inside = (pl.col("market_segment") == "direct") & (pl.col("customer_type") == "transient")
+    nights = [frame.filter(inside)["stays_in_week_nights"].to_numpy() for frame in (case.reference, case.current)]
+    r, q = (np.array([[np.sum(x < 5), np.sum(x == 5), np.sum(x > 5)]]) for x in nights)
+    assert r.tolist() == [[738, 136, 62]] and q.tolist() == [[816, 159, 7]]
+    from scipy import stats
+
+    g = stats.chi2_contingency(np.vstack([r, q]), correction=False, lambda_="log-likelihood").statistic
+    assert _clip_p_values(r, q)[0] == pytest.approx(2 * 3 * stats.chi2.sf(g, 2))

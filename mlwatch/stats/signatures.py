@@ -176,16 +176,23 @@ def _clip_p_value(at_a: int, past_a: int, n_a: int, at_b: int, past_b: int, n_b:
     return float(_st.chi2_contingency(table, correction=False, lambda_="log-likelihood").pvalue)
 
 
-def _holds(k_a: int, n_a: int, k_b: int, n_b: int, pile: float) -> bool:
+def _holds(k_a, n_a, k_b, n_b, pile, past_a=None, past_b=None):
     """Whether the share ``k/n`` of rows at or past a bound held between the windows: within a
     fifth of the pile (large windows, where any small move is significant) or within two
-    standard errors (small ones, where a fifth of a pile of a few dozen rows is noise)."""
-    p_a, p_b = k_a / n_a, k_b / n_b
-    if abs(p_a - p_b) <= 0.2 * pile + 0.005:
-        return True
-    pooled = (k_a + k_b) / (n_a + n_b)
-    se = np.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
-    return bool(se > 0 and abs(p_a - p_b) <= 2 * se)
+    standard errors (small ones, where a fifth of a pile of a few dozen rows is noise). With
+    the rows strictly ``past`` it, a share that fell holds too when, among the rows at or
+    past the bound, those past it fell to half their share or less: a cap on a segment whose
+    stays also shortened by season (a flood raises the share; a shift thins the tail, it does
+    not empty it onto one value). Numbers or arrays of them."""
+    p_a, p_b = np.divide(k_a, n_a), np.divide(k_b, n_b)
+    pooled = np.divide(np.add(k_a, k_b), np.add(n_a, n_b))
+    se = np.sqrt(pooled * (1 - pooled) * (np.divide(1, n_a) + np.divide(1, n_b)))
+    held = (np.abs(p_a - p_b) <= 0.2 * pile + 0.005) | ((se > 0) & (np.abs(p_a - p_b) <= 2 * se))
+    if past_a is not None and past_b is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            emptied = (p_b < p_a) & (np.divide(past_b, k_b) <= 0.5 * np.divide(past_a, k_a))
+        held = held | (emptied & (np.asarray(k_b) > 0) & (np.asarray(past_a) > 0))
+    return held if np.ndim(held) else bool(held)
 
 
 def _clipping(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
@@ -221,7 +228,7 @@ def _clipping(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
             continue
         # a clip's pile comes all from past the bound, so the mass at or past it holds; a
         # flood's from everywhere, so that mass grows by pile x (share short of it) >= pile / 2
-        if not _holds(a.size - kept_a.size, a.size, b.size - kept_b.size, b.size, pile):
+        if not _holds(a.size - kept_a.size, a.size, b.size - kept_b.size, b.size, pile, past_a, past_b):
             continue
         if kept_a.size < 10 or kept_b.size < 10:
             continue
@@ -230,7 +237,9 @@ def _clipping(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
             continue
         clipped = fell / beyond_a
         rows = "" if clipped > 0.95 else f" in about {clipped:.0%} of the rows"
-        return Signature("clipping", float(np.clip(1 - abs(fell - pile) / max(pile, 1e-9), 0.0, 1.0)),
+        # how well the pile matches the emptied tail (a season that also shortened the
+        # segment's stays empties more than the cap piles)
+        return Signature("clipping", float(min(fell, pile) / max(fell, pile, 1e-9)),
                          f"{feature} is clipped at an {side} bound of {bound:.6g}{rows}: the {fell:.1%} of values "
                          f"beyond it now sit on it", {"bound": float(bound), "side": side, "piled": pile,
                                                       "share_clipped": clipped})

@@ -12,7 +12,11 @@ For every feature and every segment ``v`` (a value of a segment column, or of tw
 population's: reference deciles for numbers, categories for the rest, and missing) are
 counted among the rows of ``v`` in each window and compared by a chi-square test of
 homogeneity (bins too sparse inside ``v``, expected count under 5 on the smaller side,
-merged into one). Benjamini-Hochberg runs across every (segment, feature) pair.
+merged into one). For a number, a second test reads the shape of a cap on a few dozen rows,
+which a dozen bins' chi-square dilutes: the rows short of, in and past one bin, where the
+tail emptied onto the bin (:func:`_clip_p_values`); the pair's p-value is the weighted
+Bonferroni of the two (nine tenths of the level to the chi-square, a tenth to the cap:
+``CLIP_WEIGHT``). Benjamini-Hochberg runs across every (segment, feature) pair.
 
 A significant pair is ``specific`` when the change is material and the segment's own:
 
@@ -59,10 +63,12 @@ from mlwatch.results import Result, Section, frame_from_records, plain, records
 from mlwatch.stats import noise
 from mlwatch.stats.binning import codes, quantile_edges
 from mlwatch.stats.quality import increase_p_value, rising_value
+from mlwatch.stats.signatures import _holds
 from mlwatch.steps.slices import encode_segments
 
 SCHEMA = "mlwatch.segments/1"
 TAIL_QUANTILES = (0.02, 0.05, 0.95, 0.98)
+CLIP_WEIGHT = 0.1       # the share of a numeric pair's level spent on the clip's shape test
 ATOM_LEVEL = 1e-4       # the population's rise of one value's share that earns the value a bin of its own
 RELABEL_TV = 0.1       # mean total variation over the inputs a re-mapped segment value must show
 TABLE_SCHEMA = {
@@ -219,6 +225,11 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
             continue
         r, q = np.vstack(stacked_r), np.vstack(stacked_q)        # one test call for every segment of the feature
         chi2, dof, p, tv, tv0 = _tests(r, q, min_expected)
+        if kind in ("numeric", "datetime"):
+            # a cap on a few dozen rows spreads over a dozen bins' chi-square; the test of its
+            # shape (pile and emptied tail) sees it. Either test, weighted Bonferroni: nine
+            # tenths of the level to the chi-square (every change), a tenth to the clip's
+            p = np.minimum(1.0, np.minimum(p / (1 - CLIP_WEIGHT), _clip_p_values(r[:, :-1], q[:, :-1]) / CLIP_WEIGHT))
         tv_predicted = _tv(np.vstack(stacked_pred), q)
         rest_p = _tests(pop_ref[None, :] - r, pop_cur[None, :] - q, min_expected)[2]     # did the rest change?
         membership_p = _share_p_values(r.sum(axis=1), pop_ref.sum(), q.sum(axis=1), pop_cur.sum())
@@ -488,6 +499,44 @@ def _share_p_values(k_reference, n_reference, k_current, n_current) -> np.ndarra
     se = np.sqrt(pooled * (1 - pooled) * (1 / n_reference + 1 / n_current))
     z = np.divide(k2 / n_current - k1 / n_reference, se, out=np.zeros_like(se), where=se > 0)
     return 2 * _st.norm.sf(np.abs(z))
+
+
+def _clip_p_values(r: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Each row pair's evidence of a clip: over ordered value bins, the likelihood-ratio test
+    (G, 2 degrees of freedom) of the rows short of, in and past one bin, at the cut where the
+    rows past it fell (from 1 % to half of the rows: a tail) and the bin rose while the share
+    in or past it held (as a clip's must: :func:`mlwatch.stats.signatures._holds`), Bonferroni over
+    the cuts and both sides. 1 where no cut has that shape.
+
+    >>> r = np.array([[100, 100, 100, 60, 40]])
+    >>> float(_clip_p_values(r, np.array([[100, 100, 100, 100, 0]]))[0]) < 1e-8
+    True
+    >>> float(_clip_p_values(r, np.array([[100, 100, 100, 40, 60]]))[0])       # the tail grew
+    1.0
+    """
+    from scipy import stats as _st
+    from scipy.special import xlogy
+
+    r, q = np.asarray(r, dtype=float), np.asarray(q, dtype=float)
+    bins = r.shape[1]
+    n, m = r.sum(axis=1, keepdims=True), q.sum(axis=1, keepdims=True)
+    best = np.zeros(r.shape[0])
+    for rr, qq in ((r, q), (r[:, ::-1], q[:, ::-1])):          # an upper bound, then a lower one
+        below_r, below_q = np.cumsum(rr, axis=1) - rr, np.cumsum(qq, axis=1) - qq
+        past_r, past_q = n - below_r - rr, m - below_q - qq
+        shares_r = np.stack([below_r, rr, past_r]) / np.maximum(n, 1)
+        shares_q = np.stack([below_q, qq, past_q]) / np.maximum(m, 1)
+        pile = shares_q[1] - shares_r[1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            holds = _holds(rr + past_r, np.maximum(n, 1), qq + past_q, np.maximum(m, 1), pile, past_r, past_q)
+        # a clip takes a tail: at most half the rows past the bound, as the signature asks
+        shaped = (pile > 0) & (shares_q[2] < shares_r[2]) & (shares_r[2] >= 0.01) & (shares_r[2] <= 0.5) & holds
+        observed = np.stack([np.stack([below_r, rr, past_r]), np.stack([below_q, qq, past_q])])    # 2 x 3 x rows x cuts
+        total = observed.sum(axis=0, keepdims=True)
+        expected = total * np.stack([n, m])[:, None] / np.maximum(n + m, 1)
+        g = 2 * (xlogy(observed, observed) - xlogy(observed, expected)).sum(axis=(0, 1))
+        best = np.maximum(best, np.where(shaped, g, 0.0).max(axis=1))
+    return np.where(best > 0, np.minimum(1.0, 2 * bins * _st.chi2.sf(best, 2)), 1.0)
 
 
 def _tv(predicted: np.ndarray, current: np.ndarray) -> np.ndarray:
