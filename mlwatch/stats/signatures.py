@@ -176,7 +176,7 @@ def _clip_p_value(at_a: int, past_a: int, n_a: int, at_b: int, past_b: int, n_b:
     return float(_st.chi2_contingency(table, correction=False, lambda_="log-likelihood").pvalue)
 
 
-def _holds(k_a, n_a, k_b, n_b, pile, past_a=None, past_b=None):
+def held_at_bound(k_a, n_a, k_b, n_b, pile, past_a=None, past_b=None):
     """Whether the share ``k/n`` of rows at or past a bound held between the windows: within a
     fifth of the pile (large windows, where any small move is significant) or within two
     standard errors (small ones, where a fifth of a pile of a few dozen rows is noise). With
@@ -228,7 +228,7 @@ def _clipping(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
             continue
         # a clip's pile comes all from past the bound, so the mass at or past it holds; a
         # flood's from everywhere, so that mass grows by pile x (share short of it) >= pile / 2
-        if not _holds(a.size - kept_a.size, a.size, b.size - kept_b.size, b.size, pile, past_a, past_b):
+        if not held_at_bound(a.size - kept_a.size, a.size, b.size - kept_b.size, b.size, pile, past_a, past_b):
             continue
         if kept_a.size < 10 or kept_b.size < 10:
             continue

@@ -63,7 +63,7 @@ from mlwatch.results import Result, Section, frame_from_records, plain, records
 from mlwatch.stats import noise
 from mlwatch.stats.binning import codes, quantile_edges
 from mlwatch.stats.quality import increase_p_value, rising_value
-from mlwatch.stats.signatures import _holds
+from mlwatch.stats.signatures import held_at_bound
 from mlwatch.steps.slices import encode_segments
 
 SCHEMA = "mlwatch.segments/1"
@@ -505,7 +505,7 @@ def _clip_p_values(r: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Each row pair's evidence of a clip: over ordered value bins, the likelihood-ratio test
     (G, 2 degrees of freedom) of the rows short of, in and past one bin, at the cut where the
     rows past it fell (from 1 % to half of the rows: a tail) and the bin rose while the share
-    in or past it held (as a clip's must: :func:`mlwatch.stats.signatures._holds`), Bonferroni over
+    in or past it held (as a clip's must: :func:`mlwatch.stats.signatures.held_at_bound`), Bonferroni over
     the cuts and both sides. 1 where no cut has that shape.
 
     >>> r = np.array([[100, 100, 100, 60, 40]])
@@ -528,7 +528,7 @@ def _clip_p_values(r: np.ndarray, q: np.ndarray) -> np.ndarray:
         shares_q = np.stack([below_q, qq, past_q]) / np.maximum(m, 1)
         pile = shares_q[1] - shares_r[1]
         with np.errstate(divide="ignore", invalid="ignore"):
-            holds = _holds(rr + past_r, np.maximum(n, 1), qq + past_q, np.maximum(m, 1), pile, past_r, past_q)
+            holds = held_at_bound(rr + past_r, np.maximum(n, 1), qq + past_q, np.maximum(m, 1), pile, past_r, past_q)
         # a clip takes a tail: at most half the rows past the bound, as the signature asks
         shaped = (pile > 0) & (shares_q[2] < shares_r[2]) & (shares_r[2] >= 0.01) & (shares_r[2] <= 0.5) & holds
         observed = np.stack([np.stack([below_r, rr, past_r]), np.stack([below_q, qq, past_q])])    # 2 x 3 x rows x cuts
