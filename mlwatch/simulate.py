@@ -478,7 +478,10 @@ def _inject(table, plan: Injection, reference: pl.DataFrame, current: pl.DataFra
         before, now = original[column], current[column]
         if kind != "concept_drift" or before.dtype == now.dtype:
             differs = (before.cast(pl.String) != now.cast(pl.String)) | (before.is_null() != now.is_null())
-            truth["n_changed"] = int(differs.fill_null(True).sum())
+            differs = differs.fill_null(True)
+            truth["n_changed"] = int(differs.sum())
+            if truth["n_changed"]:      # the earliest row that shows the change (a cap or a tenth of the rows shows it late)
+                truth["first_changed"] = _format(times.filter(differs).min())
     if kind != "concept_drift" and table.model is not None:
         rescored = _rescore(table, current.filter(pl.Series(hit)))
         if rescored is not None:

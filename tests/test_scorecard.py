@@ -79,3 +79,22 @@ def test_an_onset_is_right_anywhere_the_slices_rows_cannot_tell_from_the_truth()
     assert not right("2012-08-15 01:00") and not right("2012-08-05 22:00")
     case.truth["slice"] = None            # every row: the truth's own hour, give or take a bucket (a day)
     assert right("2012-08-10 17:00") and not right("2012-08-13")
+    # a fault that showed first in a row on the 20th (a cap few values reached): no row before
+    # it told the change from the reference, so up to that row (and a bucket) is right too
+    case.truth["first_changed"] = "2012-08-20T05:00:00"
+    assert right("2012-08-20 05:00") and right("2012-08-21 05:00") and right("2012-08-10 17:00")
+    assert not right("2012-08-21 06:00") and not right("2012-08-08 15:00")
+
+
+def test_the_truth_dates_the_first_row_the_incident_changed():
+    """``first_changed`` is the time of the earliest current row whose value the incident
+    changed: nulls written into a tenth of the rows show first some rows after the onset."""
+    import polars as pl
+
+    case = simulate("bike", Injection("null_spike", feature="hum", onset=0.5, fraction=0.1), n=2000, seed=3)
+    time = case.roles["time"]
+    nulls = case.current.filter(pl.col("hum").is_null())[time]
+    assert case.reference["hum"].null_count() == 0 and nulls.len() == case.truth["n_changed"] > 0
+    assert case.truth["first_changed"] == nulls.min().isoformat()
+    from_onset = case.current.filter(pl.col(time) >= pl.lit(case.truth["onset"]).str.to_datetime())[time]
+    assert case.truth["first_changed"] > from_onset.min().isoformat()

@@ -111,3 +111,17 @@ def test_no_drift_has_no_signature(halves):
     reference, current = halves
     for column in ("distance", "dep_delay", "temp", "carrier", "origin"):
         assert signature(reference[column], current[column]).name is None
+
+
+def test_a_column_resting_on_zero_shifts_by_its_mean(halves):
+    """Rain is 0 in 92 % of the hours: its median and quartiles stay at 0 when wet hours
+    become three times as common, which is a shift all the same, read on the mean."""
+    reference, current = halves
+    wet = current.filter(pl.col("precip") > 0)
+    moved = pl.concat([current.filter(pl.col("precip") <= 0).head(4000), wet.head(2000)])["precip"]
+    found = signature(reference["precip"].head(6000), moved, feature="precip")
+    ref = reference["precip"].head(6000).to_numpy()
+    expected = (moved.mean() - ref.mean()) / ref.std()
+    assert found.name == "shift" and "mean" in found.sentence, found.sentence
+    assert found.evidence["location"] == pytest.approx(expected)
+    assert signature(reference["precip"], current["precip"], feature="precip").name is None

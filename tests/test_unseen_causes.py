@@ -626,3 +626,42 @@ def test_a_cap_on_a_two_column_segment_whose_stays_also_shortened_is_found():
 
     g = stats.chi2_contingency(np.vstack([r, q]), correction=False, lambda_="log-likelihood").statistic
     assert _clip_p_values(r, q)[0] == pytest.approx(2 * 3 * stats.chi2.sf(g, 2))
+
+
+def test_labels_re_mapped_in_one_segment_are_placed_on_it_though_the_search_saw_a_part():
+    # the scorecard's incident 293: householder and spouse (RELP 0 <-> 1) swapped among the
+    # married. Most married men are householders and most married women spouses, so the swap
+    # moves the men one way, the women the other and the married as a whole barely (0.41 ->
+    # 0.48 of householders among women): the segment search rejects only men & married. Step 6
+    # there reads the swap, and the married women's rows moved the same way (from the onset
+    # on), so the fault is the married's
+    case = simulate("acs", Injection("encoding_permutation"), n=10_000, seed=215209887)
+    assert (case.truth["feature"], case.truth["slice"]) == ("RELP", {"MAR": "1"})
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.feature, primary.signature, primary.scope) == (
+        "skew", "RELP", "encoding_permutation", "MAR=1")
+    assert primary.rows == case.current.filter(pl.col("MAR").cast(pl.String) == "1").height
+    traced = {(tuple(t.options["where"].items()), r["feature"]): r for t in findings.segment_traces
+              for r in t.table.iter_rows(named=True)}
+    assert traced[((("SEX", "1"), ("MAR", "1")), "RELP")]["home"] == "MAR=1"
+
+
+def test_a_new_code_in_part_of_a_segments_rows_is_a_new_category_not_a_re_mapping():
+    # the scorecard's incident 138: a new room type in 65 % of the group bookings from the
+    # onset on thins the old types, and matched by rank their shares read as a cycle through the
+    # new code (a -> new, d -> a, new -> d). A code one window lacks is renamed, not swapped:
+    # it must pair with a code the other window lacks
+    from mlwatch import datasets
+
+    case = simulate(datasets.model_table("hotel"), Injection("new_category"), n=5479, seed=1383464954)
+    assert case.truth["slice"] == {"market_segment": "groups"}
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.feature, primary.signature, primary.scope) == (
+        "data_quality", "reserved_room_type", "new_category", "market_segment=groups")
+    # a whole code renamed is still a re-mapping
+    rooms = datasets.model_table("hotel").frame["reserved_room_type"].cast(pl.String)
+    renamed = rooms.replace({"a": "new-1"})
+    assert signature(rooms.sample(3000, seed=1), renamed.sample(3000, seed=2), kind="categorical").name == \
+        "encoding_permutation"

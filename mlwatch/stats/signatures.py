@@ -524,11 +524,17 @@ def _shift_or_scale(a: np.ndarray, b: np.ndarray, feature: str) -> Signature:
     iqr_a = float(np.subtract(*np.quantile(a, [0.75, 0.25])))
     iqr_b = float(np.subtract(*np.quantile(b, [0.75, 0.25])))
     spread = np.log(iqr_b / iqr_a) if iqr_a > 0 and iqr_b > 0 else 0.0
+    centre, at = "median", (float(np.median(a)), float(np.median(b)))
+    if abs(location) < 0.1 and min(iqr_a, iqr_b) == 0:
+        # a column resting on one value (no rain on most hours) keeps its median and quartiles
+        # there however its other values move: its mean tells where it went
+        centre, at = "mean", (float(np.mean(a)), float(np.mean(b)))
+        location = (at[1] - at[0]) / sd
     if abs(location) >= 0.1 and abs(location) >= abs(spread):
         way = "up" if location > 0 else "down"
         return Signature("shift", float(min(1.0, abs(location))),
-                         f"{feature} moved {way} by {abs(location):.2f} reference standard deviations (median "
-                         f"{np.median(a):.4g} -> {np.median(b):.4g})", {"location": location})
+                         f"{feature} moved {way} by {abs(location):.2f} reference standard deviations ({centre} "
+                         f"{at[0]:.4g} -> {at[1]:.4g})", {"location": location})
     if abs(spread) >= np.log(1.15):
         way = "wider" if spread > 0 else "narrower"
         return Signature("scale", float(min(1.0, abs(spread) / np.log(2))),
@@ -611,6 +617,12 @@ def _permutation(ref: dict, cur: dict, n: int, m: int, new: float, lost: float, 
     as_labelled = sum(abs(ref.get(k, 0) / n - cur.get(k, 0) / m) for k in moved)
     # material as the audit counts it: at least 5 % of the rows now carry another label
     if not mapping or as_mapped > 0.25 * as_labelled or as_labelled / 2 < 0.05:
+        return None
+    # a code one window lacks is renamed, not swapped: it pairs with a code the other window
+    # lacks (a -> new, new -> a); in a longer cycle the new code is new rows' (a new category
+    # in part of the rows thins the old ones, whose shares then match others' by rank)
+    if any((ref.get(new_label, 0) == 0 or cur.get(old, 0) == 0) and mapping.get(new_label) != old
+           for old, new_label in mapping.items()):
         return None
     # and the shares themselves did not move, only their labels: the sorted profile of every
     # label's share holds (a mix that favours one category reorders the labels too, but

@@ -9,9 +9,9 @@ Each check is True (right), False (wrong) or None (it does not apply):
 * ``feature`` and ``signature``: the primary finding's (a covariate shift moves every input
   correlated with the one tilted: that one must be among the inputs the verdict names);
 * ``onset``: within one time bucket (the bucket step 6 uses) of the span the rows can tell:
-  from the last row of the slice before the truth to its first row from the truth on (the
-  rows of ``weekday=Mon`` cannot date a change that began on a Thursday before the next
-  Monday; on the whole population the span is the truth itself);
+  from the last row of the slice before the truth to its first row from the truth on that
+  the incident changed (the rows of ``weekday=Mon`` cannot date a change that began on a
+  Thursday before the next Monday, nor a cap the change no value reached for a week);
 * ``trigger``: the likely trigger named is the true one.
 
 Used by ``benchmarks/bench_diagnosis.py`` and the tests.
@@ -68,8 +68,10 @@ def _rows(frame: pl.DataFrame, predicate: dict | None) -> np.ndarray:
 
 def _knowable(case, hit: np.ndarray) -> tuple[float, float]:
     """The span in which the rows of the hit slice place the truth's onset: the time of its
-    last row before the onset and of its first row from the onset on (the onset itself on a
-    side with no row)."""
+    last row before the onset and of the first row from the onset on that shows the change
+    (the onset itself on a side with no row). A fault on a tenth of the slice's rows, or a cap
+    few values reach, shows first in a row days after it began: no row before that one
+    differs from the rows before the onset."""
     from mlwatch.steps.trace import time_axis
 
     at = _position(case.truth["onset"])
@@ -78,7 +80,9 @@ def _knowable(case, hit: np.ndarray) -> tuple[float, float]:
         return at, at
     seconds = time_axis(times)[hit]
     before, after = seconds[seconds < at], seconds[seconds >= at]
-    return (float(before.max()) if before.size else at), (float(after.min()) if after.size else at)
+    first = _position(case.truth.get("first_changed"))
+    shown = max(float(after.min()) if after.size else at, first if first is not None else at)
+    return (float(before.max()) if before.size else at), shown
 
 
 def _bucket(case) -> float:

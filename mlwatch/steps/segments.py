@@ -79,7 +79,8 @@ TABLE_SCHEMA = {
     "confined": pl.Boolean, "membership_p_value": pl.Float64,
 }
 RELABEL_SCHEMA = {"column": pl.String, "value": pl.String, "looks_like": pl.String, "scope": pl.String,
-                  "segment": pl.String, "tv_own": pl.Float64, "tv_other": pl.Float64, "p_value_adjusted": pl.Float64,
+                  "segment": pl.String, "tv_own": pl.Float64, "tv_other": pl.Float64, "share": pl.Float64,
+                  "tv_mix": pl.Float64, "p_value_adjusted": pl.Float64,
                   "n_current": pl.Int64, "witness": pl.String}
 WEIGHT_SMOOTHING = 0.5
 
@@ -272,10 +273,12 @@ def _relabelled(rows: list[dict], groups: list, histograms: dict, enc, min_suppo
 
     For a significant segment ``X = a`` (and ``X = a & Y = y``, Y held), its current rows are
     compared, over the inputs that changed significantly there, with the reference rows of
-    each other value ``b`` of X (same ``Y = y``): the mean total variation to ``b``'s
-    reference is at most half the one to its own, which is itself material (0.1); and the
-    two were swapped: on every input that tells them apart, ``a``'s current rows sit closer
-    to ``b``'s reference and ``b``'s to ``a``'s."""
+    each other value ``b`` of X (same ``Y = y``): the two were swapped, from some time on, when
+    on every input that tells them apart ``a``'s current rows moved toward ``b``'s reference
+    and ``b``'s toward ``a``'s, both by a quarter of the way or more (``share``:
+    :func:`_swap_share`), and the mix of ``a``'s and ``b``'s reference at that share sits at
+    most half as far from ``a``'s current rows (``tv_mix``) as ``a``'s own reference does
+    (``tv_own``, itself material: 0.1). ``tv_other`` is their distance to ``b``'s reference."""
     changed: dict[tuple, float] = {}
     moved: dict[tuple, list[str]] = {}
     strongest: dict[tuple, tuple[float, str]] = {}
@@ -315,16 +318,20 @@ def _relabelled(rows: list[dict], groups: list, histograms: dict, enc, min_suppo
                 other_code = swapped[0] * sizes[1] + swapped[1] if len(columns) == 2 else swapped[0]
                 if other_code >= k or histograms[(g, features[0])][0][other_code].sum() < min_support:
                     continue
-                d_to = float(np.mean([0.5 * np.abs(_shares(histograms[(g, f)][0][other_code]) - q).sum()
-                                      for f, q in zip(features, own_q)]))
-                # a swap: each value's rows now look like the other's (a shift of one input, such as
-                # ages three quarters of what they were, makes one value look like a younger one,
-                # never the younger one like it)
-                if d_to <= d_self / 2 and _every_input_followed(histograms, g, code, other_code, min_expected) \
-                        and _moved_towards(histograms, g, other_code, code, moved.get((columns, other_code), [])) \
-                        and _every_input_followed(histograms, g, other_code, code, min_expected) \
-                        and (best is None or d_to < best[1]):
-                    best = (other, d_to)
+                # a swap, from some time on: each value's rows now read as a mix of its own
+                # reference and the other's, the mix explaining the move (a shift of one input,
+                # such as ages three quarters of what they were, makes one value look like a
+                # younger one, never the younger one like it, nor carries its other inputs along)
+                share = _swap_share(histograms, g, code, other_code, min_expected)
+                if share is None or not _moved(histograms, g, other_code, moved.get((columns, other_code), [])):
+                    continue
+                mixed = [(1 - share) * r + share * _shares(histograms[(g, f)][0][other_code])
+                         for f, r in zip(features, own_r)]
+                misfit = float(np.mean([0.5 * np.abs(q - m).sum() for q, m in zip(own_q, mixed)]))
+                if misfit <= d_self / 2 and (best is None or misfit < best[1]):
+                    best = (other, misfit, share, float(np.mean([
+                        0.5 * np.abs(_shares(histograms[(g, f)][0][other_code]) - q).sum()
+                        for f, q in zip(features, own_q)])))
             if best is None:
                 continue
             label = groups[g][4](code)
@@ -333,46 +340,53 @@ def _relabelled(rows: list[dict], groups: list, histograms: dict, enc, min_suppo
                           "looks_like": enc.labels[enc.names.index(column)][best[0]],
                           "scope": " & ".join(f"{c}={v}" for c, v in held.items()) or "population",
                           "segment": " & ".join(f"{c}={v}" for c, v in label.items()),
-                          "tv_own": d_self, "tv_other": best[1], "p_value_adjusted": p_value,
+                          "tv_own": d_self, "tv_other": best[3], "share": best[2], "tv_mix": best[1],
+                          "p_value_adjusted": p_value,
                           "n_current": int(histograms[(g, features[0])][1][code].sum()),
                           "witness": strongest.get((columns, code), (0.0, features[0]))[1]})
     table = pl.DataFrame(found, schema=RELABEL_SCHEMA) if found else pl.DataFrame(schema=RELABEL_SCHEMA)
-    table = table.sort(["p_value_adjusted", "tv_other"]).unique(["column", "scope"], keep="first", maintain_order=True)
+    table = table.sort(["p_value_adjusted", "tv_mix"]).unique(["column", "scope"], keep="first", maintain_order=True)
     # a column re-mapped everywhere shows in its pairs too: the population's reading is the one
     everywhere = set(table.filter(pl.col("scope") == "population")["column"].to_list())
     return table.filter((pl.col("scope") == "population") | ~pl.col("column").is_in(list(everywhere)))
 
 
-def _moved_towards(histograms: dict, g: int, code: int, other: int, features: list[str]) -> bool:
-    """Whether segment ``code`` changed significantly (``features`` moved there) and its
-    current rows sit, over those inputs, at most half as far from ``other``'s reference as
-    from their own (which is material)."""
+def _moved(histograms: dict, g: int, code: int, features: list[str]) -> bool:
+    """Whether segment ``code`` changed significantly (``features`` moved there), by a
+    material mean total variation over them."""
     features = [f for f in features if (g, f) in histograms]
-    if not features:
-        return False
-    now = [_shares(histograms[(g, f)][1][code]) for f in features]
-    own = float(np.mean([0.5 * np.abs(q - _shares(histograms[(g, f)][0][code])).sum() for f, q in zip(features, now)]))
-    to = float(np.mean([0.5 * np.abs(q - _shares(histograms[(g, f)][0][other])).sum() for f, q in zip(features, now)]))
-    return own >= RELABEL_TV and to < own
+    return bool(features) and float(np.mean([
+        0.5 * np.abs(_shares(histograms[(g, f)][1][code]) - _shares(histograms[(g, f)][0][code])).sum()
+        for f in features])) >= RELABEL_TV
 
 
-def _every_input_followed(histograms: dict, g: int, code: int, other: int, min_expected: float) -> bool:
-    """Whether every input that told the two values apart in the reference (total variation
-    between them, less its noise, at least 0.1) now sits closer to the other value's reference
-    than to its own: a re-mapped label carries all its rows' inputs along; a shift of one input
-    towards the other value's range (a warmer spring) leaves the rest where they were."""
-    telling = 0
+def _swap_share(histograms: dict, g: int, code: int, other: int, min_expected: float) -> float | None:
+    """The share of two segment values' current rows that carry each other's label: over the
+    inputs that told them apart in the reference (total variation, less its noise, at least
+    0.1), how far each value's current histograms moved toward the other's reference (their
+    least-squares projection on the line between the two references: 0 stayed, 1 swapped
+    whole), the smaller of the two ways. None unless both ways moved a quarter of it or more
+    and no telling input moved away from the other on either side: a re-mapped label carries
+    all its rows' inputs along, both ways; a shift of one input toward the other value's range
+    (a warmer spring) leaves the rest where they were and the other value alone. A re-mapping
+    from some time on swaps only the rows after it: the share is theirs."""
+    forward = backward = scale = 0.0
     for (gg, feature), (r, q) in histograms.items():
         if gg != g:
             continue
         _, _, _, tv, tv0 = _tests(r[[code]], r[[other]], min_expected)
         if tv[0] - tv0[0] < RELABEL_TV:
             continue
-        telling += 1
-        now = _shares(q[code])
-        if 0.5 * np.abs(now - _shares(r[other])).sum() >= 0.5 * np.abs(now - _shares(r[code])).sum():
-            return False
-    return telling > 0
+        apart = _shares(r[other]) - _shares(r[code])
+        ahead = float((_shares(q[code]) - _shares(r[code])) @ apart)
+        back = float((_shares(r[other]) - _shares(q[other])) @ apart)
+        if ahead < 0 or back < 0:
+            return None
+        forward, backward, scale = forward + ahead, backward + back, scale + float(apart @ apart)
+    if not scale:
+        return None
+    share = min(forward, backward) / scale
+    return float(min(share, 1.0)) if share >= 0.25 else None
 
 
 def _shares(counts: np.ndarray) -> np.ndarray:

@@ -25,6 +25,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import polars as pl
+from scipy import stats
 
 from mlwatch import data
 from mlwatch.errors import MlwatchError
@@ -49,6 +50,7 @@ HOME_VALUES = 40          # segment columns with more values than this are not r
 HOME_RATE = 0.2           # the rate of marked rows left outside a home, at most, relative to the rate inside
 # the faults that mark their rows (a frozen or constant reading marks a span of time, not rows)
 HOME_FOUND = ("null_spike", "new_category", *(name for name in PIPELINE if name not in ("stuck", "constant")))
+WIDER_ROWS = 50           # the fewest rows, a side, of the rest of a wider scope read for the same re-mapping
 LR_WINDOW = 3.84
 
 
@@ -117,10 +119,13 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
     no ``where``), a fault that marks its rows (nulls, new codes, converted or clipped values,
     a default) gets its ``home``: the segment value, or pair of values, holding at least 90 %
     of the rows it marks beyond the reference's rate there, in at most half of the rows, the
-    rows it leaves out marked at a fifth of its rate or less.
+    rows it leaves out marked at a fifth of its rate or less. With ``where`` too, labels
+    re-mapped there get as ``home`` the widest scope around it whose other rows carry the same
+    re-mapping (:func:`_remapped_wider`).
     """
-    ref = data.apply_where(data.to_frame(reference, name="reference"), where, name="reference")
-    cur = data.apply_where(data.to_frame(current, name="current"), where, name="current")
+    everywhere = (data.to_frame(reference, name="reference"), data.to_frame(current, name="current"))
+    ref = data.apply_where(everywhere[0], where, name="reference")
+    cur = data.apply_where(everywhere[1], where, name="current")
     if time:
         ref, cur = data.align_time(ref, cur, time)
     whole = (ref, cur)                       # every column: the companions of a flooded value
@@ -160,6 +165,10 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
         if segments and not where and found.name in HOME_FOUND:
             marked = _carrying(ref[feature], cur[feature], kind, bins, found.name, found.evidence)
             row.update(_home(marked, whole, [c for c in segments if c != feature]))
+        elif segments and where and found.name == "encoding_permutation":
+            since = (_as_number(buckets[2][timing["_used"][timing["_onset_index"]]])
+                     if "_onset_index" in timing else None)
+            row.update(_remapped_wider(everywhere, feature, where, found.evidence["mapping"], time=time, since=since))
         rows.append(row)
     _group(rows, buckets[2] if buckets else None)
     if event_list and buckets is not None:
@@ -223,6 +232,99 @@ def _home(marked: tuple[np.ndarray, np.ndarray], frames: tuple[pl.DataFrame, pl.
     if not home:
         return {}
     return {"home": " & ".join(f"{c}={v}" for c, v in home.items()), "home_rows": int(inside_cur.sum())}
+
+
+def _remapped_wider(frames: tuple[pl.DataFrame, pl.DataFrame], feature: str, where: Mapping[str, Any],
+                    mapping: Mapping[str, str], *, time: str | None = None, since: float | None = None,
+                    level: float = 0.01) -> dict:
+    """Labels re-mapped on ``where``, placed on the widest scope around it whose other rows
+    carry the same re-mapping: one condition dropped at a time (the population last), the rows
+    that adds (their reference against their current rows from ``since`` on) must have moved
+    toward ``mapping`` (:func:`remapped_share`, one-sided at ``level``), by at least half the
+    share re-mapped on ``where`` itself, the re-mapping explaining at least half of their move
+    (a column of two labels is never widened: any move of it is a partial swap).
+    Two codes swapped among the married move the men one way, the women the other and the
+    married as a whole not at all: the segment search sees the men only. A mix that drifted on
+    its own moves along the re-mapping by chance only, and is not explained by it. Empty when
+    no wider scope fits."""
+    ref, cur = frames
+    if time and since is not None:
+        ref, cur = data.align_time(ref, cur, time)
+        cur = cur.filter(pl.Series(time_axis(cur[time]) >= since))
+
+    def inside(frame: pl.DataFrame, scope: dict, name: str) -> pl.Expr:
+        return data.where_condition(frame.schema, scope, name=name) if scope else pl.lit(True)
+
+    def rows(scope_in: dict, scope_out: dict | None) -> list[pl.Series]:
+        return [frame.filter(inside(frame, scope_in, name) & (~inside(frame, scope_out, name) if scope_out is not None
+                                                               else pl.lit(True)))[feature]
+                for frame, name in ((ref, "reference"), (cur, "current"))]
+
+    # with two labels any move is a partial swap: only labels the re-mapping leaves alone tell
+    # a wider re-mapping from a mix that moved there too
+    if ref[feature].drop_nulls().n_unique() < 3:
+        return {}
+    own = remapped_share(*rows(where, None), mapping)["share"]
+    scope = dict(where)
+    while scope:
+        for column in scope:
+            wider = {k: v for k, v in scope.items() if k != column}
+            rest = rows(wider, scope)
+            if min(r.drop_nulls().len() for r in rest) < WIDER_ROWS:
+                continue
+            read = remapped_share(*rest, mapping)
+            if read["p_value"] < level and read["share"] >= 0.5 * own and read["explained"] >= 0.5:
+                scope = wider
+                break
+        else:
+            break
+    if scope == dict(where):
+        return {}
+    n_rows = frames[1].filter(inside(frames[1], scope, "current")).height
+    return {"home": " & ".join(f"{c}={v}" for c, v in scope.items()) or "population", "home_rows": n_rows}
+
+
+def remapped_share(reference: pl.Series, current: pl.Series, mapping: Mapping[str, str]) -> dict[str, float]:
+    """How much of ``current`` reads as ``reference`` with its labels re-mapped by ``mapping``
+    (old label -> new): the share ``w`` of the mixture ``(1 - w) p + w M(p)`` of the
+    reference's shares ``p`` and the re-mapped ones ``M(p)`` that fits the current counts best
+    (maximum likelihood over a grid of 201 values); its one-sided likelihood-ratio p-value
+    against ``w = 0`` (chi-square, 1 df, halved; the statistic scaled by ``n / (n + m)``, as
+    the reference's ``n`` rows are a sample too); and the share of the current's distance
+    from the reference (total variation) that the fitted mixture explains.
+
+    >>> ref = pl.Series(["a"] * 60 + ["b"] * 30 + ["c"] * 10)
+    >>> read = remapped_share(ref, pl.Series(["a"] * 30 + ["b"] * 60 + ["c"] * 10), {"a": "b", "b": "a"})
+    >>> round(read["share"], 2), read["p_value"] < 1e-3, round(read["explained"], 2)
+    (1.0, True, 0.99)
+    """
+    ref, cur = reference.drop_nulls().cast(pl.String), current.drop_nulls().cast(pl.String)
+    labels = list(dict.fromkeys([*mapping, *mapping.values(), *ref.unique(maintain_order=True).to_list(),
+                                 *cur.unique(maintain_order=True).to_list()]))
+    index = {k: i for i, k in enumerate(labels)}
+
+    def counts(values: pl.Series) -> np.ndarray:
+        return np.bincount(values.replace_strict(index, return_dtype=pl.Int64).to_numpy(), minlength=len(labels))
+
+    a, b = counts(ref), counts(cur)
+    if not a.sum() or not b.sum():
+        return {"share": 0.0, "p_value": 1.0, "explained": 0.0}
+    p = (a + 0.5) / (a.sum() + 0.5 * len(labels))
+    moved = p.copy()
+    for old, new in mapping.items():
+        moved[index[new]] = p[index[old]]
+    grid = np.linspace(0.0, 1.0, 201)
+    mixed = (1 - grid)[:, None] * p + grid[:, None] * moved
+    loglik = (b * np.log(mixed)).sum(axis=1)
+    best = int(np.argmax(loglik))
+    # the reference's shares are a sample too: the current's departure from them varies by
+    # 1/n + 1/m, not 1/m, so the likelihood ratio read on the current counts is scaled down
+    statistic = max(2 * (loglik[best] - loglik[0]), 0.0) * a.sum() / (a.sum() + b.sum())
+    q = b / b.sum()
+    away = 0.5 * np.abs(q - a / a.sum()).sum()
+    misfit = 0.5 * np.abs(q - mixed[best] / mixed[best].sum()).sum()
+    return {"share": float(grid[best]), "p_value": float(stats.chi2.sf(statistic, 1) / 2) if best else 1.0,
+            "explained": float(max(1 - misfit / away, 0.0)) if away > 0 else 0.0}
 
 
 def _genuine(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, flood, *, exclude: set,

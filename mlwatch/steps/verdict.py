@@ -212,6 +212,7 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
     findings += [f for f in _segment_causes(segments, segment_traces, prediction)
                  if (f.confined or f.feature not in seen)     # a segment's view of a change everyone saw adds nothing
                  and not any(f"{column}=" in f.scope for column in remapped)]   # inside a re-mapped label: its echo
+    findings = _widened(findings, (trace, *segment_traces), remapped)
     findings += _joint_causes(joint, "population", findings)
     if where is not None:
         findings += _joint_causes(joint_slice, where, findings)
@@ -336,9 +337,12 @@ def _relabel_causes(segments, traces) -> list[Finding]:
     for row in segments.relabelled.unique("column", keep="first", maintain_order=True).iter_rows(named=True):
         witness = traced.get((row["segment"], row.get("witness")), {})
         found = {k: witness[k] for k in ("onset", "event", "event_time") if witness.get(k)}
-        sentence = (f"{row['column']} looks re-mapped{_on(row['scope'])}: its rows labelled {row['value']!r} now look "
-                    f"like the reference's {row['looks_like']!r} rows (their inputs are {row['tv_other']:.2f} from "
-                    f"{row['looks_like']!r}'s, {row['tv_own']:.2f} from their own label's): the encoding changed upstream")
+        share, mix = row.get("share"), row.get("tv_mix")
+        part = "" if share is None or share >= 0.95 else f"{share:.0%} of "
+        mix = row["tv_other"] if mix is None else mix
+        sentence = (f"{row['column']} looks re-mapped{_on(row['scope'])}: {part}its rows labelled {row['value']!r} now "
+                    f"look like the reference's {row['looks_like']!r} rows (their inputs are {mix:.2f} from "
+                    f"that mix, {row['tv_own']:.2f} from their own label's): the encoding changed upstream")
         out.append(_traced("skew", "relabelled", row["scope"], row["column"], row["p_value_adjusted"],
                            int(row["n_current"]), sentence,
                            {**found, "signature": "encoding_permutation", "sentence": None,
@@ -376,6 +380,27 @@ def _segment_causes(segments, traces, prediction: str | None) -> list[Finding]:
             out.append(_traced("skew", "segment_drift", row["segment"], row["feature"], row["p_value_adjusted"],
                                int(row["n_current"]), None,
                                {**found, "confined": row["rest_p_value"] >= segments.options["alpha"]}))
+    return out
+
+
+def _widened(findings: list[Finding], traces, remapped: set) -> list[Finding]:
+    """A fault step 6 found wider than the scope it traced (labels re-mapped the same way in
+    the rows around it, its row's ``home``: :func:`mlwatch.steps.trace._remapped_wider`),
+    placed on that wider scope, once. Not on a scope whose own column was re-mapped: with
+    SEX's labels swapped, RELP's householders and spouses swap among the men and among the
+    women alike, an echo the widening would take for RELP re-mapped on both."""
+    homes = {key: row for key, row in _by_scope([t for t in traces if t is not None]).items()
+             if key[0] != "population" and row.get("home")}
+    out, placed = [], set()
+    for f in findings:
+        home = homes.get((f.scope, f.feature))
+        if (home is not None and f.signature == home["signature"]
+                and not any(f"{column}=" in f.scope for column in remapped)):
+            if (home["home"], f.feature) in placed:
+                continue
+            placed.add((home["home"], f.feature))
+            f = replace(f, scope=home["home"], rows=int(home["home_rows"]), confined=home["home"] != "population")
+        out.append(f)
     return out
 
 
