@@ -208,6 +208,62 @@ def test_a_segment_column_whose_labels_were_swapped_is_skew_on_that_column(bike)
     assert dt.timedelta(0) <= dt.datetime.fromisoformat(primary.onset) - start <= dt.timedelta(days=7)
 
 
+def test_a_segment_column_swapped_in_one_segment_from_some_time_on_is_a_re_mapping_there(bike):
+    """The scorecard's incident 3: spring and fall swapped on Wednesdays from late August, so
+    that spring's Wednesday rows read as a mix of spring's and fall's reference (the swapped
+    ones fall's); before, only a whole swap was read as one, and the warm "spring" was data
+    drift (monitor, instead of fixing the dictionary). A warmer spring is not a re-mapping."""
+    seed = int(np.random.default_rng(3).integers(1 << 31))
+    case = simulate(bike, Injection("encoding_permutation"), n=min(bike.frame.height // 2, 10_000), seed=seed)
+    assert case.truth["feature"] == "season" and case.truth["slice"] == {"weekday": "Wed"}
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.feature, primary.signature, primary.scope) == \
+        ("skew", "season", "encoding_permutation", "weekday=Wed")
+    row = findings.segments.relabelled.row(0, named=True)
+    assert {row["value"], row["looks_like"]} == set(case.truth["details"]["swapped"])
+    time = case.roles["time"]
+    after = case.current.filter(pl.col(time) >= dt.datetime.fromisoformat(case.truth["onset"])).height
+    assert abs(row["share"] - after / case.current.height) < 0.2 and row["tv_mix"] < row["tv_own"] / 2
+    assert f"{row['share']:.0%} of its rows" in primary.sentence
+    warmer = simulate(bike, Injection("covariate_shift", feature="temp", where={"season": "spring"}, fraction=1.0,
+                                      magnitude=1.5), n=4000, seed=7)
+    found = investigate(warmer.reference, warmer.current, **warmer.investigate_kwargs())
+    assert found.segments.relabelled.height == 0 and found.verdict.kind == "data_drift"
+
+
+def test_a_column_that_follows_a_re_mapped_one_is_not_re_mapped_itself():
+    """The scorecard's incident 13: NATIVITY's labels swapped everywhere. Citizenship follows
+    nativity, so the born-here (CIT=1) now read as naturalized (CIT=4) on NATIVITY, but on
+    little else: an input that moved across the whole population tells nothing about a
+    segment column's labels (a re-mapped label moves no input's population). The verdict
+    names NATIVITY on every row, not CIT in a segment."""
+    from mlwatch import datasets
+
+    seed = int(np.random.default_rng(13).integers(1 << 31))
+    case = simulate(datasets.model_table("acs"), Injection("encoding_permutation"), n=10_000, seed=seed)
+    assert case.truth["feature"] == "NATIVITY" and case.truth["slice"] is None
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.feature, primary.signature, primary.scope) == \
+        ("skew", "NATIVITY", "encoding_permutation", "population")
+    assert "CIT" not in findings.segments.relabelled["column"].to_list()
+
+
+def test_a_younger_population_re_maps_no_marital_status():
+    """The scorecard's incident 50077 (labels withheld): ages tilted younger everywhere move
+    every marital status part of the way toward the never-married, on ages and on what
+    follows them. Age moved across the whole population, so a part of the way is no
+    evidence of re-mapped labels: only a whole swap would be."""
+    from mlwatch import datasets
+
+    seed = int(np.random.default_rng(50077).integers(1 << 31))
+    case = simulate(datasets.model_table("acs"), Injection("covariate_shift"), n=10_000, seed=seed, labels="withheld")
+    assert case.truth["feature"] == "AGEP" and case.truth["slice"] is None
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    assert findings.segments.relabelled.height == 0 and findings.verdict.kind == "data_drift"
+
+
 def test_a_re_mapped_label_is_dated_and_its_trigger_named(bike):
     # the scorecard's incident 263: weekday codes regenerated on every row from late August
     seed = int(np.random.default_rng(263).integers(1 << 31))

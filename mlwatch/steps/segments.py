@@ -283,6 +283,7 @@ def _relabelled(rows: list[dict], groups: list, histograms: dict, enc, min_suppo
     moved: dict[tuple, list[str]] = {}
     strongest: dict[tuple, tuple[float, str]] = {}
     inputs = {f for (_, f) in histograms}
+    drifted = {r["feature"] for r in rows if r["tv_population"] >= RELABEL_TV}
     for r in rows:
         # the segment's own change: a shift of the whole population (ages three quarters of what
         # they were) predicts what it does inside every segment, and re-maps no label
@@ -322,7 +323,7 @@ def _relabelled(rows: list[dict], groups: list, histograms: dict, enc, min_suppo
                 # reference and the other's, the mix explaining the move (a shift of one input,
                 # such as ages three quarters of what they were, makes one value look like a
                 # younger one, never the younger one like it, nor carries its other inputs along)
-                share = _swap_share(histograms, g, code, other_code, min_expected)
+                share = _swap_share(histograms, g, code, other_code, min_expected, drifted)
                 if share is None or not _moved(histograms, g, other_code, moved.get((columns, other_code), [])):
                     continue
                 mixed = [(1 - share) * r + share * _shares(histograms[(g, f)][0][other_code])
@@ -360,7 +361,8 @@ def _moved(histograms: dict, g: int, code: int, features: list[str]) -> bool:
         for f in features])) >= RELABEL_TV
 
 
-def _swap_share(histograms: dict, g: int, code: int, other: int, min_expected: float) -> float | None:
+def _swap_share(histograms: dict, g: int, code: int, other: int, min_expected: float,
+                drifted: set) -> float | None:
     """The share of two segment values' current rows that carry each other's label: over the
     inputs that told them apart in the reference (total variation, less its noise, at least
     0.1), how far each value's current histograms moved toward the other's reference (their
@@ -369,23 +371,33 @@ def _swap_share(histograms: dict, g: int, code: int, other: int, min_expected: f
     and no telling input moved away from the other on either side: a re-mapped label carries
     all its rows' inputs along, both ways; a shift of one input toward the other value's range
     (a warmer spring) leaves the rest where they were and the other value alone. A re-mapping
-    from some time on swaps only the rows after it: the share is theirs."""
-    forward = backward = scale = 0.0
+    from some time on swaps only the rows after it: the share is theirs.
+
+    When an input that tells them apart moved across the whole population (``drifted``), a
+    part of the way is no evidence: a re-mapped label moves no input's population (swap
+    Saturday and Wednesday, and working days stay as many), but a younger population moves
+    every marital status toward the never-married, and nativity re-mapped drags citizenship
+    along. Then the swap must be whole: on every telling input each value's current rows sit
+    nearer the other's reference than their own."""
+    moves, strict = [], False       # (toward the other, back toward this one, squared distance apart) per input
     for (gg, feature), (r, q) in histograms.items():
         if gg != g:
             continue
         _, _, _, tv, tv0 = _tests(r[[code]], r[[other]], min_expected)
         if tv[0] - tv0[0] < RELABEL_TV:
             continue
-        apart = _shares(r[other]) - _shares(r[code])
-        ahead = float((_shares(q[code]) - _shares(r[code])) @ apart)
-        back = float((_shares(r[other]) - _shares(q[other])) @ apart)
-        if ahead < 0 or back < 0:
-            return None
-        forward, backward, scale = forward + ahead, backward + back, scale + float(apart @ apart)
-    if not scale:
+        mine, theirs, now, then = _shares(r[code]), _shares(r[other]), _shares(q[code]), _shares(q[other])
+        if feature in drifted:
+            strict = True
+        apart = theirs - mine
+        moves.append((float((now - mine) @ apart), float((theirs - then) @ apart), float(apart @ apart),
+                      # swapped whole: nearer the other's reference than its own, both ways
+                      np.abs(now - theirs).sum() < np.abs(now - mine).sum()
+                      and np.abs(then - mine).sum() < np.abs(then - theirs).sum()))
+    if not moves or min(min(m[0], m[1]) for m in moves) < 0 or (strict and not all(m[3] for m in moves)):
         return None
-    share = min(forward, backward) / scale
+    ahead, back, scale = np.sum([m[:3] for m in moves], axis=0)
+    share = min(ahead, back) / scale
     return float(min(share, 1.0)) if share >= 0.25 else None
 
 

@@ -207,14 +207,16 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
     seen = {f.feature for f in findings}
     relabelled = _relabel_causes(segments, segment_traces)
     remapped = {f.feature for f in relabelled}
-    findings += relabelled
+    # inside a re-mapped label every input seems to move: the audited slice's too, when a
+    # re-mapped column defines it (spring's rows are summer's now: warmer, more humid)
+    findings = [f for f in findings if not _names(f.scope, remapped)] + relabelled
     findings += _frozen_causes(frozen, segment_traces, findings)
     findings += [f for f in _segment_causes(segments, segment_traces, prediction)
                  if (f.confined or f.feature not in seen)     # a segment's view of a change everyone saw adds nothing
-                 and not any(f"{column}=" in f.scope for column in remapped)]   # inside a re-mapped label: its echo
+                 and not _names(f.scope, remapped)]           # inside a re-mapped label: its echo
     findings = _widened(findings, (trace, *segment_traces), remapped)
     findings += _joint_causes(joint, "population", findings)
-    if where is not None:
+    if where is not None and not _names(where, remapped):
         findings += _joint_causes(joint_slice, where, findings)
     symptom = _symptom(overall, top, slice_events)
     if symptom is not None and scoring.proxy and not findings:
@@ -251,6 +253,11 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
                                     if f.kind != primary.kind))
     ranked = (primary,) + tuple(f for f in sorted(findings, key=_rank) if f is not primary)
     return Verdict(primary.kind, summary, ACTIONS[primary.kind], secondary, ranked, family)
+
+
+def _names(scope: str, columns: set) -> bool:
+    """Whether ``scope`` (``"a=1 & b=2"`` or ``"population"``) holds a condition on one of ``columns``."""
+    return scope != "population" and any(part.split("=", 1)[0] in columns for part in scope.split(" & "))
 
 
 def _on(scope: str) -> str:
@@ -395,7 +402,7 @@ def _widened(findings: list[Finding], traces, remapped: set) -> list[Finding]:
     for f in findings:
         home = homes.get((f.scope, f.feature))
         if (home is not None and f.signature == home["signature"]
-                and not any(f"{column}=" in f.scope for column in remapped)):
+                and not _names(f.scope, remapped)):
             if (home["home"], f.feature) in placed:
                 continue
             placed.add((home["home"], f.feature))
