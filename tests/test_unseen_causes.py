@@ -301,6 +301,32 @@ def test_a_value_that_rose_with_its_companions_is_a_mix_change_not_a_flood():
     assert flooded.verdict.kind == "skew" and flooded.verdict.primary.feature == "MIL"
 
 
+def test_a_bound_whose_rows_rose_with_their_companions_is_a_mix_change_not_a_clip():
+    """The scorecard's incident 50005 (labels withheld): a campaign brings more people living
+    in group quarters (RELP=17), students of 18 and more, so ages pile on 18 and thin below it,
+    as a clip at 18 would. But the new rows at 18 carry the companions of the reference's
+    18-year-olds, not those of the children a clip would have moved there: the mix moved.
+    The same windows with every age under 18 written as 18 in some rows stay a clip."""
+    from mlwatch import datasets
+
+    acs = datasets.model_table("acs")
+    seed = int(np.random.default_rng(50005).integers(1 << 31))
+    case = simulate(acs, Injection("covariate_shift"), n=10_000, seed=seed, labels="withheld")
+    assert case.truth["feature"] == "RELP"
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    assert findings.verdict.kind == "data_drift"
+    traced = {r["feature"]: r for r in (findings.population_trace or findings.trace).table.iter_rows(named=True)}
+    assert traced["AGEP"]["signature"] == "shift" and "genuine" in traced["AGEP"]["sentence"]
+    quiet = simulate(acs, Injection("none"), n=10_000, seed=5)
+    for share in (0.3, 0.1):
+        hit = pl.Series(np.random.default_rng(0).random(quiet.current.height) < share)
+        clipped = quiet.current.with_columns(pl.when(hit & (pl.col("AGEP") < 18)).then(18).otherwise(pl.col("AGEP"))
+                                             .cast(quiet.current["AGEP"].dtype).alias("AGEP"))
+        found = investigate(quiet.reference, clipped, **quiet.investigate_kwargs())
+        assert (found.verdict.kind, found.verdict.primary.feature, found.verdict.primary.signature) == \
+            ("skew", "AGEP", "clipping")
+
+
 @pytest.mark.parametrize("seed", [45, 125])
 def test_a_fault_on_every_row_is_placed_on_the_population_not_the_worst_slice(seed):
     """A fallback default written into AGEP in every segment (scorecard incidents 45 and 125):

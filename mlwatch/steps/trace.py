@@ -160,6 +160,8 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
                     found = later
         if found.name == "default_flood":
             found = _genuine(whole[0], whole[1], feature, found, exclude={feature, time, *outputs}) or found
+        elif found.name == "clipping":
+            found = _genuine_clip(whole[0], whole[1], feature, found, exclude={feature, time, *outputs}) or found
         row = {"feature": feature, "signature": found.name, "confidence": found.confidence,
                "pipeline_fault": found.pipeline_fault, "sentence": found.sentence, **timing}
         if segments and not where and found.name in HOME_FOUND:
@@ -343,17 +345,70 @@ def _genuine(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, flood, *, exclu
     value = flood.evidence.get("value")
     if value is None:
         return None
-
-    def rows_with(frame: pl.DataFrame) -> pl.Series:
-        column = frame[feature]
-        if column.dtype.is_numeric():
-            return (column.cast(pl.Float64) == float(value)).fill_null(False)
-        return (column.cast(pl.String) == str(value)).fill_null(False)
-
-    in_ref, in_cur = rows_with(ref).to_numpy(), rows_with(cur).to_numpy()
-    if int(in_ref.sum()) < min_rows or int(in_cur.sum()) < min_rows:
+    in_ref, in_cur = _holding(ref, feature, value), _holding(cur, feature, value)
+    read = _companions(ref, cur, in_ref, in_cur, np.ones(ref.height, dtype=bool), exclude=exclude,
+                       min_rows=min_rows, max_companions=max_companions)
+    if read is None or read[0] > read[1] / 3:
         return None
-    same, population = [], []
+    same, population = read
+    share, was = flood.evidence.get("share", 0.0), flood.evidence.get("reference_share", 0.0)
+    return Signature("shift", float(min(1.0, share - was)),
+                     f"more rows hold {feature} = {value!r} ({was:.1%} -> {share:.1%}) and they are genuine: "
+                     f"their other inputs look like the reference's rows with that value (distance "
+                     f"{same:.2f}), not like rows a default was written into ({population:.2f}): "
+                     "the mix moved", {"value": value, "share": share, "reference_share": was})
+
+
+def _genuine_clip(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, clip, *, exclude: set,
+                  min_rows: int = 50, max_companions: int = 24):
+    """A bound whose rows rose without a clip: the rows that now hold it carry its usual
+    companions, where values clipped onto it bring the companions of the rows past it (ages
+    under 18 written as 18 are children still: at school, living with their parents). More
+    students in dormitories at 18 and fewer children pile on 18 and empty the tail below it
+    all the same. Returns a ``shift`` signature then, else None.
+
+    The current rows at the bound are a mixture: a share ``w`` clipped (the pile over the
+    bound's current share) and the bound's own rows. On the inputs that tell the reference's
+    rows at the bound from those past it (total variation at least 0.25), their distance to
+    the bound's reference rows is about ``w`` times that, and to the rows past it ``1 - w``
+    times; genuine when the ratio is a third of ``w / (1 - w)`` or less (and of 1)."""
+    bound, side = clip.evidence["bound"], clip.evidence["side"]
+    a = ref[feature].cast(pl.Float64)
+    in_ref, in_cur = _holding(ref, feature, bound), _holding(cur, feature, bound)
+    past = ((a > bound) if side == "upper" else (a < bound)).fill_null(False).to_numpy()
+    share = float(in_cur.mean())
+    w = min(float(clip.evidence.get("piled", 0.0)) / share, 0.99) if share else 0.0
+    read = _companions(ref, cur, in_ref, in_cur, past, exclude=exclude, min_rows=min_rows,
+                       max_companions=max_companions)
+    if read is None or w <= 0 or read[0] > min(1.0, w / (1 - w)) / 3 * read[1]:
+        return None
+    same, source = read
+    was = float(in_ref.mean())
+    return Signature("shift", float(min(1.0, share - was)),
+                     f"more rows hold {feature} = {bound:.6g} ({was:.1%} -> {share:.1%}) and fewer lie "
+                     f"{'above' if side == 'upper' else 'below'} it, but they are genuine: their other inputs look "
+                     f"like the reference's rows at {bound:.6g} (distance {same:.2f}), not like the rows past it "
+                     f"that a clip would have moved there ({source:.2f}): the mix moved",
+                     {"value": bound, "share": share, "reference_share": was})
+
+
+def _holding(frame: pl.DataFrame, feature: str, value) -> np.ndarray:
+    column = frame[feature]
+    if column.dtype.is_numeric():
+        return (column.cast(pl.Float64) == float(value)).fill_null(False).to_numpy()
+    return (column.cast(pl.String) == str(value)).fill_null(False).to_numpy()
+
+
+def _companions(ref: pl.DataFrame, cur: pl.DataFrame, in_ref: np.ndarray, in_cur: np.ndarray, source: np.ndarray,
+                *, exclude: set, min_rows: int, max_companions: int) -> tuple[float, float] | None:
+    """How far the current rows ``in_cur`` sit, over their other inputs, from the reference's
+    rows ``in_ref`` (the same value's) and from its rows ``source`` (where written or clipped
+    values would come from): the mean total variation over the inputs that tell the two
+    reference groups apart (0.25 or more). None when either group, or the current one, has
+    under ``min_rows`` rows, or no input tells them apart."""
+    if min(int(in_ref.sum()), int(in_cur.sum()), int(source.sum())) < min_rows:
+        return None
+    same, other = [], []
     for column in [c for c in ref.columns if c not in exclude and c in cur.columns][:max_companions]:
         binned = _companion_codes(ref[column], cur[column], min_rows)
         if binned is None:
@@ -364,20 +419,12 @@ def _genuine(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, flood, *, exclu
             counts = np.bincount(x[x >= 0], minlength=k)
             return counts / max(counts.sum(), 1)
 
-        pop, own, now = shares(a), shares(a[in_ref]), shares(b[in_cur])
-        if 0.5 * np.abs(own - pop).sum() < 0.25:
+        from_, own, now = shares(a[source]), shares(a[in_ref]), shares(b[in_cur])
+        if 0.5 * np.abs(own - from_).sum() < 0.25:
             continue                       # this input does not tell the value's rows apart
         same.append(0.5 * np.abs(now - own).sum())
-        population.append(0.5 * np.abs(now - pop).sum())
-    if not same or np.mean(same) > np.mean(population) / 3:
-        return None
-    share, was = flood.evidence.get("share", 0.0), flood.evidence.get("reference_share", 0.0)
-    return Signature("shift", float(min(1.0, share - was)),
-                     f"more rows hold {feature} = {value!r} ({was:.1%} -> {share:.1%}) and they are genuine: "
-                     f"their other inputs look like the reference's rows with that value (distance "
-                     f"{np.mean(same):.2f}), not like rows a default was written into ({np.mean(population):.2f}): "
-                     "the mix moved", {"value": value, "share": share, "reference_share": was,
-                                       "companions": len(same)})
+        other.append(0.5 * np.abs(now - from_).sum())
+    return (float(np.mean(same)), float(np.mean(other))) if same else None
 
 
 def _companion_codes(ref: pl.Series, cur: pl.Series, min_rows: int,
