@@ -169,12 +169,31 @@ def test_the_re_mapped_share_holds_its_level_when_nothing_changed(n):
     assert np.mean(rejected) <= 0.02
 
 
+def test_the_re_mapped_share_is_unbiased():
+    # half the householders and spouses swapped, drawn 200 times: the mean share read is
+    # half within 0.01, its spread the 0.03 the property test below allows five of
+    import polars as pl
+
+    from mlwatch.steps.trace import remapped_share
+
+    values, reads = _relationships(), []
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        current = rng.choice(values, 5000)
+        swap = rng.random(current.size) < 0.5
+        current = np.where(swap & (current == "0"), "1", np.where(swap & (current == "1"), "0", current))
+        reads.append(remapped_share(pl.Series(rng.choice(values, 5000)), pl.Series(current),
+                                    {"0": "1", "1": "0"})["share"])
+    assert abs(np.mean(reads) - 0.5) < 0.01 and np.std(reads) < 0.035
+
+
 @settings(max_examples=25, deadline=None)
 @given(share=st.floats(0.2, 1.0), seed=st.integers(0, 2**31))
 def test_the_re_mapped_share_is_recovered(share, seed):
     # a share of the rows of real relationships re-mapped (householder <-> spouse): the
-    # mixture's weight is found within 0.08, and from 40 % of the rows on it explains most of
-    # the move (below, the other labels' noise is as large as the move)
+    # mixture's weight is found within 0.15 (its standard deviation at 5,000 rows a side is
+    # 0.017-0.030 by simulation: five of them), and from 40 % of the rows on it explains most
+    # of the move (below, the other labels' noise is as large as the move)
     import polars as pl
 
     from mlwatch.steps.trace import remapped_share
@@ -185,6 +204,6 @@ def test_the_re_mapped_share_is_recovered(share, seed):
     swap = rng.random(current.size) < share
     current = np.where(swap & (current == "0"), "1", np.where(swap & (current == "1"), "0", current))
     read = remapped_share(pl.Series(rng.choice(values, 5000)), pl.Series(current), {"0": "1", "1": "0"})
-    assert read["share"] == pytest.approx(share, abs=0.08)
+    assert read["share"] == pytest.approx(share, abs=0.15)
     assert read["p_value"] < 1e-3
     assert read["explained"] > 0.5 or share < 0.4
