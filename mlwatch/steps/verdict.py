@@ -214,7 +214,7 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
     findings += [f for f in _segment_causes(segments, segment_traces, prediction)
                  if (f.confined or f.feature not in seen)     # a segment's view of a change everyone saw adds nothing
                  and not _names(f.scope, remapped)]           # inside a re-mapped label: its echo
-    findings = _widened(findings, (trace, *segment_traces), remapped)
+    findings = _widened(findings, (trace, *segment_traces))
     findings += _joint_causes(joint, "population", findings)
     if where is not None and not _names(where, remapped):
         findings += _joint_causes(joint_slice, where, findings)
@@ -390,19 +390,19 @@ def _segment_causes(segments, traces, prediction: str | None) -> list[Finding]:
     return out
 
 
-def _widened(findings: list[Finding], traces, remapped: set) -> list[Finding]:
+def _widened(findings: list[Finding], traces) -> list[Finding]:
     """A fault step 6 found wider than the scope it traced (labels re-mapped the same way in
     the rows around it, its row's ``home``: :func:`mlwatch.steps.trace._remapped_wider`),
-    placed on that wider scope, once. Not on a scope whose own column was re-mapped: with
-    SEX's labels swapped, RELP's householders and spouses swap among the men and among the
-    women alike, an echo the widening would take for RELP re-mapped on both."""
+    placed on that wider scope, once. A scope whose own column was re-mapped never gets here
+    (:func:`decide` drops its findings as echoes first): with SEX's labels swapped, RELP's
+    householders and spouses swap among the men and among the women alike, an echo the
+    widening would take for RELP re-mapped on both."""
     homes = {key: row for key, row in _by_scope([t for t in traces if t is not None]).items()
              if key[0] != "population" and row.get("home")}
     out, placed = [], set()
     for f in findings:
         home = homes.get((f.scope, f.feature))
-        if (home is not None and f.signature == home["signature"]
-                and not _names(f.scope, remapped)):
+        if home is not None and f.signature == home["signature"]:
             if (home["home"], f.feature) in placed:
                 continue
             placed.add((home["home"], f.feature))
