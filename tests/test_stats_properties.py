@@ -193,7 +193,10 @@ def test_the_re_mapped_share_is_recovered(share, seed):
     # a share of the rows of real relationships re-mapped (householder <-> spouse): the
     # mixture's weight is found within 0.15 (its standard deviation at 5,000 rows a side is
     # 0.017-0.030 by simulation: five of them), and from 40 % of the rows on it explains most
-    # of the move (below, the other labels' noise is as large as the move)
+    # of the move (below, the other labels' noise is as large as the move). Its p-value, over
+    # 200 draws a share: at 20 % of the rows the largest is 0.003 (1 % of draws above 1e-3), at
+    # 30 % the largest is 6e-8; so below 30 % the test asks 0.05, from 30 % on 1e-3
+    # (at 0.001 a 20 % share failed CI once in 25 examples, as 1 % a draw predicts)
     import polars as pl
 
     from mlwatch.steps.trace import remapped_share
@@ -205,5 +208,5 @@ def test_the_re_mapped_share_is_recovered(share, seed):
     current = np.where(swap & (current == "0"), "1", np.where(swap & (current == "1"), "0", current))
     read = remapped_share(pl.Series(rng.choice(values, 5000)), pl.Series(current), {"0": "1", "1": "0"})
     assert read["share"] == pytest.approx(share, abs=0.15)
-    assert read["p_value"] < 1e-3
+    assert read["p_value"] < (1e-3 if share >= 0.3 else 0.05)
     assert read["explained"] > 0.5 or share < 0.4
