@@ -747,3 +747,109 @@ def test_a_new_code_in_part_of_a_segments_rows_is_a_new_category_not_a_re_mappin
     renamed = rooms.replace({"a": "new-1"})
     assert signature(rooms.sample(3000, seed=1), renamed.sample(3000, seed=2), kind="categorical").name == \
         "encoding_permutation"
+
+
+def test_a_cap_from_some_date_on_inside_a_two_column_segment_is_found_in_time_order():
+    # the scorecard's incident 6: week nights capped at 6 for offline transient bookings from
+    # 20 May, 48 rows of 5,479 changed. Over the whole window the segment's tail only thinned
+    # (p 0.001 before the pairs' correction, 0.5 after); read in time order it is plain: none of
+    # the 408 rows from 17 May on passes 6 (the reference's 13.6 % did), 56 sit on it
+    from mlwatch import datasets
+
+    hotel = datasets.model_table("hotel")
+    seed = int(np.random.default_rng(6).integers(1 << 31))
+    case = simulate(hotel, Injection("clipping"), n=5479, seed=seed)
+    where = {"market_segment": "offline_travel_agent", "customer_type": "transient"}
+    assert (case.truth["feature"], case.truth["slice"], case.truth["n_changed"]) == ("stays_in_week_nights", where, 48)
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.feature, primary.signature, primary.scope) == (
+        "skew", "stays_in_week_nights", "clipping", "market_segment=offline_travel_agent & customer_type=transient")
+    assert findings.verdict.action == "fix the pipeline, do not retrain"
+    assert abs(dt.date.fromisoformat(primary.onset[:10]) - dt.date(2017, 5, 20)) <= dt.timedelta(days=3)
+    assert primary.event == case.truth["event"]
+
+
+def test_the_capped_scans_p_value_by_hand():
+    # two sites, site a capped at 7 from half-way; no serial correlation in the reference
+    # (shuffled: rho at most 0, taken as 0): the emptied tail's Polya urn and the pile's
+    # binomial, by hand, Bonferroni over the candidates read; site b, untouched, holds its tail
+    from scipy import stats
+
+    from mlwatch.steps.frozen import capped_segments
+
+    rng = np.random.default_rng(5)
+    t = [dt.datetime(2024, 1, 1) + dt.timedelta(hours=i) for i in range(1200)]
+    site = np.tile(["a", "b"], 600)
+    a = rng.permutation(np.repeat(np.arange(10.0), 120))          # 0..9, 120 of each
+    b = rng.permutation(np.repeat(np.arange(10.0), 120))
+    late_a = (site == "a") & (np.arange(1200) >= 600)
+    b[late_a] = np.minimum(b[late_a], 7.0)
+    ref = pl.DataFrame({"time": t, "site": site, "x": a})
+    cur = pl.DataFrame({"time": [x + dt.timedelta(days=60) for x in t], "site": site, "x": b})
+    found = capped_segments(ref, cur, segments=["site"], features=["x"], time="time", alpha=1.0)
+    best = found[0]
+    evidence = best["signature"].evidence
+    assert (best["where"], evidence["bound"], evidence["side"]) == ({"site": "a"}, 7.0, "upper")
+    mine, theirs = b[site == "a"], a[site == "a"]
+    rows = mine.size - 1 - int(np.flatnonzero(mine > 7)[-1])     # after site a's last row past 7
+    assert evidence["rows"] == rows and rows >= 300
+    piled = int(np.sum(mine[-rows:] == 7))
+    assert evidence["piled"] == piled
+    ranks = stats.rankdata(theirs)
+    assert np.corrcoef(ranks[:-1], ranks[1:])[0, 1] <= 0.05
+    past, n, on = int(np.sum(theirs > 7)), theirs.size, int(np.sum(theirs == 7))
+    polya = np.prod([(n - past + 1 + i) / (n + 2 + i) for i in range(rows)])
+    pile = stats.binom.sf(piled - 2, rows - 1, (on + 0.5) / (n - past + 1))
+    rho = max(np.corrcoef(ranks[:-1], ranks[1:])[0, 1], 0.0)
+    if rho == 0.0:
+        assert best["p_value"] == pytest.approx(min(1.0, max(polya, pile) * best["n_tests"]), rel=1e-6)
+    assert best["p_value"] < 1e-10
+    assert [f["where"] for f in found if f["p_value"] < 0.05] == [{"site": "a"}]
+
+
+def test_a_tail_that_ends_with_its_season_is_no_cap():
+    # real weather in time order: June and July's reference, then August into September.
+    # Warm and humid hours end for every weekday alike, and neighbouring hours share their
+    # weather: the scan finds no cap (before the rest's check and the serial correction it
+    # flagged humidity on Tuesdays). The price: hourly weather counts for few independent
+    # readings (rho 0.98: a day of hours weighs about one), and a cap on a few Tuesdays of it
+    # is beyond the scan
+    from mlwatch import datasets
+    from mlwatch.steps.frozen import capped_segments
+
+    table = datasets.model_table("bike")
+    bike, time = table.frame.sort(table.time), table.time
+
+    def months(first, last):
+        return bike.filter((pl.col(time) >= dt.datetime(2012, first, 1)) & (pl.col(time) < dt.datetime(2012, last, 1)))
+
+    scan = {"segments": ["weekday"], "features": ["temp", "hum"], "time": time, "alpha": 0.0025}
+    assert capped_segments(months(6, 8), months(8, 10), **scan) == []
+    assert capped_segments(months(6, 7), months(7, 8), **scan) == []
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_cap_in_one_segment_of_bookings_in_time_order_is_found_and_its_windows_alone_are_not(seed):
+    # consecutive windows of real bookings (no shuffling: the season, the group bookings'
+    # repeated rows): week nights capped at the 85th percentile for offline travel agents from
+    # 30 % into the current window are found inside their rows; the same windows untouched
+    # give nothing
+    from mlwatch import datasets
+    from mlwatch.steps.frozen import capped_segments
+
+    hotel = datasets.model_table("hotel")
+    where = {"market_segment": "offline_travel_agent"}
+    case = simulate(hotel, Injection("clipping", feature="stays_in_week_nights", where=where, onset=0.3, fraction=1.0,
+                                     magnitude=0.85), n=4000, seed=seed, shuffle=False)
+    scan = {"segments": case.roles["segments"], "features": case.roles["features"], "time": case.roles["time"],
+            "alpha": 0.0025}
+    found = capped_segments(case.reference, case.current, **scan)
+    assert found and found[0]["feature"] == "stays_in_week_nights"
+    # the season lengthened stays everywhere, so the wider segment's rows at or past the cap
+    # grew; a segment within it holds the cap (contract customers: 95 % of them book offline)
+    inside = case.current.filter(pl.all_horizontal(pl.col(c) == v for c, v in found[0]["where"].items()))
+    assert (inside["market_segment"] == "offline_travel_agent").mean() >= 0.9
+    assert found[0]["signature"].evidence["bound"] == case.truth["details"]["bound"]
+    untouched = simulate(hotel, Injection("none"), n=4000, seed=seed, shuffle=False)
+    assert capped_segments(untouched.reference, untouched.current, **scan) == []

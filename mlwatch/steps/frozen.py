@@ -18,17 +18,19 @@ season, and measured on the scorecard's controls they were its only false alarms
 
 from __future__ import annotations
 
+from functools import cache, partial
 from typing import Any, Sequence
 
 import numpy as np
 import polars as pl
 
 from mlwatch import data
-from mlwatch.stats.signatures import stuck_signature
+from mlwatch.stats.signatures import Signature, held_at_bound, stuck_signature
 from mlwatch.steps.trace import time_axis
 
-MAX_VALUES = 40          # segment columns with more values than this are not scanned
-MAX_REPEAT = 0.2         # a column whose consecutive readings repeat more often than this rests by nature
+MAX_VALUES = 40            # segment columns with more values than this are not scanned
+MAX_CAPPED_ROWS = 250_000  # rows a side the scan for caps reads (a uniform sample past it)
+MAX_REPEAT = 0.2           # a column whose consecutive readings repeat more often than this rests by nature
 
 
 def frozen_segments(reference, current, *, segments: Sequence[str], features: Sequence[str], time: str,
@@ -94,3 +96,258 @@ def _repeat_rate(reference: np.ndarray, times: np.ndarray) -> float:
 
 
 
+
+
+def capped_segments(reference, current, *, segments: Sequence[str], features: Sequence[str], time: str,
+                    min_rows: int = 50, min_suffix: int = 10, max_depth: int = 2,
+                    alpha: float = 0.005) -> list[dict[str, Any]]:
+    """The (segment, feature) pairs whose current rows were capped from some time on, most
+    significant first, in the shape of :func:`frozen_segments`' findings (a ``clipping``
+    signature whose ``rows`` are the capped period's).
+
+    A cap on a few dozen rows of one segment, from a date inside the current window, leaves
+    the segment's histogram with a tail that only thinned; read in time order it is plain:
+    from some row on, no value passes a bound ``v`` the reference passed in a share ``p`` of
+    its rows, and the rows on ``v`` pile up. For every segment (a value of one segment column
+    or of two), feature and side, each record of the current rows read backwards in time (the
+    largest value from some row to the end) is a candidate bound ``v`` with its period: the
+    ``l`` rows from the last row past it to the end. Two tests, both of which must reject
+    (an intersection-union test, so the larger p-value):
+
+    * the emptied tail: ``l`` rows none past ``v`` when the reference passed it ``k`` times
+      in ``n``: the Polya urn's ``B(k + 1, n - k + 1 + l) / B(k + 1, n - k + 1)`` (the
+      binomial ``(1 - p)^l`` with ``p`` unknown);
+    * the pile: beyond the record itself, the period's rows on ``v`` against the binomial of
+      the reference's share on ``v`` among its rows not past it (half a row added).
+
+    Candidates need a tail (``p`` from 1 % to a half, as a clip's), ``min_rows`` rows a side
+    and ``min_suffix`` rows in the period; the p-value is Bonferroni over every candidate read.
+    A season ends tails too (no humid days from October at every airport), and rows that
+    share a time stamp share their weather, so they pile on one value as a cap's do: a found
+    cap must be the segment's own, the rest of the population still passing the bound over
+    the same period at half its reference rate or more (:func:`_rest_held`). Measured on
+    consecutive windows of the bundled tables, before that rule the scan flagged most
+    flights and hotel windows; on random no-drift splits it never did. Past
+    :data:`MAX_CAPPED_ROWS` rows a side it reads a uniform sample of them.
+
+    >>> import datetime as dt
+    >>> rng = np.random.default_rng(0)
+    >>> t = [dt.datetime(2024, 1, 1) + dt.timedelta(hours=i) for i in range(4000)]
+    >>> site = np.tile(["a", "b", "c", "d"], 1000)
+    >>> ref = pl.DataFrame({"time": t, "site": site, "stay": rng.poisson(3, 4000)})
+    >>> stay = rng.poisson(3, 4000)
+    >>> stay[(site == "b") & (np.arange(4000) >= 2000)] = np.minimum(stay[(site == "b") & (np.arange(4000) >= 2000)], 5)
+    >>> cur = pl.DataFrame({"time": [x + dt.timedelta(days=200) for x in t], "site": site, "stay": stay})
+    >>> found = capped_segments(ref, cur, segments=["site"], features=["stay"], time="time")
+    >>> [(f["where"], f["feature"], f["signature"].evidence["bound"]) for f in found]
+    [({'site': 'b'}, 'stay', 5.0)]
+    """
+    from mlwatch.steps.segments import _segment_groups
+    from mlwatch.steps.slices import encode_segments
+
+    ref = data.to_frame(reference, name="reference")
+    cur = data.to_frame(current, name="current")
+    ref, cur = data.align_time(ref, cur, time)
+    # past MAX_CAPPED_ROWS a side, a uniform sample (seeded): a cap a segment of a million rows
+    # shows, a quarter of them show too, at a quarter of the time
+    ref, cur = (frame.sample(MAX_CAPPED_ROWS, seed=0) if frame.height > MAX_CAPPED_ROWS else frame
+                for frame in (ref, cur))
+    present = [c for c in segments if c in ref.columns and c in cur.columns]
+    numeric = [f for f in features if f in ref.columns and f in cur.columns and f != time and f not in present
+               and ref.schema[f].is_numeric() and cur.schema[f].is_numeric()]
+    if not present or not numeric or ref.height < min_rows or cur.height < min_rows:
+        return []
+    groups = _segment_groups(encode_segments(ref, cur, present), max_depth)
+    clock = time_axis(cur[time])
+    latest_first, ref_in_time = np.argsort(-clock, kind="stable"), np.argsort(time_axis(ref[time]), kind="stable")
+    # each segment's rows in time order (the current latest first), once per segment column(s)
+    orders = [(_grouped(key_cur, k, latest_first), _grouped(key_ref, k, ref_in_time))
+              for _, key_ref, key_cur, k, _ in groups]
+    candidates: list[tuple] = []
+    n_read = 0
+    for feature in numeric:
+        a = ref[feature].cast(pl.Float64).to_numpy()
+        b = cur[feature].cast(pl.Float64).to_numpy()
+        ok_ref, ok_cur = np.isfinite(a), np.isfinite(b)
+        values, inverse = np.unique(np.r_[a[ok_ref], b[ok_cur]], return_inverse=True)     # ranks, once a feature
+        rank_ref, rank_cur = np.full(a.size, -1, dtype=np.int64), np.full(b.size, -1, dtype=np.int64)
+        rank_ref[ok_ref], rank_cur[ok_cur] = inverse[: int(ok_ref.sum())], inverse[int(ok_ref.sum()):]
+        by_rank = np.flatnonzero(ok_ref)[np.argsort(rank_ref[ok_ref], kind="stable")]
+        for g, (_, key_ref, key_cur, k, _) in enumerate(groups):
+            n_ref = np.bincount(key_ref[ok_ref], minlength=k)
+            supported = (n_ref >= min_rows) & (np.bincount(key_cur[ok_cur], minlength=k) >= min_rows)
+            if not supported.any():
+                continue
+            cur_order, ref_order = orders[g]
+            rho = cache(partial(_serial_correlation, rank_ref, key_ref, k, ref_order))
+            in_rank = _grouped(key_ref, k, by_rank)          # by segment, then rank: sorted without a sort
+            ref_sorted = key_ref[in_rank].astype(np.int64) * values.size + rank_ref[in_rank]
+            cur_order = cur_order[ok_cur[cur_order] & supported[key_cur[cur_order]]]
+            for upper in (True, False):
+                found, read = _capped(values, rank_cur, key_cur, cur_order, ref_sorted, n_ref, rho, upper, min_suffix,
+                                      alpha)
+                n_read += read
+                candidates += [(feature, upper, g, *c) for c in found]
+    out = []
+    for feature, upper, g, code, bound, rows, piled, p_past, p in candidates:
+        p_value = min(1.0, p * max(n_read, 1))
+        if p_value >= alpha:
+            continue
+        _, key_ref, key_cur, _, label = groups[g]
+        sign = 1.0 if upper else -1.0
+        a = sign * ref[feature].cast(pl.Float64).to_numpy()
+        b = sign * cur[feature].cast(pl.Float64).to_numpy()
+        first = _first_of_period(key_cur, code, b, latest_first, rows)
+        period = clock >= clock[first]
+        if not _rest_held(a[key_ref != code], b[(key_cur != code) & period], sign * bound):
+            continue                    # the rest of the population lost the tail too: a season, no cap
+        mine = a[(key_ref == code) & np.isfinite(a)]
+        at_or_past = int(np.sum(mine >= sign * bound))
+        if piled / rows < at_or_past / mine.size and not held_at_bound(at_or_past, mine.size, piled, rows,
+                                                                       piled / rows - np.mean(mine == sign * bound)):
+            continue                    # a cap moves the tail onto the bound; a shift moves it away (ages 4 years up)
+        if not _rest_followed(a[key_ref == code], b[(key_cur == code) & period], sign * bound):
+            continue                    # the segment's values short of the bound moved too: a shift, no cap
+        side, where, since = "upper" if upper else "lower", label(code), cur[time][first]
+        scope = " & ".join(f"{c} = {v}" for c, v in where.items())
+        sentence = (f"{feature} is capped at {'an upper' if upper else 'a lower'} bound of "
+                    f"{bound:.6g} where {scope} from {since} on: none of its {rows} rows since passes it "
+                    f"(the reference passed it in {p_past:.1%} of its rows) and {piled} sit on it")
+        found = Signature("clipping", 1.0 - p_value, sentence,
+                          {"bound": float(bound), "side": side, "rows": int(rows), "piled": int(piled),
+                           "past_reference": float(p_past), "since": str(since)})
+        out.append({"where": where, "feature": feature, "signature": found, "p_value": p_value, "n_tests": n_read})
+    out.sort(key=lambda f: (f["p_value"], -f["signature"].evidence["rows"]))      # ties: the wider segment
+    best: dict = {}
+    for f in out:                       # one bound per pair: its most significant side and record
+        best.setdefault((tuple(f["where"].items()), f["feature"]), f)
+    # a two-column segment that holds nearly all of a one-column segment's capped rows is that
+    # segment seen through a second column: the wider one is where the cap lives
+    return [f for f in best.values() if not any(
+        g["feature"] == f["feature"] and len(g["where"]) < len(f["where"]) and g["where"].items() <= f["where"].items()
+        and f["signature"].evidence["rows"] >= 0.9 * g["signature"].evidence["rows"] for g in best.values())]
+
+
+def _capped(values: np.ndarray, rank_cur: np.ndarray, key_cur: np.ndarray, order: np.ndarray,
+            ref_sorted: np.ndarray, n_ref: np.ndarray, rho, upper: bool, min_suffix: int, alpha: float):
+    """Every segment code's candidate bounds on one side (see :func:`capped_segments`): the
+    records of its current values read backwards in time (``order``: the supported
+    segments' rows, latest first, grouped by segment), each with its period's length, the
+    rows piled on it, the reference's share past it and the test's p-value; and how many
+    candidates were read. Ranks index ``values``; ``ref_sorted`` is the reference's
+    ``code * len(values) + rank``, sorted; ``rho()`` each code's serial correlation, read
+    only when a candidate could reject (it only ever raises a p-value)."""
+    from scipy.special import betainc, betaln
+
+    if order.size == 0:
+        return [], 0
+    u = values.size
+    keys = key_cur[order].astype(np.int64)
+    ranks = rank_cur[order] if upper else u - 1 - rank_cur[order]       # a lower bound: the ranks reversed
+    # a running maximum of key * u + rank restarts with each segment (an earlier one's codes are smaller)
+    record = np.maximum.accumulate(keys * u + ranks)
+    new = np.r_[True, record[1:] != record[:-1]]                        # records only grow: sorted already
+    composite = record[new]
+    piece = np.diff(np.r_[np.flatnonzero(new), record.size])
+    ties = np.bincount(np.cumsum(new)[ranks == record - keys * u] - 1, minlength=composite.size)
+    code, bound = composite // u, composite % u
+    start = np.searchsorted(code, code, "left")
+    rows = np.cumsum(piece) - np.r_[0, np.cumsum(piece)][start]      # the period: rows with a record <= bound
+    original = bound if upper else u - 1 - bound
+    lo, hi = np.searchsorted(ref_sorted, code * u + original, "left"), np.searchsorted(ref_sorted, code * u + original,
+                                                                                     "right")
+    past = (np.searchsorted(ref_sorted, (code + 1) * u, "left") - hi if upper
+            else lo - np.searchsorted(ref_sorted, code * u, "left"))
+    at, n = hi - lo, n_ref[code]
+    p_past = past / np.maximum(n, 1)
+    tested = (p_past >= 0.01) & (p_past <= 0.5) & (rows >= min_suffix)
+    if not tested.any():
+        return [], 0
+    # rows in time order are seldom independent (an hour's weather, a group's bookings): each
+    # count is taken at its effective size, (1 - rho) / (1 + rho) of it for the lag-1
+    # autocorrelation rho of the segment's reference values in time order (an AR(1)'s)
+    kept = np.ones(code.size)
+    for _ in range(2):                  # independent rows first; their p-value is the least
+        n_eff, past_eff, rows_eff = n * kept, past * kept, rows * kept
+        emptied = np.exp(betaln(past_eff + 1, n_eff - past_eff + 1 + rows_eff) - betaln(past_eff + 1, n_eff - past_eff + 1))
+        share_on = np.minimum((at + 0.5) / (n - past + 1), 1.0)
+        extra, trials = (ties - 1) * kept, (rows - 1) * kept
+        with np.errstate(invalid="ignore", divide="ignore"):     # P(extra or more of trials): binomial, effective sizes
+            piled = np.where(extra > 0, betainc(np.maximum(extra, 1e-12), np.maximum(trials - extra + 1, 1e-12),
+                                                share_on), 1.0)
+        p = np.maximum(emptied, piled)
+        if not np.any(tested & (p < alpha)):
+            break                       # nothing can reject, Bonferroni or not
+        kept = (1 - rho()[code]) / (1 + rho()[code])
+    found = [(int(c), float(values[v]), int(r), int(t), float(s), float(q))
+             for c, v, r, t, s, q, keep in zip(code, original, rows, ties, p_past, p, tested) if keep]
+    return found, int(tested.sum())
+
+
+def _rest_held(reference: np.ndarray, period: np.ndarray, bound: float) -> bool:
+    """Whether the rest of the population (every row outside the segment) still passes
+    ``bound`` over the capped period: at half its reference rate or more, and not a fifth
+    less often with significance (binomial, one-sided, 0.1 %), with five such rows expected at
+    least (fewer cannot tell a cap from a season that ended the tail for all, or from a
+    shift of everyone's ages)."""
+    from scipy import stats as _st
+
+    reference, period = reference[np.isfinite(reference)], period[np.isfinite(period)]
+    if reference.size == 0 or period.size == 0:
+        return False
+    share, k = float(np.mean(reference > bound)), int(np.sum(period > bound))
+    fell = k / period.size < share / 2 or (k / period.size < 0.8 * share
+                                           and float(_st.binom.cdf(k, period.size, share)) < 0.001)
+    return share * period.size >= 5 and not fell
+
+
+def _rest_followed(reference: np.ndarray, period: np.ndarray, bound: float) -> bool:
+    """Whether the segment's values short of ``bound`` over the capped period follow its
+    reference's values short of it, as a cap leaves them (the KS distance within twice its
+    95 % noise, or 0.05): a segment of young adults whose ages all rose four years also
+    empties its youngest ages onto a new minimum, but moves every other age too."""
+    from mlwatch.stats.ecdf import ks_sorted
+
+    kept_a = np.sort(reference[np.isfinite(reference) & (reference < bound)])
+    kept_b = np.sort(period[np.isfinite(period) & (period < bound)])
+    if kept_a.size < 10 or kept_b.size < 10:
+        return False
+    floor = 1.36 * np.sqrt(1 / kept_a.size + 1 / kept_b.size)
+    return ks_sorted(kept_a, kept_b) <= max(2 * floor, 0.05)
+
+
+def _grouped(keys: np.ndarray, k: int, order: np.ndarray) -> np.ndarray:
+    """``order`` regrouped by segment code, each code's rows kept in ``order``'s order (a
+    stable radix sort on small codes)."""
+    small = np.int16 if k < 2 ** 15 else np.int64
+    return order[np.argsort(keys[order].astype(small), kind="stable")]
+
+
+def _serial_correlation(ranks: np.ndarray, keys: np.ndarray, k: int, order: np.ndarray) -> np.ndarray:
+    """Each segment code's lag-1 correlation of its rows' value ranks (``-1``: missing) in time
+    order (``order``: the rows grouped by code, each group in time order), clipped to
+    [0, 0.99]; 0 for a code with fewer than three rows.
+
+    >>> keys = np.array([0, 0, 0, 1, 1, 1])
+    >>> [round(float(r), 2) for r in _serial_correlation(np.array([0, 1, 2, 5, 4, 3]), keys, 2, np.arange(6))]
+    [0.99, 0.99]
+    """
+    order = order[ranks[order] >= 0]
+    key, x = keys[order], ranks[order].astype(float)
+    pair = key[1:] == key[:-1]
+    g, u, v = key[1:][pair], x[:-1][pair], x[1:][pair]
+    count = np.bincount(g, minlength=k).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu, mv = np.bincount(g, u, k) / count, np.bincount(g, v, k) / count
+        cov = np.bincount(g, u * v, k) / count - mu * mv
+        var_u = np.bincount(g, u * u, k) / count - mu ** 2
+        var_v = np.bincount(g, v * v, k) / count - mv ** 2
+        rho = cov / np.sqrt(var_u * var_v)
+    return np.clip(np.where((count >= 2) & np.isfinite(rho), rho, 0.0), 0.0, 0.99)
+
+
+def _first_of_period(key_cur: np.ndarray, code: int, b: np.ndarray, latest_first: np.ndarray, rows: int) -> int:
+    """The current row (index) that opens the capped period: the earliest of the segment's
+    last ``rows`` finite rows."""
+    mine = latest_first[(key_cur[latest_first] == code) & np.isfinite(b[latest_first])]
+    return int(mine[min(rows, mine.size) - 1])

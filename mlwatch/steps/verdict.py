@@ -19,8 +19,9 @@ groups, each with a share of the level ``alpha`` (5 %):
   Benjamini-Hochberg across them (``3 alpha / 10``);
 * every feature's drift inside every segment (:mod:`mlwatch.steps.segments`),
   Benjamini-Hochberg across the pairs (``3 alpha / 10``);
-* readings frozen inside one segment (:mod:`mlwatch.steps.frozen`), Bonferroni across the
-  (segment value, feature) pairs scanned (``alpha / 10``, on top of the segments' share);
+* readings frozen inside one segment, and readings capped inside one from some date on
+  (:mod:`mlwatch.steps.frozen`), each Bonferroni across what it scanned (``alpha / 20``
+  each, on top of the segments' share);
 * the domain classifier on the whole population (:mod:`mlwatch.steps.multivariate`,
   ``alpha / 20``, on top as well; it also needs an AUC of 0.55, which a few thousand rows a
   side never reach by chance). The union bound below is then ``1.15 alpha``, measured at most
@@ -412,16 +413,18 @@ def _widened(findings: list[Finding], traces) -> list[Finding]:
 
 
 def _frozen_causes(frozen, traces, found: list[Finding]) -> list[Finding]:
-    """A reading frozen inside one segment is skew there, dated by step 6 on that segment."""
+    """A reading frozen (or capped) inside one segment is skew there, dated by step 6 on that
+    segment."""
     traced, out = _by_scope(traces), []
     for item in frozen:
         scope = slice_label(item["where"])
         if any(f.scope == scope and f.feature == item["feature"] and f.kind == "skew" for f in found):
             continue
+        name = item["signature"].name
         reading = traced.get((scope, item["feature"]), {})
-        if reading.get("signature") != "stuck":
-            reading = {"signature": "stuck", "sentence": item["signature"].sentence}
-        out.append(_traced("skew", "stuck", scope, item["feature"], item["p_value"],
+        if reading.get("signature") != name:
+            reading = {"signature": name, "sentence": item["signature"].sentence}
+        out.append(_traced("skew", name, scope, item["feature"], item["p_value"],
                            int(item["signature"].evidence["rows"]), None, {**reading, "confined": True}))
     return out
 
