@@ -797,13 +797,11 @@ def test_the_capped_scans_p_value_by_hand():
     piled = int(np.sum(mine[-rows:] == 7))
     assert evidence["piled"] == piled
     ranks = stats.rankdata(theirs)
-    assert np.corrcoef(ranks[:-1], ranks[1:])[0, 1] <= 0.05
+    assert np.corrcoef(ranks[:-1], ranks[1:])[0, 1] <= 0.0          # rho taken as 0: counts at full size
     past, n, on = int(np.sum(theirs > 7)), theirs.size, int(np.sum(theirs == 7))
     polya = np.prod([(n - past + 1 + i) / (n + 2 + i) for i in range(rows)])
     pile = stats.binom.sf(piled - 2, rows - 1, (on + 0.5) / (n - past + 1))
-    rho = max(np.corrcoef(ranks[:-1], ranks[1:])[0, 1], 0.0)
-    if rho == 0.0:
-        assert best["p_value"] == pytest.approx(min(1.0, max(polya, pile) * best["n_tests"]), rel=1e-6)
+    assert best["p_value"] == pytest.approx(min(1.0, max(polya, pile) * best["n_tests"]), rel=1e-6)
     assert best["p_value"] < 1e-10
     assert [f["where"] for f in found if f["p_value"] < 0.05] == [{"site": "a"}]
 

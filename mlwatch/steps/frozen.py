@@ -14,6 +14,9 @@ twice the reference's longest run (:func:`mlwatch.stats.signatures.stuck_signatu
 readings that rarely repeat are scanned (``q`` at most :data:`MAX_REPEAT`): a column that
 rests on one value by nature (rain at zero, children per booking) holds long runs in any
 season, and measured on the scorecard's controls they were its only false alarms.
+
+Readings capped inside one segment from some date on (:func:`capped_segments`) are read the
+same way: a tail that only thinned in the window's histogram is gone in time order.
 """
 
 from __future__ import annotations
@@ -122,12 +125,17 @@ def capped_segments(reference, current, *, segments: Sequence[str], features: Se
 
     Candidates need a tail (``p`` from 1 % to a half, as a clip's), ``min_rows`` rows a side
     and ``min_suffix`` rows in the period; the p-value is Bonferroni over every candidate read.
-    A season ends tails too (no humid days from October at every airport), and rows that
-    share a time stamp share their weather, so they pile on one value as a cap's do: a found
-    cap must be the segment's own, the rest of the population still passing the bound over
-    the same period at half its reference rate or more (:func:`_rest_held`). Measured on
-    consecutive windows of the bundled tables, before that rule the scan flagged most
-    flights and hotel windows; on random no-drift splits it never did. Past
+    Rows in time order are seldom independent (flights in one hour share their weather, a
+    group's bookings repeat one row), so each count is taken at its effective size for the
+    segment's reference serial correlation (:func:`_serial_correlation`). A season ends tails
+    too (no humid days from October at every airport), and a shift of everyone's values
+    empties a bounded segment's tail onto a new minimum; so a found cap must also be the
+    segment's own and a cap's shape: the rest of the population still passes the bound over
+    the same period (:func:`_rest_held`), the segment's rows at or past the bound did not thin
+    (:func:`mlwatch.stats.signatures.held_at_bound`), and its values short of the bound follow
+    the reference's (:func:`_rest_followed`). Measured on consecutive windows of the bundled
+    tables, without the first two rules the scan flagged most flights and hotel windows; with
+    them it flags none at its level (``benchmarks/bench_capped_level.py``). Past
     :data:`MAX_CAPPED_ROWS` rows a side it reads a uniform sample of them.
 
     >>> import datetime as dt
@@ -206,7 +214,7 @@ def capped_segments(reference, current, *, segments: Sequence[str], features: Se
         if piled / rows < at_or_past / mine.size and not held_at_bound(at_or_past, mine.size, piled, rows,
                                                                        piled / rows - np.mean(mine == sign * bound)):
             continue                    # a cap moves the tail onto the bound; a shift moves it away (ages 4 years up)
-        if not _rest_followed(a[key_ref == code], b[(key_cur == code) & period], sign * bound):
+        if not _rest_followed(mine, b[(key_cur == code) & period], sign * bound):
             continue                    # the segment's values short of the bound moved too: a shift, no cap
         side, where, since = "upper" if upper else "lower", label(code), cur[time][first]
         scope = " & ".join(f"{c} = {v}" for c, v in where.items())

@@ -191,7 +191,8 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
     (None otherwise). ``segments`` is the search for inputs that changed inside a segment
     (:func:`mlwatch.steps.segments.segment_drift`), ``segment_traces`` step 6 on each of its
     specific pairs, in order (then on the ``frozen`` pairs of
-    :func:`mlwatch.steps.frozen.frozen_segments`). ``drop`` is
+    :func:`mlwatch.steps.frozen.frozen_segments` and
+    :func:`mlwatch.steps.frozen.capped_segments`). ``drop`` is
     :func:`mlwatch.steps.overall.explain_drop` on the audited scope. ``joint`` and
     ``joint_slice`` are the domain classifier (:func:`mlwatch.steps.multivariate.multivariate_drift`)
     on the population (at :func:`joint_level`) and on the audited slice (at ``alpha``).
