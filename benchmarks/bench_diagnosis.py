@@ -7,10 +7,12 @@ an event log holding the true trigger among decoys. ``mlwatch.investigate`` runs
 its verdict's primary finding is checked against the ground truth by
 ``mlwatch.steps.scorecard.score`` (verdict, slice, feature, signature, onset, trigger). A
 check that does not apply (no feature for concept drift, nothing at all for a control) is
-left out of its rate. Incidents with the labels withheld are scored apart.
+left out of its rate. Incidents with the labels withheld, and with labels for the first half
+of the current window only (the usual delay of ground truth), are scored apart.
 
     python benchmarks/bench_diagnosis.py                 # 320 incidents with labels, 160 without
     python benchmarks/bench_diagnosis.py --count 80      # fewer
+    python benchmarks/bench_diagnosis.py --kinds clipping,stuck --misses   # those kinds' jobs only
 """
 
 from __future__ import annotations
@@ -98,21 +100,34 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--misses", action="store_true", help="print every incident a check got wrong")
+    parser.add_argument("--kinds", help="only the jobs of these kinds (comma-separated), the same seeds")
+    parser.add_argument("--labels", help="only the jobs with these labels (available, withheld, partial)")
     args = parser.parse_args(argv)
     from mlwatch.datasets import tables
+    from mlwatch.simulate import KINDS
 
     names = tables()
     jobs = [(names[i % len(names)], args.seed * 100_000 + i, "available") for i in range(args.count)]
     jobs += [(names[i % len(names)], args.seed * 100_000 + 50_000 + i, "withheld") for i in range(args.count // 2)]
+    jobs += [(names[i % len(names)], args.seed * 100_000 + 80_000 + i, "partial") for i in range(args.count // 4)]
+    if args.kinds:
+        wanted = set(args.kinds.split(","))
+        drawn = {labels: [k for k in KINDS if not (labels == "withheld" and k == "concept_drift")]
+                 for labels in ("available", "withheld", "partial")}
+        jobs = [j for j in jobs if drawn[j[2]][j[1] % len(drawn[j[2]])] in wanted]
+    if args.labels:
+        jobs = [j for j in jobs if j[2] in args.labels.split(",")]
     started = time.time()
     with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         runs = list(pool.map(_run, jobs))
     with_labels = [r for r in runs if r.get("labels") == "available"]
     without = [r for r in runs if r.get("labels") == "withheld"]
+    partial = [r for r in runs if r.get("labels") == "partial"]
     _table(with_labels, "Random incidents with labels: share of right answers per check")
     _table(without, "Random incidents with the labels withheld")
-    _by_size(with_labels + without)
-    controls = [r for r in with_labels + without if r["kind"] == "none"]
+    _table(partial, "Random incidents with labels for the first half of the current window only")
+    _by_size(with_labels + without + partial)
+    controls = [r for r in with_labels + without + partial if r["kind"] == "none"]
     false = sum(not r["scores"]["verdict"] for r in controls)
     print(f"\nFalse verdicts on controls: {false} of {len(controls)}")
     skipped = [r for r in runs if "skipped" in r]

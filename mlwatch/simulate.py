@@ -477,11 +477,18 @@ def _inject(table, plan: Injection, reference: pl.DataFrame, current: pl.DataFra
     if column is not None and column in current.columns:
         before, now = original[column], current[column]
         if kind != "concept_drift" or before.dtype == now.dtype:
-            differs = (before.cast(pl.String) != now.cast(pl.String)) | (before.is_null() != now.is_null())
-            differs = differs.fill_null(True)
+            differs = before.cast(pl.String).ne_missing(now.cast(pl.String))     # a null left null is no change
             truth["n_changed"] = int(differs.sum())
             if truth["n_changed"]:      # the earliest row that shows the change (a cap or a tenth of the rows shows it late)
                 truth["first_changed"] = _format(times.filter(differs).min())
+    if kind == "clipping" and plan.fraction == 1.0:
+        # the last row before the onset the cap would have changed: no row between it and the
+        # first row changed tells an onset apart from another (the late side of first_changed)
+        x, bound = original[feature].cast(pl.Float64), truth["details"]["bound"]
+        past = (x > bound if truth["details"]["side"] == "upper" else x < bound).fill_null(False).to_numpy()
+        would = inside & ~after & past
+        if would.any():
+            truth["last_unchanged"] = _format(times.filter(pl.Series(would)).max())
     if kind != "concept_drift" and table.model is not None:
         rescored = _rescore(table, current.filter(pl.Series(hit)))
         if rescored is not None:

@@ -4,6 +4,7 @@ incidents nobody tuned anything for, ten a bundled table, with and without label
 import warnings
 
 import numpy as np
+import polars as pl
 import pytest
 
 from mlwatch import investigate
@@ -61,8 +62,6 @@ def test_an_onset_is_right_anywhere_the_slices_rows_cannot_tell_from_the_truth()
     import datetime as dt
     from types import SimpleNamespace
 
-    import polars as pl
-
     hours = pl.datetime_range(dt.datetime(2012, 8, 1), dt.datetime(2012, 8, 31, 23), "1h", eager=True)
     current = pl.DataFrame({"t": hours, "day": hours.dt.weekday().cast(pl.String)})   # "1" is a Monday
     reference = current.with_columns(pl.col("t").dt.offset_by("-31d"))
@@ -89,8 +88,6 @@ def test_an_onset_is_right_anywhere_the_slices_rows_cannot_tell_from_the_truth()
 def test_the_truth_dates_the_first_row_the_incident_changed():
     """``first_changed`` is the time of the earliest current row whose value the incident
     changed: nulls written into a tenth of the rows show first some rows after the onset."""
-    import polars as pl
-
     case = simulate("bike", Injection("null_spike", feature="hum", onset=0.5, fraction=0.1), n=2000, seed=3)
     time = case.roles["time"]
     nulls = case.current.filter(pl.col("hum").is_null())[time]
@@ -98,3 +95,25 @@ def test_the_truth_dates_the_first_row_the_incident_changed():
     assert case.truth["first_changed"] == nulls.min().isoformat()
     from_onset = case.current.filter(pl.col(time) >= pl.lit(case.truth["onset"]).str.to_datetime())[time]
     assert case.truth["first_changed"] > from_onset.min().isoformat()
+
+
+def test_the_truth_counts_no_null_left_null_as_changed_and_dates_a_caps_last_unchanged_row():
+    """The scorecard's incident 136: a cap on wind speed for one carrier from 8 September. A
+    null left null was counted as changed (so "first changed" was a null of 15 August, before
+    the onset); and the last row before the onset past the bound bounds what the rows can tell
+    on the early side: the rows short of the bound after it look the same with the cap or not."""
+    from mlwatch import datasets
+    from mlwatch.steps.scorecard import _knowable, _position, _rows
+
+    flights = datasets.model_table("flights")
+    seed = int(np.random.default_rng(136).integers(1 << 31))
+    case = simulate(flights, Injection("clipping"), n=10_000, seed=seed)
+    truth, time = case.truth, case.roles["time"]
+    assert (truth["feature"], truth["slice"]) == ("wind_speed", {"carrier": "EV"})
+    assert truth["first_changed"] >= truth["onset"] > truth["last_unchanged"]
+    onset = pl.lit(truth["onset"]).str.to_datetime().dt.replace_time_zone("UTC")
+    on_bound = case.current.filter((pl.col("carrier") == "EV") & (pl.col(time) >= onset)
+                                   & (pl.col("wind_speed") == truth["details"]["bound"]))
+    assert 0 < truth["n_changed"] <= on_bound.height          # every changed row sits on the bound; no null does
+    low, high = _knowable(case, _rows(case.current, truth["slice"]))
+    assert low == _position(truth["last_unchanged"]) and high == _position(truth["first_changed"])

@@ -11,7 +11,8 @@ Each check is True (right), False (wrong) or None (it does not apply):
 * ``onset``: within one time bucket (the bucket step 6 uses) of the span the rows can tell:
   from the last row of the slice before the truth to its first row from the truth on that
   the incident changed (the rows of ``weekday=Mon`` cannot date a change that began on a
-  Thursday before the next Monday, nor a cap the change no value reached for a week);
+  Thursday before the next Monday, nor a cap the change no value reached for a week; nor
+  tell a cap from the rows short of its bound before it);
 * ``trigger``: the likely trigger named is the true one.
 
 Used by ``benchmarks/bench_diagnosis.py`` and the tests.
@@ -71,7 +72,9 @@ def _knowable(case, hit: np.ndarray) -> tuple[float, float]:
     last row before the onset and of the first row from the onset on that shows the change
     (the onset itself on a side with no row). A fault on a tenth of the slice's rows, or a cap
     few values reach, shows first in a row days after it began: no row before that one
-    differs from the rows before the onset."""
+    differs from the rows before the onset. On the early side, a cap's onset is told only by
+    the last row before it whose value the cap would have changed (``last_unchanged``): the
+    rows short of the bound between it and the onset look the same either way."""
     from mlwatch.steps.trace import time_axis
 
     at = _position(case.truth["onset"])
@@ -80,9 +83,10 @@ def _knowable(case, hit: np.ndarray) -> tuple[float, float]:
         return at, at
     seconds = time_axis(times)[hit]
     before, after = seconds[seconds < at], seconds[seconds >= at]
-    first = _position(case.truth.get("first_changed"))
+    first, last = (_position(case.truth.get(key)) for key in ("first_changed", "last_unchanged"))
     shown = max(float(after.min()) if after.size else at, first if first is not None else at)
-    return (float(before.max()) if before.size else at), shown
+    told = float(before.max()) if before.size else at
+    return (min(told, last) if last is not None else told), shown
 
 
 def _bucket(case) -> float:
