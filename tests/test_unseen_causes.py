@@ -851,3 +851,24 @@ def test_a_cap_in_one_segment_of_bookings_in_time_order_is_found_and_its_windows
     assert found[0]["signature"].evidence["bound"] == case.truth["details"]["bound"]
     untouched = simulate(hotel, Injection("none"), n=4000, seed=seed, shuffle=False)
     assert capped_segments(untouched.reference, untouched.current, **scan) == []
+
+
+def test_a_mix_that_trades_two_labels_shares_is_told_from_a_re_mapping_by_their_companions(bike):
+    """The scorecard's partial-labels incident 80031: a campaign on Thursdays favours misty
+    weather, so Clear falls from 63 % to 39 % and Mist rises from 22 % to 53 % there: the shares
+    traded places as under a re-mapping, and the verdict said skew (fix a pipeline that was
+    fine). The misty Thursdays carry a misty day's humidity; written-over clear days would not."""
+    seed = int(np.random.default_rng(80031).integers(1 << 31))
+    case = simulate(bike, Injection("covariate_shift"), n=min(bike.frame.height // 2, 10_000), seed=seed,
+                    labels="partial")
+    assert (case.truth["feature"], case.truth["slice"]) == ("weathersit", {"weekday": "Thu"})
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.feature, primary.signature) == ("data_drift", "weathersit", "shift")
+    assert "genuine" in primary.sentence
+    # the same two labels swapped in the same rows from the same time on stay a re-mapping
+    swapped = simulate(bike, Injection("encoding_permutation", feature="weathersit", where={"weekday": "Thu"},
+                                       onset=0.3), n=min(bike.frame.height // 2, 10_000), seed=5, labels="partial")
+    found = investigate(swapped.reference, swapped.current, **swapped.investigate_kwargs())
+    assert (found.verdict.kind, found.verdict.primary.feature, found.verdict.primary.signature) == \
+        ("skew", "weathersit", "encoding_permutation")

@@ -115,7 +115,8 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
     ``time`` only the signatures are given. ``outputs`` are columns computed from the
     features (the model's prediction) or following them (its target): never read as the
     companions that tell a genuine rise of a value from a default written in (a prediction
-    computed from a flooded value looks like the value's own rows'). With ``segments`` (and
+    computed from a flooded value looks like the value's own rows'), nor of labels that traded
+    shares without a re-mapping (:func:`_genuine_labels`). With ``segments`` (and
     no ``where``), a fault that marks its rows (nulls, new codes, converted or clipped values,
     a default) gets its ``home``: the segment value, or pair of values, holding at least 90 %
     of the rows it marks beyond the reference's rate there, in at most half of the rows, the
@@ -148,7 +149,7 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
                                      cur[feature].cast(pl.Float64).to_numpy(), axis[1], feature=feature,
                                      label=lambda t, start=buckets[2][0]: _label(t, start))
             found = frozen or found
-        timing = {}
+        timing, after = {}, None
         if frozen is not None:
             timing = _frozen_onset(frozen, buckets)
         elif buckets is not None:
@@ -162,6 +163,9 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
             found = _genuine(whole[0], whole[1], feature, found, exclude={feature, time, *outputs}) or found
         elif found.name == "clipping":
             found = _genuine_clip(whole[0], whole[1], feature, found, exclude={feature, time, *outputs}) or found
+        elif found.name == "encoding_permutation":
+            found = _genuine_labels(whole[0], whole[1], feature, found, exclude={feature, time, *outputs},
+                                    after=after) or found
         row = {"feature": feature, "signature": found.name, "confidence": found.confidence,
                "pipeline_fault": found.pipeline_fault, "sentence": found.sentence, **timing}
         if segments and not where and found.name in HOME_FOUND:
@@ -390,6 +394,70 @@ def _genuine_clip(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, clip, *, e
                      f"like the reference's rows at {bound:.6g} (distance {same:.2f}), not like the rows past it "
                      f"that a clip would have moved there ({source:.2f}): the mix moved",
                      {"value": bound, "share": share, "reference_share": was})
+
+
+def _genuine_labels(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, remap, *, exclude: set,
+                    after: pl.Series | None = None, min_rows: int = 50, max_companions: int = 24,
+                    most: float = 0.25):
+    """Labels whose shares traded places without a re-mapping: the current rows under each
+    new label carry that label's own companions, where re-mapped rows bring the companions of
+    the label they had (a mix that favours misty days over clear ones on Thursdays gives misty
+    Thursdays their humidity; 'Clear' written as 'Mist' gives them a clear day's). Read on the
+    current rows from the onset on (``after``), where a re-mapping changed every row.
+
+    For each pair, the current rows under the new label are a mixture of that label's own
+    reference rows and a share ``w`` of the old label's (:func:`_relabelled_share`): about 1
+    for a re-mapping, about 0 for a genuine mix. Returns a ``shift`` signature when every pair
+    with the rows and the companions to tell has ``w`` at ``most`` or less, else None (the
+    re-mapping stands, or the evidence is too thin)."""
+    mapping = remap.evidence.get("mapping") or {}
+    rows = cur.filter(after) if after is not None else cur
+    reads = []
+    for old, new in mapping.items():
+        share = _relabelled_share(ref, rows, _holding(ref, feature, new), _holding(rows, feature, new),
+                                  _holding(ref, feature, old), exclude=exclude, min_rows=min_rows,
+                                  max_companions=max_companions)
+        if share is not None:
+            reads.append((old, new, share))
+    if not reads or any(share > most for _, _, share in reads):
+        return None
+    swaps = ", ".join(f"{old!r} -> {new!r}" for old, new, _ in reads[:6])
+    old, new, share = max(reads, key=lambda r: r[2])
+    return Signature("shift", float(remap.confidence),
+                     f"{feature}'s labels traded shares ({swaps}) but the rows are genuine: over their other "
+                     f"inputs, those now labelled {new!r} look like the reference's {new!r} rows, with at most "
+                     f"{max(share, 0.0):.0%} of them like its {old!r} rows a re-mapping would have relabelled: "
+                     "the mix moved", {"mapping": mapping, "relabelled": share})
+
+
+def _relabelled_share(ref: pl.DataFrame, cur: pl.DataFrame, in_ref: np.ndarray, in_cur: np.ndarray,
+                      source: np.ndarray, *, exclude: set, min_rows: int, max_companions: int) -> float | None:
+    """The share ``w`` of the current rows ``in_cur`` that look like the reference's rows
+    ``source`` rather than its rows ``in_ref``, over their other inputs: the least-squares
+    weight of ``now = (1 - w) own + w source`` over the binned shares of every input that
+    tells the two reference groups apart (total variation 0.25 or more), pooled. Projected on
+    the difference of the two groups, the sampling noise of the other directions drops out (a
+    total variation between two samples of 150 rows is 0.15 of noise). None as in
+    :func:`_companions`."""
+    if min(int(in_ref.sum()), int(in_cur.sum()), int(source.sum())) < min_rows:
+        return None
+    num = den = 0.0
+    for column in [c for c in ref.columns if c not in exclude and c in cur.columns][:max_companions]:
+        binned = _companion_codes(ref[column], cur[column], min_rows)
+        if binned is None:
+            continue
+        a, b, k = binned
+
+        def shares(x: np.ndarray) -> np.ndarray:
+            counts = np.bincount(x[x >= 0], minlength=k)
+            return counts / max(counts.sum(), 1)
+
+        from_, own, now = shares(a[source]), shares(a[in_ref]), shares(b[in_cur])
+        if 0.5 * np.abs(own - from_).sum() < 0.25:
+            continue
+        num += float(np.dot(now - own, from_ - own))
+        den += float(np.dot(from_ - own, from_ - own))
+    return num / den if den > 0 else None
 
 
 def _holding(frame: pl.DataFrame, feature: str, value) -> np.ndarray:
