@@ -442,19 +442,7 @@ def _relabelled_share(ref: pl.DataFrame, cur: pl.DataFrame, in_ref: np.ndarray, 
     if min(int(in_ref.sum()), int(in_cur.sum()), int(source.sum())) < min_rows:
         return None
     num = den = 0.0
-    for column in [c for c in ref.columns if c not in exclude and c in cur.columns][:max_companions]:
-        binned = _companion_codes(ref[column], cur[column], min_rows)
-        if binned is None:
-            continue
-        a, b, k = binned
-
-        def shares(x: np.ndarray) -> np.ndarray:
-            counts = np.bincount(x[x >= 0], minlength=k)
-            return counts / max(counts.sum(), 1)
-
-        from_, own, now = shares(a[source]), shares(a[in_ref]), shares(b[in_cur])
-        if 0.5 * np.abs(own - from_).sum() < 0.25:
-            continue
+    for from_, own, now in _telling(ref, cur, in_ref, in_cur, source, exclude, min_rows, max_companions):
         num += float(np.dot(now - own, from_ - own))
         den += float(np.dot(from_ - own, from_ - own))
     return num / den if den > 0 else None
@@ -477,6 +465,17 @@ def _companions(ref: pl.DataFrame, cur: pl.DataFrame, in_ref: np.ndarray, in_cur
     if min(int(in_ref.sum()), int(in_cur.sum()), int(source.sum())) < min_rows:
         return None
     same, other = [], []
+    for from_, own, now in _telling(ref, cur, in_ref, in_cur, source, exclude, min_rows, max_companions):
+        same.append(0.5 * np.abs(now - own).sum())
+        other.append(0.5 * np.abs(now - from_).sum())
+    return (float(np.mean(same)), float(np.mean(other))) if same else None
+
+
+def _telling(ref: pl.DataFrame, cur: pl.DataFrame, in_ref: np.ndarray, in_cur: np.ndarray, source: np.ndarray,
+             exclude: set, min_rows: int, max_companions: int):
+    """Per other input that tells the reference's rows ``source`` from its rows ``in_ref``
+    (total variation 0.25 or more over :func:`_companion_codes`): the binned shares of
+    ``source``, of ``in_ref`` and of the current rows ``in_cur``."""
     for column in [c for c in ref.columns if c not in exclude and c in cur.columns][:max_companions]:
         binned = _companion_codes(ref[column], cur[column], min_rows)
         if binned is None:
@@ -488,11 +487,8 @@ def _companions(ref: pl.DataFrame, cur: pl.DataFrame, in_ref: np.ndarray, in_cur
             return counts / max(counts.sum(), 1)
 
         from_, own, now = shares(a[source]), shares(a[in_ref]), shares(b[in_cur])
-        if 0.5 * np.abs(own - from_).sum() < 0.25:
-            continue                       # this input does not tell the value's rows apart
-        same.append(0.5 * np.abs(now - own).sum())
-        other.append(0.5 * np.abs(now - from_).sum())
-    return (float(np.mean(same)), float(np.mean(other))) if same else None
+        if 0.5 * np.abs(own - from_).sum() >= 0.25:
+            yield from_, own, now
 
 
 def _companion_codes(ref: pl.Series, cur: pl.Series, min_rows: int,
