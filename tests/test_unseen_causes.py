@@ -872,3 +872,23 @@ def test_a_mix_that_trades_two_labels_shares_is_told_from_a_re_mapping_by_their_
     found = investigate(swapped.reference, swapped.current, **swapped.investigate_kwargs())
     assert (found.verdict.kind, found.verdict.primary.feature, found.verdict.primary.signature) == \
         ("skew", "weathersit", "encoding_permutation")
+
+
+def test_the_relabelled_share_recovers_a_known_mixture():
+    """By hand: current rows under label 'b' made of 60 % rows drawn like the reference's 'a'
+    rows and 40 % like its 'b' rows, over one companion that tells them apart, give w = 0.6
+    (within sampling noise); rows all like 'b' give about 0."""
+    from mlwatch.steps.trace import _relabelled_share
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    ref = pl.DataFrame({"label": ["a"] * n + ["b"] * n,
+                        "hum": np.concatenate([rng.normal(40, 5, n), rng.normal(70, 5, n)])})
+
+    def share(w: float) -> float:
+        like_a = rng.random(n) < w
+        cur = pl.DataFrame({"label": ["b"] * n, "hum": np.where(like_a, rng.normal(40, 5, n), rng.normal(70, 5, n))})
+        return _relabelled_share(ref, cur, (ref["label"] == "b").to_numpy(), np.ones(n, bool),
+                                 (ref["label"] == "a").to_numpy(), exclude={"label"}, min_rows=50, max_companions=24)
+
+    assert abs(share(0.6) - 0.6) < 0.05 and abs(share(0.0)) < 0.05 and abs(share(1.0) - 1.0) < 0.05

@@ -439,8 +439,6 @@ def _relabelled_share(ref: pl.DataFrame, cur: pl.DataFrame, in_ref: np.ndarray, 
     the difference of the two groups, the sampling noise of the other directions drops out (a
     total variation between two samples of 150 rows is 0.15 of noise). None as in
     :func:`_companions`."""
-    if min(int(in_ref.sum()), int(in_cur.sum()), int(source.sum())) < min_rows:
-        return None
     num = den = 0.0
     for from_, own, now in _telling(ref, cur, in_ref, in_cur, source, exclude, min_rows, max_companions):
         num += float(np.dot(now - own, from_ - own))
@@ -462,8 +460,6 @@ def _companions(ref: pl.DataFrame, cur: pl.DataFrame, in_ref: np.ndarray, in_cur
     values would come from): the mean total variation over the inputs that tell the two
     reference groups apart (0.25 or more). None when either group, or the current one, has
     under ``min_rows`` rows, or no input tells them apart."""
-    if min(int(in_ref.sum()), int(in_cur.sum()), int(source.sum())) < min_rows:
-        return None
     same, other = [], []
     for from_, own, now in _telling(ref, cur, in_ref, in_cur, source, exclude, min_rows, max_companions):
         same.append(0.5 * np.abs(now - own).sum())
@@ -475,7 +471,10 @@ def _telling(ref: pl.DataFrame, cur: pl.DataFrame, in_ref: np.ndarray, in_cur: n
              exclude: set, min_rows: int, max_companions: int):
     """Per other input that tells the reference's rows ``source`` from its rows ``in_ref``
     (total variation 0.25 or more over :func:`_companion_codes`): the binned shares of
-    ``source``, of ``in_ref`` and of the current rows ``in_cur``."""
+    ``source``, of ``in_ref`` and of the current rows ``in_cur``; none when a group has under
+    ``min_rows`` rows."""
+    if min(int(in_ref.sum()), int(in_cur.sum()), int(source.sum())) < min_rows:
+        return
     for column in [c for c in ref.columns if c not in exclude and c in cur.columns][:max_companions]:
         binned = _companion_codes(ref[column], cur[column], min_rows)
         if binned is None:
