@@ -196,6 +196,47 @@ def test_a_reweighted_mix_of_a_coarse_column_is_no_flood(rng):
     assert found.name == "default_flood" and found.evidence["value"] == 37.0
 
 
+def test_a_mix_tilted_towards_the_top_of_a_range_is_no_flood_even_where_its_top_value_stands_out(bike):
+    """Partial-labels incident 80011: Wednesdays favour late hours from mid-August. Among the
+    572 working Wednesday rows, 23h rose from 3 % to 11 % while 22h rose less than a third as
+    much (noise), so the value alone read as a default written in: "fix the pipeline" for a
+    campaign. Every other hour moved towards 23 too; a flood leaves the rest as it was."""
+    case = simulate(bike, Injection("covariate_shift"), n=4367, seed=1279546948, labels="partial")
+    assert (case.truth["feature"], case.truth["slice"]) == ("hour", {"weekday": "Wed"})
+    wednesdays = (pl.col("workingday") == "Yes") & (pl.col("weekday") == "Wed")
+    before, after = case.reference.filter(wednesdays)["hour"], case.current.filter(wednesdays)["hour"]
+    assert (after == 23).mean() > 3 * (before == 23).mean()
+    assert signature(before, after, feature="hour").name == "shift"
+
+
+def test_the_rest_of_a_flooded_column_is_left_as_it_was(rng):
+    """The tilt rule's level: sentinels (0, -1, 999, the mean) written into 5-40 % of random
+    rows of every numeric input of the four tables, 20 draws each: the rest of the values
+    moved towards the sentinel (one-sided Mann-Whitney at 0.001) in at most 1 %."""
+    from mlwatch import datasets
+    from mlwatch.stats.signatures import _rest_moved_towards
+
+    moved = tried = 0
+    for name in ("flights", "acs", "hotel", "bike"):
+        table = datasets.model_table(name)
+        for column in table.features:
+            x = table.frame[column]
+            if not x.dtype.is_numeric() or x.n_unique() < 5:
+                continue
+            x = x.drop_nulls().cast(pl.Float64).to_numpy()
+            for draw in range(20):
+                n = int(rng.integers(200, 5000))
+                a, b = rng.choice(x, n), rng.choice(x, n)
+                value = [0.0, -1.0, 999.0, float(np.mean(a))][draw % 4]
+                b[rng.random(n) < rng.uniform(0.05, 0.4)] = value
+                moved += _rest_moved_towards(a, b, value)
+                tried += 1
+    assert tried >= 300 and moved <= 0.01 * tried
+    hours = rng.integers(0, 24, 5000).astype(float)
+    tilted = rng.choice(hours, 5000, p=np.exp(hours / 12) / np.exp(hours / 12).sum())
+    assert _rest_moved_towards(hours, tilted, 23.0) and not _rest_moved_towards(hours, tilted, 0.0)
+
+
 def test_a_segment_column_whose_labels_were_swapped_is_skew_on_that_column(bike):
     # two seasons swapped from 30 % into the window: inside each, every weather input looks
     # like the other's; the column, not the weather, broke
@@ -487,6 +528,27 @@ def test_a_target_that_moved_towards_a_biased_model_is_concept_drift(bike, where
     again = type(findings).from_dict(findings.to_dict())      # the signed scoring survives the round trip
     assert again.overall.scoring.metric == findings.overall.scoring.metric
     assert again.overall.onset == findings.overall.onset
+
+
+def test_a_slices_onset_weighs_each_error_against_the_errors_its_prediction_usually_has(bike):
+    """Scorecard incident 219: from a Thursday afternoon demand on 48 % of Monday rows is cut
+    by 54 %. An error of 100 rentals is routine at a rush-hour prediction of 600 and huge at
+    night; on raw absolute errors a few rush hours decided the split (13 August, two days past
+    the span the rows can tell). Each error over the reference's mean error for predictions
+    like its own dates the change within its day."""
+    from mlwatch.steps.scorecard import score
+    from mlwatch.steps.slices import _standardised
+
+    case = simulate(bike, Injection("concept_drift"), n=4367, seed=320077048)
+    assert case.truth["slice"] == {"weekday": "Mon"}
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    assert findings.verdict.primary.scope == "weekday=Mon"
+    assert score(case, findings)["onset"]
+    # by hand: two prediction bins (below and above the reference median), each error over
+    # its bin's mean reference error
+    ref, cur = _standardised(np.array([1.0, 3.0, 10.0, 30.0]), np.array([2.0, 40.0]),
+                             pl.Series([1.0, 2.0, 10.0, 20.0]), pl.Series([1.5, 15.0]), bins=2)
+    assert ref.tolist() == pytest.approx([0.5, 1.5, 0.5, 1.5]) and cur.tolist() == pytest.approx([1.0, 2.0])
 
 
 def test_a_mix_favouring_one_country_is_a_shift_not_a_re_mapping():

@@ -261,6 +261,8 @@ def _default_flood(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | No
         return None
     if named is None and _neighbours_rose(a, b, value, share - was):
         return None        # the values around it rose too: a reweighted mix, not one value written in
+    if _rest_moved_towards(a, b, value):
+        return None        # the other values moved its way too: a mix tilted towards it
     what = f"{named} ({value:.6g})" if named else f"{value:.6g}"
     return Signature("default_flood", float(min(1.0, (share - was) / 0.2)),
                      f"{feature} is {what} in {share:.1%} of current rows (reference {was:.1%}): a default "
@@ -276,6 +278,21 @@ def _neighbours_rose(a: np.ndarray, b: np.ndarray, value: float, rise: float) ->
     neighbours = [grid[i] for i in (at - 1, at + 1 if at < grid.size and grid[at] == value else at)
                   if 0 <= i < grid.size and grid[i] != value]
     return any(_share(b, v) - _share(a, v) >= rise / 3 for v in neighbours)
+
+
+def _rest_moved_towards(a: np.ndarray, b: np.ndarray, value: float, level: float = 1e-3) -> bool:
+    """Whether the values other than ``value`` moved towards it (one-sided Mann-Whitney at
+    ``level``): a flood writes one value into rows drawn from everywhere and leaves the rest
+    as it was; a mix tilted towards the top of a range raises the top value most and moves
+    everything below it too. A value at the reference median has no side to move towards."""
+    from scipy import stats as _st
+
+    centre = float(np.median(a))
+    rest_a, rest_b = a[a != value], b[b != value]
+    if value == centre or min(rest_a.size, rest_b.size) < 20:
+        return False
+    side = "greater" if value > centre else "less"
+    return float(_st.mannwhitneyu(rest_b, rest_a, alternative=side).pvalue) < level
 
 
 def _unit_change(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:

@@ -358,6 +358,8 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
     context = [] if order else sorted((i for i in range(len(cands.codes)) if within_noise[i] and len(cands.codes[i]) == 1),
                                       key=lambda i: -impact[i])[:5]
     chosen = (order + context)[:top_k]
+    if time and not binary and scoring.proxy is None:
+        loss_ref, loss_cur = _standardised(loss_ref, loss_cur, ref[scoring.prediction], cur[scoring.prediction])
     onsets = _onsets(ref, cur, time, enc, cands, [i for i in chosen if significant[i]], loss_ref, loss_cur,
                      "any" if two_sided else "up") if time else {}
     rows, predicates = [], []
@@ -514,6 +516,19 @@ def _mask(codes: list[np.ndarray], cands: _Candidates, i: int) -> np.ndarray:
     for c, k in zip(cands.columns[i][1:], cands.codes[i][1:]):
         mask &= codes[c] == k
     return mask
+
+
+def _standardised(loss_ref, loss_cur, pred_ref: pl.Series, pred_cur: pl.Series, bins: int = 10):
+    """Each row's loss over the reference's mean absolute loss of rows with a like prediction
+    (the reference's prediction deciles)."""
+    p_ref = pred_ref.cast(pl.Float64).to_numpy()
+    p_cur = pred_cur.cast(pl.Float64).to_numpy()
+    edges = np.unique(np.quantile(p_ref, np.linspace(0, 1, bins + 1)[1:-1]))
+    b_ref, b_cur = np.searchsorted(edges, p_ref), np.searchsorted(edges, p_cur)
+    n = np.bincount(b_ref, minlength=edges.size + 1)
+    scale = np.bincount(b_ref, np.abs(loss_ref), edges.size + 1) / np.maximum(n, 1)
+    scale = np.where(scale > 0, scale, max(float(np.mean(np.abs(loss_ref))), 1e-12))
+    return loss_ref / scale[b_ref], loss_cur / scale[b_cur]
 
 
 def _onsets(ref: pl.DataFrame, cur: pl.DataFrame, time: str, enc: _Encoded, cands: _Candidates,
