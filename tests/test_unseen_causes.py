@@ -551,6 +551,24 @@ def test_a_slices_onset_weighs_each_error_against_the_errors_its_prediction_usua
     assert ref.tolist() == pytest.approx([0.5, 1.5, 0.5, 1.5]) and cur.tolist() == pytest.approx([1.0, 2.0])
 
 
+def test_a_mix_tilted_for_everyone_that_shows_most_in_one_slice_is_the_populations():
+    """Scorecard incident 50005 (labels withheld): every row's mix favours group quarters
+    (RELP 17). The students (SCHL=19) live there most: their RELP moved by a PSI of 0.31,
+    the population's by 0.06 (significant, below the material threshold), and the verdict
+    put the shift on SCHL=19. The population's change, applied to the students' reference
+    rows, predicts their current ones, and the rest of the rows moved too: it is everyone's
+    mix, named where it shows most."""
+    case = simulate("acs", Injection("covariate_shift"), n=10_000, seed=1050506040, labels="withheld")
+    assert (case.truth["feature"], case.truth["slice"]) == ("RELP", None)
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert findings.audited_slice == {"SCHL": "19"}
+    assert (findings.verdict.kind, primary.scope, primary.feature) == ("data_drift", "population", "RELP")
+    assert "on SCHL=19, where the population's change shows most" in primary.sentence
+    row = findings.segments.table.filter((pl.col("segment") == "SCHL=19") & (pl.col("feature") == "RELP")).row(0, named=True)
+    assert row["tv_predicted"] < row["tv"] / 2 and row["rest_p_value"] < 0.05
+
+
 def test_a_mix_favouring_one_country_is_a_shift_not_a_re_mapping():
     """A campaign in Ireland (the hotel table, scorecard incident 50086): from its start Irish
     bookings rise from 5 % to about a third and every other country shrinks alike. Ranked by

@@ -241,6 +241,8 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
             findings.append(symptom)
     # after the symptom is read: the slice's changes explain its drop wherever they are placed
     findings = _not_the_slices_own(findings, segments)
+    if where is not None:
+        findings = _everyones_mix(findings, segments, population)
     findings = _at_home(findings, population_trace if where is not None else trace)
     family = _family(overall, slices, audit if where is None else population, segments, alpha, joint)
     if not findings:
@@ -553,6 +555,40 @@ def _not_the_slices_own(findings: list[Finding], segments, alike_share: float = 
             # frequencies barely move it); a flood, a clip or a unit change on every row shows
             # there as itself, so a population that reads a genuine shift is believed
             out.append(replace(f, scope="population", sentence=f.sentence.replace(f" on {f.scope}", "")))
+    return out
+
+
+def _everyones_mix(findings: list[Finding], segments, population) -> list[Finding]:
+    """The broken slice's data drift that the population's change predicts, placed on the
+    population: the population audit saw the feature change (below its material threshold,
+    maybe), the rest of the rows changed too, and the population's change applied to the
+    slice's reference rows explains more than half of the slice's (step 4's segment search,
+    ``tv_predicted`` under half of ``tv``). A mix tilted towards group quarters moves the
+    students most, and it is everyone's mix that moved; a shift confined to the slice leaves
+    the rest as it was, and the population's change does not predict it."""
+    if segments is None or not segments.n_tests or population is None:
+        return findings
+    level = segments.options.get("alpha", 0.05)
+    moved = set(population.table.filter(pl.col("significant"))["feature"].to_list())
+    explained = {(_predicates(r["segment"]), r["feature"]) for r in segments.table.filter(
+        pl.col("significant") & (pl.col("rest_p_value") < level) & (pl.col("tv_predicted") < pl.col("tv") / 2))
+        .select("segment", "feature").iter_rows(named=True)}
+    own = {f.feature: f for f in findings if f.scope == "population" and f.kind == "data_drift"}
+    out: list[Finding] = []
+    for f in findings:
+        if f.scope == "population" and any(g is f for g in out):
+            continue                       # already in the place of the slice's view of it
+        if (f.kind != "data_drift" or f.scope == "population" or f.feature not in moved
+                or f.signature in PIPELINE_SIGNATURES or (_predicates(f.scope), f.feature) not in explained):
+            out.append(f)
+        elif f.feature in own:             # the population's own reading, where the slice's stood
+            if not any(g is own[f.feature] for g in out):
+                out.append(own[f.feature])
+        else:
+            own[f.feature] = replace(f, scope="population", confined=False,
+                                     sentence=f"{f.sentence.replace(f' on {f.scope}', '')} on {f.scope}, where "
+                                              "the population's change shows most (the rest of the rows moved alike)")
+            out.append(own[f.feature])
     return out
 
 
