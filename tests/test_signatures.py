@@ -125,3 +125,21 @@ def test_a_column_resting_on_zero_shifts_by_its_mean(halves):
     assert found.name == "shift" and "mean" in found.sentence, found.sentence
     assert found.evidence["location"] == pytest.approx(expected)
     assert signature(reference["precip"], current["precip"], feature="precip").name is None
+
+
+@pytest.mark.parametrize("factor", [2.54, 1 / 60])
+def test_a_unit_change_of_a_few_values_on_a_finer_grid_is_read_from_the_grid(halves, factor):
+    """Rain lies on hundredths of an inch and is 0 in most hours: converting the wet hours
+    of one carrier (2 % of the rows) moves a few dozen values, too few for any distribution
+    test, but each lands off the hundredths and comes back on them under one known factor."""
+    reference, current = halves
+    cur = current["precip"].head(8000).to_numpy().copy()
+    wet = np.flatnonzero(cur > 0)[:60]
+    cur[wet] = cur[wet] * factor
+    found = signature(reference["precip"].head(8000), pl.Series(cur), feature="precip")
+    assert found.name == "unit_change", found.sentence
+    assert found.evidence["factor"] == pytest.approx(factor)
+    # a rounding refined (thousandths) with no unit behind it is no conversion
+    finer = current["precip"].head(8000).to_numpy().copy()
+    finer[wet] = np.round(finer[wet] + np.random.default_rng(0).uniform(-0.004, 0.004, wet.size), 3)
+    assert signature(reference["precip"].head(8000), pl.Series(finer), feature="precip").name != "unit_change"

@@ -12,8 +12,9 @@ from mlwatch.cli import main
 from mlwatch.simulate import Injection, simulate
 from mlwatch.stats.signatures import signature, stuck_signature
 from mlwatch.steps.slices import find_slices
+from mlwatch.steps.scorecard import score
 from mlwatch.steps.scoring import resolve_scoring
-from mlwatch.steps.trace import likely_trigger, load_events
+from mlwatch.steps.trace import _converted, likely_trigger, load_events
 
 
 @pytest.fixture(scope="module")
@@ -739,13 +740,14 @@ def test_a_change_the_rows_date_only_to_the_week_keeps_its_trigger(bike):
     # the scorecard's incident 50099: a default written into Sunday rows from 2012-08-27
     # 17:00. The population's rows date it to a day early (Sunday rows exist one day a
     # week: the change began somewhere in the week before them); the trigger an hour
-    # before the first changed row was refused as "after the change"
+    # before the first changed row was refused as "after the change". Read on the rows
+    # holding the value written (not the bin it shares), the onset is the first of them
     case = simulate(bike, Injection("default_flood"), n=4367, seed=2082808904, labels="withheld")
     assert case.truth["slice"] == {"weekday": "Sun"} and case.truth["feature"] == "hum"
     findings = investigate(case.reference, case.current, **case.investigate_kwargs())
     cause = findings.verdict.primary
     assert (cause.feature, cause.signature) == ("hum", "default_flood")
-    assert dt.datetime.fromisoformat(cause.onset) < dt.datetime.fromisoformat(case.truth["event_time"])
+    assert dt.datetime.fromisoformat(cause.onset) == dt.datetime.fromisoformat(case.truth["first_changed"])
     assert cause.event == case.truth["event"], (cause.onset, cause.event, case.truth["event_time"])
 
 
@@ -972,3 +974,63 @@ def test_the_relabelled_share_recovers_a_known_mixture():
                                  (ref["label"] == "a").to_numpy(), exclude={"label"}, min_rows=50, max_companions=24)
 
     assert abs(share(0.6) - 0.6) < 0.05 and abs(share(0.0)) < 0.05 and abs(share(1.0) - 1.0) < 0.05
+
+
+def test_rain_converted_for_one_carrier_is_found_there_from_its_few_values_off_the_grid():
+    """Scorecard incident 72: precip in inches sent as centimetres for Delta from 21 October
+    19:00. Rain falls in few hours, so 55 of 10,000 values changed. The off-grid check saw
+    them on the population, but no signature, scope or onset came with it: the unit was read
+    only on whole numbers, and the rows were marked by density (rain of 0.08 in is likelier
+    a converted 0.03, and was marked too). On the hundredths, each converted value is off
+    the grid and back on it under x 2.54, and only those rows are marked: all 55 on DL."""
+    case = simulate("flights", Injection("unit_change"), n=10_000, seed=2045278904)
+    assert (case.truth["feature"], case.truth["slice"], case.truth["n_changed"]) == ("precip", {"carrier": "DL"}, 55)
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.scope, primary.feature, primary.signature) == (
+        "skew", "carrier=DL", "precip", "unit_change")
+    assert "multiplied by 2.54" in primary.sentence
+    assert score(case, findings) == dict.fromkeys(("verdict", "slice", "feature", "signature", "onset", "trigger"), True)
+    assert findings.trace.table.filter(pl.col("feature") == "precip")["home"].to_list() == ["carrier=DL"]
+    marked_ref, marked_cur = _converted(case.reference["precip"], case.current["precip"], 2.54, 0.0)
+    assert (marked_ref.sum(), marked_cur.sum()) == (0, 55)
+
+
+def test_a_default_written_under_a_columns_common_value_is_a_flood_there():
+    """Scorecard incident 50090 (labels withheld): from 11 June, -1 is written into the
+    waiting days of 61 % of the half-board bookings (375 rows, 7 % of all). The column is 0
+    in nine bookings in ten, so its mode stays 0 and fell, and the flood was read off the
+    mode: no signature, and the value-spike check placed it on the population. The value
+    whose share rose most is -1, a sentinel; its rows, marked by the value (a bin shares it
+    with the zeros), all live in the half-board segment, and they date it."""
+    case = simulate("hotel", Injection("default_flood"), n=5479, seed=976148238, labels="withheld")
+    assert (case.truth["feature"], case.truth["details"]) == ("days_in_waiting_list", {"value": -1.0})
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.scope, primary.feature, primary.signature) == (
+        "skew", "meal=breakfast_and_one_other_meal", "days_in_waiting_list", "default_flood")
+    assert "a sentinel (-1)" in primary.sentence
+    assert score(case, findings) == dict.fromkeys(("verdict", "slice", "feature", "signature", "onset", "trigger"), True)
+    found = signature(case.reference["days_in_waiting_list"], case.current["days_in_waiting_list"])
+    assert found.evidence["value"] == -1.0
+    assert found.evidence["share"] == pytest.approx(375 / 5479)
+
+
+def test_waiting_days_sent_as_minutes_show_in_the_few_bookings_that_waited():
+    """Scorecard incident 62: days_in_waiting_list multiplied by 60 from 22 April. The
+    column is 0 in 99 % of bookings, so 32 values moved (0.6 % of rows, under the 1 % a
+    new share of multiples needed) and the verdict was `none`. Among the values that are
+    not 0, 31 of 32 are multiples of 60 now (2 of 30 were): Fisher's p under 1e-6, and
+    divided by 60 they read as the reference's waiting days (so x 60, not x 12 or x 24,
+    whose multiples they are too)."""
+    case = simulate("hotel", Injection("unit_change"), n=5479, seed=961320357)
+    assert (case.truth["feature"], case.truth["magnitude"]) == ("days_in_waiting_list", (60.0, 0.0))
+    found = signature(case.reference["days_in_waiting_list"], case.current["days_in_waiting_list"])
+    assert (found.name, found.evidence["factor"]) == ("unit_change", 60.0), found.sentence
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.scope, primary.feature, primary.signature) == (
+        "skew", "population", "days_in_waiting_list", "unit_change")
+    # the reference's waiting days against themselves (another half of the table): no conversion
+    waited = case.reference["days_in_waiting_list"]
+    assert signature(waited.head(2700), waited.tail(2700)).name != "unit_change"

@@ -255,6 +255,17 @@ def off_grid_count(values, step: float) -> int:
     return int(t.counts[~_on_grid(t.values, step)].sum())
 
 
+def on_grid_steps(values: np.ndarray, step: float) -> np.ndarray:
+    """``values`` counted in steps of the grid, those on it snapped to whole numbers
+    (0.03 / 0.01 is 2.9999999999999996 in floating point).
+
+    >>> on_grid_steps(np.array([0.03, 0.0254, 1.5]), 0.01).tolist()
+    [3.0, 2.54, 150.0]
+    """
+    scaled = np.asarray(values, dtype=float) / step
+    return np.where(_on_grid(values, step), np.round(scaled), scaled)
+
+
 def _on_grid(values: np.ndarray, step: float) -> np.ndarray:
     scaled = values / step
     return np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))

@@ -42,8 +42,8 @@ import polars as pl
 
 from mlwatch.errors import check_choice
 from mlwatch.stats.drift import finite_sorted
-from mlwatch.stats.quality import (DEFAULT_LABELS, SENTINELS, distinct_count_sorted, increase_p_value, mode_sorted,
-                                   rising_value)
+from mlwatch.stats.quality import (DEFAULT_LABELS, SENTINELS, distinct_count_sorted, grid_step, increase_p_value,
+                                   mode_sorted, on_grid_steps, rising_value)
 
 SIGNATURES = ("shift", "scale", "unit_change", "null_spike", "new_category", "missing_category",
               "encoding_permutation", "constant", "stuck", "clipping", "default_flood")
@@ -149,7 +149,7 @@ def numeric_signature(reference: pl.Series, current: pl.Series, *, feature: str 
         # a whole-number column whose new fractions all come back whole under one factor, and
         # several of them: converted values, even when one of them piles up like a clip's bound
         lattice = _lattice_unit_change(a, b)
-        if lattice is not None and distinct_count_sorted(b[b != np.round(b)]) >= 2:
+        if lattice is not None and lattice[3] >= 2:
             return _unit_signature(feature, lattice[0], 0.0, lattice[1], lattice[2])
         for found in (_clipping(a, b, feature), _default_flood(a, b, feature), _unit_change(a, b, feature)):
             if found is not None:
@@ -249,8 +249,10 @@ def _clipping(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
 def _default_flood(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
     if b.size - distinct_count_sorted(b) + 1 < 0.05 * b.size:      # no value can hold 5 %
         return None
-    value, count = mode_sorted(b)
-    share, was = count / b.size, _share(a, value)
+    # the value whose share rose most, not the mode: -1 written into 7 % of the bookings of a
+    # column that is 0 in nine in ten
+    value, _ = rising_value(a, b)
+    share, was = _share(b, value), _share(a, value)
     if share - was < 0.05 or share < 2 * was:
         return None
     typical = {"the reference mean": float(np.mean(a)), "the reference median": float(np.median(a))}
@@ -326,13 +328,20 @@ def _unit_signature(feature: str, factor: float, offset: float, share: float, ex
                       "explained": float(explained)})
 
 
-def _lattice_unit_change(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float] | None:
-    """Unit changes of a whole-number column read from the values themselves: divided by
-    ``f``, whole numbers turn into fractions that ``f`` brings back to whole numbers;
-    multiplied by ``f``, multiples of ``f`` become far more common than they were, and
-    divided by ``f`` they follow the reference again. Robust to whatever else drifted."""
-    if a.size < 20 or b.size < 20 or np.mean(a == np.round(a)) < 0.99:
+def _lattice_unit_change(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, int] | None:
+    """Unit changes of a column on a grid (whole numbers, or hundredths of an inch of rain:
+    :func:`~mlwatch.stats.quality.grid_step`) read from the values themselves, counted in
+    steps of the grid: divided by ``f``, whole numbers turn into fractions that ``f`` brings
+    back to whole numbers; multiplied by ``f``, multiples of ``f`` become far more common
+    than they were, and divided by ``f`` they follow the reference again. Robust to whatever
+    else drifted. The factor, the share of rows converted, 1.0 (the share of the drift it
+    explains) and how many distinct values came off the grid."""
+    if a.size < 20 or b.size < 20:
         return None
+    step = grid_step(a) or (1.0 if np.mean(a == np.round(a)) >= 0.99 else None)
+    if step is None:
+        return None
+    a, b = on_grid_steps(a, step), on_grid_steps(b, step)
     whole = b == np.round(b)
     fractional = b[~whole]
     from mlwatch.stats.ecdf import ks_sorted
@@ -357,17 +366,38 @@ def _lattice_unit_change(a: np.ndarray, b: np.ndarray) -> tuple[float, float, fl
         # rows whose original value the factor keeps whole do not show: correct the share
         stays_whole = float(np.mean(np.mod(a, f0) == 0)) if factor < 1 and float(f0).is_integer() else 0.0
         share = min(1.0, fractional.size / b.size / max(1 - stays_whole, 1e-9))
-        return factor, share, 1.0
+        return factor, share, 1.0, distinct_count_sorted(fractional)
+    nonzero_a, nonzero_b = a[a != 0], b[b != 0]
+    nonzero, fits = np.sort(nonzero_a), []
     for f0 in (f for f in UNIT_FACTORS if float(f).is_integer()):
-        now = float(np.mean((np.mod(b, f0) == 0) & (b != 0)))
-        was = float(np.mean((np.mod(a, f0) == 0) & (a != 0)))
+        k_a, k_b = int(np.sum(np.mod(nonzero_a, f0) == 0)), int(np.sum(np.mod(nonzero_b, f0) == 0))
+        now, was = k_b / b.size, k_a / a.size
         if now - was < max(0.01, 10 / b.size) or now < 3 * was:
-            continue
-        multiples = np.sort(b[(np.mod(b, f0) == 0) & (b != 0)] / f0)
-        nonzero = np.sort(a[a != 0])
-        if nonzero.size and ks_sorted(nonzero, multiples) < 0.15:       # the same values, rescaled
-            return float(f0), min(1.0, (now - was) / max(1 - was, 1e-9)), 1.0
-    return None
+            # or few rows but unmistakable: a column that is 0 in most rows (waiting days) shows a
+            # conversion only in its other values, most of them multiples of the factor now
+            rare = (k_b >= 10 and k_b >= 0.5 * nonzero_b.size and k_b / nonzero_b.size >= 3 * k_a / max(nonzero_a.size, 1)
+                    and increase_p_value(k_a, nonzero_a.size, k_b, nonzero_b.size) < 1e-6)
+            if not rare:
+                continue
+        multiples = np.sort(nonzero_b[np.mod(nonzero_b, f0) == 0] / f0)
+        if nonzero.size and _same_values(nonzero, multiples):          # the same values, rescaled
+            fits.append((ks_sorted(nonzero, multiples), float(f0), min(1.0, (now - was) / max(1 - was, 1e-9))))
+    if not fits:
+        return None
+    # values x 60 are multiples of 12 and 24 too: the factor whose multiples, divided by it, are
+    # closest to the reference's own values
+    _, factor, share = min(fits)
+    return factor, share, 1.0, 0
+
+
+def _same_values(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two sorted samples read as one distribution: a KS distance under 0.15, or, for
+    a few dozen values whose distance noise alone can take past it, no rejection at 5 %."""
+    from scipy import stats as _st
+
+    from mlwatch.stats.ecdf import ks_sorted
+
+    return ks_sorted(a, b) < 0.15 or float(_st.ks_2samp(a, b).pvalue) >= 0.05
 
 
 def _thin(sorted_values: np.ndarray, size: int = 20_000) -> np.ndarray:

@@ -30,7 +30,7 @@ from scipy import stats
 from mlwatch import data
 from mlwatch.errors import MlwatchError
 from mlwatch.results import Result, Section, frame_from_records, plain, records
-from mlwatch.stats import drift, streaming
+from mlwatch.stats import drift, quality, streaming
 from mlwatch.stats.binning import (MISSING, RARE, bins_from_category_counts, category_counts, codes, numeric_bins,
                                    quantile_edges)
 from mlwatch.stats.changepoint import rate_rise, row_split
@@ -571,10 +571,13 @@ def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int,
               signature_name: str | None = None, evidence: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per row of each side: 1 when it lands in a bin whose share rose (for a null spike,
     the missing bin only; for new categories, the categories the reference never had; for a
-    clip, the values on its bound, which a bin at the top does not see move: the rest is
-    whatever else drifted)."""
-    if kind == "numeric" and signature_name == "clipping" and evidence and "bound" in evidence:
-        bound = float(evidence["bound"])
+    clip, the values on its bound, which a bin at the top does not see move, and for a
+    default flood the value written: the rest is whatever else drifted)."""
+    # a clip's bound, or the value a default wrote: a bin holds the column's common values
+    # too (a -1 written into a column that is 0 in nine rows in ten shares the zeros' bin)
+    value_key = {"clipping": "bound", "default_flood": "value"}.get(signature_name)
+    if kind == "numeric" and value_key and evidence and value_key in evidence:
+        bound = float(evidence[value_key])
         tolerance = 1e-9 * max(abs(bound), 1.0)
 
         def on_bound(values: pl.Series) -> np.ndarray:
@@ -645,7 +648,14 @@ def _converted(ref: pl.Series, cur: pl.Series, factor: float, offset: float, *, 
     def at(x: np.ndarray) -> np.ndarray:
         return np.where(x == sa[0], lowest, density[np.searchsorted(edges, x, side="left")])
 
-    whole = float(np.mean(sa == np.round(sa))) >= 0.99        # counts: the grid says it too
+    # counts, or hundredths of an inch: the grid says it too, and alone when the map takes the
+    # reference's values (those it moves) off it: a density would also mark the genuine values
+    # a converted one is likelier to come from (rain of 0.08 in: 0.03 x 2.54 is likelier)
+    step = quality.grid_step(sa) or (1.0 if float(np.mean(sa == np.round(sa))) >= 0.99 else None)
+    sharp = False
+    if step is not None:
+        moved = sa[sa * factor + offset != sa] * factor + offset
+        sharp = moved.size > 0 and float(np.mean(_off_grid(moved, step))) >= 0.9
 
     def marked(x: np.ndarray) -> np.ndarray:
         back = (x - offset) / factor
@@ -654,12 +664,18 @@ def _converted(ref: pl.Series, cur: pl.Series, factor: float, offset: float, *, 
         # the reference is as unlikely converted as genuine (else every reference 2 reads as a
         # converted 2,000 under a factor of 0.001)
         there = np.maximum(at(back) / abs(factor), floor)
-        likelier = there >= ratio * here
-        if whole:       # off the reference's whole numbers, and back on them once mapped back
-            likelier |= (x != np.round(x)) & (np.abs(back - np.round(back)) <= 1e-7 * (1 + np.abs(back)))
+        likelier = np.zeros(x.size, dtype=bool) if sharp else there >= ratio * here
+        if step is not None:        # off the reference's grid, and back on it once mapped back
+            steps_back = back / step
+            likelier |= _off_grid(x, step) & (np.abs(steps_back - np.round(steps_back)) <= 1e-7 * (1 + np.abs(steps_back)))
         return (np.isfinite(x) & (x != back) & likelier).astype(float)
 
     return marked(a), marked(b)
+
+
+def _off_grid(x: np.ndarray, step: float) -> np.ndarray:
+    steps = quality.on_grid_steps(x, step)
+    return np.isfinite(steps) & (steps != np.round(steps))
 
 
 def _carrying_bins(b) -> np.ndarray:
