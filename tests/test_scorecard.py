@@ -38,12 +38,12 @@ def test_controls_stay_quiet(scorecard):
 
 def test_the_diagnosis_is_mostly_right(scorecard):
     """A regression guard on this seeded subset at 3,000 rows a side, where the verdict is
-    right in 68 % of incidents (the full scorecard, 430 incidents at up to 10,000 rows a side,
-    measures 80 % with labels and 84 % without: see the README; the goal is 95 %), and the
-    feature and signature mostly right whenever the verdict is."""
+    right in 32 of 37 incidents (the full scorecard, 498 incidents at up to 10,000 rows a
+    side, measures 96 % with labels and 97 % without: see the README; the goal is 95 %), and
+    the feature and signature mostly right whenever the verdict is."""
     assert len(scorecard) >= 30
     rate = {c: np.mean([s[c] for _, _, s in scorecard if s[c] is not None]) for c in CHECKS}
-    assert rate["verdict"] >= 0.65, rate
+    assert rate["verdict"] >= 0.8, rate
     right = [(case, s) for case, _, s in scorecard if s["verdict"] and s["feature"] is not None]
     assert np.mean([s["feature"] for _, s in right]) >= 0.9
     assert np.mean([s["signature"] for _, s in right]) >= 0.85
