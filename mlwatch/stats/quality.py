@@ -255,6 +255,19 @@ def off_grid_count(values, step: float) -> int:
     return int(t.counts[~_on_grid(t.values, step)].sum())
 
 
+def lattice_step(sorted_values: np.ndarray) -> float | None:
+    """The grid a column's values lie on (:func:`grid_step`), or whole numbers when 99 % of
+    them are (counts with a few stray fractions), else None."""
+    return grid_step(sorted_values) or (1.0 if float(np.mean(sorted_values == np.round(sorted_values))) >= 0.99
+                                        else None)
+
+
+def off_grid_mask(values: np.ndarray, step: float) -> np.ndarray:
+    """Per value: finite and off the grid of ``step``."""
+    values = np.asarray(values, dtype=float)
+    return np.isfinite(values) & ~_on_grid(values, step)
+
+
 def on_grid_steps(values: np.ndarray, step: float) -> np.ndarray:
     """``values`` counted in steps of the grid, those on it snapped to whole numbers
     (0.03 / 0.01 is 2.9999999999999996 in floating point).

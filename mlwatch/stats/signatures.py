@@ -42,7 +42,7 @@ import polars as pl
 
 from mlwatch.errors import check_choice
 from mlwatch.stats.drift import finite_sorted
-from mlwatch.stats.quality import (DEFAULT_LABELS, SENTINELS, distinct_count_sorted, grid_step, increase_p_value,
+from mlwatch.stats.quality import (DEFAULT_LABELS, SENTINELS, distinct_count_sorted, increase_p_value, lattice_step,
                                    mode_sorted, on_grid_steps, rising_value)
 
 SIGNATURES = ("shift", "scale", "unit_change", "null_spike", "new_category", "missing_category",
@@ -338,7 +338,7 @@ def _lattice_unit_change(a: np.ndarray, b: np.ndarray) -> tuple[float, float, fl
     explains) and how many distinct values came off the grid."""
     if a.size < 20 or b.size < 20:
         return None
-    step = grid_step(a) or (1.0 if np.mean(a == np.round(a)) >= 0.99 else None)
+    step = lattice_step(a)
     if step is None:
         return None
     a, b = on_grid_steps(a, step), on_grid_steps(b, step)
@@ -367,8 +367,8 @@ def _lattice_unit_change(a: np.ndarray, b: np.ndarray) -> tuple[float, float, fl
         stays_whole = float(np.mean(np.mod(a, f0) == 0)) if factor < 1 and float(f0).is_integer() else 0.0
         share = min(1.0, fractional.size / b.size / max(1 - stays_whole, 1e-9))
         return factor, share, 1.0, distinct_count_sorted(fractional)
-    nonzero_a, nonzero_b = a[a != 0], b[b != 0]
-    nonzero, fits = np.sort(nonzero_a), []
+    nonzero_a, nonzero_b = a[a != 0], b[b != 0]          # sorted, as a and b are
+    fits = []
     for f0 in (f for f in UNIT_FACTORS if float(f).is_integer()):
         k_a, k_b = int(np.sum(np.mod(nonzero_a, f0) == 0)), int(np.sum(np.mod(nonzero_b, f0) == 0))
         now, was = k_b / b.size, k_a / a.size
@@ -379,9 +379,12 @@ def _lattice_unit_change(a: np.ndarray, b: np.ndarray) -> tuple[float, float, fl
                     and increase_p_value(k_a, nonzero_a.size, k_b, nonzero_b.size) < 1e-6)
             if not rare:
                 continue
-        multiples = np.sort(nonzero_b[np.mod(nonzero_b, f0) == 0] / f0)
-        if nonzero.size and _same_values(nonzero, multiples):          # the same values, rescaled
-            fits.append((ks_sorted(nonzero, multiples), float(f0), min(1.0, (now - was) / max(1 - was, 1e-9))))
+        multiples = nonzero_b[np.mod(nonzero_b, f0) == 0] / f0
+        if not nonzero_a.size:
+            continue
+        distance = ks_sorted(nonzero_a, multiples)
+        if _same_values(nonzero_a, multiples, distance):           # the same values, rescaled
+            fits.append((distance, float(f0), min(1.0, (now - was) / max(1 - was, 1e-9))))
     if not fits:
         return None
     # values x 60 are multiples of 12 and 24 too: the factor whose multiples, divided by it, are
@@ -390,14 +393,13 @@ def _lattice_unit_change(a: np.ndarray, b: np.ndarray) -> tuple[float, float, fl
     return factor, share, 1.0, 0
 
 
-def _same_values(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether two sorted samples read as one distribution: a KS distance under 0.15, or, for
-    a few dozen values whose distance noise alone can take past it, no rejection at 5 %."""
+def _same_values(a: np.ndarray, b: np.ndarray, distance: float) -> bool:
+    """Whether two sorted samples, ``distance`` apart (KS), read as one distribution: under
+    0.15, or, for a few dozen values whose distance noise alone can take past it, no
+    rejection at 5 %."""
     from scipy import stats as _st
 
-    from mlwatch.stats.ecdf import ks_sorted
-
-    return ks_sorted(a, b) < 0.15 or float(_st.ks_2samp(a, b).pvalue) >= 0.05
+    return distance < 0.15 or float(_st.ks_2samp(a, b).pvalue) >= 0.05
 
 
 def _thin(sorted_values: np.ndarray, size: int = 20_000) -> np.ndarray:

@@ -651,11 +651,11 @@ def _converted(ref: pl.Series, cur: pl.Series, factor: float, offset: float, *, 
     # counts, or hundredths of an inch: the grid says it too, and alone when the map takes the
     # reference's values (those it moves) off it: a density would also mark the genuine values
     # a converted one is likelier to come from (rain of 0.08 in: 0.03 x 2.54 is likelier)
-    step = quality.grid_step(sa) or (1.0 if float(np.mean(sa == np.round(sa))) >= 0.99 else None)
+    step = quality.lattice_step(sa)
     sharp = False
     if step is not None:
         moved = sa[sa * factor + offset != sa] * factor + offset
-        sharp = moved.size > 0 and float(np.mean(_off_grid(moved, step))) >= 0.9
+        sharp = moved.size > 0 and float(np.mean(quality.off_grid_mask(moved, step))) >= 0.9
 
     def marked(x: np.ndarray) -> np.ndarray:
         back = (x - offset) / factor
@@ -667,15 +667,11 @@ def _converted(ref: pl.Series, cur: pl.Series, factor: float, offset: float, *, 
         likelier = np.zeros(x.size, dtype=bool) if sharp else there >= ratio * here
         if step is not None:        # off the reference's grid, and back on it once mapped back
             steps_back = back / step
-            likelier |= _off_grid(x, step) & (np.abs(steps_back - np.round(steps_back)) <= 1e-7 * (1 + np.abs(steps_back)))
+            back_on = np.abs(steps_back - np.round(steps_back)) <= 1e-7 * (1 + np.abs(steps_back))
+            likelier |= quality.off_grid_mask(x, step) & back_on
         return (np.isfinite(x) & (x != back) & likelier).astype(float)
 
     return marked(a), marked(b)
-
-
-def _off_grid(x: np.ndarray, step: float) -> np.ndarray:
-    steps = quality.on_grid_steps(x, step)
-    return np.isfinite(steps) & (steps != np.round(steps))
 
 
 def _carrying_bins(b) -> np.ndarray:
