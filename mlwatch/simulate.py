@@ -309,8 +309,31 @@ def _plan(table, reference: pl.DataFrame, injection, rng: np.random.Generator, l
         tails = [f for f in _kinds_of(table)["numeric"] if _clip_quantiles(source[f])]
         if tails:
             feature = str(rng.choice(tails))
+    # a tilt towards a category only moves a column that has a minority to tilt towards: holidays
+    # on Saturdays (none in the slice) or on Thursdays (2 %) stay as they were (0 to 16 rows moved)
+    if kind == "covariate_shift" and plan.feature is None:
+        inside = reference.filter(pl.Series(_slice_mask(reference, where))) if where else reference
+        if not _tiltable(inside[feature]):
+            movable = [f for f in _kinds_of(table)["any"] if f not in where and _tiltable(inside[f])]
+            if movable:
+                feature = str(rng.choice(movable))
     magnitude = plan.magnitude if plan.magnitude is not None else _magnitude(kind, table, feature, source, rng)
     return Injection(kind, feature, dict(where), float(fraction), float(onset), magnitude)
+
+
+def _tiltable(values: pl.Series) -> bool:
+    """Whether a tilt can move a column: a number with a spread, or a category that holds
+    between 3 and 40 % of the rows (the one :func:`_covariate_shift` favours)."""
+    if values.dtype.is_numeric():
+        return values.drop_nulls().n_unique() >= 10
+    return bool(_minorities(values).height)
+
+
+def _minorities(values: pl.Series) -> pl.DataFrame:
+    """The categories holding between 3 and 40 % of the rows, in order of their names."""
+    text = values.cast(pl.String)
+    return (text.value_counts(normalize=True, name="share").drop_nulls().sort(text.name)
+            .filter(pl.col("share").is_between(0.03, 0.4)))
 
 
 def _slice_candidates(table, feature: str | None) -> list[tuple[dict[str, str], float]]:
@@ -571,9 +594,11 @@ def _covariate_shift(table, current: pl.DataFrame, rest: pl.DataFrame, hit: np.n
         truth["details"] = {"tilt_sd": tilt}
     else:
         text = x.cast(pl.String)
-        shares = (text.value_counts(normalize=True, name="share").drop_nulls().sort(x.name)
-                  .filter(pl.col("share").is_between(0.03, 0.4)))
-        favoured = shares[x.name][int(rng.integers(shares.height))] if shares.height else text.mode()[0]
+        shares = _minorities(x)
+        # with no category in between (a feature given by the caller), the rarest one present:
+        # favouring the mode would move next to nothing
+        favoured = (shares[x.name][int(rng.integers(shares.height))] if shares.height else
+                    text.value_counts(name="n").drop_nulls().sort("n", x.name)[x.name][0])
         weights = np.where((text == favoured).fill_null(False).to_numpy(), np.exp(3 * tilt), 1.0)
         truth["details"] = {"favoured": favoured, "tilt": tilt}
     chosen = rng.choice(donors.height, needed, replace=donors.height < 2 * needed, p=weights / weights.sum())

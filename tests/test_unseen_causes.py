@@ -187,6 +187,59 @@ def test_a_simulated_clip_always_moves_values():
     assert MIN_CLIPPED == 0.03
 
 
+def test_a_simulated_covariate_shift_always_moves_its_feature():
+    """Scorecard incidents 11, 131 and 251 tilted ``holiday`` towards "No" on Saturdays (no
+    holiday there at all) or on Thursdays (2 %): 0 to 16 rows moved and a right "none" counted
+    as a miss. A category is tilted only where it has a minority to tilt towards."""
+    from mlwatch.simulate import _minorities, _tiltable
+
+    assert not _tiltable(pl.Series("holiday", ["No"] * 98 + ["Yes"] * 2))
+    assert _tiltable(pl.Series("season", ["fall"] * 70 + ["winter"] * 30))
+    assert _minorities(pl.Series("c", ["a"] * 60 + ["b"] * 38 + ["c"] * 2))["c"].to_list() == ["b"]
+    for seed in range(6):
+        case = simulate("bike", Injection("covariate_shift", where={"weekday": "Sat"}), n=4000, seed=seed)
+        feature, favoured = case.truth["feature"], case.truth["details"].get("favoured")
+        if favoured is None:
+            continue                                            # a number: tilted by its z-score
+        hit = (pl.col("weekday") == "Sat") & (pl.col("time") >= pl.lit(case.truth["first_changed"]).str.to_datetime())
+        before = (case.reference.filter(pl.col("weekday") == "Sat")[feature].cast(pl.String) == favoured).mean()
+        after = (case.current.filter(hit)[feature].cast(pl.String) == favoured).mean()
+        assert feature != "holiday" and after - before >= 0.05, (seed, feature, favoured, before, after)
+
+
+def test_two_of_ten_values_left_by_a_null_spike_are_no_flood():
+    """Scorecard incident 50143: nulls in 99 % of the winter rows from the onset on. Step 6
+    read the rows after the onset again: of the 10 values left, 2 were 94 (2 % of the
+    reference), "a default floods in" and a verdict of skew. A flood is a pile beyond what
+    the reference's share gives by chance (binomial, 1e-3), not two rows."""
+    rng = np.random.default_rng(7)
+    reference = rng.integers(40, 100, 1000).astype(float)
+    reference[:22] = 94.0
+    left = np.array([94.0, 94.0, 71.0, 55.0, 62.0, 80.0, 43.0, 88.0, 66.0, 59.0])
+    assert signature(reference, left).name != "default_flood"
+    written = reference.copy()
+    written[rng.random(1000) < 0.2] = 94.0
+    assert signature(reference, written).name == "default_flood"
+    case = simulate("bike", Injection("null_spike"), n=4367, seed=844915116, labels="withheld")
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    assert (findings.verdict.kind, findings.verdict.primary.signature) == ("data_quality", "null_spike")
+
+
+def test_a_rise_of_householders_in_a_grade_of_children_is_the_mix_not_a_default():
+    """Scorecard incident 50041 (labels withheld): every row's mix favours naturalised
+    citizens, which brings adults into the slice the label-free search audits (grade 4,
+    white): RELP = 0 (householder) rose from 3 of its 105 reference rows to 21 of 87, read as
+    a default label written in, and the verdict said "fix the pipeline". Three reference rows
+    cannot say who householders are; the whole reference can: the 21 rows look like its
+    householders (adults, married), not like the grade's children a default would be written
+    into. The rise is the mix: data drift, not skew."""
+    case = simulate("acs", Injection("covariate_shift"), n=10_000, seed=944693978, labels="withheld")
+    assert (case.truth["feature"], case.truth["slice"]) == ("CIT", None)
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    assert findings.verdict.kind == "data_drift"
+    assert not [f for f in findings.verdict.findings if f.signature == "default_flood"]
+
+
 def test_a_reweighted_mix_of_a_coarse_column_is_no_flood(rng):
     ages = np.round(rng.normal(40, 12, 20_000))
     young = np.round(rng.normal(30, 3, 20_000))                       # a younger, narrower population

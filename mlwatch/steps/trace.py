@@ -160,7 +160,8 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
                 if later.name is not None and (later.pipeline_fault or not found.pipeline_fault):
                     found = later
         if found.name == "default_flood":
-            found = _genuine(whole[0], whole[1], feature, found, exclude={feature, time, *outputs}) or found
+            found = _genuine(whole[0], whole[1], feature, found, exclude={feature, time, *outputs},
+                             wider=everywhere[0], where=where) or found
         elif found.name == "clipping":
             found = _genuine_clip(whole[0], whole[1], feature, found, exclude={feature, time, *outputs}) or found
         elif found.name == "encoding_permutation":
@@ -333,8 +334,12 @@ def remapped_share(reference: pl.Series, current: pl.Series, mapping: Mapping[st
             "explained": float(max(1 - misfit / away, 0.0)) if away > 0 else 0.0}
 
 
+THIN_SCOPE_ROWS = 20     # the rows a group needs when a thin scope's companions are read from the whole
+
+
 def _genuine(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, flood, *, exclude: set,
-             min_rows: int = 50, max_companions: int = 24):
+             min_rows: int = 50, max_companions: int = 24, wider: pl.DataFrame | None = None,
+             where: Mapping[str, Any] | None = None):
     """A value that rose without being written in: the rows that now hold it carry its usual
     companions (their other inputs look like the reference's rows with that value), where a
     default written into random rows brings the population's. Returns a ``shift`` signature
@@ -345,12 +350,28 @@ def _genuine(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, flood, *, exclu
     value's reference rows from the population (total variation at least 0.25, over deciles
     for numbers, the reference's most common values for categories), their distance to the
     value's reference rows is then about ``w`` times that, and to the population about
-    ``1 - w`` times: a genuine rise sits at a third or less of the second."""
+    ``1 - w`` times: a genuine rise sits at a third or less of the second.
+
+    On a scope (``where``) whose reference holds the value in too few rows to say what its
+    companions are (householders among 105 fourth-graders: 3), they are read from the rows
+    holding it in the whole reference (``wider``), over the inputs the scope does not fix,
+    with :data:`THIN_SCOPE_ROWS` rows a group: a mix tilted towards naturalised citizens brings
+    adult householders into a school grade of children, and a default written into that
+    grade's rows would bring children."""
     value = flood.evidence.get("value")
     if value is None:
         return None
     in_ref, in_cur = _holding(ref, feature, value), _holding(cur, feature, value)
-    read = _companions(ref, cur, in_ref, in_cur, np.ones(ref.height, dtype=bool), exclude=exclude,
+    source = np.ones(ref.height, dtype=bool)
+    if wider is not None and where and in_ref.sum() < min_rows:
+        source = wider.select(data.where_condition(wider.schema, where, name="reference")).to_series()
+        source = source.fill_null(False).to_numpy().astype(bool)
+        ref, in_ref = wider, _holding(wider, feature, value)
+        in_ref &= ~source
+        exclude, min_rows = exclude | set(where), THIN_SCOPE_ROWS
+        if source.sum() < 2 * min_rows:
+            return None
+    read = _companions(ref, cur, in_ref, in_cur, source, exclude=exclude,
                        min_rows=min_rows, max_companions=max_companions)
     if read is None or read[0] > read[1] / 3:
         return None
