@@ -1087,3 +1087,31 @@ def test_waiting_days_sent_as_minutes_show_in_the_few_bookings_that_waited():
     # the reference's waiting days against themselves (another half of the table): no conversion
     waited = case.reference["days_in_waiting_list"]
     assert signature(waited.head(2700), waited.tail(2700)).name != "unit_change"
+
+
+def test_a_segments_own_drift_is_material_as_the_audits():
+    """Scorecard incident 201: inside SCHL=21 (bachelor's degrees, 19 % of the rows) the mix
+    favours the widowed (MAR 2). The segment's change is significant (p 1e-15) and its own
+    (the rest held), 8 rows in 100 moved category (6 beyond what sampling reads), but a
+    segment's drift had to move 10 in 100, twice the audit's materiality (5 beyond sampling)
+    for the same measure on the population: the verdict was `none`. One bar for both."""
+    case = simulate("acs", Injection("covariate_shift"), n=10_000, seed=643310435)
+    assert (case.truth["feature"], case.truth["slice"]) == ("MAR", {"SCHL": "21"})
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.scope, primary.feature) == ("data_drift", "SCHL=21", "MAR")
+    row = findings.segments.table.filter((pl.col("segment") == "SCHL=21") & (pl.col("feature") == "MAR")).row(0, named=True)
+    assert 0.05 <= row["tv"] - row["tv_expected"] < 0.1 and row["confined"]
+
+
+def test_a_confined_change_of_another_feature_does_not_outrank_the_populations_drift():
+    """Scorecard incident 50095 (labels withheld): every row's mix favours holidays (3 % ->
+    30 %). Windspeed on summer weekends also moved, confined there, and a confined change was
+    named first whatever its feature: the verdict named windspeed on a segment. A segment's
+    confinement outranks the population's diluted view of the same feature, not another
+    feature's drift."""
+    case = simulate("bike", Injection("covariate_shift"), n=4367, seed=960636511, labels="withheld")
+    assert (case.truth["feature"], case.truth["slice"]) == ("holiday", None)
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.scope, primary.feature) == ("data_drift", "population", "holiday")

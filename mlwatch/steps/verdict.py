@@ -322,7 +322,7 @@ def _causes(audit, trace, scope: str, prediction: str | None) -> list[Finding]:
 
 
 SEGMENT_KINDS = {"null_spike": "data_quality", "new_category": "data_quality", "missing_category": "data_quality"}
-SEGMENT_DRIFT_TV = 0.1      # a segment's own drift that is no fault must move a tenth of its rows
+SEGMENT_DRIFT_TV = 0.05     # a segment's own drift that is no fault: material as the audit's (5 rows in 100)
 MOVED_MEMBERSHIP = 1e-3     # a segment whose share of the rows changed this surely holds other rows
 
 
@@ -640,8 +640,21 @@ def _primary(findings: list[Finding]) -> Finding:
     best = max(f.strength for f in findings)
     tied = [f for f in findings if f.strength >= min(best - TIE, DECISIVE)]
     # of the most actionable kind: the segment a change is confined to says more than its
-    # diluted population view, and the finding that says how (its signature's sentence) reads best
-    return min(tied, key=lambda f: (ORDER.index(f.kind), not f.confined, not f.described, -f.strength))
+    # diluted population view (of the same feature: a confined change of another feature says
+    # nothing about this one; hours of clear days that moved with a mix tilted towards hot
+    # days are no reason to name them before the temperature), and the finding that says how
+    # (its signature's sentence) reads best
+    return min(tied, key=lambda f: (ORDER.index(f.kind), not _outranks_its_view(f, tied), not f.described,
+                                    -f.strength))
+
+
+def _outranks_its_view(f: Finding, tied: list[Finding]) -> bool:
+    """Whether ``f`` is a segment's confined change whose feature a tied finding of the same
+    kind also names (its diluted view), or no tied finding of the kind is a population's."""
+    if not f.confined:
+        return False
+    same_kind = [g for g in tied if g.kind == f.kind and g is not f]
+    return any(g.feature == f.feature for g in same_kind) or not any(g.scope == "population" for g in same_kind)
 
 
 def _describe(f: Finding) -> str:
