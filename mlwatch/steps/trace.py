@@ -369,7 +369,7 @@ def _genuine(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, flood, *, exclu
         ref, in_ref = wider, _holding(wider, feature, value)
         in_ref &= ~source
         exclude, min_rows = exclude | set(where), THIN_SCOPE_ROWS
-        if source.sum() < 2 * min_rows:
+        if source.sum() < 2 * min_rows:        # the scope's own reference rows, a default's source
             return None
     read = _companions(ref, cur, in_ref, in_cur, source, exclude=exclude,
                        min_rows=min_rows, max_companions=max_companions)

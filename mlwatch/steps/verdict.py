@@ -646,10 +646,8 @@ def _primary(findings: list[Finding]) -> Finding:
     best = max(f.strength for f in findings)
     tied = [f for f in findings if f.strength >= min(best - TIE, DECISIVE)]
     # of the most actionable kind: the segment a change is confined to says more than its
-    # diluted population view (of the same feature: a confined change of another feature says
-    # nothing about this one; hours of clear days that moved with a mix tilted towards hot
-    # days are no reason to name them before the temperature), and the finding that says how
-    # (its signature's sentence) reads best
+    # diluted population view of the same feature (not than another feature's drift), and the
+    # finding that says how (its signature's sentence) reads best
     return min(tied, key=lambda f: (ORDER.index(f.kind), not _outranks_its_view(f, tied), not f.described,
                                     -f.strength))
 
