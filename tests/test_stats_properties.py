@@ -118,6 +118,34 @@ def test_row_split_is_the_median_of_the_change_posterior(codes, low, span):
     assert found == expected
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-3, 3, allow_nan=False), min_size=2, max_size=60), st.integers(0, 5), st.integers(0, 20),
+       st.sampled_from([0.05, 0.5, 0.95]))
+def test_score_split_is_a_quantile_of_the_change_posterior(scores, low, span, quantile):
+    """The tilt's onset against a split-by-split sum: each split between distinct times in
+    the window weighted by exp(sum of the scores after it); the weighted quantile's time."""
+    from math import exp
+
+    from mlwatch.stats.changepoint import score_split
+
+    times = [i // 2 for i in range(len(scores))]
+    high = low + span
+    allowed = [k for k in range(1, len(scores)) if times[k] != times[k - 1] and low <= times[k] < high]
+    found = score_split(times, scores, low=low, high=high, quantile=quantile)
+    if not allowed:
+        assert found is None
+        return
+    loglik = [sum(scores[k:]) for k in allowed]
+    w = [exp(x - max(loglik)) for x in loglik]
+    running, expected = 0.0, times[allowed[-1]]
+    for k, x in zip(allowed, w):
+        running += x
+        if running >= quantile * sum(w) - 1e-9 * sum(w):
+            expected = times[k]
+            break
+    assert found == expected
+
+
 @pytest.mark.parametrize("n", [60, 300, 5000])
 @pytest.mark.parametrize("shares", [[0.1] * 10, [0.3, 0.2, 0.15, 0.1, 0.08, 0.06, 0.04, 0.03, 0.02, 0.01, 0.01]])
 def test_the_segment_clip_test_holds_its_level_when_nothing_changed(n, shares):

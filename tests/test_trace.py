@@ -150,3 +150,34 @@ def test_a_faults_home_is_where_nine_in_ten_of_its_marked_rows_are():
     assert b_x.size <= 50
     assert _home((mark_ref, pair), (frame, frame), ["client", "channel"]) == {"home": "client=b & channel=x",
                                                                                "home_rows": b_x.size}
+
+
+def test_a_tilt_on_a_few_rows_a_day_is_dated_on_every_rows_likelihood_ratio(monkeypatch):
+    """By simulation on the real tables: covariate shifts (rows redrawn, tilted towards high
+    values or one category) on slices seen a few rows a day. Marking the rows in the bins
+    that rose throws away the bins that fell and re-estimates the before from the slice's
+    few rows; every row's log share ratio against the reference dates the change better.
+    An oracle that knows the tilt's exact density ratio dates 85 % of such shifts within the
+    scorecard's tolerance (benchmarks note); the bins' marks date 76 % of these 90."""
+    from mlwatch import datasets
+    from mlwatch.simulate import Injection, simulate
+    from mlwatch.steps import scorecard, trace as step
+
+    cases = []
+    for i in range(90):
+        table = ("bike", "flights", "hotel")[i % 3]
+        size = min(datasets.model_table(table).frame.height // 2, 10_000)
+        cases.append(simulate(table, Injection("covariate_shift"), n=size, seed=700_000 + i, labels="available"))
+
+    def dated(case) -> bool:
+        truth = case.truth
+        found = trace(case.reference, case.current, features=[truth["feature"]], time=case.roles["time"],
+                      where=truth["slice"]).table["onset"][0]
+        low, high = scorecard._knowable(case, scorecard._rows(case.current, truth["slice"]))
+        width = scorecard._bucket(case)
+        return found is not None and low - width <= scorecard._position(found) <= high + width
+
+    now = sum(dated(c) for c in cases)
+    monkeypatch.setattr(step, "TILTS", ())             # the rows in the bins that rose, as before
+    marked = sum(dated(c) for c in cases)
+    assert marked == 68 and now >= 72 > marked

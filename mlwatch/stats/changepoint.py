@@ -132,6 +132,22 @@ def cusum_start(z, *, k: float = 0.5, h: float = 5.0, direction: str = "up") -> 
     return None
 
 
+def _window_splits(times, values, low: float, high: float):
+    """The rows in time order (those with a finite time and value) and, for each split
+    between distinct times in ``[low, high)``, the number of rows before it; None without
+    such a split."""
+    t = np.asarray(times, dtype=float)
+    v = np.asarray(values, dtype=float)
+    keep = np.isfinite(t) & np.isfinite(v)
+    order = np.argsort(t[keep], kind="stable")
+    t, v = t[keep][order], v[keep][order]
+    if t.size < 2:
+        return None
+    k = np.flatnonzero(np.diff(t) > 0) + 1          # rows before each split between distinct times
+    k = k[(t[k] >= low) & (t[k] < high)]
+    return (t, v, k) if k.size else None
+
+
 def row_split(times, codes, *, low: float, high: float, rising: int = 1, quantile: float = 0.5) -> float | None:
     """The time, to the row, at which the mix of row categories changed. The splits between
     distinct ``times`` in ``[low, high)`` (the window a bucketed search such as
@@ -151,18 +167,11 @@ def row_split(times, codes, *, low: float, high: float, rising: int = 1, quantil
     """
     from scipy.special import xlogy
 
-    t = np.asarray(times, dtype=float)
-    c = np.asarray(codes, dtype=np.int64)
-    keep = np.isfinite(t)
-    t, c = t[keep], c[keep]
-    order = np.argsort(t, kind="stable")
-    t, c = t[order], c[order]
-    if t.size < 2:
+    found = _window_splits(times, codes, low, high)
+    if found is None:
         return None
-    k = np.flatnonzero(np.diff(t) > 0) + 1          # rows before each split between distinct times
-    k = k[(t[k] >= low) & (t[k] < high)]
-    if not k.size:
-        return None
+    t, c, k = found
+    c = c.astype(np.int64)
     categories = int(c.max()) + 1
     cumulative = np.zeros((t.size + 1, max(categories, rising + 1)))
     np.add.at(cumulative, (np.arange(1, t.size + 1), c), 1.0)
@@ -180,5 +189,35 @@ def row_split(times, codes, *, low: float, high: float, rising: int = 1, quantil
     # nearly flat between the last row before the change and the first after it, and its
     # maximum sits at an end of that gap; the median sits inside it
     weight = np.where(up, np.exp(loglik - loglik[up].max()), 0.0)
+    at = int(np.searchsorted(np.cumsum(weight), quantile * weight.sum()))
+    return float(t[k[min(at, k.size - 1)]])
+
+
+def score_split(times, scores, *, low: float, high: float, quantile: float = 0.5) -> float | None:
+    """The time, to the row, at which rows began to come from another distribution, when
+    each row carries ``scores``: its log-likelihood ratio, after against before (the log of
+    its bin's share in the current window over its share in the reference). The
+    log-likelihood of a change at a split is the sum of the scores of the rows after it; the
+    splits between distinct ``times`` in ``[low, high)`` are weighted by it (the change's
+    posterior under a flat prior) and the ``quantile`` of those weights gives the split (the
+    median; 0.95 the latest the change is likely to have begun). Returns the time of the
+    first row after it; None when the window holds no split.
+
+    Where :func:`row_split` reads a mix of a few marked categories, this reads a tilt: a
+    covariate shift moves every bin a little, and the before is the reference's, known to
+    thousands of rows, not the few rows of a slice before the split.
+
+    >>> score_split([1, 2, 3, 4, 5, 6], [-1, -1, -1, 1, 1, 1], low=0, high=7)
+    4.0
+    >>> score_split([1, 2, 3, 4, 5, 6], [-1, -1, -1, 1, 1, 1], low=5, high=7)
+    5.0
+    """
+    found = _window_splits(times, scores, low, high)
+    if found is None:
+        return None
+    t, v, k = found
+    after = np.cumsum(v[::-1])[::-1]                # the scores of the rows from each on
+    loglik = after[k]
+    weight = np.exp(loglik - loglik.max())
     at = int(np.searchsorted(np.cumsum(weight), quantile * weight.sum()))
     return float(t[k[min(at, k.size - 1)]])

@@ -33,7 +33,7 @@ from mlwatch.results import Result, Section, frame_from_records, plain, records
 from mlwatch.stats import drift, quality, streaming
 from mlwatch.stats.binning import (MISSING, RARE, bins_from_category_counts, category_counts, codes, numeric_bins,
                                    quantile_edges)
-from mlwatch.stats.changepoint import rate_rise, row_split
+from mlwatch.stats.changepoint import rate_rise, row_split, score_split
 from mlwatch.stats.signatures import PIPELINE, Signature, signature, stuck_signature
 from mlwatch.steps.scoring import format_time, time_buckets
 
@@ -49,6 +49,8 @@ HOME_ROWS = 10            # the fewest such rows a home is read from
 HOME_VALUES = 40          # segment columns with more values than this are not read for a home
 HOME_RATE = 0.2           # the rate of marked rows left outside a home, at most, relative to the rate inside
 # the faults that mark their rows (a frozen or constant reading marks a span of time, not rows)
+# signatures of a tilt rather than of marked rows: dated on every row's likelihood ratio
+TILTS = (None, "shift", "scale", "missing_category")
 HOME_FOUND = ("null_spike", "new_category", *(name for name in PIPELINE if name not in ("stuck", "constant")))
 WIDER_ROWS = 50           # the fewest rows, a side, of the rest of a wider scope read for the same re-mapping
 LR_WINDOW = 3.84
@@ -589,11 +591,15 @@ def _first(frame: pl.DataFrame, names: tuple[str, ...], what: str) -> str:
 
 
 def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int,
-              signature_name: str | None = None, evidence: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+              signature_name: str | None = None, evidence: dict | None = None,
+              fell: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Per row of each side: 1 when it lands in a bin whose share rose (for a null spike,
     the missing bin only; for new categories, the categories the reference never had; for a
     clip, the values on its bound, which a bin at the top does not see move, and for a
-    default flood the value written: the rest is whatever else drifted)."""
+    default flood the value written: the rest is whatever else drifted). With ``fell``, 1
+    outside the bins whose share fell: a tilt that empties the low visibilities into the
+    one bin at 10 miles carries its PSI in the bins it left, and the rise of its rows is the
+    rise of the rest."""
     # a clip's bound, or the value a default wrote: a bin holds the column's common values
     # too (a -1 written into a column that is 0 in nine rows in ten shares the zeros' bin)
     value_key = {"clipping": "bound", "default_flood": "value"}.get(signature_name)
@@ -615,7 +621,7 @@ def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int,
         sb, nb = drift.finite_sorted(b_all)
         edges = quantile_edges(sa, bins)
         b = numeric_bins(sa, sb, n_missing_reference=na, n_missing_current=nb, edges=edges)
-        rose = _carrying_bins(b)
+        rose = ~_carrying_bins(b, fell=True) if fell else _carrying_bins(b)
         if signature_name == "null_spike":
             rose = np.arange(rose.size) == rose.size - 1
 
@@ -625,7 +631,7 @@ def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int,
         return mark(a_all), mark(b_all)
     ref_counts, cur_counts = category_counts(ref, cur)
     b = bins_from_category_counts(ref_counts, cur_counts, ref.null_count(), cur.null_count())
-    flags = dict(zip(b.labels, _carrying_bins(b).tolist()))
+    flags = dict(zip(b.labels, (~_carrying_bins(b, fell=True) if fell else _carrying_bins(b)).tolist()))
     categories = list(dict.fromkeys([*ref_counts, *cur_counts]))
     if signature_name == "null_spike":
         flagged, missing = {c: False for c in categories}, True
@@ -695,11 +701,13 @@ def _converted(ref: pl.Series, cur: pl.Series, factor: float, offset: float, *, 
     return marked(a), marked(b)
 
 
-def _carrying_bins(b) -> np.ndarray:
-    """The bins whose share rose and that, largest first, carry 80 % of the PSI: a null
-    spike is its missing bin, not also the seasonal drift of the other bins."""
+def _carrying_bins(b, fell: bool = False) -> np.ndarray:
+    """The bins whose share rose (or, with ``fell``, fell) and that, largest first, carry
+    80 % of the PSI: a null spike is its missing bin, not also the seasonal drift of the
+    other bins."""
     rose = b.current / max(b.n_current, 1) > b.reference / max(b.n_reference, 1)
-    return rose & drift.carrying(drift.psi_from_bins(b)[1], 0.8)
+    moved = b.current / max(b.n_current, 1) < b.reference / max(b.n_reference, 1) if fell else rose
+    return moved & drift.carrying(drift.psi_from_bins(b)[1], 0.8)
 
 
 def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
@@ -718,13 +726,17 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
     # the rows in the bins whose share rose, when the first reading finds no clear change;
     # a clip also empties its tail: on a bound most rows already sit on (a cap of 2 nights),
     # the rows past it falling to none is the clearer change
+    # a tilt (a shift, a new spread, a lost category) moves every bin a little: when the bins
+    # that rose show no clear change, the rise of the rows outside the bins that fell may
+    shifted = signature_name in TILTS
     readings = [*dict.fromkeys([signature_name, None if signature_name == "unit_change" else signature_name]),
-                *(["short of the bound"] if clip else [])]
+                *(["short of the bound"] if clip else []), *(["not fallen"] if shifted else [])]
     for name in readings:
         if name == "short of the bound":
             mark_ref, mark_cur = (1.0 - _past(side, evidence) for side in (ref, cur))
         else:
-            mark_ref, mark_cur = _carrying(ref, cur, kind, bins, name, evidence)
+            mark_ref, mark_cur = _carrying(ref, cur, kind, bins, signature_name if name == "not fallen" else name,
+                                           evidence, fell=name == "not fallen")
         s = np.bincount(index, np.concatenate([mark_ref, mark_cur]), len(starts))
         rise = rate_rise(n[used], s[used], level=0.01, window=LR_WINDOW)
         if rise is not None:
@@ -742,7 +754,9 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
             past = np.concatenate([_past(ref, evidence), _past(cur, evidence)]) > 0
             category = np.where(past, 2, on)
         times = np.concatenate(axis)
-        split = partial(row_split, times, category, low=positions[rise.low], high=positions[rise.high] + width)
+        split = (partial(score_split, times, np.concatenate(_log_ratios(ref, cur, kind, bins)),
+                         low=positions[rise.low], high=positions[rise.high] + width) if shifted else
+                 partial(row_split, times, category, low=positions[rise.low], high=positions[rise.high] + width))
         at = split()
         if at is not None:
             onset, index = _label(at, starts[0]), int(np.searchsorted(positions, at, side="right")) - 1
@@ -750,6 +764,30 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
     return {"onset": onset, "onset_low": format_time(labels[rise.low]),
             "onset_high": format_time(labels[rise.high]), "_onset_index": index,
             "_window": (rise.low, rise.high), "_used": used, "_latest": latest}
+
+
+def _log_ratios(ref: pl.Series, cur: pl.Series, kind: str, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of each side: the log of its bin's share in the current window over its share
+    in the reference (half a row added to every bin of each side): how much likelier the
+    row is under the current distribution. A tilt leaves no row marked, every row a little
+    likelier or less; :func:`score_split` dates the change on these. Numbers are cut at the
+    reference's quantiles; categories are their own bins, missing values one more."""
+    if kind == "numeric":
+        a, b = ref.cast(pl.Float64).to_numpy(), cur.cast(pl.Float64).to_numpy()
+        sorted_ref, _ = drift.finite_sorted(a)
+        if not sorted_ref.size:
+            return np.zeros(a.size), np.zeros(b.size)
+        edges = quantile_edges(sorted_ref, bins)
+        code_ref, code_cur = codes(a, edges), codes(b, edges)
+    else:
+        both = pl.concat([ref.cast(pl.String), cur.cast(pl.String)]).fill_null(MISSING)
+        coded = (both.rank("dense") - 1).cast(pl.Int64).to_numpy()
+        code_ref, code_cur = coded[:ref.len()], coded[ref.len():]
+    size = int(max(code_ref.max(initial=0), code_cur.max(initial=0))) + 1
+    share_ref = (np.bincount(code_ref, minlength=size) + 0.5) / (code_ref.size + 0.5 * size)
+    share_cur = (np.bincount(code_cur, minlength=size) + 0.5) / (code_cur.size + 0.5 * size)
+    ratio = np.log(share_cur / share_ref)
+    return ratio[code_ref], ratio[code_cur]
 
 
 def _past(values: pl.Series, evidence: dict) -> np.ndarray:
