@@ -42,17 +42,19 @@ def _run(args) -> dict:
     except Exception as err:            # a kind the table has no column for
         return {"table": table, "kind": kind, "skipped": str(err)}
     findings = investigate(case.reference, case.current, **case.investigate_kwargs())
-    from mlwatch.steps.scorecard import score
+    from mlwatch.steps.scorecard import onset_window, score
 
     primary = findings.verdict.primary
     changed = case.truth.get("n_changed")
     return {"table": table, "kind": kind, "labels": labels, "seed": seed, "scores": score(case, findings),
+            "window": onset_window(case, findings),
             "changed": None if changed is None else changed / case.current.height,
             "truth": {k: case.truth.get(k) for k in ("verdict", "slice", "feature", "signature", "onset", "event")},
             "found": {"verdict": findings.verdict.kind, "scope": primary.scope if primary else None,
                       "feature": primary.feature if primary else None,
                       "signature": primary.signature if primary else None,
-                      "onset": primary.onset if primary else None, "event": primary.event if primary else None}}
+                      "onset": primary.onset if primary else None, "event": primary.event if primary else None,
+                      "window": (primary.onset_low, primary.onset_high) if primary and primary.onset_low else None}}
 
 
 def _table(runs: list[dict], title: str) -> None:
@@ -127,6 +129,14 @@ def main(argv=None) -> None:
     _table(without, "Random incidents with the labels withheld")
     _table(partial, "Random incidents with labels for the first half of the current window only")
     _by_size(with_labels + without + partial)
+    print("\n## Stated onset windows (the 95 % window the primary finding says its change began in)\n")
+    print("| incidents | with a window | holds the true onset | median width (time buckets) |\n|---|---|---|---|")
+    for name, chosen in (("with labels", with_labels), ("labels withheld", without), ("partial labels", partial)):
+        windows = [r["window"] for r in chosen if r.get("window") is not None]
+        if windows:
+            held = sum(w[0] for w in windows)
+            print(f"| {name} | {len(windows)} | {held / len(windows):.0%} ({held}/{len(windows)}) "
+                  f"| {np.median([w[1] for w in windows]):.1f} |")
     controls = [r for r in with_labels + without + partial if r["kind"] == "none"]
     false = sum(not r["scores"]["verdict"] for r in controls)
     print(f"\nFalse verdicts on controls: {false} of {len(controls)}")
@@ -135,8 +145,11 @@ def main(argv=None) -> None:
           f"{time.time() - started:.0f} s; `python benchmarks/bench_diagnosis.py --count {args.count}`)")
     if args.misses:
         for r in runs:
-            if "scores" in r and not all(v in (True, None) for v in r["scores"].values()):
-                wrong = [c for c, v in r["scores"].items() if v is False]
+            window = r.get("window")
+            if "scores" in r and (not all(v in (True, None) for v in r["scores"].values()) or
+                                  (window is not None and not window[0])):
+                wrong = [c for c, v in r["scores"].items() if v is False] + (
+                    ["window"] if window is not None and not window[0] else [])
                 print(f"- {r['table']} {r['kind']} ({r['labels']}, job seed {r['seed']}): wrong {wrong}; "
                       f"truth {r['truth']}; found {r['found']}")
 

@@ -47,3 +47,15 @@ def test_html_escapes_a_hostile_category_value(tmp_path):
     findings = investigate(case.reference, current, **case.investigate_kwargs())
     page = findings.postmortem(title=evil).to_html()
     assert evil not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_root_cause_says_the_window_its_change_likely_began_in(findings):
+    """Step 6's onset comes with the central 95 % of its posterior: the finding carries it
+    (JSON too), the timeline says it, and it holds both the onset given and the gallery's
+    true onset (the EWR temperatures go missing from the 19th on, most from the 26th)."""
+    primary = findings.verdict.primary
+    assert primary.onset_low is not None and primary.onset_low <= primary.onset <= primary.onset_high
+    assert primary.onset_low[:10] <= gallery.load("flights_null_spike").truth["onset"] <= primary.onset_high
+    assert findings.verdict.to_dict()["findings"][0]["onset_low"] == primary.onset_low
+    root = next(t["what"] for t in findings.postmortem().to_dict()["timeline"] if "(the root cause" in t["what"])
+    assert f"likely began between {primary.onset_low} and {primary.onset_high}" in root

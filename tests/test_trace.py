@@ -181,3 +181,40 @@ def test_a_tilt_on_a_few_rows_a_day_is_dated_on_every_rows_likelihood_ratio(monk
     monkeypatch.setattr(step, "TILTS", ())             # the rows in the bins that rose, as before
     marked = sum(dated(c) for c in cases)
     assert marked == 68 and now >= 72 > marked
+
+
+def test_a_factor_of_a_thousand_marks_every_converted_row_and_dates_the_change():
+    """Thousands sent as units on Saturdays' feels-like temperatures: 12,000 is no genuine
+    reading, however thinly the map spreads the converted ones' density (the Jacobian). Every
+    converted row is marked (30 of 468 were: the far-out genuine density was floored at the
+    reference's edge), so the change is dated to its first Saturday hour."""
+    from mlwatch.simulate import Injection, simulate
+    from mlwatch.steps.trace import _converted
+
+    case = simulate("bike", Injection("unit_change", feature="atemp", where={"weekday": "Sat"}, fraction=1.0,
+                                      onset=0.3, magnitude=(1000.0, 0.0)), n=4_367, seed=3)
+    sat = {"weekday": "Sat"}
+    ref, cur = (frame.filter(pl.col("weekday").cast(pl.String) == "Sat") for frame in (case.reference, case.current))
+    converted = cur["atemp"].abs() > 100
+    marked_ref, marked_cur = _converted(ref["atemp"], cur["atemp"], 1000.0, 0.0)
+    assert converted.sum() > 100 and marked_ref.sum() == 0
+    assert marked_cur[converted.to_numpy()].mean() >= 0.99 and marked_cur[~converted.to_numpy()].sum() == 0
+    row = trace(case.reference, case.current, features=["atemp"], time=case.roles["time"], where=sat,
+                events=case.events).table.row(0, named=True)
+    assert row["signature"] == "unit_change"
+    assert dt.datetime.fromisoformat(row["onset"]) == dt.datetime.fromisoformat(case.truth["first_changed"])
+    assert row["event"] == case.truth["event"]
+
+
+def test_a_change_in_a_year_both_windows_hold_is_dated_to_that_year():
+    """ACS windows share 2017 (the reference's last rows, the current's first): a tilt of
+    disability status from the current window's first row was dated 2018, the year bucket
+    of 2017 being half unchanged reference rows. The current rows of a shared bucket come
+    after the reference's."""
+    from mlwatch.simulate import Injection, simulate
+
+    case = simulate("acs", Injection("covariate_shift"), n=10_000, seed=1_426_227_163)     # the scorecard's acs 41
+    assert set(case.reference["year"]) & set(case.current["year"]) == {2017}
+    assert case.truth["feature"] == "DIS" and case.truth["slice"] is None
+    row = trace(case.reference, case.current, features=["DIS"], time="year").table.row(0, named=True)
+    assert case.truth["onset"] == "2017" and row["onset"] == row["onset_low"] == row["onset_high"] == "2017"

@@ -1115,3 +1115,18 @@ def test_a_confined_change_of_another_feature_does_not_outrank_the_populations_d
     findings = investigate(case.reference, case.current, **case.investigate_kwargs())
     primary = findings.verdict.primary
     assert (findings.verdict.kind, primary.scope, primary.feature) == ("data_drift", "population", "holiday")
+
+
+def test_a_fault_placed_at_its_home_is_dated_by_step_6_on_that_home():
+    """Scorecard incident 50087 (labels withheld): thousands sent as units in Saturdays'
+    feels-like temperatures from 11 August, 15:00. Step 6 on the population placed the
+    fault on Saturdays (its home) but dated it a day early, with no trigger: among the rows
+    of every day a stray cold reading read as converted the day before. Step 6 on Saturdays
+    itself (the label-free search audited them) dates it to the hour, after its deploy."""
+    case = simulate("bike", Injection("unit_change"), n=4367, seed=1752099544, labels="withheld")
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (primary.scope, primary.feature, primary.signature) == ("weekday=Sat", "atemp", "unit_change")
+    assert dt.datetime.fromisoformat(primary.onset) == dt.datetime.fromisoformat(case.truth["first_changed"])
+    assert primary.event == case.truth["event"] and primary.onset_low <= primary.onset <= primary.onset_high
+    assert score(case, findings)["trigger"]

@@ -270,7 +270,7 @@ def _timeline(findings) -> list[dict[str, str]]:
     if primary is not None and primary.feature and primary.onset:
         where = "" if primary.scope == "population" else f" on {primary.scope}"
         items.append((primary.onset, f"{primary.feature}: {primary.signature or 'change'} begins{where} "
-                                     "(the root cause)"))
+                                     f"(the root cause{_likely_between(primary, '; ')})"))
     if findings.signal is not None and findings.signal.metric_left:
         items.append((findings.signal.metric_left, f"the model's {findings.scoring.loss_name} moved (step 1)"))
     if findings.signal is not None and findings.signal.kpi_left:
@@ -283,8 +283,17 @@ def _timeline(findings) -> list[dict[str, str]]:
         if f.feature and f.onset and f.feature not in dated:
             dated.add(f.feature)
             where = "" if f.scope == "population" else f" on {f.scope}"
-            items.append((f.onset, f"{f.feature}: {f.signature or 'change'} begins{where}"))
+            items.append((f.onset, f"{f.feature}: {f.signature or 'change'} begins{where}"
+                                   + (f" ({_likely_between(f)})" if f.onset_low else "")))
     return [{"time": t, "what": w} for t, w in sorted(items, key=lambda p: p[0])]
+
+
+def _likely_between(finding, lead: str = "") -> str:
+    """The window a finding's change likely began in, as words (empty without one, or when
+    it is the onset itself: a frozen sensor's first repeat)."""
+    if not finding.onset_low or finding.onset_low == finding.onset_high:
+        return ""
+    return f"{lead}likely began between {finding.onset_low} and {finding.onset_high}"
 
 
 def _followups(findings) -> list[str]:

@@ -165,6 +165,13 @@ def row_split(times, codes, *, low: float, high: float, rising: int = 1, quantil
     >>> row_split([1, 2, 3, 4, 5, 6], [0, 0, 0, 1, 1, 1], low=5, high=7)
     5.0
     """
+    found = row_posterior(times, codes, low=low, high=high, rising=rising)
+    return None if found is None else found.quantile(quantile)
+
+
+def row_posterior(times, codes, *, low: float, high: float, rising: int = 1) -> "SplitPosterior | None":
+    """The posterior of :func:`row_split`'s change over its splits (None when no split in the
+    window has category ``rising`` more frequent after than before)."""
     from scipy.special import xlogy
 
     found = _window_splits(times, codes, low, high)
@@ -188,9 +195,35 @@ def row_split(times, codes, *, low: float, high: float, rising: int = 1, quantil
     # are sparse (rain converted to millimetres shows only when it rains), the likelihood is
     # nearly flat between the last row before the change and the first after it, and its
     # maximum sits at an end of that gap; the median sits inside it
-    weight = np.where(up, np.exp(loglik - loglik[up].max()), 0.0)
-    at = int(np.searchsorted(np.cumsum(weight), quantile * weight.sum()))
-    return float(t[k[min(at, k.size - 1)]])
+    return SplitPosterior(t[k - 1], t[k], np.where(up, np.exp(loglik - loglik[up].max()), 0.0))
+
+
+@dataclass(frozen=True)
+class SplitPosterior:
+    """A change point's posterior over the splits between distinct row times: for each, the
+    time of the last row before it and of the first row after it, and its weight (relative
+    probability under a flat prior on the splits)."""
+
+    before: np.ndarray
+    after: np.ndarray
+    weight: np.ndarray
+
+    def quantile(self, q: float) -> float:
+        """The time of the first row after the split at quantile ``q`` of the posterior."""
+        at = int(np.searchsorted(np.cumsum(self.weight), q * self.weight.sum()))
+        return float(self.after[min(at, self.after.size - 1)])
+
+    def explains(self, when: float, lag: float) -> float:
+        """The posterior probability that a cause at ``when`` started the change within
+        ``lag`` of it: the splits whose gap (last row before, first row after] meets
+        ``[when, when + lag)`` (the rows cannot date a change inside a gap).
+
+        >>> p = SplitPosterior(np.array([1.0, 2.0, 3.0]), np.array([2.0, 3.0, 4.0]), np.array([1.0, 2.0, 1.0]))
+        >>> p.explains(2.5, lag=1.0), p.explains(0.5, lag=1.0), p.explains(4.5, lag=1.0)
+        (0.75, 0.25, 0.0)
+        """
+        consistent = (self.after >= when) & (self.before < when + lag)
+        return float(self.weight[consistent].sum() / max(self.weight.sum(), 1e-300))
 
 
 def score_split(times, scores, *, low: float, high: float, quantile: float = 0.5) -> float | None:
@@ -212,12 +245,17 @@ def score_split(times, scores, *, low: float, high: float, quantile: float = 0.5
     >>> score_split([1, 2, 3, 4, 5, 6], [-1, -1, -1, 1, 1, 1], low=5, high=7)
     5.0
     """
+    found = score_posterior(times, scores, low=low, high=high)
+    return None if found is None else found.quantile(quantile)
+
+
+def score_posterior(times, scores, *, low: float, high: float) -> SplitPosterior | None:
+    """The posterior of :func:`score_split`'s change over its splits (None without a split
+    in the window)."""
     found = _window_splits(times, scores, low, high)
     if found is None:
         return None
     t, v, k = found
     after = np.cumsum(v[::-1])[::-1]                # the scores of the rows from each on
     loglik = after[k]
-    weight = np.exp(loglik - loglik.max())
-    at = int(np.searchsorted(np.cumsum(weight), quantile * weight.sum()))
-    return float(t[k[min(at, k.size - 1)]])
+    return SplitPosterior(t[k - 1], t[k], np.exp(loglik - loglik.max()))

@@ -15,6 +15,8 @@ Each check is True (right), False (wrong) or None (it does not apply):
   tell a cap from the rows short of its bound before it);
 * ``trigger``: the likely trigger named is the true one.
 
+:func:`onset_window` checks the window the onset likely lies in, where one is stated.
+
 Used by ``benchmarks/bench_diagnosis.py`` and the tests.
 """
 
@@ -52,6 +54,19 @@ def score(case, findings) -> dict[str, bool | None]:
     out["onset"] = onset is not None and low - _bucket(case) - 1e-9 <= onset <= high + _bucket(case) + 1e-9
     out["trigger"] = primary is not None and primary.event == truth["event"]
     return out
+
+
+def onset_window(case, findings) -> tuple[bool, float] | None:
+    """Whether the window the primary finding says its change likely began in
+    (``onset_low`` to ``onset_high``, step 6's 95 % window) holds the span the rows can tell
+    (see :func:`_knowable`; no bucket of tolerance: the window is the tool's own claim of
+    uncertainty), and its width in time buckets; None without a window."""
+    primary = findings.verdict.primary
+    if case.truth["kind"] == "none" or primary is None or not primary.onset_low or not primary.onset_high:
+        return None
+    low, high = _position(primary.onset_low), _position(primary.onset_high)
+    told, shown = _knowable(case, _rows(case.current, case.truth["slice"]))
+    return bool(low <= shown + 1e-9 and high >= told - 1e-9), (high - low) / max(_bucket(case), 1e-12)
 
 
 def _predicate(scope: str | None) -> dict[str, str] | None:

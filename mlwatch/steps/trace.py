@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -33,7 +32,7 @@ from mlwatch.results import Result, Section, frame_from_records, plain, records
 from mlwatch.stats import drift, quality, streaming
 from mlwatch.stats.binning import (MISSING, RARE, bins_from_category_counts, category_counts, codes, numeric_bins,
                                    quantile_edges)
-from mlwatch.stats.changepoint import rate_rise, row_split, score_split
+from mlwatch.stats.changepoint import SplitPosterior, rate_rise, row_posterior, score_posterior
 from mlwatch.stats.signatures import PIPELINE, Signature, signature, stuck_signature
 from mlwatch.steps.scoring import format_time, time_buckets
 
@@ -49,6 +48,9 @@ HOME_ROWS = 10            # the fewest such rows a home is read from
 HOME_VALUES = 40          # segment columns with more values than this are not read for a home
 HOME_RATE = 0.2           # the rate of marked rows left outside a home, at most, relative to the rate inside
 # the faults that mark their rows (a frozen or constant reading marks a span of time, not rows)
+# the least posterior probability that a change began within a bucket after an event for it to
+# be named the likely trigger when no event sits at the onset itself
+TRIGGER_SHARE = 0.2
 # signatures of a tilt rather than of marked rows: dated on every row's likelihood ratio
 TILTS = (None, "shift", "scale", "missing_category")
 HOME_FOUND = ("null_spike", "new_category", *(name for name in PIPELINE if name not in ("stuck", "constant")))
@@ -667,7 +669,7 @@ def _converted(ref: pl.Series, cur: pl.Series, factor: float, offset: float, *, 
     counts = np.bincount(np.searchsorted(edges, sa, side="left"), minlength=edges.size + 1).astype(float)
     widths = np.r_[np.inf, np.diff(edges), np.inf]
     density = np.where(np.isfinite(widths), counts / sa.size / widths, 0.0)
-    floor = 0.5 / sa.size / max(sa[-1] - sa[0], 1e-12)          # outside the reference: nearly impossible
+    floor = 0.5 / sa.size / max(sa[-1] - sa[0], 1e-12)          # at the reference's edge: nearly impossible
     # the reference's minimum, repeated, is a point mass (waiting days: 0 in nine rows in ten):
     # only the value itself has it, and the map moves it away unless it is its fixed point
     lowest = np.inf if counts[0] > 1 else 0.0
@@ -684,9 +686,19 @@ def _converted(ref: pl.Series, cur: pl.Series, factor: float, offset: float, *, 
         moved = sa[sa * factor + offset != sa] * factor + offset
         sharp = moved.size > 0 and float(np.mean(quality.off_grid_mask(moved, step))) >= 0.9
 
+    span = max(sa[-1] - sa[0], 1e-12)
+
+    def beyond(x: np.ndarray) -> np.ndarray:
+        """How much less likely than :data:`floor` a genuine value is, the further past the
+        reference's range it lies (a tail that falls as the square of the distance in ranges):
+        a temperature of 12,000 is no genuine reading, and the converted 12 spreads its
+        density over a thousand times the range (the Jacobian) but still beats it."""
+        past = np.maximum(sa[0] - x, 0.0) + np.maximum(x - sa[-1], 0.0)
+        return 1.0 / (1.0 + past / span) ** 2
+
     def marked(x: np.ndarray) -> np.ndarray:
         back = (x - offset) / factor
-        here = np.maximum(at(x), floor)
+        here = np.maximum(at(x), floor * beyond(x))
         # the map's Jacobian scales the reference's density, not the floor: a value far outside
         # the reference is as unlikely converted as genuine (else every reference 2 reads as a
         # converted 2,000 under a factor of 0.001)
@@ -717,6 +729,9 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
     window where the mix of those rows changed (:func:`row_split`): a day bucket dates a
     change to the day, the rows to the hour they show."""
     b_ref, b_cur, starts = buckets
+    origin = None
+    if not isinstance(starts[0], dt.datetime):
+        b_ref, b_cur, starts, origin = _after_reference(b_ref, b_cur, starts)
     index = np.concatenate([b_ref, b_cur])
     n = np.bincount(index, minlength=len(starts)).astype(float)
     used = np.flatnonzero(n > 0)
@@ -744,7 +759,8 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
     if rise is None:            # no clear change in time
         return {}
     labels = [starts[i] for i in used]
-    onset, index, latest = format_time(labels[rise.index]), rise.index, None
+    onset, index, latest, posterior = format_time(labels[rise.index]), rise.index, None, None
+    window = (format_time(labels[rise.low]), format_time(labels[rise.high]))
     if axis is not None and isinstance(starts[0], dt.datetime) and len(used) > 1:
         positions = np.asarray([_epoch(t) for t in labels])
         width = float(np.median(np.diff(positions)))
@@ -754,16 +770,41 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
             past = np.concatenate([_past(ref, evidence), _past(cur, evidence)]) > 0
             category = np.where(past, 2, on)
         times = np.concatenate(axis)
-        split = (partial(score_split, times, np.concatenate(_log_ratios(ref, cur, kind, bins)),
-                         low=positions[rise.low], high=positions[rise.high] + width) if shifted else
-                 partial(row_split, times, category, low=positions[rise.low], high=positions[rise.high] + width))
-        at = split()
-        if at is not None:
+        reader, values = ((score_posterior, np.concatenate(_log_ratios(ref, cur, kind, bins))) if shifted else
+                          (row_posterior, category))
+        inside = reader(times, values, low=positions[rise.low], high=positions[rise.high] + width)
+        if inside is not None:
+            at = inside.quantile(0.5)
             onset, index = _label(at, starts[0]), int(np.searchsorted(positions, at, side="right")) - 1
-            latest = split(quantile=0.95)      # the latest the change likely began: its trigger came before
-    return {"onset": onset, "onset_low": format_time(labels[rise.low]),
-            "onset_high": format_time(labels[rise.high]), "_onset_index": index,
-            "_window": (rise.low, rise.high), "_used": used, "_latest": latest}
+            latest = inside.quantile(0.95)      # the latest the change likely began: its trigger came before
+            # the window it likely began in: the central 95 % of its posterior over the whole
+            # current window (the buckets' likelihood-ratio window held a tilt's true onset
+            # 81 % of the time, benchmarks/bench_onset.py)
+            whole = reader(times, values, low=float(axis[1].min()), high=float(axis[1].max()) + 1.0)
+            if whole is not None:
+                posterior = whole
+                window = (_label(min(whole.quantile(0.025), at), starts[0]),
+                          _label(max(whole.quantile(0.975), at), starts[0]))
+    return {"onset": onset, "onset_low": window[0], "onset_high": window[1], "_onset_index": index,
+            "_window": (rise.low, rise.high), "_used": used if origin is None else origin[used], "_latest": latest,
+            "_posterior": posterior}
+
+
+def _after_reference(b_ref: np.ndarray, b_cur: np.ndarray, starts: list):
+    """Buckets where the current rows of a bucket the reference shares (the year 2017, half
+    in each window) get a bucket of their own, after the reference's: the reference is the
+    time before the change, and a year of rows from both windows hides a change that began
+    with the current one. Returns the new bucket indices, their starts, and the original
+    bucket of each.
+
+    >>> ref, cur, starts, origin = _after_reference(np.array([0, 1]), np.array([1, 2]), [2016, 2017, 2018])
+    >>> ref.tolist(), cur.tolist(), starts, origin.tolist()
+    ([0, 1], [2, 3], [2016, 2017, 2017, 2018], [0, 1, 1, 2])
+    """
+    keys = np.concatenate([2 * b_ref, 2 * b_cur + np.isin(b_cur, b_ref)])
+    unique, codes_ = np.unique(keys, return_inverse=True)
+    origin = unique // 2
+    return codes_[:b_ref.size], codes_[b_ref.size:], [starts[i] for i in origin], origin
 
 
 def _log_ratios(ref: pl.Series, cur: pl.Series, kind: str, bins: int) -> tuple[np.ndarray, np.ndarray]:
@@ -869,13 +910,13 @@ def _attribute(rows: list[dict], events: list[tuple[Any, str]], starts: list) ->
         onset = positions[r["_used"][r["_onset_index"]]]
         # rows that show nothing cannot date a change between them: an event up to the latest
         # time the rows allow for its start may have caused it
-        found = likely_trigger(low, onset, width, events, latest=r.get("_latest"))
+        found = likely_trigger(low, onset, width, events, latest=r.get("_latest"), posterior=r.get("_posterior"))
         if found is not None:
             r.update(event=found[1], event_time=format_time(found[0]), event_score=found[2])
 
 
 def likely_trigger(low: float, onset: float, width: float, events: list[tuple[Any, str]], *,
-                   latest: float | None = None):
+                   latest: float | None = None, posterior: SplitPosterior | None = None):
     """(time, description, score) of the event that best explains a change dated ``onset``
     (the start of its time bucket; the earliest start its uncertainty allows is ``low``;
     numbers on the time axis, ``width`` a bucket), or None.
@@ -895,6 +936,18 @@ def likely_trigger(low: float, onset: float, width: float, events: list[tuple[An
     True
     >>> likely_trigger(8.0, 10.0, 1.0, events, latest=11.0)[1]
     'dashboard change'
+
+    When no event is that close, and the change's ``posterior`` over the rows is known (a
+    tilt on a few rows a day is dated to within days, not to its bucket), the event that
+    most likely started it: the one with the most posterior probability that the change
+    began within a bucket after it, if that is at least :data:`TRIGGER_SHARE`.
+
+    >>> from mlwatch.stats.changepoint import SplitPosterior
+    >>> wide = SplitPosterior(np.arange(0.0, 10.0), np.arange(1.0, 11.0), np.r_[np.ones(5), 8 * np.ones(5)])
+    >>> likely_trigger(2.0, 2.0, 1.0, [(-5.0, "backup job"), (6.5, "campaign launched")]) is None
+    True
+    >>> likely_trigger(2.0, 2.0, 1.0, [(-5.0, "backup job"), (6.5, "campaign launched")], posterior=wide)
+    (6.5, 'campaign launched', 0.35555555555555557)
     """
     best, best_score = None, 0.0
     for when, description in events:
@@ -907,7 +960,13 @@ def likely_trigger(low: float, onset: float, width: float, events: list[tuple[An
             score = float(np.exp(-(low - width - t) / (2 * width)))
         if score > 0 and score >= best_score:
             best, best_score = (when, description), score
-    return (*best, best_score) if best is not None and best_score >= 0.5 else None
+    if best is not None and best_score >= 0.5:
+        return (*best, best_score)
+    if posterior is None or not events:
+        return None
+    share, when, description = max(((posterior.explains(_as_number(w), width), w, d) for w, d in events),
+                                   key=lambda item: (item[0], _as_number(item[1])))
+    return (when, description, share) if share >= TRIGGER_SHARE else None
 
 
 def check_event_times(events: list[tuple[Any, str]], axis_start) -> None:

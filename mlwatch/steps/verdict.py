@@ -126,6 +126,8 @@ class Finding:
     event_time: str | None = None
     described: bool = False           # the sentence is the signature's (it says how)
     confined: bool = False            # a change that lives in its segment (nothing outside it changed)
+    onset_low: str | None = None      # the window it likely began in (step 6: its posterior's central 95 %)
+    onset_high: str | None = None
 
     @property
     def strength(self) -> float:
@@ -136,7 +138,8 @@ class Finding:
         return {"kind": self.kind, "test": self.test, "scope": self.scope, "feature": self.feature,
                 "p_value_adjusted": float(self.p_value_adjusted), "strength": self.strength, "rows": self.rows,
                 "signature": self.signature, "sentence": self.sentence, "onset": self.onset, "event": self.event,
-                "event_time": self.event_time, "described": self.described, "confined": self.confined}
+                "event_time": self.event_time, "described": self.described, "confined": self.confined,
+                "onset_low": self.onset_low, "onset_high": self.onset_high}
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> "Finding":
@@ -153,7 +156,7 @@ def _traced(kind: str, test: str, scope: str, feature: str, p_value: float, rows
     text = (traced.get("sentence") if sentence is None else sentence) or f"{feature} changed"
     return Finding(kind, test, scope, feature, p_value, rows, text + _when(onset, event, traced.get("event_time")),
                    traced.get("signature"), onset, event, traced.get("event_time") if event else None, described,
-                   bool(traced.get("confined", False)))
+                   bool(traced.get("confined", False)), *_window(traced, onset))
 
 
 @dataclass(frozen=True)
@@ -236,14 +239,15 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
                                            for f in on_scope):
             findings.append(Finding("data_drift", "mix", symptom.scope, shifted["feature"], symptom.p_value_adjusted,
                                     symptom.rows, f"inputs shifted{_on(symptom.scope)} ({shifted['feature']})", None,
-                                    symptom.onset, symptom.event, symptom.event_time))
+                                    symptom.onset, symptom.event, symptom.event_time,
+                                    onset_low=symptom.onset_low, onset_high=symptom.onset_high))
         elif not on_scope and shifted is None:
             findings.append(symptom)
     # after the symptom is read: the slice's changes explain its drop wherever they are placed
     findings = _not_the_slices_own(findings, segments)
     if where is not None:
         findings = _everyones_mix(findings, segments, population)
-    findings = _at_home(findings, population_trace if where is not None else trace)
+    findings = _at_home(findings, population_trace if where is not None else trace, (trace, *segment_traces))
     family = _family(overall, slices, audit if where is None else population, segments, alpha, joint)
     if not findings:
         return _nothing(overall, top, audit if where is None else population, family)
@@ -352,7 +356,7 @@ def _relabel_causes(segments, traces) -> list[Finding]:
     out = []
     for row in segments.relabelled.unique("column", keep="first", maintain_order=True).iter_rows(named=True):
         witness = traced.get((row["segment"], row.get("witness")), {})
-        found = {k: witness[k] for k in ("onset", "event", "event_time") if witness.get(k)}
+        found = {k: witness[k] for k in ("onset", "onset_low", "onset_high", "event", "event_time") if witness.get(k)}
         share, mix = row.get("share"), row.get("tv_mix")
         part = "" if share is None or share >= 0.95 else f"{share:.0%} of "
         mix = row["tv_other"] if mix is None else mix
@@ -598,7 +602,7 @@ def _everyones_mix(findings: list[Finding], segments, population) -> list[Findin
     return out
 
 
-def _at_home(findings: list[Finding], population_trace) -> list[Finding]:
+def _at_home(findings: list[Finding], population_trace, traces=()) -> list[Finding]:
     """A fault that marks its rows (nulls, new codes, converted or clipped values, a default),
     placed where step 6 found nine in ten of the rows it marked on the population (its
     ``home``), whatever scope the test that saw it read: the rows say where it lives, better
@@ -606,22 +610,38 @@ def _at_home(findings: list[Finding], population_trace) -> list[Finding]:
     if population_trace is None or "home" not in population_trace.table.columns:
         return findings
     homes = {r["feature"]: r for r in population_trace.table.filter(pl.col("home").is_not_null()).iter_rows(named=True)}
-    # step 6 inside the home (the segment search traced it) dates the fault there best, then
-    # step 6 on the population, which read the rows the fault marked
+    # step 6 inside the home dates the fault there best (the segment search's finding, or any
+    # of step 6's readings on that scope that saw the same fault: the population's rows outside
+    # it add only noise, a stray marked row among them moves its date), then step 6 on the
+    # population, which read the rows the fault marked
     inside = {(f.scope, f.feature): f for f in findings if f.test == "segment_drift"}
+    scoped = _by_scope(t for t in traces if t is not None)
     out = []
     for f in findings:
         home = homes.get(f.feature)
         if home is not None and f.signature == home["signature"] and f.scope != home["home"]:
             own = inside.get((home["home"], f.feature))
-            onset, event, at = ((own.onset, own.event, own.event_time) if own else
-                                (home["onset"], home["event"], home["event_time"] if home["event"] else None))
+            there = scoped.get((home["home"], f.feature), {})
+            if own is not None:
+                onset, event, at, low, high = own.onset, own.event, own.event_time, own.onset_low, own.onset_high
+            else:
+                dated = there if there.get("signature") == home["signature"] and there.get("onset") else home
+                onset, event = dated["onset"], dated["event"]
+                at = dated["event_time"] if event else None
+                low, high = _window(dated, onset)
             # one timeline: the sentence says the dates the finding carries
             sentence = f.sentence.replace(_when(f.onset, f.event, f.event_time), _when(onset, event, at))
             f = replace(f, scope=home["home"], rows=int(home["home_rows"]), confined=True, onset=onset,
-                        event=event, event_time=at, sentence=sentence)
+                        event=event, event_time=at, sentence=sentence, onset_low=low, onset_high=high)
         out.append(f)
     return out
+
+
+def _window(traced: Mapping[str, Any], onset: str | None) -> tuple[str | None, str | None]:
+    """Step 6's window for an onset it gave (none for an onset from elsewhere)."""
+    if onset is None or traced.get("onset") != onset:
+        return None, None
+    return traced.get("onset_low"), traced.get("onset_high")
 
 
 def _when(onset: str | None, event: str | None, event_time: str | None) -> str:

@@ -1,0 +1,127 @@
+"""How well a covariate shift can be dated, and how well step 6 dates it: seeded covariate
+shifts (rows redrawn from the same table, tilted towards high values of a feature or towards
+one category) on the real tables with a time of day, traced on the truth's slice and feature.
+
+For each, whether the onset falls within the scorecard's tolerance (one time bucket either
+side of the span the slice's rows can tell, ``mlwatch.steps.scorecard``) for
+
+* ``step 6``: the onset ``trace`` gives (a tilt dated on every row's log share ratio);
+* ``marked rows``: the same, dating the mix of the rows in the bins whose share rose (the
+  reading every marking signature uses, and tilts used before);
+* ``oracle``: the maximum-likelihood change point of a reader who knows the tilt exactly
+  (its size, the feature's mean and spread in the slice): each row's log density ratio
+  ``tilt z - log E_ref[exp(tilt z)]``. Numeric tilts only. No estimator can expect to do much
+  better: it is the bound the information in the rows sets;
+
+and whether the true onset lies within the onset's stated window (``onset_low`` to
+``onset_high``: the central 95 % of the change's posterior over the current window), with
+the window's median width in time buckets.
+
+    python benchmarks/bench_onset.py               # 180 incidents, about 2 minutes on 2 cores
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import polars as pl
+
+TABLES = ("bike", "flights", "hotel")
+
+
+def _case(i: int):
+    from mlwatch import datasets
+    from mlwatch.simulate import Injection, simulate
+
+    table = TABLES[i % len(TABLES)]
+    size = min(datasets.model_table(table).frame.height // 2, 10_000)
+    return simulate(table, Injection("covariate_shift"), n=size, seed=700_000 + i, labels="available")
+
+
+def _oracle(case) -> float | None:
+    """The time of the first row of the maximum-likelihood change, knowing the tilt."""
+    from mlwatch.steps import scorecard
+    from mlwatch.steps.trace import time_axis
+
+    truth = case.truth
+    if "tilt_sd" not in truth["details"]:
+        return None
+    feature, tilt = truth["feature"], truth["details"]["tilt_sd"]
+    inside = scorecard._rows(case.reference, truth["slice"])
+    v = case.reference[feature].cast(pl.Float64).to_numpy()[inside]
+    v = v[np.isfinite(v)]
+    mean, sd = v.mean(), v.std() or 1.0
+    norm = np.log(np.mean(np.exp(tilt * np.clip((v - mean) / sd, -4, 4))))
+    hit = scorecard._rows(case.current, truth["slice"])
+    x = case.current[feature].cast(pl.Float64).to_numpy()[hit]
+    times = time_axis(case.current[case.roles["time"]])[hit]
+    order = np.argsort(times, kind="stable")
+    x, times = x[order], times[order]
+    ratio = np.where(np.isfinite(x), tilt * np.clip((x - mean) / sd, -4, 4) - norm, 0.0)
+    after = np.cumsum(ratio[::-1])[::-1]
+    return float(times[int(np.argmax(after))])
+
+
+def _run(i: int) -> dict:
+    warnings.filterwarnings("ignore")
+    from mlwatch.steps import scorecard, trace as step
+
+    case = _case(i)
+    truth = case.truth
+    low, high = scorecard._knowable(case, scorecard._rows(case.current, truth["slice"]))
+    width = scorecard._bucket(case)
+
+    def within(position: float | None) -> bool:
+        return position is not None and low - width - 1e-9 <= position <= high + width + 1e-9
+
+    def traced() -> dict:
+        return step.trace(case.reference, case.current, features=[truth["feature"]], time=case.roles["time"],
+                          where=truth["slice"]).table.row(0, named=True)
+
+    row = traced()
+    at = scorecard._position(truth["onset"])
+    window = None
+    if row["onset_low"] is not None:
+        start, end = scorecard._position(row["onset_low"]), scorecard._position(row["onset_high"])
+        window = (start - 1e-9 <= at <= end + 1e-9, (end - start) / width)
+    tilts, step.TILTS = step.TILTS, ()
+    try:
+        marked = traced()
+    finally:
+        step.TILTS = tilts
+    oracle = _oracle(case)
+    return {"table": case.truth["table"], "numeric": "tilt_sd" in truth["details"],
+            "step 6": within(scorecard._position(row["onset"])),
+            "marked rows": within(scorecard._position(marked["onset"])),
+            "oracle": None if oracle is None else within(oracle), "window": window}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=180)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    with ProcessPoolExecutor(args.workers) as pool:
+        runs = list(pool.map(_run, range(args.count)))
+    print("| incidents | step 6 | marked rows | oracle (knows the tilt) | truth in the stated window "
+          "| window's median width (buckets) |\n|---|---|---|---|---|---|")
+    for name, chosen in (("numeric tilts", [r for r in runs if r["numeric"]]),
+                         ("category tilts", [r for r in runs if not r["numeric"]]), ("all", runs)):
+        if not chosen:
+            continue
+
+        def share(key: str) -> str:
+            values = [r[key] for r in chosen if r[key] is not None]
+            return f"{np.mean(values):.0%} ({sum(values)}/{len(values)})" if values else "-"
+
+        windows = [r["window"] for r in chosen if r["window"] is not None]
+        covered = f"{np.mean([w[0] for w in windows]):.0%} ({sum(w[0] for w in windows)}/{len(windows)})"
+        print(f"| {name}: {len(chosen)} | {share('step 6')} | {share('marked rows')} | {share('oracle')} "
+              f"| {covered} | {np.median([w[1] for w in windows]):.1f} |")
+
+
+if __name__ == "__main__":
+    main()
