@@ -1130,3 +1130,18 @@ def test_a_fault_placed_at_its_home_is_dated_by_step_6_on_that_home():
     assert dt.datetime.fromisoformat(primary.onset) == dt.datetime.fromisoformat(case.truth["first_changed"])
     assert primary.event == case.truth["event"] and primary.onset_low <= primary.onset <= primary.onset_high
     assert score(case, findings)["trigger"]
+
+
+def test_a_frozen_run_in_its_home_is_stuck_not_the_populations_clip():
+    """Scorecard incident 47: humidity frozen at 47 on spring rows for 109 rows. On the
+    population the run interleaves with every other season's rows (no run shows) and the
+    pile at 47 with the low values gone reads as a clip at a lower bound of 47, placed on
+    spring, tied with spring's own reading of a frozen run at decisive strength: the clip
+    was named by list order. The home's reading in time order says what the pile is."""
+    case = simulate("bike", Injection("stuck"), n=4367, seed=209090443)
+    assert (case.truth["feature"], case.truth["slice"]) == ("hum", {"season": "spring"})
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.scope, primary.signature) == ("skew", "season=spring", "stuck")
+    assert "frozen at 47" in primary.sentence and primary.event == case.truth["event"]
+    assert not any(f.signature == "clipping" for f in findings.verdict.findings if f.feature == "hum")

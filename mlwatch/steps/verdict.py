@@ -631,8 +631,18 @@ def _at_home(findings: list[Finding], population_trace, traces=()) -> list[Findi
                 low, high = _window(dated, onset)
             # one timeline: the sentence says the dates the finding carries
             sentence = f.sentence.replace(_when(f.onset, f.event, f.event_time), _when(onset, event, at))
+            signature = f.signature
+            if there.get("signature") == "stuck" and f.signature in ("clipping", "default_flood"):
+                # a run of one value, read in time order on the home's own rows, is what the
+                # population saw as a pile (its rows interleave with every other segment's, so
+                # no run shows there): a frozen sensor, not a cap or a default
+                signature, onset, event = "stuck", there["onset"], there["event"]
+                at = there["event_time"] if event else None
+                low, high = _window(there, onset)
+                sentence = there["sentence"] + _when(onset, event, at)
             f = replace(f, scope=home["home"], rows=int(home["home_rows"]), confined=True, onset=onset,
-                        event=event, event_time=at, sentence=sentence, onset_low=low, onset_high=high)
+                        event=event, event_time=at, sentence=sentence, onset_low=low, onset_high=high,
+                        signature=signature)
         out.append(f)
     return out
 
