@@ -158,7 +158,10 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
             timing = _frozen_onset(frozen, buckets)
         elif buckets is not None:
             timing = _onset(ref[feature], cur[feature], kind, buckets, bins, found.name, found.evidence, axis)
-            after = _after_onset(cur, time, timing, buckets)
+            # an onset read only from the rows outside the bins that fell dates a tilt; it is too
+            # weak a split to read the rows after it again (no drift at all, hotel adults on
+            # transient bookings: the rows after a chance split read as a clip, "fix the pipeline")
+            after = None if timing.get("_tilt_only") else _after_onset(cur, time, timing, buckets)
             if after is not None:          # read what happened from the rows after it began
                 later = signature(ref[feature], cur[feature].filter(after), kind=kind, feature=feature)
                 if later.name is not None and (later.pipeline_fault or not found.pipeline_fault):
@@ -791,7 +794,7 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
                           _label(max(whole.quantile(0.975), at), starts[0]))
     return {"onset": onset, "onset_low": window[0], "onset_high": window[1], "_onset_index": index,
             "_window": (rise.low, rise.high), "_used": used if origin is None else origin[used], "_latest": latest,
-            "_posterior": posterior}
+            "_posterior": posterior, "_tilt_only": name == "not fallen"}
 
 
 def _after_reference(b_ref: np.ndarray, b_cur: np.ndarray, starts: list):
