@@ -626,7 +626,7 @@ def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int,
         sb, nb = drift.finite_sorted(b_all)
         edges = quantile_edges(sa, bins)
         b = numeric_bins(sa, sb, n_missing_reference=na, n_missing_current=nb, edges=edges)
-        rose = ~_carrying_bins(b, fell=True) if fell else _carrying_bins(b)
+        rose = _carrying_bins(b, fell)
         if signature_name == "null_spike":
             rose = np.arange(rose.size) == rose.size - 1
 
@@ -636,7 +636,7 @@ def _carrying(ref: pl.Series, cur: pl.Series, kind: str, bins: int,
         return mark(a_all), mark(b_all)
     ref_counts, cur_counts = category_counts(ref, cur)
     b = bins_from_category_counts(ref_counts, cur_counts, ref.null_count(), cur.null_count())
-    flags = dict(zip(b.labels, (~_carrying_bins(b, fell=True) if fell else _carrying_bins(b)).tolist()))
+    flags = dict(zip(b.labels, _carrying_bins(b, fell).tolist()))
     categories = list(dict.fromkeys([*ref_counts, *cur_counts]))
     if signature_name == "null_spike":
         flagged, missing = {c: False for c in categories}, True
@@ -717,12 +717,12 @@ def _converted(ref: pl.Series, cur: pl.Series, factor: float, offset: float, *, 
 
 
 def _carrying_bins(b, fell: bool = False) -> np.ndarray:
-    """The bins whose share rose (or, with ``fell``, fell) and that, largest first, carry
-    80 % of the PSI: a null spike is its missing bin, not also the seasonal drift of the
-    other bins."""
-    rose = b.current / max(b.n_current, 1) > b.reference / max(b.n_reference, 1)
-    moved = b.current / max(b.n_current, 1) < b.reference / max(b.n_reference, 1) if fell else rose
-    return moved & drift.carrying(drift.psi_from_bins(b)[1], 0.8)
+    """The bins whose share rose and that, largest first, carry 80 % of the PSI: a null
+    spike is its missing bin, not also the seasonal drift of the other bins. With ``fell``,
+    every bin but those whose share fell and carry it (see :func:`_carrying`)."""
+    share_cur, share_ref = b.current / max(b.n_current, 1), b.reference / max(b.n_reference, 1)
+    carry = drift.carrying(drift.psi_from_bins(b)[1], 0.8)
+    return ~((share_cur < share_ref) & carry) if fell else (share_cur > share_ref) & carry
 
 
 def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
