@@ -119,31 +119,58 @@ def test_row_split_is_the_median_of_the_change_posterior(codes, low, span):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.floats(-3, 3, allow_nan=False), min_size=2, max_size=60), st.integers(0, 5), st.integers(0, 20),
-       st.sampled_from([0.05, 0.5, 0.95]))
-def test_score_split_is_a_quantile_of_the_change_posterior(scores, low, span, quantile):
-    """The tilt's onset against a split-by-split sum: each split between distinct times in
-    the window weighted by exp(sum of the scores after it); the weighted quantile's time."""
-    from math import exp
+@given(st.lists(st.integers(0, 3), min_size=2, max_size=60), st.integers(0, 5), st.integers(0, 20),
+       st.sampled_from([0.05, 0.5, 0.95]), st.sampled_from([0.5, 1.0]))
+def test_shift_posterior_is_the_dirichlet_multinomial_evidence_of_each_split(codes, low, span, quantile, alpha):
+    """The shift's posterior against a split-by-split computation: each split between distinct
+    times in the window weighed by the Dirichlet-multinomial marginal likelihood of the bins
+    after it over their likelihood under the reference's shares; the weighted quantile's time."""
+    from math import exp, lgamma, log
 
-    from mlwatch.stats.changepoint import score_split
+    from mlwatch.stats.changepoint import shift_posterior
 
-    times = [i // 2 for i in range(len(scores))]
+    shares = [0.4, 0.3, 0.2, 0.1]
+    times = [i // 2 for i in range(len(codes))]
     high = low + span
-    allowed = [k for k in range(1, len(scores)) if times[k] != times[k - 1] and low <= times[k] < high]
-    found = score_split(times, scores, low=low, high=high, quantile=quantile)
+    allowed = [k for k in range(1, len(codes)) if times[k] != times[k - 1] and low <= times[k] < high]
+    found = shift_posterior(times, codes, shares, low=low, high=high, alpha=alpha)
     if not allowed:
         assert found is None
         return
-    loglik = [sum(scores[k:]) for k in allowed]
-    w = [exp(x - max(loglik)) for x in loglik]
+    evidence = []
+    for k in allowed:
+        after = codes[k:]
+        counts = [after.count(b) for b in range(4)]
+        evidence.append(lgamma(4 * alpha) - lgamma(4 * alpha + len(after))
+                        + sum(lgamma(alpha + a) - lgamma(alpha) - a * log(s) for a, s in zip(counts, shares)))
+    w = [exp(x - max(evidence)) for x in evidence]
     running, expected = 0.0, times[allowed[-1]]
     for k, x in zip(allowed, w):
         running += x
         if running >= quantile * sum(w) - 1e-9 * sum(w):
             expected = times[k]
             break
-    assert found == expected
+    assert found.quantile(quantile) == expected
+
+
+def test_a_shift_from_the_reference_is_dated_to_the_row_and_its_window_holds_it():
+    """500 seeded shifts (0.5, 1 or 8 sd) of 10 to 40 values after 0 to 40 unchanged ones,
+    against 200 reference values: the median of the posterior is off by under 6 values on
+    average (4.5; reading each value's bin against the whole current window's shares, the
+    reading before, put rows before the change among the changed: 9.3) and the central 95 %
+    holds the truth in at least 92 % of the draws (94.8 %; that way 79 %)."""
+    from mlwatch.stats.changepoint import change_from_reference
+
+    errors, held = [], 0
+    for seed in range(500):
+        rng = np.random.default_rng(seed)
+        before, after = int(rng.integers(0, 41)), int(rng.integers(10, 41))
+        current = np.r_[rng.normal(size=before), rng.normal(size=after) + float(rng.choice([0.5, 1.0, 8.0]))]
+        posterior = change_from_reference(rng.normal(size=200), current, np.arange(before + after, dtype=float))
+        errors.append(abs(posterior.quantile(0.5) - before))
+        held += posterior.quantile(0.025) <= before <= posterior.quantile(0.975)
+    assert np.mean(errors) < 6.0
+    assert held >= 0.92 * 500
 
 
 @pytest.mark.parametrize("n", [60, 300, 5000])

@@ -270,30 +270,32 @@ def _timeline(findings) -> list[dict[str, str]]:
     if primary is not None and primary.feature and primary.onset:
         where = "" if primary.scope == "population" else f" on {primary.scope}"
         items.append((primary.onset, f"{primary.feature}: {primary.signature or 'change'} begins{where} "
-                                     f"(the root cause{_likely_between(primary, '; ')})"))
+                                     f"(the root cause{_likely_between(primary.onset_low, primary.onset_high, '; ')})"))
     if findings.signal is not None and findings.signal.metric_left:
         items.append((findings.signal.metric_left, f"the model's {findings.scoring.loss_name} moved (step 1)"))
     if findings.signal is not None and findings.signal.kpi_left:
         items.append((findings.signal.kpi_left, f"the business KPI {findings.signal.kpi_name} moved"))
     for row in findings.slices.table.filter(findings.slices.table["significant"]).iter_rows(named=True):
         if row["onset"]:
-            items.append((row["onset"], f"{row['slice']}: {findings.scoring.loss_name} starts to degrade"))
+            window = _likely_between(row["onset_low"], row["onset_high"], " (")
+            items.append((row["onset"], f"{row['slice']}: {findings.scoring.loss_name} starts to degrade"
+                                        + (f"{window})" if window else "")))
     dated = {primary.feature} if primary is not None else set()
     for f in findings.verdict.findings[1:]:          # the other findings, once a feature
         if f.feature and f.onset and f.feature not in dated:
             dated.add(f.feature)
             where = "" if f.scope == "population" else f" on {f.scope}"
-            items.append((f.onset, f"{f.feature}: {f.signature or 'change'} begins{where}"
-                                   + (f" ({_likely_between(f)})" if f.onset_low else "")))
+            window = _likely_between(f.onset_low, f.onset_high, " (")
+            items.append((f.onset, f"{f.feature}: {f.signature or 'change'} begins{where}" + (f"{window})" if window else "")))
     return [{"time": t, "what": w} for t, w in sorted(items, key=lambda p: p[0])]
 
 
-def _likely_between(finding, lead: str = "") -> str:
-    """The window a finding's change likely began in, as words (empty without one, or when
-    it is the onset itself: a frozen sensor's first repeat)."""
-    if not finding.onset_low or finding.onset_low == finding.onset_high:
+def _likely_between(low: str | None, high: str | None, lead: str = "") -> str:
+    """The window a change likely began in, as words (empty without one, or when it is the
+    onset itself: a frozen sensor's first repeat)."""
+    if not low or low == high:
         return ""
-    return f"{lead}likely began between {finding.onset_low} and {finding.onset_high}"
+    return f"{lead}likely began between {low} and {high}"
 
 
 def _followups(findings) -> list[str]:

@@ -208,3 +208,28 @@ def _fmt(x: float) -> str:
     if np.isinf(x):
         return "-inf" if x < 0 else "+inf"
     return f"{x:.4g}"
+
+
+def reference_codes(reference: pl.Series, current: pl.Series, kind: str,
+                    bins: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The bin of every value of each side and each bin's share of the reference (half a
+    value added to every bin, so a bin the reference never fills is rare, not impossible).
+    Numbers (``kind="numeric"``) are cut at the reference's quantiles, non-finite values in
+    a bin of their own; categories are their own bins, missing values one more.
+
+    >>> ref, cur, shares = reference_codes(pl.Series(["a", "a", "b", None]), pl.Series(["a", "c"]), "categorical")
+    >>> ref.tolist(), cur.tolist(), shares.round(3).tolist()      # (missing) sorts first; c unseen
+    ([1, 1, 2, 0], [1, 3], [0.25, 0.417, 0.25, 0.083])
+    """
+    if kind == "numeric":
+        a, b = reference.cast(pl.Float64).to_numpy(), current.cast(pl.Float64).to_numpy()
+        sorted_ref = np.sort(a[np.isfinite(a)])
+        edges = quantile_edges(sorted_ref, bins) if sorted_ref.size else np.zeros(0)
+        code_ref, code_cur = codes(a, edges), codes(b, edges)
+    else:
+        both = pl.concat([reference.cast(pl.String), current.cast(pl.String)]).fill_null(MISSING)
+        coded = (both.rank("dense") - 1).cast(pl.Int64).to_numpy()
+        code_ref, code_cur = coded[:reference.len()], coded[reference.len():]
+    size = int(max(code_ref.max(initial=0), code_cur.max(initial=0))) + 1
+    shares = (np.bincount(code_ref, minlength=size) + 0.5) / (code_ref.size + 0.5 * size)
+    return code_ref, code_cur, shares

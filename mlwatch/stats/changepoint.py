@@ -226,36 +226,70 @@ class SplitPosterior:
         return float(self.weight[consistent].sum() / max(self.weight.sum(), 1e-300))
 
 
-def score_split(times, scores, *, low: float, high: float, quantile: float = 0.5) -> float | None:
-    """The time, to the row, at which rows began to come from another distribution, when
-    each row carries ``scores``: its log-likelihood ratio, after against before (the log of
-    its bin's share in the current window over its share in the reference). The
-    log-likelihood of a change at a split is the sum of the scores of the rows after it; the
-    splits between distinct ``times`` in ``[low, high)`` are weighted by it (the change's
-    posterior under a flat prior) and the ``quantile`` of those weights gives the split (the
-    median; 0.95 the latest the change is likely to have begun). Returns the time of the
-    first row after it; None when the window holds no split.
+def shift_posterior(times, codes, shares, *, low: float, high: float, alpha: float = 1.0) -> SplitPosterior | None:
+    """The posterior of a change after which the rows' bins (``codes``, small non-negative
+    integers) stop following the reference's ``shares`` and follow shares of their own,
+    unknown. A split between distinct ``times`` in ``[low, high)`` is weighed by the evidence
+    of the rows after it: the Dirichlet-multinomial marginal likelihood of their bins (a
+    uniform prior on the new shares for ``alpha=1``) over their likelihood under ``shares``.
+    Rows before ``low`` are before every split. None without a split in the window.
 
-    Where :func:`row_split` reads a mix of a few marked categories, this reads a tilt: a
-    covariate shift moves every bin a little, and the before is the reference's, known to
-    thousands of rows, not the few rows of a slice before the split.
+    The new shares are not those of the whole current window: rows before the change that
+    fall where the changed rows pile up would then be read as changed, and the change dated
+    early (500 simulated shifts of 10 to 40 rows after 0 to 40 unchanged ones: the median
+    off by 9.3 rows on average that way, 4.5 this way; the 95 % window held the truth 79 % of
+    the time that way, 95 % this way: ``tests/test_stats_properties.py``).
 
-    >>> score_split([1, 2, 3, 4, 5, 6], [-1, -1, -1, 1, 1, 1], low=0, high=7)
-    4.0
-    >>> score_split([1, 2, 3, 4, 5, 6], [-1, -1, -1, 1, 1, 1], low=5, high=7)
-    5.0
+    >>> shares = np.full(4, 0.25)
+    >>> post = shift_posterior(np.arange(12), [0, 1, 2, 3, 0, 1, 3, 3, 3, 3, 3, 3], shares, low=1, high=12)
+    >>> post.quantile(0.5)
+    6.0
     """
-    found = score_posterior(times, scores, low=low, high=high)
-    return None if found is None else found.quantile(quantile)
+    from scipy.special import gammaln
 
-
-def score_posterior(times, scores, *, low: float, high: float) -> SplitPosterior | None:
-    """The posterior of :func:`score_split`'s change over its splits (None without a split
-    in the window)."""
-    found = _window_splits(times, scores, low, high)
+    found = _window_splits(times, codes, low, high)
     if found is None:
         return None
-    t, v, k = found
-    after = np.cumsum(v[::-1])[::-1]                # the scores of the rows from each on
-    loglik = after[k]
+    t, c, k = found
+    c = c.astype(np.int64)
+    share = np.asarray(shares, dtype=float)
+    size = max(share.size, int(c.max()) + 1)
+    share = np.concatenate([share, np.full(size - share.size, share.min(initial=1.0))])
+    after = (t.size - k).astype(float)
+    loglik = gammaln(size * alpha) - gammaln(size * alpha + after)
+    for b in range(size):           # a pass over the rows per bin (a dozen), not per split
+        cumulative = np.concatenate([[0], np.cumsum(c == b)])
+        a = cumulative[-1] - cumulative[k]
+        loglik += gammaln(alpha + a) - gammaln(alpha) - a * np.log(share[b])
     return SplitPosterior(t[k - 1], t[k], np.exp(loglik - loglik.max()))
+
+
+def change_from_reference(reference, current, times, *, bins: int = 10) -> SplitPosterior | None:
+    """The posterior of a change, among the ``current`` values in the order of their
+    ``times``, from the distribution the ``reference`` values hold to another
+    (:func:`shift_posterior` on the values cut at the reference's deciles), the split before
+    the first value included (every current value may have changed). The before is the
+    reference's, known to all its values, not the few current values before a split. None
+    with fewer than two current values.
+
+    Twenty values spread like the reference's, then twenty in its top decile (the 19th and
+    20th of the first twenty, 92.5 and 97.5, are already there):
+
+    >>> current = np.concatenate([np.arange(2.5, 100, 5), 90 + np.arange(20) / 2])
+    >>> post = change_from_reference(np.arange(100.0), current, np.arange(40))
+    >>> post.quantile(0.5), post.quantile(0.025), post.quantile(0.975)
+    (18.0, 14.0, 19.0)
+    """
+    import polars as pl
+
+    from mlwatch.stats.binning import reference_codes
+
+    t = np.asarray(times, dtype=float)
+    if t.size < 2 or not np.isfinite(t).any():
+        return None
+    _, codes, shares = reference_codes(pl.Series(np.asarray(reference, dtype=float)),
+                                       pl.Series(np.asarray(current, dtype=float)), "numeric", bins)
+    start = float(np.nanmin(t))
+    # a row before the first: the split before every current value
+    return shift_posterior(np.append(start - 1.0, t), np.append(0, codes), shares, low=start,
+                           high=float(np.nanmax(t)) + 1.0)

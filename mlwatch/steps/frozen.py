@@ -29,7 +29,7 @@ import polars as pl
 
 from mlwatch import data
 from mlwatch.stats.signatures import Signature, held_at_bound, stuck_signature
-from mlwatch.steps.trace import time_axis
+from mlwatch.steps.scoring import time_axis
 
 MAX_VALUES = 40            # segment columns with more values than this are not scanned
 MAX_CAPPED_ROWS = 250_000  # rows a side the scan for caps reads (a uniform sample past it)

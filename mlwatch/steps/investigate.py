@@ -11,6 +11,7 @@ size.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Callable, Mapping
@@ -348,7 +349,8 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
                      joint_slice=joint_slice, alpha=alpha)
     cause = verdict.primary
     if where and cause is not None and cause.feature and cause.onset and cause.scope in (_label(where), "population"):
-        sl = sl.dated_by(_label(where), cause.onset, cause.feature)     # one timeline: the slice broke when its cause began
+        # one timeline: the slice broke when its cause began
+        sl = sl.dated_by(_label(where), cause.onset, cause.feature, cause.onset_low, cause.onset_high)
     attributed = None
     if model is not None:
         say("attribution: SHAP on 2,000 rows a side" + (f" of {_label(where)}" if where else ""))
@@ -444,6 +446,25 @@ def _everywhere(slices: SliceResult) -> bool:
     return rest is not None and np.isfinite(rest) and rest * row["delta"] > 0 and abs(rest) >= 0.5 * abs(row["delta"])
 
 
+def _bucket_start(onset: str, positions: list[float], like) -> float | None:
+    """The start of the time bucket holding ``onset`` (a time as :func:`format_time` writes
+    it), None before the first bucket or when it does not read as a time of the axis.
+
+    >>> _bucket_start("1970-01-02T06:00:00", [0.0, 86400.0, 172800.0], dt.datetime(1970, 1, 1))
+    86400.0
+    >>> _bucket_start("2017", [2016.0, 2017.0], 2016.0), _bucket_start("2015", [2016.0, 2017.0], 2016.0)
+    (2017.0, None)
+    """
+    from mlwatch.steps.trace import _as_number
+
+    try:
+        value = _as_number(dt.datetime.fromisoformat(onset) if isinstance(like, (dt.date, dt.datetime)) else float(onset))
+    except ValueError:
+        return None
+    index = int(np.searchsorted(np.asarray(positions), value, side="right")) - 1
+    return float(positions[index]) if index >= 0 else None
+
+
 def _slice_triggers(ref: pl.DataFrame, cur: pl.DataFrame, time: str, slices: SliceResult, events,
                     overall_onset: str | None = None) -> dict:
     """The upstream event that best explains each significant slice's onset (and the global
@@ -461,8 +482,9 @@ def _slice_triggers(ref: pl.DataFrame, cur: pl.DataFrame, time: str, slices: Sli
     dated = [(row["slice"], row["onset"]) for row in
              slices.table.filter(pl.col("significant") & pl.col("onset").is_not_null()).iter_rows(named=True)]
     for scope, onset in dated + ([("population", overall_onset)] if overall_onset else []):
-        if onset in labels:
-            at = positions[labels.index(onset)]
+        # an onset read to the row (a regression's errors) is held to its bucket, as a bucket's is
+        at = positions[labels.index(onset)] if onset in labels else _bucket_start(onset, positions, starts[0])
+        if at is not None:
             found = likely_trigger(at, at, width, listed)
             if found is not None:
                 out[scope] = {"event": found[1], "event_time": format_time(found[0])}

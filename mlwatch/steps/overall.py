@@ -45,6 +45,8 @@ class OverallResult(Result):
     sentence: str
     options: dict[str, Any] = field(default_factory=dict)
     onset: str | None = None          # when a degraded metric began to move (with ``time``)
+    onset_low: str | None = None      # the window it likely began in (a regression's errors, read to the row)
+    onset_high: str | None = None
 
     @property
     def metric_reference(self) -> float:
@@ -71,7 +73,8 @@ class OverallResult(Result):
         return {"schema": SCHEMA, "scoring": vars(self.scoring), "windows": records(self.table),
                 "mix": records(self.mix), "delta": self.delta, "p_value": self.p_value,
                 "degraded": self.degraded, "masked": self.masked, "mix_only": self.mix_only,
-                "sentence": self.sentence, "options": plain(self.options), "onset": self.onset}
+                "sentence": self.sentence, "options": plain(self.options), "onset": self.onset,
+                "onset_low": self.onset_low, "onset_high": self.onset_high}
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> "OverallResult":
@@ -79,7 +82,7 @@ class OverallResult(Result):
         return cls(frame_from_records(payload["windows"], WINDOW_SCHEMA), frame_from_records(payload["mix"], MIX_SCHEMA),
                    Scoring(**payload["scoring"]), payload["delta"], payload["p_value"], payload["degraded"],
                    payload["masked"], payload["mix_only"], payload["sentence"], payload.get("options", {}),
-                   payload.get("onset"))
+                   payload.get("onset"), payload.get("onset_low"), payload.get("onset_high"))
 
 
 WINDOW_SCHEMA = {"window": pl.String, "n": pl.Int64, "metric": pl.Float64, "low": pl.Float64, "high": pl.Float64}
@@ -143,13 +146,31 @@ def overall(reference, current, scoring: Scoring, *, segments: Sequence[str] = (
     top_mix = mix.sort("mix_share", descending=True).row(0, named=True) if mix.height else None
     mix_only = bool(degraded and top_mix is not None and top_mix["mix_share"] >= 0.5)
     sentence = _sentence(scoring, ref_value, cur_value, p_value, degraded, masked, broken, mix_only, top_mix, change)
-    onset = None
-    if time and degraded:
-        onset = _onset(ref[time].filter(pl.Series(ok_ref)), cur[time].filter(pl.Series(ok_cur)), loss_ref[ok_ref],
-                       loss_cur[ok_cur], "any" if scoring.two_sided else "up")
+    onset = (None, None, None)
+    if time and degraded and not scoring.proxy:
+        onset = _error_onset(ref.filter(pl.Series(ok_ref)), cur.filter(pl.Series(ok_cur)), scoring, time)
+    elif time and degraded:
+        onset = (_onset(ref[time].filter(pl.Series(ok_ref)), cur[time].filter(pl.Series(ok_cur)), loss_ref[ok_ref],
+                        loss_cur[ok_cur], "any" if scoring.two_sided else "up"), None, None)
     return OverallResult(table, mix, scoring, float(delta), p_value, degraded, masked, mix_only, sentence,
                          {"segments": list(segments), "min_degradation": min_degradation, "alpha": alpha,
-                          "time": time}, onset)
+                          "time": time}, *onset)
+
+
+def _error_onset(ref: pl.DataFrame, cur: pl.DataFrame, scoring: Scoring, time: str) -> tuple:
+    """When the model began to err otherwise, with labels, to the row, and the window it
+    likely began in: its row errors (:meth:`~mlwatch.steps.scoring.Scoring.row_errors`), the
+    reference's as the before, and the median and central 95 % of the change's posterior
+    over the current rows (:func:`~mlwatch.stats.changepoint.change_from_reference`)."""
+    from mlwatch.stats.changepoint import change_from_reference
+    from mlwatch.steps.scoring import time_axis, time_label
+
+    errors_ref, errors_cur = scoring.row_errors(ref, cur)
+    posterior = change_from_reference(errors_ref, errors_cur, time_axis(cur[time]))
+    if posterior is None:
+        return None, None, None
+    like = cur[time].drop_nulls().first()
+    return tuple(time_label(posterior.quantile(q), like) for q in (0.5, 0.025, 0.975))
 
 
 def _onset(ref_times: pl.Series, cur_times: pl.Series, loss_ref: np.ndarray, loss_cur: np.ndarray,

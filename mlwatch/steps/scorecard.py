@@ -90,7 +90,7 @@ def _knowable(case, hit: np.ndarray) -> tuple[float, float]:
     differs from the rows before the onset. On the early side, a cap's onset is told only by
     the last row before it whose value the cap would have changed (``last_unchanged``): the
     rows short of the bound between it and the onset look the same either way."""
-    from mlwatch.steps.trace import time_axis
+    from mlwatch.steps.scoring import time_axis
 
     at = _position(case.truth["onset"])
     times = case.current[case.roles["time"]]
@@ -117,7 +117,7 @@ def _position(text: str | None) -> float | None:
     if text is None:
         return None
     try:
-        # a naive time read as UTC, as trace.time_axis reads the rows' times
+        # a naive time read as UTC, as scoring.time_axis reads the rows' times
         return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc).timestamp()
     except ValueError:
         return float(text)

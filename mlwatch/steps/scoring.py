@@ -105,6 +105,21 @@ class Scoring:
         return np.where(ok, metrics.row_losses(self.metric, np.where(ok, y, 0), np.where(ok, pred, 0),
                                                threshold=self.threshold), 0.0), ok
 
+    def row_errors(self, reference: pl.DataFrame, current: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """What a change of the relation between the inputs and the target shows in, row by
+        row, on each side (rows holding both columns, those :meth:`losses` keeps): a
+        regression's signed error (prediction - target) over the errors its prediction
+        usually has (:func:`standardised`: a rush hour's errors are ten times a night's; a
+        scaled target moves them one way, which their size alone loses); a classifier's
+        log-loss (a flipped confident prediction costs ten times a flipped doubtful one,
+        which the 0/1 error of accuracy throws away)."""
+        metric = "bias" if self.task == "regression" else "log_loss"
+        errors = [metrics.row_losses(metric, frame[self.target].cast(pl.Float64).to_numpy(),
+                                     frame[self.prediction].cast(pl.Float64).to_numpy()) for frame in (reference, current)]
+        if self.task != "regression":
+            return errors[0], errors[1]
+        return standardised(*errors, reference[self.prediction], current[self.prediction])
+
     def value(self, mean_loss):
         """The reported metric from a mean loss (the label-free proxies are reported as they are,
         the estimated metric as the metric)."""
@@ -129,6 +144,25 @@ class Scoring:
         if self.proxy == "estimated":
             return metrics.HIGHER_IS_BETTER[self.estimated_metric]
         return False if self.proxy else metrics.HIGHER_IS_BETTER[self.metric]
+
+
+def standardised(loss_ref, loss_cur, pred_ref: pl.Series, pred_cur: pl.Series, bins: int = 10):
+    """Each row's loss over the reference's mean absolute loss of rows with a like prediction
+    (the reference's prediction deciles).
+
+    >>> ref, cur = standardised(np.array([1.0, 3.0, 10.0, 30.0]), np.array([2.0, 40.0]),
+    ...                         pl.Series([1.0, 2.0, 10.0, 20.0]), pl.Series([1.5, 15.0]), bins=2)
+    >>> ref.tolist(), cur.tolist()
+    ([0.5, 1.5, 0.5, 1.5], [1.0, 2.0])
+    """
+    p_ref = pred_ref.cast(pl.Float64).to_numpy()
+    p_cur = pred_cur.cast(pl.Float64).to_numpy()
+    edges = np.unique(np.quantile(p_ref, np.linspace(0, 1, bins + 1)[1:-1]))
+    b_ref, b_cur = np.searchsorted(edges, p_ref), np.searchsorted(edges, p_cur)
+    n = np.bincount(b_ref, minlength=edges.size + 1)
+    scale = np.bincount(b_ref, np.abs(loss_ref), edges.size + 1) / np.maximum(n, 1)
+    scale = np.where(scale > 0, scale, max(float(np.mean(np.abs(loss_ref))), 1e-12))
+    return loss_ref / scale[b_ref], loss_cur / scale[b_cur]
 
 
 def resolve_scoring(reference: pl.DataFrame, current: pl.DataFrame, *, prediction: str,
@@ -301,3 +335,20 @@ def format_time(value) -> str:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return f"{value:g}"
+
+
+def time_axis(times: pl.Series) -> np.ndarray:
+    """A time column as numbers on the axis events and buckets use (seconds for dates)."""
+    if times.dtype.is_temporal():
+        naive = times.cast(pl.Datetime("us"))
+        if getattr(naive.dtype, "time_zone", None):
+            naive = naive.dt.replace_time_zone(None)
+        return naive.cast(pl.Int64).to_numpy().astype(float) / 1e6
+    return times.cast(pl.Float64).to_numpy()
+
+
+def time_label(position: float, like) -> str:
+    """A number on the time axis as text, a date when the axis holds dates."""
+    if isinstance(like, (dt.date, dt.datetime)):
+        return format_time(dt.datetime(1970, 1, 1) + dt.timedelta(seconds=position))
+    return format_time(position)

@@ -42,8 +42,8 @@ from mlwatch.errors import MlwatchError, check_choice, check_number
 from mlwatch.results import Result, Section, json_value, options_from, plain
 from mlwatch.stats import metrics, noise
 from mlwatch.stats.binning import MISSING, codes, quantile_edges
-from mlwatch.stats.changepoint import mean_shift
-from mlwatch.steps.scoring import Scoring, current_start, format_time, time_buckets
+from mlwatch.stats.changepoint import change_from_reference, mean_shift
+from mlwatch.steps.scoring import Scoring, current_start, format_time, time_axis, time_buckets, time_label
 
 SCHEMA = "mlwatch.slices/1"
 MAX_KEYS = 1 << 22
@@ -73,12 +73,16 @@ class SliceResult(Result):
                            self.n_reference, self.n_current, self.metric_reference, self.metric_current,
                            self.n_candidates, self.options)
 
-    def dated_by(self, label: str, onset: str, cause: str) -> "SliceResult":
+    def dated_by(self, label: str, onset: str, cause: str, low: str | None = None,
+                 high: str | None = None) -> "SliceResult":
         """A new result in which slice ``label`` is dated from its cause's onset (the change of
-        ``cause``, an input, is sharper than the change of the loss it drives)."""
+        ``cause``, an input, is sharper than the change of the loss it drives), and its window."""
+        here = pl.col("slice") == label
         table = self.table.with_columns(
-            onset=pl.when(pl.col("slice") == label).then(pl.lit(onset)).otherwise(pl.col("onset")),
-            onset_from=pl.when(pl.col("slice") == label).then(pl.lit(cause)).otherwise(pl.col("onset_from")))
+            onset=pl.when(here).then(pl.lit(onset)).otherwise(pl.col("onset")),
+            onset_from=pl.when(here).then(pl.lit(cause)).otherwise(pl.col("onset_from")),
+            onset_low=pl.when(here).then(pl.lit(low, dtype=pl.String)).otherwise(pl.col("onset_low")),
+            onset_high=pl.when(here).then(pl.lit(high, dtype=pl.String)).otherwise(pl.col("onset_high")))
         return SliceResult(table, self.predicates, self.scoring, self.n_reference, self.n_current,
                            self.metric_reference, self.metric_current, self.n_candidates, self.options)
 
@@ -144,7 +148,7 @@ TABLE_SCHEMA = {
     "reference_low": pl.Float64, "reference_high": pl.Float64, "current_low": pl.Float64,
     "current_high": pl.Float64, "impact": pl.Float64, "p_value": pl.Float64,
     "p_value_adjusted": pl.Float64, "significant": pl.Boolean, "onset": pl.String, "rest_delta": pl.Float64,
-    "onset_from": pl.String,
+    "onset_from": pl.String, "onset_low": pl.String, "onset_high": pl.String,
 }
 
 
@@ -358,10 +362,13 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
     context = [] if order else sorted((i for i in range(len(cands.codes)) if within_noise[i] and len(cands.codes[i]) == 1),
                                       key=lambda i: -impact[i])[:5]
     chosen = (order + context)[:top_k]
-    if time and not binary and scoring.proxy is None:
-        loss_ref, loss_cur = _standardised(loss_ref, loss_cur, ref[scoring.prediction], cur[scoring.prediction])
-    onsets = _onsets(ref, cur, time, enc, cands, [i for i in chosen if significant[i]], loss_ref, loss_cur,
-                     "any" if two_sided else "up") if time else {}
+    dated = [i for i in chosen if significant[i]]
+    if not time:
+        onsets = {}
+    elif scoring.proxy is None:
+        onsets = _error_onsets(ref, cur, time, enc, cands, dated, scoring)
+    else:
+        onsets = _onsets(ref, cur, time, enc, cands, dated, loss_ref, loss_cur, "any" if two_sided else "up")
     rows, predicates = [], []
     for i in chosen:
         predicate = {enc.names[c]: enc.labels[c][k] for c, k in zip(cands.columns[i], cands.codes[i])}
@@ -370,11 +377,13 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
         v_c, lo_c, hi_c = scoring.interval(n_c, s_c, q_c)
         o = totals - s[i]
         rest_delta = float(scoring.value(o[4] / max(o[3], 1)) - scoring.value(o[1] / max(o[0], 1)))
+        onset, low, high = onsets.get(i, (None, None, None))
         rows.append({"slice": slice_label(predicate), "depth": len(predicate), "n_reference": int(n_r),
                      "n_current": int(n_c), "metric_reference": v_r, "metric_current": v_c, "delta": v_c - v_r,
                      "reference_low": lo_r, "reference_high": hi_r, "current_low": lo_c, "current_high": hi_c,
                      "impact": float(impact[i]), "p_value": float(p[i]), "p_value_adjusted": float(p_adj[i]),
-                     "significant": bool(significant[i]), "onset": onsets.get(i), "rest_delta": rest_delta})
+                     "significant": bool(significant[i]), "onset": onset, "rest_delta": rest_delta,
+                     "onset_low": low, "onset_high": high})
         predicates.append(predicate)
     table = pl.DataFrame(rows, schema=TABLE_SCHEMA) if rows else pl.DataFrame(schema=TABLE_SCHEMA)
     return SliceResult(table, tuple(predicates), scoring, ref.height, cur.height,
@@ -518,24 +527,36 @@ def _mask(codes: list[np.ndarray], cands: _Candidates, i: int) -> np.ndarray:
     return mask
 
 
-def _standardised(loss_ref, loss_cur, pred_ref: pl.Series, pred_cur: pl.Series, bins: int = 10):
-    """Each row's loss over the reference's mean absolute loss of rows with a like prediction
-    (the reference's prediction deciles)."""
-    p_ref = pred_ref.cast(pl.Float64).to_numpy()
-    p_cur = pred_cur.cast(pl.Float64).to_numpy()
-    edges = np.unique(np.quantile(p_ref, np.linspace(0, 1, bins + 1)[1:-1]))
-    b_ref, b_cur = np.searchsorted(edges, p_ref), np.searchsorted(edges, p_cur)
-    n = np.bincount(b_ref, minlength=edges.size + 1)
-    scale = np.bincount(b_ref, np.abs(loss_ref), edges.size + 1) / np.maximum(n, 1)
-    scale = np.where(scale > 0, scale, max(float(np.mean(np.abs(loss_ref))), 1e-12))
-    return loss_ref / scale[b_ref], loss_cur / scale[b_cur]
+def _error_onsets(ref: pl.DataFrame, cur: pl.DataFrame, time: str, enc: _Encoded, cands: _Candidates,
+                  chosen: list[int], scoring: Scoring) -> dict[int, tuple]:
+    """When each chosen slice began to err otherwise, with labels, to the row, and the window
+    it likely began in: the slice's row errors (:meth:`Scoring.row_errors`: a regression's
+    signed errors, a classifier's log-loss), the reference slice's as the before, and the
+    median and central 95 % of the change's posterior over the splits between the current
+    slice's rows (:func:`~mlwatch.stats.changepoint.change_from_reference`).
+
+    The mean loss of the slice's rows by time bucket, which dated it before, is mostly noise
+    on the few rows a day of a slice, and a regression's absolute error loses the side a
+    scaled target moves the errors to. On 180 seeded concept drifts traced on their true
+    slice (``python benchmarks/bench_onset.py --kind concept_drift``) it dated 60 % within a
+    bucket of the truth (bike 45 %, flights 75 %, hotel 60 %), this 77 % (62, 93, 77 %), a
+    reader who knows the change 82 %; the window holds the truth in 98 %."""
+    errors_ref, errors_cur = scoring.row_errors(ref, cur)
+    clock, like = time_axis(cur[time]), cur[time].drop_nulls().first()
+    out = {}
+    for i in chosen:
+        inside = _mask(enc.current, cands, i)
+        posterior = change_from_reference(errors_ref[_mask(enc.reference, cands, i)], errors_cur[inside], clock[inside])
+        if posterior is not None:       # the median, and the central 95 % the change likely began in
+            out[i] = tuple(time_label(posterior.quantile(q), like) for q in (0.5, 0.025, 0.975))
+    return out
 
 
 def _onsets(ref: pl.DataFrame, cur: pl.DataFrame, time: str, enc: _Encoded, cands: _Candidates,
-            chosen: list[int], loss_ref: np.ndarray, loss_cur: np.ndarray, direction: str) -> dict[int, Any]:
-    """When each chosen slice's loss started to rise: the single mean shift of its loss
-    over the time buckets of reference and current together (a change starts a bucket, from
-    the current window's first on).
+            chosen: list[int], loss_ref: np.ndarray, loss_cur: np.ndarray, direction: str) -> dict[int, tuple]:
+    """When each chosen slice's loss started to rise (``(onset, None, None)``: no window): the
+    single mean shift of its loss over the time buckets of reference and current together (a
+    change starts a bucket, from the current window's first on).
 
     Each bucket's loss is taken relative to the mean loss of the rows *outside* the slice
     in the same bucket, so a bad day for everyone (weather, an outage) does not pass for
@@ -559,5 +580,5 @@ def _onsets(ref: pl.DataFrame, cur: pl.DataFrame, time: str, enc: _Encoded, cand
         relative = in_sum[used] - in_n[used] * baseline[used]
         shift = mean_shift(in_n[used], relative, direction=direction, earliest=current_start(b_cur, used))
         if shift is not None:
-            out[i] = format_time(np.asarray(starts, dtype=object)[used][shift.index])
+            out[i] = (format_time(np.asarray(starts, dtype=object)[used][shift.index]), None, None)
     return out

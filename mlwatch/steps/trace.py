@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -30,11 +31,11 @@ from mlwatch import data
 from mlwatch.errors import MlwatchError
 from mlwatch.results import Result, Section, frame_from_records, plain, records
 from mlwatch.stats import drift, quality, streaming
-from mlwatch.stats.binning import (MISSING, RARE, bins_from_category_counts, category_counts, codes, numeric_bins,
-                                   quantile_edges)
-from mlwatch.stats.changepoint import SplitPosterior, rate_rise, row_posterior, score_posterior
+from mlwatch.stats.binning import (MISSING, RARE, bins_from_category_counts, category_counts, codes,
+                                   numeric_bins, quantile_edges, reference_codes)
+from mlwatch.stats.changepoint import SplitPosterior, rate_rise, row_posterior, shift_posterior
 from mlwatch.stats.signatures import PIPELINE, Signature, signature, stuck_signature
-from mlwatch.steps.scoring import format_time, time_buckets
+from mlwatch.steps.scoring import format_time, time_axis, time_buckets, time_label
 
 SCHEMA = "mlwatch.trace/1"
 TABLE_SCHEMA = {
@@ -151,7 +152,7 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
         if axis is not None and kind == "numeric" and found.name != "constant" and not named_default:
             frozen = stuck_signature(ref[feature].cast(pl.Float64).to_numpy(), axis[0],
                                      cur[feature].cast(pl.Float64).to_numpy(), axis[1], feature=feature,
-                                     label=lambda t, start=buckets[2][0]: _label(t, start))
+                                     label=lambda t, start=buckets[2][0]: time_label(t, start))
             found = frozen or found
         timing, after = {}, None
         if frozen is not None:
@@ -773,8 +774,11 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
             past = np.concatenate([_past(ref, evidence), _past(cur, evidence)]) > 0
             category = np.where(past, 2, on)
         times = np.concatenate(axis)
-        reader, values = ((score_posterior, np.concatenate(_log_ratios(ref, cur, kind, bins))) if shifted else
-                          (row_posterior, category))
+        if shifted:         # a tilt marks no row: every row's bin, against the reference's shares
+            code_ref, code_cur, shares = reference_codes(ref, cur, kind, bins)
+            reader, values = partial(shift_posterior, shares=shares), np.concatenate([code_ref, code_cur])
+        else:
+            reader, values = row_posterior, category
         inside = reader(times, values, low=positions[rise.low], high=positions[rise.high] + width)
         # the window it likely began in: the central 95 % of its posterior over the whole
         # current window (the buckets' likelihood-ratio window held a tilt's true onset 81 % of
@@ -786,12 +790,12 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
             # whole posterior's median dates 95 % of simulated clips, the window's 88 %; a
             # tilt's broad posterior is better held near the buckets' change, 78 % against 75 %)
             at = whole.quantile(0.5) if clip and whole is not None else inside.quantile(0.5)
-            onset, index = _label(at, starts[0]), int(np.searchsorted(positions, at, side="right")) - 1
+            onset, index = time_label(at, starts[0]), int(np.searchsorted(positions, at, side="right")) - 1
             latest = inside.quantile(0.95)      # the latest the change likely began: its trigger came before
             if whole is not None:
                 posterior = whole
-                window = (_label(min(whole.quantile(0.025), at), starts[0]),
-                          _label(max(whole.quantile(0.975), at), starts[0]))
+                window = (time_label(min(whole.quantile(0.025), at), starts[0]),
+                          time_label(max(whole.quantile(0.975), at), starts[0]))
     return {"onset": onset, "onset_low": window[0], "onset_high": window[1], "_onset_index": index,
             "_window": (rise.low, rise.high), "_used": used if origin is None else origin[used], "_latest": latest,
             "_posterior": posterior, "_tilt_only": name == "not fallen"}
@@ -814,30 +818,6 @@ def _after_reference(b_ref: np.ndarray, b_cur: np.ndarray, starts: list):
     return codes_[:b_ref.size], codes_[b_ref.size:], [starts[i] for i in origin], origin
 
 
-def _log_ratios(ref: pl.Series, cur: pl.Series, kind: str, bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of each side: the log of its bin's share in the current window over its share
-    in the reference (half a row added to every bin of each side): how much likelier the
-    row is under the current distribution. A tilt leaves no row marked, every row a little
-    likelier or less; :func:`score_split` dates the change on these. Numbers are cut at the
-    reference's quantiles; categories are their own bins, missing values one more."""
-    if kind == "numeric":
-        a, b = ref.cast(pl.Float64).to_numpy(), cur.cast(pl.Float64).to_numpy()
-        sorted_ref, _ = drift.finite_sorted(a)
-        if not sorted_ref.size:
-            return np.zeros(a.size), np.zeros(b.size)
-        edges = quantile_edges(sorted_ref, bins)
-        code_ref, code_cur = codes(a, edges), codes(b, edges)
-    else:
-        both = pl.concat([ref.cast(pl.String), cur.cast(pl.String)]).fill_null(MISSING)
-        coded = (both.rank("dense") - 1).cast(pl.Int64).to_numpy()
-        code_ref, code_cur = coded[:ref.len()], coded[ref.len():]
-    size = int(max(code_ref.max(initial=0), code_cur.max(initial=0))) + 1
-    share_ref = (np.bincount(code_ref, minlength=size) + 0.5) / (code_ref.size + 0.5 * size)
-    share_cur = (np.bincount(code_cur, minlength=size) + 0.5) / (code_cur.size + 0.5 * size)
-    ratio = np.log(share_cur / share_ref)
-    return ratio[code_ref], ratio[code_cur]
-
-
 def _past(values: pl.Series, evidence: dict) -> np.ndarray:
     """1 where a value lies past a clip's bound (beyond an upper one, short of a lower one)."""
     x = values.cast(pl.Float64).to_numpy()
@@ -848,23 +828,6 @@ def _past(values: pl.Series, evidence: dict) -> np.ndarray:
 def _epoch(value: dt.datetime) -> float:
     """A bucket start on :func:`time_axis`'s scale (seconds since 1970, naive)."""
     return (value.replace(tzinfo=None) - dt.datetime(1970, 1, 1)).total_seconds()
-
-
-def time_axis(times: pl.Series) -> np.ndarray:
-    """A time column as numbers on the axis events and buckets use (seconds for dates)."""
-    if times.dtype.is_temporal():
-        naive = times.cast(pl.Datetime("us"))
-        if getattr(naive.dtype, "time_zone", None):
-            naive = naive.dt.replace_time_zone(None)
-        return naive.cast(pl.Int64).to_numpy().astype(float) / 1e6
-    return times.cast(pl.Float64).to_numpy()
-
-
-def _label(position: float, like) -> str:
-    """A number on the time axis as text, a date when the axis holds dates."""
-    if isinstance(like, (dt.date, dt.datetime)):
-        return format_time(dt.datetime(1970, 1, 1) + dt.timedelta(seconds=position))
-    return format_time(position)
 
 
 def _after_onset(cur: pl.DataFrame, time: str, timing: dict, buckets, min_rows: int = 30) -> pl.Series | None:
@@ -885,7 +848,7 @@ def _frozen_onset(frozen, buckets) -> dict[str, Any]:
     starts = buckets[2]
     positions = np.asarray([_as_number(t) for t in starts], dtype=float)
     index = max(int(np.searchsorted(positions, frozen.evidence["start"], side="right")) - 1, 0)
-    onset = _label(frozen.evidence["start"], starts[0])
+    onset = time_label(frozen.evidence["start"], starts[0])
     return {"onset": onset, "onset_low": onset, "onset_high": onset, "_onset_index": index,
             "_window": (index, index), "_used": np.arange(len(starts))}
 

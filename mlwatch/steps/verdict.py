@@ -452,12 +452,14 @@ def _symptom(overall, top: pl.DataFrame, slice_events: dict | None) -> Finding |
         trigger, cause = _trigger(slice_events, row["slice"])
         return Finding("concept_drift", "slice", row["slice"], None, row["p_value_adjusted"], int(row["n_current"]),
                        _performance(overall, top) + cause + " while its inputs did not shift", None, row.get("onset"),
-                       trigger.get("event"), trigger.get("event_time"))
+                       trigger.get("event"), trigger.get("event_time"), onset_low=row.get("onset_low"),
+                       onset_high=row.get("onset_high"))
     if overall.degraded:
         trigger, cause = _trigger(slice_events, "population")
         return Finding("concept_drift", "global", "population", None, overall.p_value,
                        int(overall.table["n"][1]), _performance(overall, top) + cause + " while the inputs did not shift",
-                       None, overall.onset, trigger.get("event"), trigger.get("event_time"))
+                       None, overall.onset, trigger.get("event"), trigger.get("event_time"), onset_low=overall.onset_low,
+                       onset_high=overall.onset_high)
     return None
 
 
