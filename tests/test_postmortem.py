@@ -84,5 +84,8 @@ def test_a_broken_slices_timeline_says_the_window_its_errors_likely_began_to_cha
     assert (found.verdict.kind, p.scope, p.event) == ("concept_drift", "weekday=Tue", case.truth["event"])
     assert p.onset_low <= case.truth["onset"].replace("T", " ") <= p.onset_high
     assert p.onset_low < p.onset <= p.onset_high
+    document = found.to_dict()          # the JSON holds the window (and reads back)
+    assert (document["slices"][0]["onset_low"], document["slices"][0]["onset_high"]) == (p.onset_low, p.onset_high)
+    assert type(found).from_dict(json.loads(json.dumps(document))).verdict.primary.onset_low == p.onset_low
     degrade = next(t["what"] for t in found.postmortem().to_dict()["timeline"] if "starts to degrade" in t["what"])
     assert degrade == f"weekday=Tue: mae starts to degrade (likely began between {p.onset_low} and {p.onset_high})"
