@@ -45,7 +45,7 @@ class OverallResult(Result):
     sentence: str
     options: dict[str, Any] = field(default_factory=dict)
     onset: str | None = None          # when a degraded metric began to move (with ``time``)
-    onset_low: str | None = None      # the window it likely began in (a regression's errors, read to the row)
+    onset_low: str | None = None      # the window it likely began in (with labels: the row errors, read to the row)
     onset_high: str | None = None
 
     @property
