@@ -27,7 +27,7 @@ from mlwatch.steps.estimate import METRICS as ESTIMATED
 from mlwatch.steps.estimate import EstimateResult, estimate_performance
 from mlwatch.steps.multivariate import MultivariateResult, multivariate_drift
 from mlwatch.steps.infra import InfraResult, infra
-from mlwatch.steps.overall import OverallResult, explain_drop, overall
+from mlwatch.steps.overall import OverallResult, error_posterior, explain_drop, overall
 from mlwatch.steps.scoring import Scoring
 from mlwatch.steps.frozen import capped_segments, frozen_segments
 from mlwatch.steps.segments import SegmentDriftResult, segment_drift
@@ -476,7 +476,6 @@ def _slice_triggers(ref: pl.DataFrame, cur: pl.DataFrame, time: str, slices: Sli
     listed = load_events(events)
     _, _, starts = time_buckets(ref[time], cur[time])
     check_event_times(listed, starts[0])
-    labels = [format_time(t) for t in starts]
     positions = [_as_number(t) for t in starts]
     width = float(np.median(np.diff(positions))) if len(positions) > 1 else 1.0
     out = {}
@@ -485,30 +484,15 @@ def _slice_triggers(ref: pl.DataFrame, cur: pl.DataFrame, time: str, slices: Sli
              if row["significant"] and row["onset"] is not None]
     for scope, predicate, onset in dated + ([("population", None, overall_onset)] if overall_onset else []):
         # an onset read to the row (the errors' shift) is held to its bucket, as a bucket's is
-        at = positions[labels.index(onset)] if onset in labels else _bucket_start(onset, positions, starts[0])
+        at = _bucket_start(onset, positions, starts[0])
         if at is None:
             continue
         found = likely_trigger(at, at, width, listed)
         if found is None and listed and slices.scoring.proxy is None:
             # no event at the onset: the one after which the errors most likely began to move
             found = likely_trigger(at, at, width, listed,
-                                   posterior=_error_posterior(ref, cur, slices.scoring, time, predicate))
+                                   posterior=error_posterior(ref, cur, slices.scoring, time, predicate))
         if found is not None:
             out[scope] = {"event": found[1], "event_time": format_time(found[0])}
     return out
 
-
-def _error_posterior(ref: pl.DataFrame, cur: pl.DataFrame, scoring: Scoring, time: str,
-                     where: Mapping[str, Any] | None):
-    """The posterior of the shift of the row errors on ``where`` (None: every row) from the
-    reference's, over the current rows (as steps 3 and 4 date it), or None."""
-    from mlwatch.stats.changepoint import change_from_reference
-    from mlwatch.steps.scoring import time_axis
-
-    (_, ok_ref), (_, ok_cur) = scoring.losses(ref, name="reference"), scoring.losses(cur, name="current")
-    ref, cur = ref.filter(pl.Series(ok_ref)), cur.filter(pl.Series(ok_cur))
-    errors_ref, errors_cur = scoring.row_errors(ref, cur)
-    inside_ref, inside_cur = ((frame.select(data.where_condition(frame.schema, where, name=name)).to_series()
-                               .fill_null(False).to_numpy() if where else np.ones(frame.height, dtype=bool))
-                              for frame, name in ((ref, "reference"), (cur, "current")))
-    return change_from_reference(errors_ref[inside_ref], errors_cur[inside_cur], time_axis(cur[time])[inside_cur])

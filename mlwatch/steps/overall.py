@@ -157,16 +157,31 @@ def overall(reference, current, scoring: Scoring, *, segments: Sequence[str] = (
                           "time": time}, *onset)
 
 
+def error_posterior(reference: pl.DataFrame, current: pl.DataFrame, scoring: Scoring, time: str,
+                    where: Mapping[str, Any] | None = None):
+    """The posterior of the shift of the model's row errors on ``where`` (None: every
+    labelled row) from the reference's, over the current rows
+    (:meth:`~mlwatch.steps.scoring.Scoring.row_errors`,
+    :func:`~mlwatch.stats.changepoint.change_from_reference`): how a change of the relation
+    between the inputs and the target is dated, with labels. None without a split."""
+    from mlwatch.stats.changepoint import change_from_reference
+    from mlwatch.steps.scoring import time_axis
+
+    (_, ok_ref), (_, ok_cur) = scoring.losses(reference, name="reference"), scoring.losses(current, name="current")
+    ref, cur = reference.filter(pl.Series(ok_ref)), current.filter(pl.Series(ok_cur))
+    errors_ref, errors_cur = scoring.row_errors(ref, cur)
+    inside_ref, inside_cur = ((frame.select(data.where_condition(frame.schema, where, name=name)).to_series()
+                               .fill_null(False).to_numpy() if where else np.ones(frame.height, dtype=bool))
+                              for frame, name in ((ref, "reference"), (cur, "current")))
+    return change_from_reference(errors_ref[inside_ref], errors_cur[inside_cur], time_axis(cur[time])[inside_cur])
+
+
 def _error_onset(ref: pl.DataFrame, cur: pl.DataFrame, scoring: Scoring, time: str) -> tuple:
     """When the model began to err otherwise, with labels, to the row, and the window it
-    likely began in: its row errors (:meth:`~mlwatch.steps.scoring.Scoring.row_errors`), the
-    reference's as the before, and the median and central 95 % of the change's posterior
-    over the current rows (:func:`~mlwatch.stats.changepoint.change_from_reference`)."""
-    from mlwatch.stats.changepoint import change_from_reference
-    from mlwatch.steps.scoring import time_axis, time_label
+    likely began in: the median and central 95 % of :func:`error_posterior`."""
+    from mlwatch.steps.scoring import time_label
 
-    errors_ref, errors_cur = scoring.row_errors(ref, cur)
-    posterior = change_from_reference(errors_ref, errors_cur, time_axis(cur[time]))
+    posterior = error_posterior(ref, cur, scoring, time)
     if posterior is None:
         return None, None, None
     like = cur[time].drop_nulls().first()
