@@ -500,8 +500,15 @@ def _inject(table, plan: Injection, reference: pl.DataFrame, current: pl.DataFra
     if column is not None and column in current.columns:
         before, now = original[column], current[column]
         if kind != "concept_drift" or before.dtype == now.dtype:
-            differs = before.cast(pl.String).ne_missing(now.cast(pl.String))     # a null left null is no change
+            # a null left null is no change, nor a whole number written as a float (0 -> 0.0)
+            numeric = before.dtype.is_numeric() and now.dtype.is_numeric()
+            as_values = (lambda x: x.cast(pl.Float64).fill_nan(None)) if numeric else (lambda x: x.cast(pl.String))
+            differs = as_values(before).ne_missing(as_values(now))
             truth["n_changed"] = int(differs.sum())
+            if not truth["n_changed"]:
+                raise MlwatchError(f"simulate: the {kind} changed no value of {column!r} in "
+                                   f"{where or 'the population'} after the onset (a factor on zeros, a cap above "
+                                   "every value): nothing to find; give another feature, slice or onset")
             if truth["n_changed"]:      # the earliest row that shows the change (a cap or a tenth of the rows shows it late)
                 truth["first_changed"] = _format(times.filter(differs).min())
     if kind == "clipping" and plan.fraction == 1.0:

@@ -117,3 +117,22 @@ def test_the_truth_counts_no_null_left_null_as_changed_and_dates_a_caps_last_unc
     assert 0 < truth["n_changed"] <= on_bound.height          # every changed row sits on the bound; no null does
     low, high = _knowable(case, _rows(case.current, truth["slice"]))
     assert low == _position(truth["last_unchanged"]) and high == _position(truth["first_changed"])
+
+
+def test_a_plant_that_changes_no_value_is_refused_and_a_whole_number_written_as_a_float_is_no_change():
+    """A factor of 0.01 on a count that is 0 on every row it reached changes nothing: there is
+    no incident to find, and ``simulate`` says so rather than score a tool on it (a fresh
+    random incident on hotel, seed 700062 of a scratch scorecard, was such a plant). A count
+    read back as a float (0 -> 0.0) was counted as changed: every row of the window."""
+    from mlwatch.errors import MlwatchError
+
+    base = simulate("hotel", "none", n=3000, seed=5)
+    frame = pl.concat([base.reference, base.current]).with_columns(
+        pl.lit(0).alias("previous_cancellations"))
+    with pytest.raises(MlwatchError, match="changed no value of 'previous_cancellations'"):
+        simulate(frame, Injection("unit_change", feature="previous_cancellations", magnitude=(0.01, 0.0)),
+                 n=3000, seed=5, roles=base.roles)
+    case = simulate("hotel", Injection("unit_change", feature="previous_bookings_not_canceled",
+                                       magnitude=(0.01, 0.0), onset=0.5, fraction=1.0, where={}), n=3000, seed=5)
+    moved = (case.current["previous_bookings_not_canceled"] % 1 != 0).sum()
+    assert 0 < case.truth["n_changed"] == moved < case.truth["n_affected"]

@@ -1219,3 +1219,23 @@ def test_a_tilts_weak_onset_does_not_read_the_rows_after_it_again():
     case = simulate("hotel", "none", n=2000, seed=145, labels="available")
     findings = investigate(case.reference, case.current, **case.investigate_kwargs())
     assert findings.verdict.kind == "none"
+
+
+def test_a_weak_finding_on_a_broken_slice_does_not_hide_its_concept_drift():
+    """A fresh random incident (seed 700049 of a scratch scorecard): labels flipped on a
+    quarter of the ACS rows with SCHL=16 from 2017. The slice's accuracy fell at p 1e-10; its
+    reference held 11 rows of 1,700 with a rare ESP value and its current rows none, a
+    'constant' ESP at p 0.002. That finding on the slice's scope was taken to explain the fall,
+    and the verdict said skew ("fix the pipeline") for a change that needs retraining."""
+    from mlwatch import datasets
+
+    acs = datasets.model_table("acs")
+    seed = int(np.random.default_rng(700049).integers(1 << 31))
+    case = simulate(acs, Injection("concept_drift"), n=min(acs.frame.height // 2, 10_000), seed=seed)
+    assert case.truth["slice"] == {"SCHL": "16"}
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.scope) == ("concept_drift", "SCHL=16")
+    frozen = [f for f in findings.verdict.findings if f.feature == "ESP" and f.signature == "constant"]
+    assert frozen and max(f.strength for f in frozen) < primary.strength - 2
+    assert score(case, findings)["verdict"]

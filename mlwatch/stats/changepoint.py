@@ -202,11 +202,14 @@ def row_posterior(times, codes, *, low: float, high: float, rising: int = 1) -> 
 class SplitPosterior:
     """A change point's posterior over the splits between distinct row times: for each, the
     time of the last row before it and of the first row after it, and its weight (relative
-    probability under a flat prior on the splits)."""
+    probability under a flat prior on the splits). Where the weights are Bayes factors
+    against no change at all, up to one factor, ``log_scale`` is that factor's log (each
+    split's Bayes factor is ``weight * exp(log_scale)``); None where they are not."""
 
     before: np.ndarray
     after: np.ndarray
     weight: np.ndarray
+    log_scale: float | None = None
 
     def quantile(self, q: float) -> float:
         """The time of the first row after the split at quantile ``q`` of the posterior."""
@@ -224,6 +227,49 @@ class SplitPosterior:
         """
         consistent = (self.after >= when) & (self.before < when + lag)
         return float(self.weight[consistent].sum() / max(self.weight.sum(), 1e-300))
+
+    def bayes_factor(self, when: float, lag: float) -> float:
+        """How much the rows raise the odds that the change began within ``lag`` of
+        ``when``: its posterior probability (:meth:`explains`) over its prior one (the share
+        of the splits it covers, the prior being flat on them): the marginal likelihood of
+        "it began there" over that of "it began somewhere in the window". 0 where no split
+        is consistent with it (a time outside the window).
+
+        >>> p = SplitPosterior(np.array([1.0, 2.0, 3.0]), np.array([2.0, 3.0, 4.0]), np.array([1.0, 2.0, 1.0]))
+        >>> p.bayes_factor(2.5, lag=0.1), p.bayes_factor(0.5, lag=1.0), p.bayes_factor(9.0, lag=1.0)
+        (1.5, 0.75, 0.0)
+        """
+        consistent = (self.after >= when) & (self.before < when + lag)
+        prior = float(consistent.mean()) if consistent.size else 0.0
+        return self.explains(when, lag) / prior if prior > 0 else 0.0
+
+    def cause_chances(self, causes, lag: float) -> np.ndarray:
+        """The posterior probability that each of ``causes`` (times) started the change
+        within ``lag`` after it. The hypotheses, a third of the prior each: one of the
+        causes did (shared equally among those the window can tell about: a time outside it
+        has chance 0), something at no listed time did (the change beginning anywhere, a
+        flat prior on the splits), or, where the weights are Bayes factors against no change
+        (``log_scale`` known), nothing changed at all: a posterior no sharper than the prior,
+        or one that only says the rows near the window's end could differ (what a window
+        with no change looks like to this model), names no cause.
+
+        >>> p = SplitPosterior(np.arange(0.0, 10.0), np.arange(1.0, 11.0), np.r_[np.ones(5), 8 * np.ones(5)])
+        >>> p.cause_chances([-5.0, 6.5], lag=1.0).round(3).tolist()
+        [0.0, 0.64]
+
+        The same shape, a change anywhere 33 times less likely than none (4.5 e^-5 = 1/33):
+
+        >>> SplitPosterior(p.before, p.after, p.weight, log_scale=-5.0).cause_chances([-5.0, 6.5], lag=1.0).round(3).tolist()
+        [0.0, 0.05]
+        """
+        factors = np.array([self.bayes_factor(float(t), lag) for t in causes], dtype=float)
+        told = int((factors > 0).sum())
+        if not told:
+            return factors
+        rest = 1.0
+        if self.log_scale is not None:        # + "no change": 1 over a change anywhere's factor
+            rest += float(np.exp(-self.log_scale - np.log(np.mean(self.weight))))
+        return factors / (factors.sum() + told * rest)
 
 
 def shift_posterior(times, codes, shares, *, low: float, high: float, alpha: float = 1.0) -> SplitPosterior | None:
@@ -261,7 +307,8 @@ def shift_posterior(times, codes, shares, *, low: float, high: float, alpha: flo
         cumulative = np.concatenate([[0], np.cumsum(c == b)])
         a = cumulative[-1] - cumulative[k]
         loglik += gammaln(alpha + a) - gammaln(alpha) - a * np.log(share[b])
-    return SplitPosterior(t[k - 1], t[k], np.exp(loglik - loglik.max()))
+    # no row after a split is no change: its log evidence is 0, the scale of the weights
+    return SplitPosterior(t[k - 1], t[k], np.exp(loglik - loglik.max()), float(loglik.max()))
 
 
 def change_from_reference(reference, current, times, *, bins: int = 10) -> SplitPosterior | None:

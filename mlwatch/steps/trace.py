@@ -48,12 +48,12 @@ HOME_SHARE = 0.9          # of the rows a fault marks beyond the reference's rat
 HOME_ROWS = 10            # the fewest such rows a home is read from
 HOME_VALUES = 40          # segment columns with more values than this are not read for a home
 HOME_RATE = 0.2           # the rate of marked rows left outside a home, at most, relative to the rate inside
-# the faults that mark their rows (a frozen or constant reading marks a span of time, not rows)
-# the least posterior probability that a change began within a bucket after an event for it to
-# be named the likely trigger when no event sits at the onset itself
-TRIGGER_SHARE = 0.2
+# the posterior probability that an event started a change (see likely_trigger) it must pass
+# to be named the likely trigger when no event sits at the onset itself
+TRIGGER_CHANCE = 0.5
 # signatures of a tilt rather than of marked rows: dated on every row's likelihood ratio
 TILTS = (None, "shift", "scale", "missing_category")
+# the faults that mark their rows (a frozen or constant reading marks a span of time, not rows)
 HOME_FOUND = ("null_spike", "new_category", *(name for name in PIPELINE if name not in ("stuck", "constant")))
 WIDER_ROWS = 50           # the fewest rows, a side, of the rest of a wider scope read for the same re-mapping
 LR_WINDOW = 3.84
@@ -909,15 +909,21 @@ def likely_trigger(low: float, onset: float, width: float, events: list[tuple[An
 
     When no event is that close, and the change's ``posterior`` over the rows is known (a
     tilt on a few rows a day is dated to within days, not to its bucket), the event that
-    most likely started it: the one with the most posterior probability that the change
-    began within a bucket after it, if that is at least :data:`TRIGGER_SHARE`.
+    most likely started it within a bucket, if it more likely did than not
+    (:meth:`~mlwatch.stats.changepoint.SplitPosterior.cause_chances`: against a cause nobody
+    logged and, where the posterior can say it, no change at all). A change dated to a few
+    days of a window of months, a day of them after an event, names it; a posterior no
+    sharper than its prior names none.
 
     >>> from mlwatch.stats.changepoint import SplitPosterior
     >>> wide = SplitPosterior(np.arange(0.0, 10.0), np.arange(1.0, 11.0), np.r_[np.ones(5), 8 * np.ones(5)])
     >>> likely_trigger(2.0, 2.0, 1.0, [(-5.0, "backup job"), (6.5, "campaign launched")]) is None
     True
     >>> likely_trigger(2.0, 2.0, 1.0, [(-5.0, "backup job"), (6.5, "campaign launched")], posterior=wide)
-    (6.5, 'campaign launched', 0.35555555555555557)
+    (6.5, 'campaign launched', 0.64)
+    >>> flat = SplitPosterior(np.arange(0.0, 10.0), np.arange(1.0, 11.0), np.ones(10))
+    >>> likely_trigger(2.0, 2.0, 1.0, [(6.5, "campaign launched")], posterior=flat) is None
+    True
     """
     best, best_score = None, 0.0
     for when, description in events:
@@ -934,9 +940,9 @@ def likely_trigger(low: float, onset: float, width: float, events: list[tuple[An
         return (*best, best_score)
     if posterior is None or not events:
         return None
-    share, when, description = max(((posterior.explains(_as_number(w), width), w, d) for w, d in events),
-                                   key=lambda item: (item[0], _as_number(item[1])))
-    return (when, description, share) if share >= TRIGGER_SHARE else None
+    chances = posterior.cause_chances([_as_number(w) for w, _ in events], width)
+    chance, when, description = max(zip(chances, *zip(*events)), key=lambda item: (item[0], _as_number(item[1])))
+    return (when, description, round(float(chance), 4)) if chance > TRIGGER_CHANCE else None
 
 
 def check_event_times(events: list[tuple[Any, str]], axis_start) -> None:
