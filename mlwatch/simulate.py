@@ -509,8 +509,8 @@ def _inject(table, plan: Injection, reference: pl.DataFrame, current: pl.DataFra
                 raise MlwatchError(f"simulate: the {kind} changed no value of {column!r} in "
                                    f"{where or 'the population'} after the onset (a factor on zeros, a cap above "
                                    "every value): nothing to find; give another feature, slice or onset")
-            if truth["n_changed"]:      # the earliest row that shows the change (a cap or a tenth of the rows shows it late)
-                truth["first_changed"] = _format(times.filter(differs).min())
+            # the earliest row that shows the change (a cap or a tenth of the rows shows it late)
+            truth["first_changed"] = _format(times.filter(differs).min())
     if kind == "clipping" and plan.fraction == 1.0:
         # the last row before the onset the cap would have changed: no row between it and the
         # first row changed tells an onset apart from another (the late side of first_changed)
