@@ -225,8 +225,12 @@ class SplitPosterior:
         >>> p.explains(2.5, lag=1.0), p.explains(0.5, lag=1.0), p.explains(4.5, lag=1.0)
         (0.75, 0.25, 0.0)
         """
-        consistent = (self.after >= when) & (self.before < when + lag)
+        consistent = self._meeting(when, lag)
         return float(self.weight[consistent].sum() / max(self.weight.sum(), 1e-300))
+
+    def _meeting(self, when: float, lag: float) -> np.ndarray:
+        """The splits whose gap (last row before, first row after] meets ``[when, when + lag)``."""
+        return (self.after >= when) & (self.before < when + lag)
 
     def bayes_factor(self, when: float, lag: float) -> float:
         """How much the rows raise the odds that the change began within ``lag`` of
@@ -239,8 +243,8 @@ class SplitPosterior:
         >>> p.bayes_factor(2.5, lag=0.1), p.bayes_factor(0.5, lag=1.0), p.bayes_factor(9.0, lag=1.0)
         (1.5, 0.75, 0.0)
         """
-        consistent = (self.after >= when) & (self.before < when + lag)
-        prior = float(consistent.mean()) if consistent.size else 0.0
+        covered = self._meeting(when, lag)
+        prior = float(covered.mean()) if covered.size else 0.0
         return self.explains(when, lag) / prior if prior > 0 else 0.0
 
     def cause_chances(self, causes, lag: float) -> np.ndarray:
