@@ -33,7 +33,7 @@ from mlwatch.steps.frozen import capped_segments, frozen_segments
 from mlwatch.steps.segments import SegmentDriftResult, segment_drift
 from mlwatch.steps.signal import SignalResult, signal
 from mlwatch.steps.slices import SliceResult, find_slices
-from mlwatch.steps.trace import TraceResult, trace
+from mlwatch.steps.trace import TraceResult, drivers, trace
 from mlwatch.steps.verdict import Verdict, decide, joint_level, levels
 
 SCHEMA = "mlwatch.findings/1"
@@ -344,10 +344,14 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
         joint = _joint(ref, cur, inputs, time, None, joint_level(alpha), say)
         if where:
             joint_slice = _joint(ref, cur, [c for c in inputs if c not in where], time, where, alpha, say)
-    verdict = decide(ov, sl, au, prediction=prediction, trace=tr, slice_events=slice_events, drop=drop,
-                     population=population_audit, population_trace=population_trace, segments=seg,
-                     segment_traces=segment_traces, frozen=frozen[:MAX_TRACED_MINOR], joint=joint,
-                     joint_slice=joint_slice, alpha=alpha)
+    decided = partial(decide, ov, sl, au, prediction=prediction, trace=tr, slice_events=slice_events, drop=drop,
+                      population=population_audit, population_trace=population_trace, segments=seg,
+                      segment_traces=segment_traces, frozen=frozen[:MAX_TRACED_MINOR], joint=joint,
+                      joint_slice=joint_slice, alpha=alpha)
+    verdict = decided()
+    moved = _drivers(ref, cur, verdict)
+    if moved:       # inputs that drifted together: the one whose mix carried the others first
+        verdict = decided(drivers=moved)
     cause = verdict.primary
     if where and cause is not None and cause.feature and cause.onset and cause.scope in (_label(where), "population"):
         # one timeline: the slice broke when its cause began
@@ -416,6 +420,22 @@ def _joint(ref: pl.DataFrame, cur: pl.DataFrame, inputs: list[str], time, where,
     except DataError as err:
         say(f"multivariate drift skipped: {err}")
     return None
+
+
+def _drivers(ref: pl.DataFrame, cur: pl.DataFrame, verdict: Verdict) -> dict[str, dict[str, str]]:
+    """On a data drift's scope and on the population, which of the inputs the findings name
+    there moved because another's mix did (:func:`mlwatch.steps.trace.drivers`), by scope."""
+    primary = verdict.primary
+    if verdict.kind != "data_drift" or primary is None:
+        return {}
+    out = {}
+    for scope in dict.fromkeys([primary.scope, "population"]):
+        moved = list(dict.fromkeys(f.feature for f in verdict.findings if f.kind == "data_drift" and f.scope == scope
+                                   and f.feature and f.feature in cur.columns))
+        found = drivers(ref, cur, features=moved, where=_predicate(scope)) if len(moved) > 1 else {}
+        if found:
+            out[scope] = found
+    return out
 
 
 def _predicate(scope: str) -> dict[str, str] | None:

@@ -42,7 +42,7 @@ TABLE_SCHEMA = {
     "feature": pl.String, "signature": pl.String, "confidence": pl.Float64, "pipeline_fault": pl.Boolean,
     "sentence": pl.String, "onset": pl.String, "onset_low": pl.String, "onset_high": pl.String,
     "group": pl.Int64, "event": pl.String, "event_time": pl.String, "event_score": pl.Float64,
-    "home": pl.String, "home_rows": pl.Int64,
+    "home": pl.String, "home_rows": pl.Int64, "driver": pl.String,
 }
 HOME_SHARE = 0.9          # of the rows a fault marks beyond the reference's rate, that its home must hold
 HOME_ROWS = 10            # the fewest such rows a home is read from
@@ -175,8 +175,12 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
         elif found.name == "encoding_permutation":
             found = _genuine_labels(whole[0], whole[1], feature, found, exclude={feature, time, *outputs},
                                     after=after) or found
+        if found.pipeline_fault and found.name not in ("stuck", "constant"):
+            read = whole[1] if after is None or found is not later else whole[1].filter(after)
+            found = _moved_with(whole[0], read, feature, found, kind, exclude={feature, time, *outputs}) or found
         row = {"feature": feature, "signature": found.name, "confidence": found.confidence,
-               "pipeline_fault": found.pipeline_fault, "sentence": found.sentence, **timing}
+               "pipeline_fault": found.pipeline_fault, "sentence": found.sentence,
+               "driver": found.evidence.get("driver"), **timing}
         if segments and not where and found.name in HOME_FOUND:
             marked = _carrying(ref[feature], cur[feature], kind, bins, found.name, found.evidence)
             row.update(_home(marked, whole, [c for c in segments if c != feature]))
@@ -457,6 +461,123 @@ def _genuine_labels(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, remap, *
                      f"inputs, those now labelled {new!r} look like the reference's {new!r} rows, with at most "
                      f"{max(share, 0.0):.0%} of them like its {old!r} rows a re-mapping would have relabelled: "
                      "the mix moved", {"mapping": mapping, "relabelled": share})
+
+
+MIX_BINS = 20             # the bins another input's new mix is read in (reference quantiles for numbers)
+MIX_TRIES = 3             # the inputs whose new mix is tried on a fault, the closest first
+MIX_MOVED = 1e-3          # the chi-square p-value below which an input's mix moved
+MIX_ROWS = 30             # the fewest effective reference rows a weighted re-read needs
+MIX_SEEN = 0.95           # the share of current rows an input's mix must reach from the reference's values
+
+
+def _mix_weights(ref: pl.DataFrame, cur: pl.DataFrame, column: str) -> np.ndarray | None:
+    """Each reference row's weight under ``column``'s new mix (its bin's current share over
+    its reference share, :data:`MIX_BINS` bins), or None when the mix did not move (chi-square
+    p at :data:`MIX_MOVED` or above) or the reference does not hold the current values (less
+    than :data:`MIX_SEEN` of the rows in a bin it fills)."""
+    numeric = ref[column].dtype.is_numeric() and cur[column].dtype.is_numeric()
+    x_ref, x_cur, _ = reference_codes(ref[column], cur[column], "numeric" if numeric else "categorical", MIX_BINS)
+    k = int(max(x_ref.max(initial=0), x_cur.max(initial=0))) + 1
+    was, is_ = np.bincount(x_ref, minlength=k), np.bincount(x_cur, minlength=k)
+    if not x_ref.size or not x_cur.size or (was[x_cur] > 0).mean() < MIX_SEEN:
+        return None
+    held = (was + is_) > 0
+    if held.sum() < 2 or stats.chi2_contingency(np.vstack([was[held], is_[held]]))[1] >= MIX_MOVED:
+        return None
+    ratio = np.where(was > 0, (is_ / x_cur.size) / np.maximum(was / x_ref.size, 1e-300), 0.0)
+    return ratio[x_ref]
+
+
+def _mix_shares(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """``feature``'s bin on every reference row and its current shares per bin (:data:`MIX_BINS`)."""
+    y_ref, y_cur, _ = reference_codes(ref[feature], cur[feature], kind, MIX_BINS)
+    size = int(max(y_ref.max(initial=0), y_cur.max(initial=0))) + 1
+    return y_ref, np.bincount(y_cur, minlength=size) / max(y_cur.size, 1)
+
+
+def _weighted_distance(y_ref: np.ndarray, now: np.ndarray, weights: np.ndarray | None) -> float:
+    """Total variation between the current shares ``now`` and the reference's, each row weighted."""
+    weighted = np.bincount(y_ref, weights=weights, minlength=now.size)
+    return float(np.abs(weighted / weighted.sum() - now).sum() / 2)
+
+
+def _moved_with(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, fault, kind: str, *, exclude: set):
+    """A fault that another input's new mix explains: weighted to that input's current shares
+    (:func:`_mix_weights`), the reference rows give ``feature``'s current values, and the
+    signature read against them is no longer a pipeline fault. A tilt of lead times brings the
+    countries, party sizes and prices that go with long lead times: read alone, the countries'
+    labels seem to have traded shares and adults to be clipped at 2; a clip, a default or a
+    re-mapping written into ``feature`` leaves the other inputs where they were, and no
+    weighting of them puts it back.
+
+    The :data:`MIX_TRIES` inputs whose weighting brings ``feature``'s binned shares closest to
+    the current ones are tried, closest first. The weighted reference is drawn systematically
+    at its effective size (``(sum w)^2 / sum w^2``), so the re-read's tests see the noise the
+    weighting leaves. Returns a ``shift`` signature naming the input, or None (the fault stands)."""
+    y_ref, now = _mix_shares(ref, cur, feature, kind)
+    tried = []
+    for column in ref.columns:
+        if column in exclude or column == feature or column not in cur.columns:
+            continue
+        weights = _mix_weights(ref, cur, column)
+        if weights is not None:
+            tried.append((_weighted_distance(y_ref, now, weights), column, weights))
+    values = ref[feature]
+    for _, column, weights in sorted(tried, key=lambda t: t[0])[:MIX_TRIES]:
+        effective = int(weights.sum() ** 2 / (weights ** 2).sum())
+        if effective < MIX_ROWS:
+            continue
+        # systematic draws: every row its expected count, give or take one
+        cumulative = np.cumsum(weights) / weights.sum()
+        drawn = np.minimum(np.searchsorted(cumulative, (np.arange(effective) + 0.5) / effective), ref.height - 1)
+        again = signature(values.gather(drawn), cur[feature], kind=kind, feature=feature)
+        if not again.pipeline_fault and again.name not in ("null_spike", "new_category"):
+            return Signature("shift", float(fault.confidence),
+                             f"{feature} moved with {column}: read alone it looks like a "
+                             f"{fault.name.replace('_', ' ')}, but the reference's rows weighted to {column}'s "
+                             f"current mix give its current values: the mix moved",
+                             {"driver": column, "looked_like": fault.name})
+    return None
+
+
+def drivers(reference, current, *, features: Sequence[str], where: Mapping[str, Any] | None = None,
+            explained: float = 0.5) -> dict[str, str]:
+    """Which of ``features`` (inputs that drifted together on the scope ``where``) moved
+    because another one's mix did: ``{feature: driver}``.
+
+    A tilt of one input carries the others that go with it, and only one way: weighted to the
+    tilted input's new mix, the reference gives the others' current shares (their relation to
+    it held); weighted to any of the others', it does not give the tilted one's (the tilt acted
+    on it, not through them). The driver is the input whose weighting
+    (:func:`_mix_weights`) leaves the least total variation, summed over the other inputs; an
+    input is named as moved with it when that weighting removes at least ``explained`` of its
+    own total variation. Empty when no input's mix moved or none explains another.
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=20_000); y = x + rng.normal(scale=0.3, size=x.size); z = rng.normal(size=x.size)
+    >>> frame = pl.DataFrame({"x": x, "y": y, "z": z})
+    >>> tilted = frame.sample(8_000, seed=1)
+    >>> tilted = tilted.filter(pl.Series(rng.random(tilted.height) < 1 / (1 + np.exp(-2 * tilted["x"].to_numpy()))))
+    >>> drivers(frame, tilted, features=["y", "x", "z"])
+    {'y': 'x'}
+    """
+    ref = data.apply_where(data.to_frame(reference, name="reference"), where, name="reference")
+    cur = data.apply_where(data.to_frame(current, name="current"), where, name="current")
+    features = [f for f in dict.fromkeys(features) if f in ref.columns and f in cur.columns]
+    if len(features) < 2 or not ref.height or not cur.height:
+        return {}
+    shares = {f: _mix_shares(ref, cur, f, "numeric" if ref[f].dtype.is_numeric() and cur[f].dtype.is_numeric()
+                             else "categorical") for f in features}
+    raw = {f: _weighted_distance(*shares[f], None) for f in features}
+    left = {}
+    for column in features:
+        weights = _mix_weights(ref, cur, column)
+        if weights is not None:
+            left[column] = {f: _weighted_distance(*shares[f], weights) for f in features if f != column}
+    if not left:
+        return {}
+    driver = min(left, key=lambda c: sum(left[c].values()))
+    return {f: driver for f, rest in left[driver].items() if raw[f] > 0 and rest <= (1 - explained) * raw[f]}
 
 
 def _relabelled_share(ref: pl.DataFrame, cur: pl.DataFrame, in_ref: np.ndarray, in_cur: np.ndarray,

@@ -68,6 +68,7 @@ fault (a unit change on 5 % of the rows), it is skew.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Mapping
 
@@ -129,6 +130,7 @@ class Finding:
     confined: bool = False            # a change that lives in its segment (nothing outside it changed)
     onset_low: str | None = None      # the window it likely began in (step 6: its posterior's central 95 %)
     onset_high: str | None = None
+    driver: str | None = None         # the input whose new mix explains this one's change (step 6)
 
     @property
     def strength(self) -> float:
@@ -140,7 +142,7 @@ class Finding:
                 "p_value_adjusted": float(self.p_value_adjusted), "strength": self.strength, "rows": self.rows,
                 "signature": self.signature, "sentence": self.sentence, "onset": self.onset, "event": self.event,
                 "event_time": self.event_time, "described": self.described, "confined": self.confined,
-                "onset_low": self.onset_low, "onset_high": self.onset_high}
+                "onset_low": self.onset_low, "onset_high": self.onset_high, "driver": self.driver}
 
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> "Finding":
@@ -157,7 +159,7 @@ def _traced(kind: str, test: str, scope: str, feature: str, p_value: float, rows
     text = (traced.get("sentence") if sentence is None else sentence) or f"{feature} changed"
     return Finding(kind, test, scope, feature, p_value, rows, text + _when(onset, event, traced.get("event_time")),
                    traced.get("signature"), onset, event, traced.get("event_time") if event else None, described,
-                   bool(traced.get("confined", False)), *_window(traced, onset))
+                   bool(traced.get("confined", False)), *_window(traced, onset), traced.get("driver"))
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,8 @@ class Verdict:
 
 def decide(overall, slices, audit, *, prediction: str | None = None, trace=None, slice_events: dict | None = None,
            drop=None, population=None, population_trace=None, segments=None, segment_traces=(), frozen=(),
-           joint=None, joint_slice=None, explained_share: float = 0.5, alpha: float = 0.05) -> Verdict:
+           joint=None, joint_slice=None, drivers: Mapping[str, Mapping[str, str]] | None = None,
+           explained_share: float = 0.5, alpha: float = 0.05) -> Verdict:
     """The verdict from steps 3-6 (see the module docstring for the design).
 
     ``audit`` and ``trace`` are steps 5 and 6 on the audited scope: the most degraded
@@ -200,6 +203,8 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
     :func:`mlwatch.steps.overall.explain_drop` on the audited scope. ``joint`` and
     ``joint_slice`` are the domain classifier (:func:`mlwatch.steps.multivariate.multivariate_drift`)
     on the population (at :func:`joint_level`) and on the audited slice (at ``alpha``).
+    ``drivers`` says, by scope, which inputs moved because another's mix did
+    (:func:`mlwatch.steps.trace.drivers`): the driver is named before them.
     """
     scoring = overall.scoring
     top = slices.table.filter(pl.col("significant")).head(1) if slices is not None else pl.DataFrame()
@@ -252,6 +257,7 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
     family = _family(overall, slices, audit if where is None else population, segments, alpha, joint)
     if not findings:
         return _nothing(overall, top, audit if where is None else population, family)
+    findings = [replace(f, driver=(drivers or {}).get(f.scope, {}).get(f.feature) or f.driver) for f in findings]
     primary = _primary(findings)
     summary = _sentence(primary, findings, overall, top, shifted, symptom)
     if scoring.proxy == "estimated" and symptom is not None and primary.test != "estimate" and _fell_itself(top):
@@ -689,8 +695,11 @@ def _primary(findings: list[Finding]) -> Finding:
     # of the most actionable kind: the segment a change is confined to says more than its
     # diluted population view of the same feature (not than another feature's drift), and the
     # finding that says how (its signature's sentence) reads best
-    return min(tied, key=lambda f: (ORDER.index(f.kind), not _outranks_its_view(f, tied), not f.described,
-                                    -f.strength))
+    # and an input whose new mix explains others' changes comes before what moved with it: the
+    # one that carried the most (a tilt of DREM carries AGEP, which carries ESP inside a slice)
+    carried = Counter(driver for driver, _ in {(f.driver, f.feature) for f in findings if f.driver})
+    return min(tied, key=lambda f: (ORDER.index(f.kind), -carried[f.feature], not _outranks_its_view(f, tied),
+                                    not f.described, -f.strength))
 
 
 def _outranks_its_view(f: Finding, tied: list[Finding]) -> bool:
@@ -734,6 +743,11 @@ def _sentence(primary: Finding, findings: list[Finding], overall, top: pl.DataFr
             return text + ": look at what feeds the model there; monitor, retrain only if labels confirm the drop."
         else:
             text = f"Inputs shifted{_on(primary.scope)}{listed}"
+        carried = list(dict.fromkeys(f.feature for f in findings if f.driver == primary.feature and f.feature
+                                     and f.feature != primary.feature))
+        if carried:
+            text += (f"; {_listed(carried[:3])}{' and more' if len(carried) > 3 else ''} moved with "
+                     f"{primary.feature}'s new mix")
         if symptom is not None and not scoring.proxy:
             explained = (f" ({shifted['mix_share']:.0%} of that drop is the model on the new mix of "
                          f"{shifted['feature']})" if shifted else "")
@@ -743,6 +757,11 @@ def _sentence(primary: Finding, findings: list[Finding], overall, top: pl.DataFr
         return text + (f"; performance held ({scoring.loss_name} {overall.metric_reference:.4g} -> "
                        f"{overall.metric_current:.4g}): monitor, retrain only if it drops.")
     return text + f": {ACTIONS[primary.kind]}."
+
+
+def _listed(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _nothing(overall, top: pl.DataFrame, audit, family: dict) -> Verdict:
