@@ -475,8 +475,7 @@ def _mix_weights(ref: pl.DataFrame, cur: pl.DataFrame, column: str) -> np.ndarra
     its reference share, :data:`MIX_BINS` bins), or None when the mix did not move (chi-square
     p at :data:`MIX_MOVED` or above) or the reference does not hold the current values (less
     than :data:`MIX_SEEN` of the rows in a bin it fills)."""
-    numeric = ref[column].dtype.is_numeric() and cur[column].dtype.is_numeric()
-    x_ref, x_cur, _ = reference_codes(ref[column], cur[column], "numeric" if numeric else "categorical", MIX_BINS)
+    x_ref, x_cur, _ = reference_codes(ref[column], cur[column], _mix_kind(ref, cur, column), MIX_BINS)
     k = int(max(x_ref.max(initial=0), x_cur.max(initial=0))) + 1
     was, is_ = np.bincount(x_ref, minlength=k), np.bincount(x_cur, minlength=k)
     if not x_ref.size or not x_cur.size or (was[x_cur] > 0).mean() < MIX_SEEN:
@@ -486,6 +485,11 @@ def _mix_weights(ref: pl.DataFrame, cur: pl.DataFrame, column: str) -> np.ndarra
         return None
     ratio = np.where(was > 0, (is_ / x_cur.size) / np.maximum(was / x_ref.size, 1e-300), 0.0)
     return ratio[x_ref]
+
+
+def _mix_kind(ref: pl.DataFrame, cur: pl.DataFrame, column: str) -> str:
+    """How :func:`reference_codes` bins ``column``: numbers at quantiles when both sides hold numbers."""
+    return "numeric" if ref[column].dtype.is_numeric() and cur[column].dtype.is_numeric() else "categorical"
 
 
 def _mix_shares(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
@@ -551,7 +555,8 @@ def drivers(reference, current, *, features: Sequence[str], where: Mapping[str, 
     on it, not through them). The driver is the input whose weighting
     (:func:`_mix_weights`) leaves the least total variation, summed over the other inputs; an
     input is named as moved with it when that weighting removes at least ``explained`` of its
-    own total variation. Empty when no input's mix moved or none explains another.
+    own total variation. Empty when no input's mix moved or none explains another; features
+    missing from either side are left out.
 
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=20_000); y = x + rng.normal(scale=0.3, size=x.size); z = rng.normal(size=x.size)
@@ -566,8 +571,7 @@ def drivers(reference, current, *, features: Sequence[str], where: Mapping[str, 
     features = [f for f in dict.fromkeys(features) if f in ref.columns and f in cur.columns]
     if len(features) < 2 or not ref.height or not cur.height:
         return {}
-    shares = {f: _mix_shares(ref, cur, f, "numeric" if ref[f].dtype.is_numeric() and cur[f].dtype.is_numeric()
-                             else "categorical") for f in features}
+    shares = {f: _mix_shares(ref, cur, f, _mix_kind(ref, cur, f)) for f in features}
     raw = {f: _weighted_distance(*shares[f], None) for f in features}
     left = {}
     for column in features:
