@@ -129,7 +129,8 @@ def test_a_faults_home_is_where_nine_in_ten_of_its_marked_rows_are():
     """Hand-built: nulls written into 60 of the 100 current rows of client b (of 400), 3 rows a
     side null by nature everywhere. The excess of marked rows (60 here, the reference's rate
     taken out per client) lives in client b; inside it, no channel holds 90 % of it in half
-    its rows, so the home stays one column. Spread over every client, no home."""
+    its rows, so the home stays one column. Spread over every client alike, the population is
+    its home; over three clients of four, it has none."""
     from mlwatch.steps.trace import _home
 
     rng = np.random.default_rng(0)
@@ -142,7 +143,12 @@ def test_a_faults_home_is_where_nine_in_ten_of_its_marked_rows_are():
     assert found == {"home": "client=b", "home_rows": 100}
     spread = mark_ref.copy()
     spread[::7] = 1
-    assert _home((mark_ref, spread), (frame, frame), ["client", "channel"]) == {}
+    assert _home((mark_ref, spread), (frame, frame), ["client", "channel"]) == {"home": "population",
+                                                                               "home_rows": 400}
+    # three clients of four: no value holds it, nor is it everywhere (client d was spared)
+    most = mark_ref.copy()
+    most[:300:3] = 1
+    assert _home((mark_ref, most), (frame, frame), ["client", "channel"]) == {}
     # a pair holds it when its rows are at most half of the first value's
     pair = mark_ref.copy()
     b_x = np.flatnonzero((frame["client"] == "b").to_numpy() & (frame["channel"] == "x").to_numpy())

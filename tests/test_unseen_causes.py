@@ -508,6 +508,58 @@ def test_a_reading_frozen_inside_one_segment_is_found_and_dated(bike):
         <= dt.timedelta(days=1)
 
 
+@pytest.mark.parametrize("seed, where, feature", [
+    (939164097, {"weathersit": "Clear", "weekday": "Wed"}, "windspeed"),     # scorecard incident 1100187
+    (175614671, {"season": "spring", "workingday": "Yes"}, "temp"),          # and 1100127
+])
+def test_a_reading_frozen_inside_two_segments_values_at_once_is_found_there(seed, where, feature):
+    """A sensor frozen for clear Wednesdays only: the clear days interleave the other
+    weekdays' rows and the Wednesdays the cloudy ones, so neither column's segments hold a
+    run; the pair's rows in time order do, and the verdict is skew on the pair."""
+    case = simulate("bike", Injection("stuck"), n=4367, seed=seed)
+    assert (case.truth["slice"], case.truth["feature"]) == (where, feature)
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (primary.kind, primary.feature, primary.signature) == ("skew", feature, "stuck")
+    assert score(case, findings)["slice"] and primary.event == case.truth["event"]
+
+
+def test_a_run_read_in_a_segment_and_in_a_part_of_it_is_reported_once_on_the_segment():
+    """A reading frozen for every row of site b: the pairs (site b, shift x) hold the run's
+    rows too, split in parts; the run is named once, on site b, with all its rows."""
+    from mlwatch.steps.frozen import frozen_segments
+
+    rng = np.random.default_rng(5)
+    t = [dt.datetime(2024, 1, 1) + dt.timedelta(hours=i) for i in range(4000)]
+    site, shift = np.tile(["a", "b"], 2000), np.tile(["x", "x", "y", "y"], 1000)
+    temp = rng.normal(10, 3, 4000).round(1)
+    temp[(site == "b") & (np.arange(4000) >= 2600) & (np.arange(4000) < 2800)] = 12.3
+    frame = pl.DataFrame({"time": t, "site": site, "shift": shift, "temp": temp})
+    found = frozen_segments(frame.head(2000), frame.tail(2000), segments=["site", "shift"], features=["temp"],
+                            time="time")
+    assert [(f["where"], f["signature"].evidence["rows"]) for f in found] == [({"site": "b"}, 100)]
+    assert found[0]["n_tests"] == 3                 # two columns and their pair, one feature
+
+
+def test_a_default_written_into_every_row_makes_runs_in_small_segments_but_is_no_frozen_reading():
+    """Scorecard incident 1100145: ages set to 0 in 69 % of all rows. Among the rows of one
+    race code (8) with no schooling the zeros run on for 15 rows in a row (p 5e-20 read alone);
+    but the value rose as much in the rows outside that pair over the same period, so the
+    run is the flood's, not a frozen reading's, and the verdict names the flood."""
+    from mlwatch.steps.frozen import frozen_segments
+
+    case = simulate("acs", Injection("default_flood"), n=10_000, seed=507588930)
+    assert (case.truth["feature"], case.truth["slice"]) == ("AGEP", None)
+    kwargs = case.investigate_kwargs()
+    found = frozen_segments(case.reference, case.current, segments=kwargs["segments"], features=["AGEP"],
+                            time=kwargs["time"])
+    assert found == []
+    findings = investigate(case.reference, case.current, **kwargs)
+    primary = findings.verdict.primary
+    assert (primary.kind, primary.scope, primary.feature, primary.signature) == \
+        ("skew", "population", "AGEP", "default_flood")
+
+
 def test_a_column_that_rests_by_nature_is_not_scanned_for_frozen_readings():
     """Children per booking repeat the previous row's value four times in five: long runs in
     any season, no evidence of a frozen feed (they were the scan's only false alarms on the
@@ -1305,3 +1357,69 @@ def test_the_input_a_tilt_acted_on_is_named_the_driver_of_those_that_moved_with_
                 named["none"] += 1
     assert named["wrong"] == 0 and named["false"] == 0
     assert named["right"] >= 8, named
+
+
+def test_labels_flipped_on_every_row_are_the_populations_concept_drift_though_one_slice_fell_most():
+    """Scorecard incident 700029: the labels of 49 % of all rows flipped. Among children
+    (SCHL=0) the model was always right, so their accuracy fell furthest (1 to 0.49) and the
+    slice search, weighing each slice against the rest, named them; but the rest fell by 0.32
+    too. A fall the rest shares by half or more is the population's, and the worst slice is
+    only where it shows most."""
+    case = simulate("acs", Injection("concept_drift"), n=10_000, seed=1947589505)
+    assert case.truth["slice"] is None
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    top = findings.slices.table.filter(pl.col("significant")).row(0, named=True)
+    assert top["slice"] == "SCHL=0" and top["rest_delta"] < 0.5 * top["delta"] < 0
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.scope) == ("concept_drift", "population")
+    assert "(most on SCHL=0: 1 to 0.491)" in primary.sentence
+    assert score(case, findings)["slice"] and primary.event == case.truth["event"]
+
+
+def test_a_rate_that_piled_up_with_its_own_bookings_is_the_mix_not_a_fault():
+    """Scorecard incident 750034 (labels withheld): the group bookings' mix tilted towards dear
+    rates, and one group rate (120.128) rose from 0.8 % to 3.3 % of all rows. The population's
+    audit failed its value-spike check, no signature read the column's new shape, and the
+    verdict was skew. The rows holding the rate now are its own bookings (their other inputs
+    sit 0.16 from the rate's 42 reference rows beyond chance, 0.56 from the population's): a
+    genuine rise, the mix moved."""
+    case = simulate("hotel", Injection("covariate_shift"), n=5479, seed=2042610683, labels="withheld")
+    assert (case.truth["feature"], case.truth["slice"]) == ("historical_adr", {"market_segment": "groups"})
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    traced = findings.population_trace.table.filter(pl.col("feature") == "historical_adr").row(0, named=True)
+    assert traced["signature"] == "shift" and "historical_adr = 120.128 (0.8% -> 3.3%) and they are genuine" in \
+        traced["sentence"]
+    assert findings.verdict.kind == "data_drift"
+    assert not any(f.kind == "skew" for f in findings.verdict.findings)
+
+
+def test_the_distance_two_samples_of_the_same_rows_show_by_chance_is_what_sampling_gives():
+    """:func:`_chance_tv` against 4,000 pairs of multinomial samples (within 3 %)."""
+    from mlwatch.steps.trace import _chance_tv
+
+    rng = np.random.default_rng(3)
+    for shares, n, m in [(np.full(10, 0.1), 42, 183), (np.array([0.5, 0.3, 0.1, 0.05, 0.05]), 60, 400)]:
+        drawn = 0.5 * np.abs(rng.multinomial(n, shares, 4000) / n - rng.multinomial(m, shares, 4000) / m).sum(axis=1)
+        assert _chance_tv(shares, n, m) == pytest.approx(drawn.mean(), rel=0.03)
+
+
+@pytest.mark.parametrize("table, n, seed, feature, signature", [
+    ("acs", 10_000, 1645350400, "AGEP", "unit_change"),        # scorecard incident 1150085: ages in minutes
+    ("hotel", 5479, 296705316, "lead_time", "default_flood"),  # and 1150034: lead times of 999 in nine rows of ten
+])
+def test_a_fault_marked_alike_in_every_segment_is_the_populations_though_a_slice_was_audited(table, n, seed, feature,
+                                                                                              signature):
+    """Labels withheld: the proxy slice search audits a small slice (ages converted there in
+    92 % of its rows) and the population reads the same fault in every row. Every segment's
+    rows carry the fault at about the population's rate, so its home is the population and
+    the slice's reading, one part of it, gives way to the population's own."""
+    case = simulate(table, Injection(signature), n=n, seed=seed, labels="withheld")
+    assert (case.truth["feature"], case.truth["slice"]) == (feature, None)
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    assert findings.audited_slice is not None
+    home = findings.population_trace.table.filter(pl.col("feature") == feature).row(0, named=True)["home"]
+    assert home == "population"
+    primary = findings.verdict.primary
+    assert (primary.kind, primary.scope, primary.feature, primary.signature) == ("skew", "population", feature,
+                                                                               signature)
+    assert not any(f.feature == feature and f.scope != "population" for f in findings.verdict.findings)

@@ -484,6 +484,23 @@ def rising_value(reference, current) -> tuple[float, float]:
     return float(b.values[best]), float(gain[best])
 
 
+def spiked_value(reference, current, *, sentinels=SENTINELS, min_share: float = 0.01) -> float:
+    """The value :func:`value_spike` reads: of the sentinels and the value whose share rose
+    most (when any value can hold ``min_share`` of the current rows), the one that gained most.
+
+    >>> spiked_value(np.array([1.0, 2.0, 2.0, 3.0]), np.array([1.0, 3.0, 3.0, 3.0]), min_share=0.5)
+    3.0
+    """
+    a, b = as_tally(reference), as_tally(current)
+    candidates = {float(v) for v in sentinels}
+    # no value can hold more than m - (distinct values) + 1 rows: skip the search when that is small
+    if b.n and b.n - b.distinct + 1 >= min_share * b.n:
+        candidates.add(rising_value(a, b)[0])
+    ordered = sorted(candidates)
+    gains = b.count_at(ordered) / max(b.n, 1) - a.count_at(ordered) / max(a.n, 1)
+    return ordered[int(np.argmax(gains))]
+
+
 def value_spike(feature: str, reference, current, *, sentinels=SENTINELS, min_increase: float = 0.05,
                 min_pile: float = 0.01, alpha: float = 0.05) -> QualityCheck:
     """The single value whose share rose most: the current mode or a sentinel (0, -1, 999, ...).
@@ -510,13 +527,7 @@ def value_spike(feature: str, reference, current, *, sentinels=SENTINELS, min_in
     if n == 0 or m == 0:
         return QualityCheck(feature, "value_spike", None, None, False, "no finite values to compare")
     sentinels = {float(v) for v in sentinels}
-    candidates = set(sentinels)
-    # no value can hold more than m - (distinct values) + 1 rows: skip the search when that is small
-    if m - b.distinct + 1 >= min(min_increase, min_pile) * m:
-        candidates.add(rising_value(a, b)[0])
-    ordered = sorted(candidates)
-    gains = b.count_at(ordered) / m - a.count_at(ordered) / n
-    best = ordered[int(np.argmax(gains))]
+    best = spiked_value(a, b, sentinels=sentinels, min_share=min(min_increase, min_pile))
     k_ref, k_cur = int(a.count_at(best)), int(b.count_at(best))
     ref, cur = k_ref / n, k_cur / m
     # the value was picked as the one whose share rose most: pay for every value it could have been

@@ -28,6 +28,8 @@ import numpy as np
 import polars as pl
 
 from mlwatch import data
+from mlwatch.stats.binning import MISSING
+from mlwatch.stats.quality import increase_p_value
 from mlwatch.stats.signatures import Signature, held_at_bound, stuck_signature
 from mlwatch.steps.scoring import time_axis
 
@@ -37,11 +39,16 @@ MAX_REPEAT = 0.2           # a column whose consecutive readings repeat more oft
 
 
 def frozen_segments(reference, current, *, segments: Sequence[str], features: Sequence[str], time: str,
-                    min_rows: int = 10, alpha: float = 0.005) -> list[dict[str, Any]]:
-    """The (segment value, feature) pairs whose current rows hold a frozen run, most
-    significant first: ``where`` (``{column: value}``), ``feature``, the ``signature`` (a
-    ``stuck`` :class:`~mlwatch.stats.signatures.Signature`), ``p_value`` (Bonferroni-adjusted,
-    below ``alpha``) and ``n_tests``.
+                    min_rows: int = 10, max_depth: int = 2, alpha: float = 0.005) -> list[dict[str, Any]]:
+    """The (segment, feature) pairs whose current rows hold a frozen run, most significant
+    first: ``where`` (``{column: value}``, or two columns' values up to ``max_depth``),
+    ``feature``, the ``signature`` (a ``stuck`` :class:`~mlwatch.stats.signatures.Signature`),
+    ``p_value`` (Bonferroni-adjusted, below ``alpha``) and ``n_tests``.
+
+    A sensor frozen for the rows of two segments' values at once (clear days that are also
+    Wednesdays) shows no run in either one: each interleaves the other's rows. So pairs of
+    columns are read too, and a run found in a segment and again in a part of it is reported
+    once, where it holds the most rows (the wider segment, when they hold the same).
 
     >>> import datetime as dt
     >>> rng = np.random.default_rng(0)
@@ -55,39 +62,80 @@ def frozen_segments(reference, current, *, segments: Sequence[str], features: Se
     >>> [(f["where"], f["feature"], f["signature"].evidence["rows"]) for f in found]
     [({'site': 'b'}, 'temp', 50)]
     """
+    from mlwatch.steps.segments import _segment_groups
+    from mlwatch.steps.slices import encode_segments
+
     ref = data.to_frame(reference, name="reference")
     cur = data.to_frame(current, name="current")
     ref, cur = data.align_time(ref, cur, time)
     numeric = [f for f in features if f in ref.columns and f in cur.columns and f != time
                and ref.schema[f].is_numeric() and cur.schema[f].is_numeric()]
+    present = [c for c in segments if c in ref.columns and c in cur.columns
+               and cur[c].cast(pl.String).drop_nulls().n_unique() <= MAX_VALUES]
+    if not present or not numeric:
+        return []
+    enc = encode_segments(ref, cur, present, kinds=dict.fromkeys(present, "categorical"))
+    groups = _segment_groups(enc, max_depth)
+    clock_ref, clock_cur = time_axis(ref[time]), time_axis(cur[time])
+    in_time_ref, in_time_cur = np.argsort(clock_ref, kind="stable"), np.argsort(clock_cur, kind="stable")
+    values_ref = {f: ref[f].cast(pl.Float64).to_numpy() for f in numeric}
+    values_cur = {f: cur[f].cast(pl.Float64).to_numpy() for f in numeric}
     candidates = []
-    for column in segments:
-        if column not in ref.columns or column not in cur.columns:
-            continue
-        values = cur[column].cast(pl.String).drop_nulls().unique().sort().to_list()
-        if len(values) > MAX_VALUES:
-            continue
-        for value in values:
-            inside_ref = ref.filter(pl.col(column).cast(pl.String) == value)
-            inside_cur = cur.filter(pl.col(column).cast(pl.String) == value)
-            if inside_ref.height < 2 * min_rows or inside_cur.height < min_rows:
+    for _, key_ref, key_cur, k, label in groups:
+        n_ref, n_cur = np.bincount(key_ref, minlength=k), np.bincount(key_cur, minlength=k)
+        # each code's rows in time order, the codes one after another
+        rows_ref, rows_cur = _grouped(key_ref, k, in_time_ref), _grouped(key_cur, k, in_time_cur)
+        start_ref, start_cur = np.r_[0, np.cumsum(n_ref)], np.r_[0, np.cumsum(n_cur)]
+        for code in np.flatnonzero((n_ref >= 2 * min_rows) & (n_cur >= min_rows)):
+            where = label(int(code))
+            if MISSING in where.values():
                 continue
-            t_ref, t_cur = time_axis(inside_ref[time]), time_axis(inside_cur[time])
+            i_ref = rows_ref[start_ref[code]:start_ref[code + 1]]
+            i_cur = rows_cur[start_cur[code]:start_cur[code + 1]]
+            t_ref, t_cur = clock_ref[i_ref], clock_cur[i_cur]
             for feature in numeric:
-                a = inside_ref[feature].cast(pl.Float64).to_numpy()
-                b = inside_cur[feature].cast(pl.Float64).to_numpy()
+                a, b = values_ref[feature][i_ref], values_cur[feature][i_cur]
                 q = _repeat_rate(a, t_ref)
                 if q > MAX_REPEAT:
                     continue
                 found = stuck_signature(a, t_ref, b, t_cur, feature=feature, min_rows=min_rows)
-                if found is not None:
-                    candidates.append(({column: value}, feature, found,
-                                       float(min(1.0, b.size * q ** (found.evidence["rows"] - 1)))))
-    n_tests = max(sum(1 for column in segments if column in cur.columns) * len(numeric), 1)
-    n_tests = max(n_tests, len(candidates))
+                if found is not None and not _spread_wider(found, values_ref[feature][key_ref != code],
+                                                           values_cur[feature][key_cur != code],
+                                                           clock_cur[key_cur != code]):
+                    candidates.append((where, feature, found, float(min(1.0, b.size * q ** (found.evidence["rows"] - 1)))))
+    n_tests = max(len(groups) * len(numeric), len(candidates), 1)
     out = [{"where": where, "feature": feature, "signature": found, "p_value": min(1.0, p * n_tests),
             "n_tests": n_tests} for where, feature, found, p in candidates]
-    return sorted((f for f in out if f["p_value"] < alpha), key=lambda f: f["p_value"])
+    out = [f for f in out if f["p_value"] < alpha]
+    # one run, once: where it holds the most rows, the wider segment on a tie
+    out.sort(key=lambda f: (-f["signature"].evidence["rows"], len(f["where"]), f["p_value"]))
+    kept: list[dict] = []
+    for f in out:
+        e = f["signature"].evidence
+        if not any(g["feature"] == f["feature"] and g["signature"].evidence["value"] == e["value"]
+                   and g["signature"].evidence["start"] <= e["end"] and e["start"] <= g["signature"].evidence["end"]
+                   for g in kept):
+            kept.append(f)
+    return sorted(kept, key=lambda f: f["p_value"])
+
+
+SPREAD_P = 1e-3     # a run's value that rose this surely outside its segment was written wider
+
+
+def _spread_wider(run: Signature, reference: np.ndarray, current: np.ndarray, times: np.ndarray) -> bool:
+    """Whether a run's value also rose in the rows outside its segment over the run's period
+    (``reference``, ``current``: the values outside, ``times`` the current ones' time axis):
+    at least twice the reference's share there, at :data:`SPREAD_P`. A frozen sensor repeats
+    its reading in its own rows only; a default written into a whole slice makes runs in each
+    of its parts too (ages set to 0 in most rows: a run of 15 among one race code with no
+    schooling), and is a flood."""
+    value, start, end = run.evidence["value"], run.evidence["start"], run.evidence["end"]
+    during = current[(times >= start) & (times <= end)]
+    if not during.size or not reference.size:
+        return False
+    k_ref, k_cur = int(np.sum(reference == value)), int(np.sum(during == value))
+    return (k_cur / during.size >= 2 * k_ref / reference.size
+            and increase_p_value(k_ref, reference.size, k_cur, during.size) < SPREAD_P)
 
 
 def _repeat_rate(reference: np.ndarray, times: np.ndarray) -> float:

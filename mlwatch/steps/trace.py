@@ -175,6 +175,9 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
         elif found.name == "encoding_permutation":
             found = _genuine_labels(whole[0], whole[1], feature, found, exclude={feature, time, *outputs},
                                     after=after) or found
+        elif found.name is None:
+            found = _genuine_pile(whole[0], whole[1], ref[feature], cur[feature], feature,
+                                  exclude={feature, time, *outputs}, wider=everywhere[0], where=where) or found
         if found.pipeline_fault and found.name not in ("stuck", "constant"):
             read = whole[1] if after is None or found is not later else whole[1].filter(after)
             found = _moved_with(whole[0], read, feature, found, kind, exclude={feature, time, *outputs}) or found
@@ -249,8 +252,25 @@ def _home(marked: tuple[np.ndarray, np.ndarray], frames: tuple[pl.DataFrame, pl.
         inside_ref = inside_ref & (coded[column][1] == code)
         inside_cur = inside_cur & (coded[column][2] == code)
     if not home:
-        return {}
+        # marked alike in every segment (each value holding 5 % of the rows or more, of every
+        # column read, at a fifth of the overall rate or more): the population's, not the
+        # slice's a test happened to read it on
+        everywhere = len(coded) == len(columns) and all(
+            _marked_alike(mark_ref, mark_cur, c_ref, c_cur, labels.size, total / mark_cur.size)
+            for labels, c_ref, c_cur in coded.values())
+        return {"home": "population", "home_rows": int(mark_cur.size)} if everywhere else {}
     return {"home": " & ".join(f"{c}={v}" for c, v in home.items()), "home_rows": int(inside_cur.sum())}
+
+
+def _marked_alike(mark_ref: np.ndarray, mark_cur: np.ndarray, c_ref: np.ndarray, c_cur: np.ndarray, k: int,
+                  rate: float) -> bool:
+    """Whether every value of one segment column holding 5 % of the current rows or more has
+    its rows marked beyond its reference rate at :data:`HOME_RATE` of ``rate`` or more."""
+    n_ref, n_cur = np.bincount(c_ref, minlength=k), np.bincount(c_cur, minlength=k)
+    was = np.divide(np.bincount(c_ref, mark_ref, k), n_ref, out=np.zeros(k), where=n_ref > 0)
+    excess = np.divide(np.bincount(c_cur, mark_cur, k) - was * n_cur, n_cur, out=np.zeros(k), where=n_cur > 0)
+    held = n_cur >= 0.05 * mark_cur.size
+    return bool(np.all(excess[held] >= HOME_RATE * rate))
 
 
 def _remapped_wider(frames: tuple[pl.DataFrame, pl.DataFrame], feature: str, where: Mapping[str, Any],
@@ -351,7 +371,7 @@ THIN_SCOPE_ROWS = 20     # the rows a group needs when a thin scope's companions
 
 def _genuine(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, flood, *, exclude: set,
              min_rows: int = 50, max_companions: int = 24, wider: pl.DataFrame | None = None,
-             where: Mapping[str, Any] | None = None):
+             where: Mapping[str, Any] | None = None, noise: bool = False):
     """A value that rose without being written in: the rows that now hold it carry its usual
     companions (their other inputs look like the reference's rows with that value), where a
     default written into random rows brings the population's. Returns a ``shift`` signature
@@ -384,16 +404,39 @@ def _genuine(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, flood, *, exclu
         if source.sum() < 2 * min_rows:        # the scope's own reference rows, a default's source
             return None
     read = _companions(ref, cur, in_ref, in_cur, source, exclude=exclude,
-                       min_rows=min_rows, max_companions=max_companions)
+                       min_rows=min_rows, max_companions=max_companions, noise=noise)
     if read is None or read[0] > read[1] / 3:
         return None
     same, population = read
     share, was = flood.evidence.get("share", 0.0), flood.evidence.get("reference_share", 0.0)
+    shown = f"{value:.6g}" if isinstance(value, float) else repr(value)
     return Signature("shift", float(min(1.0, share - was)),
-                     f"more rows hold {feature} = {value!r} ({was:.1%} -> {share:.1%}) and they are genuine: "
+                     f"more rows hold {feature} = {shown} ({was:.1%} -> {share:.1%}) and they are genuine: "
                      f"their other inputs look like the reference's rows with that value (distance "
                      f"{same:.2f}), not like rows a default was written into ({population:.2f}): "
                      "the mix moved", {"value": value, "share": share, "reference_share": was})
+
+
+# a pile's value is read on fewer rows than a flood's (the audit saw it rise), each distance
+# less the one two samples of the same rows would show by chance (:func:`_companions`)
+PILE_ROWS = 30
+
+
+def _genuine_pile(ref: pl.DataFrame, cur: pl.DataFrame, before: pl.Series, after: pl.Series, feature: str,
+                  **read) -> Signature | None:
+    """A value whose share rose beyond the audit's bar (:func:`mlwatch.stats.quality.value_spike`)
+    in a column no signature reads: a ``shift`` when its rows are genuine, as :func:`_genuine`
+    reads a default flood's. A mix tilted towards dear group bookings brings their rows, and
+    the rate they share, in numbers; a default brings a value into rows of every kind."""
+    if not (before.dtype.is_numeric() and after.dtype.is_numeric()):
+        return None
+    a, b = drift.finite_sorted(before)[0], drift.finite_sorted(after)[0]
+    if not (a.size and b.size) or not quality.value_spike(feature, a, b).failed:
+        return None
+    value = quality.spiked_value(a, b)
+    share, was = float(np.mean(b == value)), float(np.mean(a == value))
+    pile = Signature("default_flood", share - was, "", {"value": value, "share": share, "reference_share": was})
+    return _genuine(ref, cur, feature, pile, min_rows=PILE_ROWS, noise=True, **read)
 
 
 def _genuine_clip(ref: pl.DataFrame, cur: pl.DataFrame, feature: str, clip, *, exclude: set,
@@ -608,17 +651,34 @@ def _holding(frame: pl.DataFrame, feature: str, value) -> np.ndarray:
 
 
 def _companions(ref: pl.DataFrame, cur: pl.DataFrame, in_ref: np.ndarray, in_cur: np.ndarray, source: np.ndarray,
-                *, exclude: set, min_rows: int, max_companions: int) -> tuple[float, float] | None:
+                *, exclude: set, min_rows: int, max_companions: int,
+                noise: bool = False) -> tuple[float, float] | None:
     """How far the current rows ``in_cur`` sit, over their other inputs, from the reference's
     rows ``in_ref`` (the same value's) and from its rows ``source`` (where written or clipped
     values would come from): the mean total variation over the inputs that tell the two
     reference groups apart (0.25 or more). None when either group, or the current one, has
-    under ``min_rows`` rows, or no input tells them apart."""
+    under ``min_rows`` rows, or no input tells them apart.
+
+    With ``noise``, each distance less the one two samples of those sizes drawn from the same
+    rows show on average (half the sum over bins of ``sqrt(2/pi) * sd``, the mean of a
+    normal's absolute value, ``sd**2 = p(1 - p)(1/n + 1/m)``), floored at 0: 42 reference rows
+    against 183 current ones sit about 0.2 apart by chance alone."""
     same, other = [], []
+    sizes = [int(in_ref.sum()), int(source.sum()), int(in_cur.sum())]
     for from_, own, now in _telling(ref, cur, in_ref, in_cur, source, exclude, min_rows, max_companions):
-        same.append(0.5 * np.abs(now - own).sum())
-        other.append(0.5 * np.abs(now - from_).sum())
-    return (float(np.mean(same)), float(np.mean(other))) if same else None
+        same.append(0.5 * np.abs(now - own).sum() - (_chance_tv(own, sizes[0], sizes[2]) if noise else 0.0))
+        other.append(0.5 * np.abs(now - from_).sum() - (_chance_tv(from_, sizes[1], sizes[2]) if noise else 0.0))
+    return (float(max(np.mean(same), 0.0)), float(max(np.mean(other), 0.0))) if same else None
+
+
+def _chance_tv(shares: np.ndarray, n: int, m: int) -> float:
+    """The total variation two samples of ``n`` and ``m`` rows from bins of ``shares`` show on
+    average (the normal approximation of each bin's difference).
+
+    >>> round(_chance_tv(np.full(10, 0.1), 42, 183), 3)
+    0.205
+    """
+    return float(0.5 * np.sqrt(2 / np.pi) * np.sqrt(shares * (1 - shares) * (1 / n + 1 / m)).sum())
 
 
 def _telling(ref: pl.DataFrame, cur: pl.DataFrame, in_ref: np.ndarray, in_cur: np.ndarray, source: np.ndarray,

@@ -454,6 +454,17 @@ def _symptom(overall, top: pl.DataFrame, slice_events: dict | None) -> Finding |
     concept drift it is when nothing else explains it."""
     if overall.scoring.proxy not in (None, "estimated"):
         return None
+    if top.height and overall.degraded and _shared(top, overall.scoring):
+        # labels flipped on half of every row fall furthest where the model was right: the
+        # worst slice is where the population's fall shows most, not where it lives
+        row = top.row(0, named=True)
+        trigger, cause = _trigger(slice_events, "population")
+        return Finding("concept_drift", "global", "population", None, overall.p_value,
+                       int(overall.table["n"][1]),
+                       f"{_performance(overall, pl.DataFrame())} (most on {row['slice']}: "
+                       f"{row['metric_reference']:.3g} to {row['metric_current']:.3g}){cause} while the inputs "
+                       "did not shift", None, overall.onset, trigger.get("event"), trigger.get("event_time"),
+                       onset_low=overall.onset_low, onset_high=overall.onset_high)
     if top.height:
         row = top.row(0, named=True)
         trigger, cause = _trigger(slice_events, row["slice"])
@@ -482,6 +493,15 @@ def _trigger(slice_events: dict | None, scope: str) -> tuple[dict, str]:
     """The likely trigger of a performance change on ``scope`` and its words in the sentence."""
     trigger = (slice_events or {}).get(scope) or {}
     return trigger, (f" (likely trigger: {trigger['event']}, {trigger['event_time']})" if trigger else "")
+
+
+def _shared(top: pl.DataFrame, scoring) -> bool:
+    """Whether the rest of the population moved the way the broken slice did, by half its
+    move or more: the slice then fell most, not alone."""
+    row = top.row(0, named=True)
+    rest, delta = row.get("rest_delta"), row["delta"]
+    return (rest is not None and np.isfinite(rest) and np.sign(rest) == np.sign(delta)
+            and abs(rest) >= 0.5 * abs(delta) and (scoring.two_sided or (delta < 0) == scoring.higher_is_better))
 
 
 def _fell_itself(top: pl.DataFrame) -> bool:
@@ -634,9 +654,12 @@ def _at_home(findings: list[Finding], population_trace, traces=()) -> list[Findi
     inside = {(f.scope, f.feature): f for f in findings if f.test == "segment_drift"}
     scoped = _by_scope(t for t in traces if t is not None)
     out = []
+    read_whole = {(f.feature, f.signature) for f in findings if f.scope == "population"}
     for f in findings:
         home = homes.get(f.feature)
         if home is not None and f.signature == home["signature"] and f.scope != home["home"]:
+            if home["home"] == "population" and (f.feature, f.signature) in read_whole:
+                continue        # the population's own reading says it, with its own share of rows
             own = inside.get((home["home"], f.feature))
             there = scoped.get((home["home"], f.feature), {})
             if own is not None:
@@ -657,7 +680,8 @@ def _at_home(findings: list[Finding], population_trace, traces=()) -> list[Findi
                 at = there["event_time"] if event else None
                 low, high = _window(there, onset)
                 sentence = there["sentence"] + _when(onset, event, at)
-            f = replace(f, scope=home["home"], rows=int(home["home_rows"]), confined=True, onset=onset,
+            f = replace(f, scope=home["home"], rows=int(home["home_rows"]), confined=home["home"] != "population",
+                        onset=onset,
                         event=event, event_time=at, sentence=sentence, onset_low=low, onset_high=high,
                         signature=signature)
         out.append(f)
