@@ -143,3 +143,20 @@ def test_a_unit_change_of_a_few_values_on_a_finer_grid_is_read_from_the_grid(hal
     finer = current["precip"].head(8000).to_numpy().copy()
     finer[wet] = np.round(finer[wet] + np.random.default_rng(0).uniform(-0.004, 0.004, wet.size), 3)
     assert signature(reference["precip"].head(8000), pl.Series(finer), feature="precip").name != "unit_change"
+
+
+@pytest.mark.parametrize("column, transform", [
+    ("carrier", lambda v: v.replace({"UA": "US", "US": "UA"})),     # two codes swapped in what is left
+    ("air_time", lambda v: v * 60),                                  # or its unit changed
+])
+def test_a_column_gone_mostly_null_is_a_null_spike_whatever_its_few_values_left_show(halves, column, transform):
+    """95 % of a column's current rows null: the 3,000 values left are no sample to read
+    another fault from (the scorecard's hotel incident 1100114: 19 room types left read as two
+    codes swapped, the verdict "fix the pipeline" for a feed that went empty). The same
+    fault on every row, without the nulls, is read as itself."""
+    reference, current = halves
+    ref, cur = reference[column].head(60_000), transform(current[column].head(60_000))
+    assert signature(ref, cur, feature=column).name in ("encoding_permutation", "unit_change")
+    emptied = _partial(cur, lambda v: pl.lit(None, dtype=v.dtype), 0.95)
+    found = signature(ref, emptied, feature=column)
+    assert found.name == "null_spike" and found.evidence["current_null_rate"] == pytest.approx(0.95, abs=0.01)

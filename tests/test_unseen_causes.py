@@ -1423,3 +1423,38 @@ def test_a_fault_marked_alike_in_every_segment_is_the_populations_though_a_slice
     assert (primary.kind, primary.scope, primary.feature, primary.signature) == ("skew", "population", feature,
                                                                                signature)
     assert not any(f.feature == feature and f.scope != "population" for f in findings.verdict.findings)
+
+
+def test_a_reading_frozen_at_a_defaults_value_that_came_back_is_stuck_not_a_flood():
+    """Scorecard incident 1100287: the hour read 0 for 361 rows in a row (two weeks), then the
+    readings came back. 0 is a default's value too, and a default written into every row from
+    a deploy on makes the same run, but runs to the window's end; a run after which the value
+    fell back to its reference share is a frozen reading. Zeros written into 80 % of the rows
+    from the deploy to the end stay a default flood."""
+    case = simulate("bike", Injection("stuck"), n=4367, seed=1311672700)
+    assert (case.truth["feature"], case.truth["slice"], case.truth["details"]["value"]) == ("hour", None, 0.0)
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (primary.kind, primary.scope, primary.feature, primary.signature) == ("skew", "population", "hour", "stuck")
+    assert score(case, findings)["onset"]
+    flood = simulate("bike", Injection("default_flood", feature="hour", where={}, fraction=0.8, magnitude=0.0,
+                                       onset=0.6), n=4367, seed=5)
+    findings = investigate(flood.reference, flood.current, **flood.investigate_kwargs())
+    assert (findings.verdict.primary.feature, findings.verdict.primary.signature) == ("hour", "default_flood")
+
+
+def test_a_default_written_into_a_young_segment_is_named_as_its_own_rows_read_it():
+    """Scorecard incident 1100065: the population's mean age (41.46) written into 57 % of the
+    never married's rows. Most of them are younger, so in the population the rows below 41.46
+    emptied onto it as a lower cap's would, and that clip was placed on the segment; read on
+    the segment's own rows it is a default flood, and that reading names it. Every finding's
+    sentence says its dates once (a finding with none used to get them between every letter)."""
+    case = simulate("acs", Injection("default_flood"), n=10_000, seed=1664183717)
+    assert (case.truth["feature"], case.truth["slice"], case.truth["magnitude"]) == ("AGEP", {"MAR": "5"}, "mean")
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    assert findings.trace.table.filter(pl.col("feature") == "AGEP")["signature"][0] == "clipping"    # the population
+    primary = findings.verdict.primary
+    assert (primary.kind, primary.scope, primary.feature, primary.signature) == ("skew", "MAR=5", "AGEP",
+                                                                               "default_flood")
+    assert "41.4621 in 57.0% of current rows" in primary.sentence
+    assert all(f.sentence.count("likely trigger") <= 1 for f in findings.verdict.findings)

@@ -123,6 +123,13 @@ def _null_spike(ref: pl.Series, cur: pl.Series, feature: str) -> Signature | Non
     return None
 
 
+def _mostly_null(nulls: Signature | None) -> bool:
+    """Whether a null spike left most current rows empty: the few values left (pre-onset rows,
+    a stray feed) are no sample to read another fault from (19 hotel room types, read as two
+    codes swapped, beside 99.5 % of the rows gone null)."""
+    return nulls is not None and nulls.evidence["current_null_rate"] >= 0.5
+
+
 def _missing(series: pl.Series) -> int:
     nulls = series.null_count()
     if series.dtype.is_float():
@@ -137,7 +144,7 @@ def numeric_signature(reference: pl.Series, current: pl.Series, *, feature: str 
     a, _ = finite_sorted(reference)
     b, _ = finite_sorted(current)
     nulls = _null_spike(reference, current, feature)
-    if a.size < 2 or b.size < 2:
+    if a.size < 2 or b.size < 2 or _mostly_null(nulls):
         return nulls or NONE
     distinct_a, distinct_b = distinct_count_sorted(a), distinct_count_sorted(b)
     if distinct_b == 1 and distinct_a > 1 and b.size >= 10:
@@ -611,7 +618,7 @@ def categorical_signature(reference: pl.Series, current: pl.Series, *, feature: 
     ref = _counts(reference)
     cur = _counts(current)
     n, m = sum(ref.values()), sum(cur.values())
-    if n == 0 or m == 0:
+    if n == 0 or m == 0 or _mostly_null(nulls):
         return nulls or NONE
     if len(cur) == 1 and len(ref) > 1 and m >= 10:
         value = next(iter(cur))

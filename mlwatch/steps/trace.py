@@ -149,10 +149,12 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
         # a default written into every row from some point on is one value held in time order
         # too; a frozen sensor repeats a reading, not a default (0, -1, 999, the mean)
         named_default = found.name == "default_flood" and found.evidence.get("named", False)
-        if axis is not None and kind == "numeric" and found.name != "constant" and not named_default:
-            frozen = stuck_signature(ref[feature].cast(pl.Float64).to_numpy(), axis[0],
-                                     cur[feature].cast(pl.Float64).to_numpy(), axis[1], feature=feature,
+        if axis is not None and kind == "numeric" and found.name != "constant":
+            before, now = ref[feature].cast(pl.Float64).to_numpy(), cur[feature].cast(pl.Float64).to_numpy()
+            frozen = stuck_signature(before, axis[0], now, axis[1], feature=feature,
                                      label=lambda t, start=buckets[2][0]: time_label(t, start))
+            if named_default and frozen is not None and not _resumed(frozen, before, now, axis[1]):
+                frozen = None
             found = frozen or found
         timing, after = {}, None
         if frozen is not None:
@@ -198,6 +200,17 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
     table = pl.DataFrame([{k: r.get(k) for k in TABLE_SCHEMA} for r in rows], schema=TABLE_SCHEMA)
     return TraceResult(table, tuple({"time": format_time(t), "description": d} for t, d in event_list),
                        {"time": time, "where": dict(where) if where else None, "bins": bins})
+
+
+def _resumed(run: Signature, reference: np.ndarray, current: np.ndarray, times: np.ndarray,
+             min_rows: int = 10) -> bool:
+    """Whether the readings came back after a run of a default's value (0, -1, 999): at least
+    ``min_rows`` rows after it, holding the value at no more than twice the reference's share
+    (and one point). A sensor frozen at 0 for two weeks, then reading again, is stuck; a
+    default written into every row from a deploy on runs to the window's end."""
+    value = run.evidence["value"]
+    after = current[times > run.evidence["end"]]
+    return after.size >= min_rows and float(np.mean(after == value)) <= 2 * float(np.mean(reference == value)) + 0.01
 
 
 def _home(marked: tuple[np.ndarray, np.ndarray], frames: tuple[pl.DataFrame, pl.DataFrame],

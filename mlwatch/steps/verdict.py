@@ -669,14 +669,19 @@ def _at_home(findings: list[Finding], population_trace, traces=()) -> list[Findi
                 onset, event = dated["onset"], dated["event"]
                 at = dated["event_time"] if event else None
                 low, high = _window(dated, onset)
-            # one timeline: the sentence says the dates the finding carries
-            sentence = f.sentence.replace(_when(f.onset, f.event, f.event_time), _when(onset, event, at))
+            # one timeline: the sentence says the dates the finding carries (after it, when it
+            # said none: replacing an empty string would write them between every letter)
+            said = _when(f.onset, f.event, f.event_time)
+            sentence = f.sentence.replace(said, _when(onset, event, at)) if said else f.sentence + _when(onset, event, at)
             signature = f.signature
-            if there.get("signature") == "stuck" and f.signature in ("clipping", "default_flood"):
-                # a run of one value, read in time order on the home's own rows, is what the
-                # population saw as a pile (its rows interleave with every other segment's, so
-                # no run shows there): a frozen sensor, not a cap or a default
-                signature, onset, event = "stuck", there["onset"], there["event"]
+            if (there.get("signature") in PIPELINE_SIGNATURES and there["signature"] != f.signature
+                    and f.signature in PIPELINE_SIGNATURES):
+                # the fault read on the home's own rows names it better than the population's
+                # view, where the home's rows mix with everyone's: a run of one value (the
+                # population's rows interleave, no run shows there: a frozen sensor, not a cap
+                # or a default); the mean written into the ages of the never married, most of
+                # them younger, which empties the population's lower tail onto it as a cap would
+                signature, onset, event = there["signature"], there["onset"], there["event"]
                 at = there["event_time"] if event else None
                 low, high = _window(there, onset)
                 sentence = there["sentence"] + _when(onset, event, at)
