@@ -1458,3 +1458,24 @@ def test_a_default_written_into_a_young_segment_is_named_as_its_own_rows_read_it
                                                                                "default_flood")
     assert "41.4621 in 57.0% of current rows" in primary.sentence
     assert all(f.sentence.count("likely trigger") <= 1 for f in findings.verdict.findings)
+
+
+def test_two_channels_swapped_on_every_row_are_the_populations_though_their_rows_live_in_one_segment():
+    """Scorecard incident 1150086 (labels withheld): 'ta_to' and 'direct' swapped on every row
+    from May 9. The rows now labelled 'direct' are travel agents' bookings, so nine in ten of
+    the rows the swap marks live in market_segment=online_travel_agent and that was its home;
+    but the rows outside it, from the onset on, show the same swap, so the home is the
+    population. A swap inside one segment keeps that segment as its home."""
+    case = simulate("hotel", Injection("encoding_permutation"), n=5479, seed=1657077442, labels="withheld")
+    assert (case.truth["feature"], case.truth["slice"]) == ("distribution_channel", None)
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    traced = findings.population_trace.table.filter(pl.col("feature") == "distribution_channel").row(0, named=True)
+    assert (traced["signature"], traced["home"]) == ("encoding_permutation", "population")
+    primary = findings.verdict.primary
+    assert (primary.kind, primary.scope, primary.feature, primary.signature) == \
+        ("skew", "population", "distribution_channel", "encoding_permutation")
+    inside = simulate("hotel", Injection("encoding_permutation", feature="distribution_channel",
+                                         where={"customer_type": "transient_party"}), n=5479, seed=3)
+    found = investigate(inside.reference, inside.current, **inside.investigate_kwargs())
+    assert (found.verdict.primary.feature, found.verdict.primary.scope) == \
+        ("distribution_channel", "customer_type=transient_party")

@@ -188,7 +188,10 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
                "driver": found.evidence.get("driver"), **timing}
         if segments and not where and found.name in HOME_FOUND:
             marked = _carrying(ref[feature], cur[feature], kind, bins, found.name, found.evidence)
-            row.update(_home(marked, whole, [c for c in segments if c != feature]))
+            home = _home(marked, whole, [c for c in segments if c != feature])
+            if found.name == "encoding_permutation" and home.get("home", "population") != "population":
+                home = _swapped_outside(whole, feature, home, after)
+            row.update(home)
         elif segments and where and found.name == "encoding_permutation":
             since = (_as_number(buckets[2][timing["_used"][timing["_onset_index"]]])
                      if "_onset_index" in timing else None)
@@ -200,6 +203,26 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
     table = pl.DataFrame([{k: r.get(k) for k in TABLE_SCHEMA} for r in rows], schema=TABLE_SCHEMA)
     return TraceResult(table, tuple({"time": format_time(t), "description": d} for t, d in event_list),
                        {"time": time, "where": dict(where) if where else None, "bins": bins})
+
+
+def _swapped_outside(frames: tuple[pl.DataFrame, pl.DataFrame], feature: str, home: dict,
+                     after: pl.Series | None = None) -> dict:
+    """A re-mapping's home, unless the rows outside it show the same swap (the current ones
+    from the onset on, ``after``): the rows a swap marks are those of the label that grew, and
+    they live where the label it replaced did (travel agents' bookings, when two channels
+    swapped on every row); the population's, then."""
+    scope = dict(part.split("=", 1) for part in home["home"].split(" & "))
+    ref, cur = frames
+    if after is not None and after.len() == cur.height:
+        cur = cur.filter(after)
+    outside = [frame.filter(~data.where_condition(frame.schema, scope, name=name).fill_null(False))[feature]
+               for frame, name in ((ref, "reference"), (cur, "current"))]
+    if min(s.len() for s in outside) < HOME_ROWS:
+        return home
+    there = signature(outside[0], outside[1], kind="categorical", feature=feature)
+    if there.name == "encoding_permutation":
+        return {"home": "population", "home_rows": int(frames[1].height)}
+    return home
 
 
 def _resumed(run: Signature, reference: np.ndarray, current: np.ndarray, times: np.ndarray,
