@@ -89,6 +89,7 @@ ACTIONS = {
     "none": "nothing to do",
 }
 PIPELINE_SIGNATURES = PIPELINE          # unit change, re-mapped codes, stale, clipped, defaulted values
+PILES = ("stuck", "clipping", "default_flood")    # the faults that pile rows on one value
 QUALITY_CHECKS = DATA_CHECKS
 SKEW_CHECKS = PIPELINE_CHECKS           # stale, defaulted, re-scaled values: pipeline faults
 BUDGET = {"global": 0.1, "slices": 0.3, "inputs": 0.3, "segments": 0.3}   # shares of alpha; they add up to 1
@@ -674,13 +675,13 @@ def _at_home(findings: list[Finding], population_trace, traces=()) -> list[Findi
             said = _when(f.onset, f.event, f.event_time)
             sentence = f.sentence.replace(said, _when(onset, event, at)) if said else f.sentence + _when(onset, event, at)
             signature = f.signature
-            if (there.get("signature") in PIPELINE_SIGNATURES and there["signature"] != f.signature
-                    and f.signature in PIPELINE_SIGNATURES):
-                # the fault read on the home's own rows names it better than the population's
-                # view, where the home's rows mix with everyone's: a run of one value (the
-                # population's rows interleave, no run shows there: a frozen sensor, not a cap
-                # or a default); the mean written into the ages of the never married, most of
-                # them younger, which empties the population's lower tail onto it as a cap would
+            if there.get("signature") in PILES and f.signature in PILES and there["signature"] != f.signature:
+                # a pile on one value read on the home's own rows names it better than the
+                # population's view, where the home's rows mix with everyone's: a run of one
+                # value (the population's rows interleave, no run shows there: a frozen sensor,
+                # not a cap or a default); the mean written into the ages of the never married,
+                # most of them younger, which empties the population's lower tail onto it as a
+                # cap would
                 signature, onset, event = there["signature"], there["onset"], there["event"]
                 at = there["event_time"] if event else None
                 low, high = _window(there, onset)
