@@ -8,8 +8,9 @@ it. Here every segment value's rows are read in time order, feature by feature.
 The test: in the segment's reference rows, ``q`` is the share of consecutive rows that repeat
 the previous value (with a floor of half a repeat, so a never-repeating reference is not taken
 for proof). Were the current rows to repeat at that rate, a run of ``k`` equal values appears
-among ``m`` rows with probability at most ``m q^(k-1)``; that bound, Bonferroni over every
-(segment value, feature) pair scanned, is the p-value. A run is reported when it also spans
+among ``m`` rows with probability at most ``m q^(k-1)``; that bound, with ``q`` at its 99th
+percentile given the reference's count (a small segment's rate is uncertain), Bonferroni over
+every (segment column or pair of columns, feature) scanned, is the p-value. A run is reported when it also spans
 twice the reference's longest run (:func:`mlwatch.stats.signatures.stuck_signature`). Only
 readings that rarely repeat are scanned (``q`` at most :data:`MAX_REPEAT`): a column that
 rests on one value by nature (rain at zero, children per booking) holds long runs in any
@@ -26,6 +27,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import polars as pl
+from scipy.stats import beta
 
 from mlwatch import data
 from mlwatch.stats.binning import MISSING
@@ -102,7 +104,9 @@ def frozen_segments(reference, current, *, segments: Sequence[str], features: Se
                 if found is not None and not _spread_wider(found, values_ref[feature][key_ref != code],
                                                            values_cur[feature][key_cur != code],
                                                            clock_cur[key_cur != code]):
-                    candidates.append((where, feature, found, float(min(1.0, b.size * q ** (found.evidence["rows"] - 1)))))
+                    q_high = _repeat_rate(a, t_ref, upper=True)
+                    candidates.append((where, feature, found,
+                                       float(min(1.0, b.size * q_high ** (found.evidence["rows"] - 1)))))
     n_tests = max(len(groups) * len(numeric), len(candidates), 1)
     out = [{"where": where, "feature": feature, "signature": found, "p_value": min(1.0, p * n_tests),
             "n_tests": n_tests} for where, feature, found, p in candidates]
@@ -138,12 +142,25 @@ def _spread_wider(run: Signature, reference: np.ndarray, current: np.ndarray, ti
             and increase_p_value(k_ref, reference.size, k_cur, during.size) < SPREAD_P)
 
 
-def _repeat_rate(reference: np.ndarray, times: np.ndarray) -> float:
+def _repeat_rate(reference: np.ndarray, times: np.ndarray, *, upper: bool = False) -> float:
     """``q``: the share of consecutive reference rows (in time order) that repeat the previous
-    value, half a repeat added so that a reference that never repeats proves nothing."""
+    value, half a repeat added so that a reference that never repeats proves nothing. With
+    ``upper``, the 99th percentile of ``q`` given the repeats counted (a uniform prior's beta
+    posterior), the rate the p-value uses: a segment of two columns' values holds few rows
+    (hotel's transient full-board bookings: a run of 11 stays of 2 nights over two months),
+    and its point estimate of ``q`` is too low as often as too high (measured on no-drift
+    hotel splits: 4 false frozen readings in 100 at 5,479 rows a side, none with the bound).
+
+    >>> v = np.array([1.0, 1.0, 2.0, 3.0, 3.0, 4.0]); t = np.arange(6.0)
+    >>> _repeat_rate(v, t), round(_repeat_rate(v, t, upper=True), 3)
+    (0.5, 0.827)
+    """
     v = reference[np.argsort(times, kind="stable")]
     repeats = float(np.sum((v[1:] == v[:-1]) & np.isfinite(v[1:])))
-    return (repeats + 0.5) / max(v.size - 1, 1)
+    transitions = max(v.size - 1, 1)
+    if upper:
+        return float(beta.ppf(0.99, repeats + 1, transitions - repeats + 1))
+    return (repeats + 0.5) / transitions
 
 
 
