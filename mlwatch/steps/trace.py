@@ -265,11 +265,8 @@ def _home(marked: tuple[np.ndarray, np.ndarray], frames: tuple[pl.DataFrame, pl.
             if column in home:
                 continue
             k = labels.size
-            n_ref = np.bincount(c_ref[inside_ref], minlength=k)
-            n_cur = np.bincount(c_cur[inside_cur], minlength=k)
-            was = np.divide(np.bincount(c_ref[inside_ref], mark_ref[inside_ref], k), n_ref,
-                            out=np.zeros(k), where=n_ref > 0)
-            excess = np.bincount(c_cur[inside_cur], mark_cur[inside_cur], k) - was * n_cur
+            n_ref, n_cur, excess = _excess(mark_ref[inside_ref], mark_cur[inside_cur], c_ref[inside_ref],
+                                           c_cur[inside_cur], k)
             # the rows of the scope left out must hold the fault at a fifth of the rate or less:
             # a home is where it lives, not most of the rows it was spread over at random
             scope_rows = inside_cur.sum()
@@ -302,11 +299,19 @@ def _marked_alike(mark_ref: np.ndarray, mark_cur: np.ndarray, c_ref: np.ndarray,
                   rate: float) -> bool:
     """Whether every value of one segment column holding 5 % of the current rows or more has
     its rows marked beyond its reference rate at :data:`HOME_RATE` of ``rate`` or more."""
+    _, n_cur, excess = _excess(mark_ref, mark_cur, c_ref, c_cur, k)
+    per_row = np.divide(excess, n_cur, out=np.zeros(k), where=n_cur > 0)
+    held = n_cur >= 0.05 * mark_cur.size
+    return bool(np.all(per_row[held] >= HOME_RATE * rate))
+
+
+def _excess(mark_ref: np.ndarray, mark_cur: np.ndarray, c_ref: np.ndarray, c_cur: np.ndarray,
+            k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per segment code: its reference and current rows, and its current rows marked beyond
+    the rate its reference rows were."""
     n_ref, n_cur = np.bincount(c_ref, minlength=k), np.bincount(c_cur, minlength=k)
     was = np.divide(np.bincount(c_ref, mark_ref, k), n_ref, out=np.zeros(k), where=n_ref > 0)
-    excess = np.divide(np.bincount(c_cur, mark_cur, k) - was * n_cur, n_cur, out=np.zeros(k), where=n_cur > 0)
-    held = n_cur >= 0.05 * mark_cur.size
-    return bool(np.all(excess[held] >= HOME_RATE * rate))
+    return n_ref, n_cur, np.bincount(c_cur, mark_cur, k) - was * n_cur
 
 
 def _remapped_wider(frames: tuple[pl.DataFrame, pl.DataFrame], feature: str, where: Mapping[str, Any],
