@@ -160,3 +160,39 @@ def test_a_column_gone_mostly_null_is_a_null_spike_whatever_its_few_values_left_
     emptied = _partial(cur, lambda v: pl.lit(None, dtype=v.dtype), 0.95)
     found = signature(ref, emptied, feature=column)
     assert found.name == "null_spike" and found.evidence["current_null_rate"] == pytest.approx(0.95, abs=0.01)
+
+
+def _labels(counts: dict[str, int]) -> pl.Series:
+    return pl.Series("room", [label for label, k in counts.items() for _ in range(k)])
+
+
+def test_a_new_code_on_most_rows_of_one_label_is_not_a_rename():
+    """Scorecard incident hotel 1300238: a new room code took 96 % of the corporate bookings,
+    nearly all of them room 'a'. 'a' -> new looked like a rename, yet the other rooms (19 of
+    413 bookings) vanished with it (none of 276): a rename leaves them be. The counts are too
+    small for three normal standard deviations; Fisher's exact test sees it (p 6e-5)."""
+    reference = _labels({"a": 394, "c": 2, "d": 9, "e": 6, "g": 2})
+    thinned = _labels({"a": 10, "new-675": 266})
+    assert signature(reference, thinned).name == "new_category"
+    # the same rename with the other rooms where they were is a re-mapping
+    renamed = _labels({"a": 0, "new-675": 258, "c": 2, "d": 8, "e": 6, "g": 2})
+    found = signature(reference, renamed)
+    assert found.name == "encoding_permutation"
+    assert found.evidence["mapping"] == {"a": "new-675", "new-675": "a"}
+
+
+def test_a_column_that_rests_on_one_value_is_not_frozen_when_it_stays_there():
+    """Scorecard incident hotel 1300054: nulls flooded the waiting-list days of offline travel
+    agents' bookings; the values left were all 0, as 914 of the 915 reference ones were.
+    "Frozen at 0 in every current row" (a pipeline fault) was chance (0.9989^704 = 0.46); the
+    reading is the null spike. A column with a spread that lands on one value is frozen."""
+    reference = pl.Series("wait", [0.0] * 914 + [11.0])
+    current = pl.Series("wait", [0.0] * 704 + [None] * 288)
+    assert signature(reference, current).name == "null_spike"
+    rng = np.random.default_rng(0)
+    spread = pl.Series("wait", rng.poisson(3.0, 915).astype(float))
+    frozen = signature(spread, pl.Series("wait", [3.0] * 40))
+    assert frozen.name == "constant" and frozen.evidence["value"] == 3.0
+    # categories alike: 'No' on 98 % of the reference rows, on all 60 current ones, is chance
+    assert signature(pl.Series("h", ["No"] * 98 + ["Yes"] * 2), pl.Series("h", ["No"] * 60)).name != "constant"
+    assert signature(pl.Series("h", ["No"] * 50 + ["Yes"] * 50), pl.Series("h", ["No"] * 60)).name == "constant"

@@ -49,6 +49,8 @@ SIGNATURES = ("shift", "scale", "unit_change", "null_spike", "new_category", "mi
               "encoding_permutation", "constant", "stuck", "clipping", "default_flood")
 PIPELINE = ("unit_change", "encoding_permutation", "constant", "stuck", "clipping", "default_flood")
 FREE_MARGIN = 10.0        # nats a known conversion must win by over a free location-and-scale map
+CONSTANT_P = 1e-3        # every current row on one value, that unlikely under the reference's share of it
+BYSTANDERS_P = 0.0027    # the labels a re-mapping leaves alone moved: two-sided, three standard deviations
 AFFINE_UNITS = (          # (factor, offset, description): x -> factor * x + offset
     (1.8, 32.0, "degrees Celsius to Fahrenheit"), (5 / 9, -160 / 9, "degrees Fahrenheit to Celsius"),
     (1.0, 273.15, "degrees Celsius to kelvin"), (1.0, -273.15, "kelvin to degrees Celsius"),
@@ -130,6 +132,18 @@ def _mostly_null(nulls: Signature | None) -> bool:
     return nulls is not None and nulls.evidence["current_null_rate"] >= 0.5
 
 
+def _beyond_chance(k: int, n: int, m: int) -> bool:
+    """Whether ``m`` current rows all on one value that held ``k`` of ``n`` reference rows
+    would happen by chance less than once in :data:`CONSTANT_P` windows: a column that rests
+    on zero (a waiting list: 914 of 915 bookings) reads 0 in all 704 rows of a window one time
+    in two, which is no frozen feed.
+
+    >>> _beyond_chance(914, 915, 704), _beyond_chance(500, 1000, 20), _beyond_chance(0, 1000, 10)
+    (False, True, True)
+    """
+    return bool(m * np.log(k / n) < np.log(CONSTANT_P)) if k > 0 else True
+
+
 def _missing(series: pl.Series) -> int:
     nulls = series.null_count()
     if series.dtype.is_float():
@@ -147,7 +161,7 @@ def numeric_signature(reference: pl.Series, current: pl.Series, *, feature: str 
     if a.size < 2 or b.size < 2 or _mostly_null(nulls):
         return nulls or NONE
     distinct_a, distinct_b = distinct_count_sorted(a), distinct_count_sorted(b)
-    if distinct_b == 1 and distinct_a > 1 and b.size >= 10:
+    if distinct_b == 1 and distinct_a > 1 and b.size >= 10 and _beyond_chance(int(np.sum(a == b[0])), a.size, b.size):
         return Signature("constant", 1.0, f"{feature} is frozen at {b[0]:.6g} in every current row (stale values?)",
                          {"value": float(b[0])})
     # values near 1e308 overflow a converted unit (x 60) into inf: no conversion fits them,
@@ -620,8 +634,8 @@ def categorical_signature(reference: pl.Series, current: pl.Series, *, feature: 
     n, m = sum(ref.values()), sum(cur.values())
     if n == 0 or m == 0 or _mostly_null(nulls):
         return nulls or NONE
-    if len(cur) == 1 and len(ref) > 1 and m >= 10:
-        value = next(iter(cur))
+    value = next(iter(cur))
+    if len(cur) == 1 and len(ref) > 1 and m >= 10 and _beyond_chance(ref.get(value, 0), n, m):
         return Signature("constant", 1.0, f"{feature} is {value!r} in every current row (stale values?)",
                          {"value": value})
     new = sum(v for k, v in cur.items() if k not in ref) / m
@@ -703,10 +717,14 @@ def _permutation(ref: dict, cur: dict, n: int, m: int, new: float, lost: float, 
         return None
     # a mix that favours one label fits as well: the labels the re-mapping leaves alone tell the
     # two apart (they hold their shares under it, and all shrink or grow alike under the mix)
-    # when the mix moves them beyond noise; two labels, or bystanders too rare, cannot
-    misfit, scale = _one_share_moved(ref, cur, n, m, labels)
-    bystanders = sum(ref.get(k, 0) for k in labels if k not in mapping and k not in mapping.values()) / n
-    visible = bystanders * abs(1 - scale) > 3 * np.sqrt(bystanders * (1 - bystanders) * (1 / n + 1 / m))
+    # when the mix moves them beyond noise (two-sided, as three standard deviations would);
+    # two labels, or bystanders too rare, cannot. Their counts are small in a segment (19 of 413
+    # bookings, then none of 276 once a new code took 96 % of the rows): an exact test, where a
+    # normal approximation at three standard deviations misses it
+    misfit, _ = _one_share_moved(ref, cur, n, m, labels)
+    still = [k for k in labels if k not in mapping and k not in mapping.values()]
+    before, now = sum(ref.get(k, 0) for k in still), sum(cur.get(k, 0) for k in still)
+    visible = 2 * min(increase_p_value(before, n, now, m), increase_p_value(now, m, before, n)) < BYSTANDERS_P
     if visible and misfit <= as_mapped + (labelled - as_labelled):
         return None
     swaps = ", ".join(f"{old!r} -> {new_label!r}" for old, new_label in list(mapping.items())[:6])
