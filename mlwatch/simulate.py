@@ -492,8 +492,10 @@ def _inject(table, plan: Injection, reference: pl.DataFrame, current: pl.DataFra
     elif kind == "concept_drift":
         current = _concept_drift(table, current, hit, plan, rng)
     else:
-        source = reference.filter(pl.Series(_slice_mask(reference, where))) if kind == "clipping" and where else reference
-        current = current.with_columns(_faulty(kind, current[feature], source[feature], hit, plan, rng, truth)
+        source = (reference.filter(pl.Series(_slice_mask(reference, where)))
+                  if kind in ("clipping", "encoding_permutation") and where else reference)
+        scores = source[table.prediction] if table.prediction in source.columns else None
+        current = current.with_columns(_faulty(kind, current[feature], source[feature], hit, plan, rng, truth, scores)
                                        .alias(feature))
     # the rows whose value the incident actually changed (a cap leaves the values under it)
     column = table.target if kind == "concept_drift" else feature
@@ -529,7 +531,7 @@ def _inject(table, plan: Injection, reference: pl.DataFrame, current: pl.DataFra
 
 
 def _faulty(kind: str, values: pl.Series, reference: pl.Series, hit: np.ndarray, plan: Injection,
-            rng: np.random.Generator, truth: dict) -> pl.Series:
+            rng: np.random.Generator, truth: dict, scores: pl.Series | None = None) -> pl.Series:
     mask = pl.Series(hit)
     if kind == "null_spike":
         return pl.select(pl.when(mask).then(None).otherwise(values)).to_series()
@@ -539,16 +541,22 @@ def _faulty(kind: str, values: pl.Series, reference: pl.Series, hit: np.ndarray,
         text = values.cast(pl.String)
         return pl.select(pl.when(mask).then(pl.lit(label)).otherwise(text)).to_series()
     if kind == "encoding_permutation":
-        text = values.cast(pl.String)
-        shares = (text.filter(mask).value_counts(normalize=True, name="share").drop_nulls()
-                  .sort("share", values.name, descending=[True, False]))
+        # the pair is drawn on the slice's reference rows (``reference``), which hold the shares
+        # better than the few hit rows do: there two weekdays a seventh each can differ by half
+        # by chance, and their swap moves nothing
+        text, before = values.cast(pl.String), reference.cast(pl.String)
+        present = text.filter(mask).unique()
+        shares = (before.value_counts(normalize=True, name="share").drop_nulls()
+                  .filter(pl.col(before.name).is_in(present.implode()))
+                  .sort("share", before.name, descending=[True, False]))
         common = shares.filter(pl.col("share") >= 0.02)
         if common.height < 2:
             raise MlwatchError(f"simulate: {values.name!r} has fewer than two common categories where the "
                                "incident hits")
         a = common[values.name][0]
         others = common.filter(pl.col("share") <= common["share"][0] / 1.5)
-        b = others[values.name][int(rng.integers(others.height))] if others.height else common[values.name][-1]
+        b = (others[values.name][int(rng.integers(others.height))] if others.height
+             else _scored_apart(before, a, common[values.name][1:].to_list(), scores))
         truth["details"] = {"swapped": [a, b]}
         swapped = text.replace_strict([a, b], [b, a], default=text)
         out = pl.select(pl.when(mask).then(swapped).otherwise(text)).to_series()
@@ -581,6 +589,25 @@ def _faulty(kind: str, values: pl.Series, reference: pl.Series, hit: np.ndarray,
     if values.dtype.is_integer() and kind in ("clipping", "stuck", "default_flood"):
         out = out.round().cast(values.dtype)
     return out
+
+
+def _scored_apart(text: pl.Series, a: str, candidates: list[str], scores: pl.Series | None) -> str:
+    """The code to swap with ``a`` when every common code holds about its share (weekdays, a
+    seventh each): the one whose rows the model scores farthest from ``a``'s (KS distance of
+    ``scores``, the rows' predictions), so that the swap changes what the model sees. Swapping
+    Tuesday with Wednesday moves no share and no answer: no incident anything could see (five
+    of 50 scorecard permutations on bike, counted as misses). The last candidate without scores."""
+    from scipy.stats import ks_2samp
+
+    if scores is None or len(candidates) < 2:
+        return candidates[-1]
+    rows = scores.cast(pl.Float64)
+    own = rows.filter(text == a).drop_nulls().to_numpy()
+    apart = []
+    for c in candidates:
+        other = rows.filter(text == c).drop_nulls().to_numpy()
+        apart.append(ks_2samp(own, other).statistic if min(own.size, other.size) else -1.0)
+    return candidates[int(np.argmax(apart))]
 
 
 def _covariate_shift(table, current: pl.DataFrame, rest: pl.DataFrame, hit: np.ndarray, where: dict, feature: str,
