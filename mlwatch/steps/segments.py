@@ -35,8 +35,10 @@ A significant pair is ``specific`` when the change is material and the segment's
   5 years up everywhere move every child of a segment of children to the next decile).
 
 A specific pair is ``confined`` when the rest of the population (every row outside the
-segment) shows no change of the feature (its own test, at ``alpha``): the change lives in
-the segment, and the segment, not the population, is where to look. ``membership_p_value``
+segment) shows no change of the feature (its own test, at ``alpha``), or none that matters
+(its total variation past its noise under half ``min_tv``: at thousands of rows the rest
+always moves a little): the change lives in the segment, and the segment, not the
+population, is where to look. ``membership_p_value``
 tests whether the segment's share of the rows changed (two-sided z-test): a segment whose
 defining column was itself re-mapped holds other rows than before, and what changed inside
 it is a consequence.
@@ -232,7 +234,7 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
             # tenths of the level to the chi-square (every change), a tenth to the clip's
             p = np.minimum(1.0, np.minimum(p / (1 - CLIP_WEIGHT), _clip_p_values(r[:, :-1], q[:, :-1]) / CLIP_WEIGHT))
         tv_predicted = _tv(np.vstack(stacked_pred), q)
-        rest_p = _tests(pop_ref[None, :] - r, pop_cur[None, :] - q, min_expected)[2]     # did the rest change?
+        _, _, rest_p, rest_tv, rest_tv0 = _tests(pop_ref[None, :] - r, pop_cur[None, :] - q, min_expected)  # the rest?
         membership_p = _share_p_values(r.sum(axis=1), pop_ref.sum(), q.sum(axis=1), pop_cur.sum())
         n_r, n_q = r.sum(axis=1), q.sum(axis=1)
         for i, (g, code) in enumerate(where):
@@ -244,6 +246,7 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
                          "chi2": float(chi2[i]), "dof": int(dof[i]), "p_value": float(p[i]), "tv": float(tv[i]),
                          "tv_expected": float(tv0[i]), "tv_population": tv_population,
                          "tv_predicted": float(tv_predicted[i]), "rest_p_value": float(rest_p[i]),
+                         "_rest_moved": float(rest_tv[i] - rest_tv0[i]),
                          "membership_p_value": float(membership_p[i]),
                          "_group": columns, "_code": code, "_items": frozenset(predicate.items())})
     if not rows:
@@ -254,7 +257,10 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
         r["significant"] = bool(p_adj < alpha)
         r["specific"] = bool(r["significant"] and r["tv"] - r["tv_expected"] >= min_tv
                              and r["tv_predicted"] - r["tv_expected"] >= min_tv and r["tv_predicted"] >= r["tv"] / 2)
-        r["confined"] = bool(r["specific"] and r["rest_p_value"] >= alpha)
+        # the rest held: no change it can show, or none that matters (a window of 4,000 rows
+        # outside Thursdays shows its holidays' few rows moving; workingday swapped on every
+        # Thursday is still Thursday's)
+        r["confined"] = bool(r["specific"] and (r["rest_p_value"] >= alpha or r["_rest_moved"] < min_tv / 2))
     _explain_away(rows, enc, codes, groups, alpha, min_tv, min_expected)
     skipped = set(outputs)
     inputs = {key: h for key, h in histograms.items() if key[1] not in skipped}
