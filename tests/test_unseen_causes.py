@@ -1532,3 +1532,22 @@ def test_a_swap_confined_to_one_segment_is_placed_there_though_the_rest_moved_a_
     row = findings.segments.specific.filter((pl.col("segment") == "weekday=Thu")
                                             & (pl.col("feature") == "workingday")).row(0, named=True)
     assert row["confined"] and row["rest_p_value"] < 0.05 and row["tv"] > 0.8
+
+
+def test_a_fault_placed_on_its_home_says_the_homes_share():
+    """Scorecard incident hotel 1300054: nulls in the waiting-list days of offline travel
+    agents' bookings. The finding placed on that segment (992 rows) said "missing in 9.7 % of
+    current rows", the share in the slice the audit had read; on the segment's rows from the
+    onset on it is 54 %. The home's own reading now says it."""
+    import re
+
+    seed = int(np.random.default_rng(1300054).integers(1 << 31))
+    case = simulate("hotel", Injection("null_spike"), n=5479, seed=seed)
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.scope, primary.signature) == \
+        ("data_quality", "market_segment=offline_travel_agent", "null_spike")
+    home = case.current.filter((pl.col("market_segment") == "offline_travel_agent")
+                               & (pl.col(case.roles["time"]) >= dt.datetime.fromisoformat(primary.onset)))
+    said = float(re.search(r"missing in ([0-9.]+)%", primary.sentence).group(1))
+    assert abs(said - 100 * home["days_in_waiting_list"].null_count() / home.height) < 0.1
