@@ -1016,6 +1016,11 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
             # whole posterior's median dates 95 % of simulated clips, the window's 88 %; a
             # tilt's broad posterior is better held near the buckets' change, 78 % against 75 %)
             at = whole.quantile(0.5) if clip and whole is not None else inside.quantile(0.5)
+            # but never outside the window its own rows give: buckets that rose late (humid misty
+            # days from the 17th, the tilt from the 7th) hold a median the whole posterior puts
+            # past its 97.5 % (bench_onset.py --count 400: numeric tilts 208 to 212 of 272)
+            if whole is not None and not whole.quantile(0.025) <= at <= whole.quantile(0.975):
+                at = whole.quantile(0.5)
             onset, index = time_label(at, starts[0]), int(np.searchsorted(positions, at, side="right")) - 1
             latest = inside.quantile(0.95)      # the latest the change likely began: its trigger came before
             if whole is not None:
