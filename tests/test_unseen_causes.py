@@ -1572,3 +1572,27 @@ def test_a_tilts_onset_lies_inside_the_window_its_own_rows_give():
     assert abs(off) < dt.timedelta(days=2)
     checks = score(case, findings)
     assert all(checks[c] for c in ("verdict", "slice", "feature", "signature", "trigger"))
+
+
+def test_a_swap_on_part_of_a_segment_is_not_vetoed_by_an_input_that_moved_away_within_noise():
+    """Scorecard seed 0, incident 50007 (labels withheld): fall and spring swapped on working
+    Mondays from 11 September. Holidays tell fall Mondays from spring ones (13 against 3 % of
+    the rows), and the holiday Mondays were not swapped: on `workingday` the fall Mondays'
+    current rows moved a fifth of the way *away* from spring's, half a standard error, and
+    any move away vetoed the swap. It was read as a drift of fall Mondays' temperatures
+    (median 28 -> 1). A telling input now vetoes only beyond two standard errors."""
+    from mlwatch.steps.segments import _projection_se
+
+    case = simulate("bike", Injection("encoding_permutation"), n=4367, seed=1090253387, labels="withheld")
+    assert (case.truth["feature"], case.truth["slice"], case.truth["details"]["swapped"]) == (
+        "season", {"workingday": "Yes", "weekday": "Mon"}, ["fall", "spring"])
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.scope, primary.feature, primary.signature) == (
+        "skew", "weekday=Mon", "season", "encoding_permutation")
+    row = findings.segments.relabelled.row(0, named=True)
+    assert {row["value"], row["looks_like"]} == {"fall", "spring"}
+    # the standard error of a projected difference of shares, by hand: Var(p.a) = (p.a^2 - (p.a)^2) / n
+    apart, p, q = np.array([0.1, -0.1]), np.array([0.9, 0.1]), np.array([0.8, 0.2])
+    by_hand = np.sqrt((0.9 * 0.01 + 0.1 * 0.01 - 0.08**2) / 100 + (0.8 * 0.01 + 0.2 * 0.01 - 0.06**2) / 50)
+    assert _projection_se(apart, (p, 100), (q, 50)) == pytest.approx(by_hand)

@@ -72,6 +72,7 @@ SCHEMA = "mlwatch.segments/1"
 TAIL_QUANTILES = (0.02, 0.05, 0.95, 0.98)
 CLIP_WEIGHT = 0.1       # the share of a numeric pair's level spent on the clip's shape test
 ATOM_LEVEL = 1e-4       # the population's rise of one value's share that earns the value a bin of its own
+AWAY_Z = 2.0           # standard errors a telling input must move away to veto a swap
 RELABEL_TV = 0.1       # mean total variation over the inputs a re-mapped segment value must show
 TABLE_SCHEMA = {
     "segment": pl.String, "column": pl.String, "value": pl.String, "feature": pl.String,
@@ -374,7 +375,9 @@ def _swap_share(histograms: dict, g: int, code: int, other: int, min_expected: f
     0.1), how far each value's current histograms moved toward the other's reference (their
     least-squares projection on the line between the two references: 0 stayed, 1 swapped
     whole), the smaller of the two ways. None unless both ways moved a quarter of it or more
-    and no telling input moved away from the other on either side: a re-mapped label carries
+    and no telling input moved away from the other on either side by more than
+    :data:`AWAY_Z` standard errors (a swap on part of a segment's rows leaves the rest where
+    they were, and noise moves them a little either way): a re-mapped label carries
     all its rows' inputs along, both ways; a shift of one input toward the other value's range
     (a warmer spring) leaves the rest where they were and the other value alone. A re-mapping
     from some time on swaps only the rows after it: the share is theirs.
@@ -399,12 +402,25 @@ def _swap_share(histograms: dict, g: int, code: int, other: int, min_expected: f
         moves.append((float((now - mine) @ apart), float((theirs - then) @ apart), float(apart @ apart),
                       # swapped whole: nearer the other's reference than its own, both ways
                       np.abs(now - theirs).sum() < np.abs(now - mine).sum()
-                      and np.abs(then - mine).sum() < np.abs(then - theirs).sum()))
-    if not moves or min(min(m[0], m[1]) for m in moves) < 0 or (strict and not all(m[3] for m in moves)):
+                      and np.abs(then - mine).sum() < np.abs(then - theirs).sum(),
+                      # each way's standard error (multinomial: Var(p.a) = (p.a^2 - (p.a)^2) / n)
+                      _projection_se(apart, (mine, r[code].sum()), (now, q[code].sum())),
+                      _projection_se(apart, (theirs, r[other].sum()), (then, q[other].sum()))))
+    # moved away from the other beyond its noise, on an input that tells them apart: no swap
+    # (holidays tell fall Mondays from spring ones, and a swap on working Mondays leaves them
+    # where they were: a fifth of the way back, half a standard error, is no veto)
+    away = any(m[0] < -AWAY_Z * m[4] or m[1] < -AWAY_Z * m[5] for m in moves)
+    if not moves or away or (strict and not all(m[3] for m in moves)):
         return None
     ahead, back, scale = np.sum([m[:3] for m in moves], axis=0)
     share = min(ahead, back) / scale
     return float(min(share, 1.0)) if share >= 0.25 else None
+
+
+def _projection_se(apart: np.ndarray, *sides: tuple[np.ndarray, float]) -> float:
+    """The standard error of the difference of two histograms' shares projected on ``apart``
+    (each side: its shares and its rows, multinomial)."""
+    return float(np.sqrt(sum(max(float(p @ apart**2 - (p @ apart) ** 2), 0.0) / max(n, 1) for p, n in sides)))
 
 
 def _shares(counts: np.ndarray) -> np.ndarray:
