@@ -1596,3 +1596,20 @@ def test_a_swap_on_part_of_a_segment_is_not_vetoed_by_an_input_that_moved_away_w
     apart, p, q = np.array([0.1, -0.1]), np.array([0.9, 0.1]), np.array([0.8, 0.2])
     by_hand = np.sqrt((0.9 * 0.01 + 0.1 * 0.01 - 0.08**2) / 100 + (0.8 * 0.01 + 0.2 * 0.01 - 0.06**2) / 50)
     assert _projection_se(apart, (p, 100), (q, 50)) == pytest.approx(by_hand)
+
+
+def test_a_code_swapped_in_one_input_is_not_a_re_mapping_of_the_segment_that_goes_with_it():
+    """Scorecard seed 13, incident 1350138 (labels withheld): two distribution channels swapped
+    on half-board transient bookings from 1 May. The market segments that go with each channel
+    (travel agents book through TA/TO) then looked re-mapped on that input alone, and once a
+    move away within noise no longer vetoed a swap, `market_segment` was read as re-mapped. A
+    re-mapped segment value carries every input that tells it from the other; here the other
+    twelve (lead times, rates, party sizes) stayed where they were, 17 standard errors short
+    of the common share on one of them. The swap is now read only when those inputs fit the
+    common share better than staying put (`segments._one_input_moved`)."""
+    case = simulate("hotel", Injection("encoding_permutation"), n=5479, seed=461016897, labels="withheld")
+    assert case.truth["feature"] == "distribution_channel"
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert findings.verdict.kind == "skew" and primary.feature == "distribution_channel"
+    assert "market_segment" not in findings.segments.relabelled["column"].to_list()

@@ -414,7 +414,31 @@ def _swap_share(histograms: dict, g: int, code: int, other: int, min_expected: f
         return None
     ahead, back, scale = np.sum([m[:3] for m in moves], axis=0)
     share = min(ahead, back) / scale
-    return float(min(share, 1.0)) if share >= 0.25 else None
+    if share < 0.25 or _one_input_moved(moves, share):
+        return None
+    return float(min(share, 1.0))
+
+
+def _one_input_moved(moves: list[tuple], share: float) -> bool:
+    """Whether the inputs that tell two segment values apart, but for the one that moved
+    most, fit staying where they were better than moving by the common ``share``: a code
+    swapped in one input inside a segment (two distribution channels exchanged on half-board
+    bookings) drags the market segments that go with each channel along on that input alone,
+    while a segment value's labels re-mapped carry every input that tells it from the other.
+    The squared standard scores of their moves (both ways) under each hypothesis; with one
+    telling input there is nothing to compare."""
+    if len(moves) < 2:
+        return False
+    top = int(np.argmax([(m[0] + m[1]) / max(m[2], 1e-300) for m in moves]))
+    at_share = at_rest = 0.0
+    for i, m in enumerate(moves):
+        if i == top:
+            continue
+        for moved, se in ((m[0], m[4]), (m[1], m[5])):
+            se = max(se, 1e-12)
+            at_share += ((moved - share * m[2]) / se) ** 2
+            at_rest += (moved / se) ** 2
+    return at_rest < at_share
 
 
 def _projection_se(apart: np.ndarray, *sides: tuple[np.ndarray, float]) -> float:
