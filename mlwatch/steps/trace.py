@@ -1019,14 +1019,14 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
             # but never outside the window its own rows give: buckets that rose late (humid misty
             # days from the 17th, the tilt from the 7th) hold a median the whole posterior puts
             # past its 97.5 % (bench_onset.py --count 400: numeric tilts 208 to 212 of 272)
-            if whole is not None and not whole.quantile(0.025) <= at <= whole.quantile(0.975):
+            bounds = (whole.quantile(0.025), whole.quantile(0.975)) if whole is not None else None
+            if bounds is not None and not bounds[0] <= at <= bounds[1]:
                 at = whole.quantile(0.5)
             onset, index = time_label(at, starts[0]), int(np.searchsorted(positions, at, side="right")) - 1
             latest = inside.quantile(0.95)      # the latest the change likely began: its trigger came before
-            if whole is not None:
+            if bounds is not None:
                 posterior = whole
-                window = (time_label(min(whole.quantile(0.025), at), starts[0]),
-                          time_label(max(whole.quantile(0.975), at), starts[0]))
+                window = (time_label(min(bounds[0], at), starts[0]), time_label(max(bounds[1], at), starts[0]))
     return {"onset": onset, "onset_low": window[0], "onset_high": window[1], "_onset_index": index,
             "_window": (rise.low, rise.high), "_used": used if origin is None else origin[used], "_latest": latest,
             "_posterior": posterior, "_tilt_only": name == "not fallen"}

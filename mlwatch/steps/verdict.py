@@ -677,13 +677,16 @@ def _at_home(findings: list[Finding], population_trace, traces=()) -> list[Findi
             # one timeline: the sentence says the dates the finding carries (after it, when it
             # said none: replacing an empty string would write them between every letter)
             said = _when(f.onset, f.event, f.event_time)
-            sentence = f.sentence.replace(said, _when(onset, event, at)) if said else f.sentence + _when(onset, event, at)
-            signature = f.signature
             if there.get("signature") == f.signature and there.get("sentence"):
                 # the home's own reading says the share on the home's rows, which the finding
                 # now counts (nulls in 9.7 % of the audited slice's rows said of a segment
-                # where they are 29 %)
+                # where they are 54 %)
                 sentence = there["sentence"] + _when(onset, event, at)
+            elif said:
+                sentence = f.sentence.replace(said, _when(onset, event, at))
+            else:
+                sentence = f.sentence + _when(onset, event, at)
+            signature = f.signature
             if there.get("signature") in PILES and f.signature in PILES and there["signature"] != f.signature:
                 # a pile on one value read on the home's own rows names it better than the
                 # population's view, where the home's rows mix with everyone's: a run of one
