@@ -1613,3 +1613,84 @@ def test_a_code_swapped_in_one_input_is_not_a_re_mapping_of_the_segment_that_goe
     primary = findings.verdict.primary
     assert findings.verdict.kind == "skew" and primary.feature == "distribution_channel"
     assert "market_segment" not in findings.segments.relabelled["column"].to_list()
+
+
+def test_rows_a_unit_map_leaves_in_place_do_not_date_it():
+    """Precipitation sent as a percentage (x 100) for one carrier: a dry hour reads 0 in
+    either unit, and a missing one is missing, so neither tells when the feed changed. Counted
+    as unconverted rows after the change they pulled its onset from the 17th (the first
+    converted reading, 3.0 where the carrier's reference never passed 0.38) to the 20th
+    (scorecard seed 21, incident 2100312)."""
+    from mlwatch.steps.trace import _informative, trace
+
+    case = simulate("flights", Injection("unit_change"), n=10_000, seed=1406257417)
+    assert case.truth["feature"] == "precip" and case.truth["slice"] == {"carrier": "UA"}
+    assert case.truth["first_changed"] == "2013-10-17T00:00:00"
+    row = trace(case.reference, case.current, features=["precip"], time=case.roles["time"],
+                where={"carrier": "UA"}, events=case.events).table.row(0, named=True)
+    assert row["signature"] == "unit_change" and row["onset"] == "2013-10-17"
+    assert row["event"] == case.truth["event"]
+    # the fixed point of x -> 1.8 x + 32 is -40: the one temperature both scales agree on
+    keep = _informative(pl.Series([-40.0, 0.0]), pl.Series([-40.0, float("nan"), 20.0]), "unit_change",
+                        {"factor": 1.8, "offset": 32.0})
+    assert [k.tolist() for k in keep] == [[0.0, 1.0], [0.0, 0.0, 1.0]]
+
+
+def test_a_cap_found_in_time_order_is_dated_and_its_trigger_named():
+    """Visibility capped below at 7 miles for one carrier: the scan in time order finds it
+    (no row since passes the bound), but step 6 on that carrier read no clip in the window's
+    histogram (69 of 908 rows changed), so the finding carried no onset and no trigger
+    (scorecard seed 21, incident 2100116). Where step 6 reads no dated fault, the scan's
+    signature is what it dates, as it dates any clip (the rows on the bound, past it and
+    short of it, in time order): between the last row that passed the bound and the first
+    the cap changed; the release of the rule is its trigger."""
+    case = simulate("flights", Injection("clipping"), n=10_000, seed=1817415171)
+    assert (case.truth["feature"], case.truth["slice"]) == ("visib", {"carrier": "DL"})
+    found = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = found.verdict.primary
+    assert (primary.scope, primary.feature, primary.signature) == ("carrier=DL", "visib", "clipping")
+    told, shown = (case.truth[k].replace("T", " ")[:16] for k in ("last_unchanged", "first_changed"))
+    assert (told, shown) == ("2013-10-14 17:00", "2013-10-16 12:00")
+    assert told <= primary.onset_low <= primary.onset <= shown <= primary.onset_high
+    assert primary.event == case.truth["event"] and primary.sentence.count("since") == 1
+    assert score(case, found) == dict.fromkeys(score(case, found), True)
+
+
+def test_a_run_of_a_columns_resting_value_is_no_frozen_reading():
+    """Booking changes are 0 in four bookings in five: a run of 24 zeros over two days is
+    likely somewhere among 4,000 bed-and-breakfast bookings (rows q^23 = 1.6 at the reference's
+    repeat rate), and was read as a sensor frozen at 0 when changes were capped at 2 for
+    everyone (scorecard seed 21, incident 2100146). It is the clip again, dated by its rows."""
+    from mlwatch.steps.trace import _beyond_chance
+    from mlwatch.stats.signatures import Signature
+
+    case = simulate("hotel", Injection("clipping"), n=5479, seed=1864601219)
+    assert (case.truth["feature"], case.truth["details"]["bound"]) == ("booking_changes", 2.0)
+    found = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = found.verdict.primary
+    assert (primary.feature, primary.signature, primary.event) == ("booking_changes", "clipping", case.truth["event"])
+    assert score(case, found)["onset"]
+    # the bound by hand: a run of k among m rows at a repeat rate q is likely when m q^(k-1) is not small
+    run = Signature("stuck", 1.0, "", {"rows": 24})
+    rest = np.tile([0.0, 0.0, 0.0, 0.0, 1.0], 200)      # 3 of 5 consecutive rows repeat: q at most 0.64
+    assert 4000 * 0.64**23 > 0.01 and _beyond_chance(run, rest, np.arange(rest.size, dtype=float), 4000) is False
+    assert _beyond_chance(run, rest, np.arange(rest.size, dtype=float), 10) is True      # 10 * 0.64^23 = 3e-4
+    assert _beyond_chance(run, np.arange(1000.0), np.arange(1000.0), 4000) is True       # never repeats
+
+
+def test_two_readings_of_one_re_mapping_say_the_sharper_date():
+    """Working days swapped with holidays for spring's rows from a Saturday on: read from the
+    labels' shares, the swap shows on the Monday after (a weekend of 'Yes' looks like any
+    weekday mix), dated two days late with a window of a week; read from the rows whose
+    inputs tell their true label, it is dated within hours (scorecard seed 21, incident
+    2100163). Both findings say the same change: both carry the sharper reading's dates."""
+    case = simulate("bike", Injection("encoding_permutation"), n=4367, seed=2045786659)
+    assert (case.truth["feature"], case.truth["slice"]) == ("workingday", {"season": "spring"})
+    found = investigate(case.reference, case.current, **case.investigate_kwargs())
+    same = [f for f in found.verdict.findings if (f.scope, f.feature, f.signature)
+            == ("season=spring", "workingday", "encoding_permutation")]
+    assert {f.test for f in same} == {"segment_drift", "relabelled"}
+    assert {(f.onset, f.onset_low, f.onset_high) for f in same} == {("2012-09-23 14:00", "2012-09-22 18:00",
+                                                                     "2012-09-23 14:00")}
+    assert found.verdict.primary in same and score(case, found)["onset"]
+    assert "since 2012-09-23 14:00" in found.verdict.summary

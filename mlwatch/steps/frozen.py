@@ -284,11 +284,11 @@ def capped_segments(reference, current, *, segments: Sequence[str], features: Se
         side, where, since = "upper" if upper else "lower", label(code), cur[time][first]
         scope = " & ".join(f"{c} = {v}" for c, v in where.items())
         sentence = (f"{feature} is capped at {'an upper' if upper else 'a lower'} bound of "
-                    f"{bound:.6g} where {scope} from {since} on: none of its {rows} rows since passes it "
+                    f"{bound:.6g} where {scope}: none of its last {rows} rows passes it "
                     f"(the reference passed it in {p_past:.1%} of its rows) and {piled} sit on it")
         found = Signature("clipping", 1.0 - p_value, sentence,
                           {"bound": float(bound), "side": side, "rows": int(rows), "piled": int(piled),
-                           "past_reference": float(p_past), "since": str(since)})
+                           "past_reference": float(p_past), "since": str(since), "start": float(clock[first])})
         out.append({"where": where, "feature": feature, "signature": found, "p_value": p_value, "n_tests": n_read})
     out.sort(key=lambda f: (f["p_value"], -f["signature"].evidence["rows"]))      # ties: the wider segment
     best: dict = {}

@@ -331,7 +331,7 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
                                     alpha=level["segments"] / 6)
                     + capped_segments(ref, cur, segments=roles.segments, features=roles.features, time=time,
                                       alpha=level["segments"] / 6), key=lambda f: f["p_value"]) if time else []
-    segment_traces += tuple(traced(features=[f["feature"]], where=f["where"])
+    segment_traces += tuple(traced(features=[f["feature"]], where=f["where"], known={f["feature"]: f["signature"]})
                             for f in frozen[:MAX_TRACED_MINOR])
     slice_events = _slice_triggers(ref, cur, time, sl, events, ov.onset) if time and events is not None else {}
     drop = None

@@ -113,7 +113,8 @@ class TraceResult(Result):
 
 def trace(reference, current, *, features: Sequence[str], time: str | None = None,
           where: Mapping[str, Any] | None = None, events=None, bins: int = 10,
-          outputs: Sequence[str] = (), segments: Sequence[str] = ()) -> TraceResult:
+          outputs: Sequence[str] = (), segments: Sequence[str] = (),
+          known: Mapping[str, Signature] | None = None) -> TraceResult:
     """Signature, onset, group and likely upstream trigger of each of ``features``.
 
     ``events`` is a frame or file with ``time`` and ``description`` columns. Without
@@ -127,7 +128,12 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
     of the rows it marks beyond the reference's rate there, in at most half of the rows, the
     rows it leaves out marked at a fifth of its rate or less. With ``where`` too, labels
     re-mapped there get as ``home`` the widest scope around it whose other rows carry the same
-    re-mapping (:func:`_remapped_wider`).
+    re-mapping (:func:`_remapped_wider`). ``known`` holds signatures already read in time
+    order for some features (a run frozen or a cap from some row on, found by
+    :func:`mlwatch.steps.frozen.frozen_segments` and :func:`~mlwatch.steps.frozen.capped_segments`,
+    with the time it began as ``start`` in their evidence): where the window's histogram reads
+    no dated fault (a cap on a few rows of a segment barely moves it), they stand, dated as
+    step 6 dates their signature (by their start when it cannot).
     """
     everywhere = (data.to_frame(reference, name="reference"), data.to_frame(current, name="current"))
     ref = data.apply_where(everywhere[0], where, name="reference")
@@ -154,6 +160,8 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
             frozen = stuck_signature(before, axis[0], now, axis[1], feature=feature,
                                      label=lambda t, start=buckets[2][0]: time_label(t, start))
             if named_default and frozen is not None and not _resumed(frozen, before, now, axis[1]):
+                frozen = None
+            if frozen is not None and not _beyond_chance(frozen, before, axis[0], now.size):
                 frozen = None
             found = frozen or found
         timing, after = {}, None
@@ -183,6 +191,13 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
         if found.pipeline_fault and found.name not in ("stuck", "constant"):
             read = whole[1] if after is None or found is not later else whole[1].filter(after)
             found = _moved_with(whole[0], read, feature, found, kind, exclude={feature, time, *outputs}) or found
+        trusted = (known or {}).get(feature) if buckets is not None else None
+        if trusted is not None and not (found.pipeline_fault and timing.get("onset")):
+            # the window's histogram read no dated fault where the rows in time order hold one
+            found = trusted
+            timing = (_onset(ref[feature], cur[feature], kind, buckets, bins, found.name, found.evidence, axis)
+                      if found.name != "stuck" else {})
+            timing = timing if timing.get("onset") else _frozen_onset(found, buckets)
         row = {"feature": feature, "signature": found.name, "confidence": found.confidence,
                "pipeline_fault": found.pipeline_fault, "sentence": found.sentence,
                "driver": found.evidence.get("driver"), **timing}
@@ -223,6 +238,22 @@ def _swapped_outside(frames: tuple[pl.DataFrame, pl.DataFrame], feature: str, ho
     if there.name == "encoding_permutation":
         return {"home": "population", "home_rows": int(frames[1].height)}
     return home
+
+
+STUCK_CHANCE = 0.01    # a run of one value longer than this likely among the rows read is no chance run
+
+
+def _beyond_chance(run: Signature, reference: np.ndarray, times: np.ndarray, rows: int) -> bool:
+    """Whether a run of one value is longer than the reference's rate of repeats makes
+    likely anywhere among ``rows`` rows: ``rows q^(k - 1)`` below :data:`STUCK_CHANCE`, ``q``
+    at its 99th percentile (:func:`mlwatch.steps.frozen._repeat_rate`, the bound the scan of
+    segments uses). A column resting on one value (no booking changes in four bookings in
+    five) holds a run of 24 zeros over two days in any window: bed-and-breakfast bookings
+    capped at 2 changes were read as a sensor frozen at 0."""
+    from mlwatch.steps.frozen import _repeat_rate
+
+    q = _repeat_rate(reference, times, upper=True)
+    return rows * q ** (run.evidence["rows"] - 1) < STUCK_CHANCE
 
 
 def _resumed(run: Signature, reference: np.ndarray, current: np.ndarray, times: np.ndarray,
@@ -962,8 +993,12 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
     origin = None
     if not isinstance(starts[0], dt.datetime):
         b_ref, b_cur, starts, origin = _after_reference(b_ref, b_cur, starts)
+    # rows a unit map leaves in place (no rain is 0 in any unit) are the same before and after
+    # it: they tell nothing of when it began, and counted as unconverted rows after it they
+    # pull its onset late (rain converted from the 17th, dated the 20th for the dry days between)
+    keep = np.concatenate(_informative(ref, cur, signature_name, evidence))
     index = np.concatenate([b_ref, b_cur])
-    n = np.bincount(index, minlength=len(starts)).astype(float)
+    n = np.bincount(index, keep, minlength=len(starts)).astype(float)
     used = np.flatnonzero(n > 0)
     rise = None
     clip = signature_name == "clipping" and evidence is not None and "bound" in evidence
@@ -982,7 +1017,7 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
         else:
             mark_ref, mark_cur = _carrying(ref, cur, kind, bins, signature_name if name == "not fallen" else name,
                                            evidence, fell=name == "not fallen")
-        s = np.bincount(index, np.concatenate([mark_ref, mark_cur]), len(starts))
+        s = np.bincount(index, np.concatenate([mark_ref, mark_cur]) * keep, len(starts))
         rise = rate_rise(n[used], s[used], level=0.01, window=LR_WINDOW)
         if rise is not None:
             break
@@ -1005,6 +1040,7 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
             reader, values = partial(shift_posterior, shares=shares), np.concatenate([code_ref, code_cur])
         else:
             reader, values = row_posterior, category
+        times, values = times[keep > 0], values[keep > 0]
         inside = reader(times, values, low=positions[rise.low], high=positions[rise.high] + width)
         # the window it likely began in: the central 95 % of its posterior over the whole
         # current window (the buckets' likelihood-ratio window held a tilt's true onset 81 % of
@@ -1030,6 +1066,27 @@ def _onset(ref: pl.Series, cur: pl.Series, kind: str, buckets, bins: int,
     return {"onset": onset, "onset_low": window[0], "onset_high": window[1], "_onset_index": index,
             "_window": (rise.low, rise.high), "_used": used if origin is None else origin[used], "_latest": latest,
             "_posterior": posterior, "_tilt_only": name == "not fallen"}
+
+
+def _informative(ref: pl.Series, cur: pl.Series, signature_name: str | None,
+                 evidence: dict | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of each side: 1 when it can show when the change began, 0 when it reads the
+    same either way: under a unit map ``x -> factor x + offset``, its fixed point (a zero
+    under a factor) stays where it was, and a missing value stays missing.
+
+    >>> keep = _informative(pl.Series([0.0, 0.1]), pl.Series([0.0, 10.0, None]), "unit_change", {"factor": 100.0})
+    >>> [k.tolist() for k in keep]
+    [[0.0, 1.0], [0.0, 1.0, 0.0]]
+    """
+    if signature_name != "unit_change" or not evidence or "factor" not in evidence:
+        return np.ones(ref.len()), np.ones(cur.len())
+    factor, offset = float(evidence["factor"]), float(evidence.get("offset", 0.0))
+    if factor == 1.0 or not np.isfinite(factor):
+        return np.ones(ref.len()), np.ones(cur.len())
+    fixed = offset / (1.0 - factor)
+    tolerance = 1e-9 * max(abs(fixed), 1.0)
+    values = (side.cast(pl.Float64).to_numpy() for side in (ref, cur))
+    return tuple((np.isfinite(x) & ~(np.abs(x - fixed) <= tolerance)).astype(float) for x in values)
 
 
 def _after_reference(b_ref: np.ndarray, b_cur: np.ndarray, starts: list):
@@ -1075,7 +1132,8 @@ def _after_onset(cur: pl.DataFrame, time: str, timing: dict, buckets, min_rows: 
 
 
 def _frozen_onset(frozen, buckets) -> dict[str, Any]:
-    """Onset of a stuck value: the first row of its run (its bucket, for grouping)."""
+    """Onset of a stuck value: the first row of its run (its bucket, for grouping); of a cap
+    found in time order, the first row after the last that passed its bound."""
     starts = buckets[2]
     positions = np.asarray([_as_number(t) for t in starts], dtype=float)
     index = max(int(np.searchsorted(positions, frozen.evidence["start"], side="right")) - 1, 0)
