@@ -1694,3 +1694,27 @@ def test_two_readings_of_one_re_mapping_say_the_sharper_date():
                                                                      "2012-09-23 14:00")}
     assert found.verdict.primary in same and score(case, found)["onset"]
     assert "since 2012-09-23 14:00" in found.verdict.summary
+
+
+def test_a_dry_spell_is_no_frozen_rain_gauge():
+    """Visibility tilted towards clear days at LaGuardia (labels withheld): the rows drawn
+    hold eight dry days, 175 flights at 0 inches of rain in a row, twice the reference's
+    longest dry spell, and step 6 read a rain gauge frozen at 0 ("fix the pipeline"; seed 21,
+    incident 2150020). Rain rests at 0 in nine hours of ten: a run of its resting value is
+    a dry spell, not a frozen reading."""
+    from mlwatch.steps.trace import RESTING, _beyond_chance
+    from mlwatch.stats.signatures import Signature
+
+    case = simulate("flights", Injection("covariate_shift"), n=10_000, seed=1477990771, labels="withheld")
+    assert (case.truth["feature"], case.truth["slice"]) == ("visib", {"origin": "LGA"})
+    found = investigate(case.reference, case.current, **case.investigate_kwargs())
+    assert not [f for f in found.verdict.findings if f.signature == "stuck"]
+    assert found.verdict.kind != "skew"
+    # a value held in half the reference rows is at rest, however long its run; another is judged by chance
+    reference = np.r_[np.zeros(600), np.arange(400.0)]
+    assert np.mean(reference == 0) >= RESTING
+    times = np.arange(reference.size, dtype=float)
+    assert _beyond_chance(Signature("stuck", 1.0, "", {"value": 0.0, "rows": 500}), reference, times, 1000) is False
+    rng = np.random.default_rng(0)
+    assert _beyond_chance(Signature("stuck", 1.0, "", {"value": 7.0, "rows": 50}), rng.permutation(reference), times,
+                          1000) is True

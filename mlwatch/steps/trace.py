@@ -240,18 +240,25 @@ def _swapped_outside(frames: tuple[pl.DataFrame, pl.DataFrame], feature: str, ho
     return home
 
 
+RESTING = 0.5          # a value the reference holds in half its rows or more: runs of it are its rest
 STUCK_CHANCE = 0.01    # a run of one value longer than this likely among the rows read is no chance run
 
 
 def _beyond_chance(run: Signature, reference: np.ndarray, times: np.ndarray, rows: int) -> bool:
     """Whether a run of one value is longer than the reference's rate of repeats makes
-    likely anywhere among ``rows`` rows: ``rows q^(k - 1)`` below :data:`STUCK_CHANCE`, ``q``
+    likely anywhere among ``rows`` rows, of a value the reference does not rest on (one it
+    holds in :data:`RESTING` of its rows or more: eight dry days at LaGuardia, 175 flights at
+    0 inches, are a dry spell, likelier still when a shift favours clear days; a frozen sensor
+    reads its last value, seldom the resting one, and ``simulate`` freezes no resting column
+    for that reason). The chance: ``rows q^(k - 1)`` below :data:`STUCK_CHANCE`, ``q``
     at its 99th percentile (:func:`mlwatch.steps.frozen._repeat_rate`, the bound the scan of
     segments uses). A column resting on one value (no booking changes in four bookings in
     five) holds a run of 24 zeros over two days in any window: bed-and-breakfast bookings
     capped at 2 changes were read as a sensor frozen at 0."""
     from mlwatch.steps.frozen import _repeat_rate
 
+    if run.evidence.get("value") is not None and np.mean(reference == run.evidence["value"]) >= RESTING:
+        return False
     q = _repeat_rate(reference, times, upper=True)
     return rows * q ** (run.evidence["rows"] - 1) < STUCK_CHANCE
 
