@@ -22,12 +22,10 @@ Used by ``benchmarks/bench_diagnosis.py`` and the tests.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import polars as pl
 
-from mlwatch.steps.scoring import time_buckets
+from mlwatch.steps.scoring import time_buckets, time_position
 
 CHECKS = ("verdict", "slice", "feature", "signature", "onset", "trigger")
 
@@ -114,10 +112,4 @@ def _bucket(case) -> float:
 
 
 def _position(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        # a naive time read as UTC, as scoring.time_axis reads the rows' times
-        return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc).timestamp()
-    except ValueError:
-        return float(text)
+    return None if text is None else time_position(text)

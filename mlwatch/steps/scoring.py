@@ -337,6 +337,19 @@ def format_time(value) -> str:
     return f"{value:g}"
 
 
+def time_position(text: str) -> float:
+    """A time label (:func:`format_time`'s, or any ISO time) as a number on :func:`time_axis`'s
+    scale: seconds since 1970, a naive time read as UTC; a number as itself.
+
+    >>> time_position("1970-01-02"), time_position("1970-01-01 01:00"), time_position("2017")
+    (86400.0, 3600.0, 2017.0)
+    """
+    try:
+        return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc).timestamp()
+    except ValueError:
+        return float(text)
+
+
 def time_axis(times: pl.Series) -> np.ndarray:
     """A time column as numbers on the axis events and buckets use (seconds for dates)."""
     if times.dtype.is_temporal():

@@ -68,7 +68,6 @@ fault (a unit change on 5 % of the rows), it is skew.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Mapping
@@ -78,6 +77,7 @@ import polars as pl
 
 from mlwatch.stats.quality import DATA_CHECKS, PIPELINE_CHECKS
 from mlwatch.stats.signatures import PIPELINE
+from mlwatch.steps.scoring import time_position
 from mlwatch.steps.slices import slice_label
 
 KINDS = ("none", "data_drift", "concept_drift", "skew", "data_quality")
@@ -730,7 +730,7 @@ def _sharpest_dates(findings: list[Finding]) -> list[Finding]:
     """
     def span(f: Finding) -> tuple[float, float] | None:
         try:
-            return _label_time(f.onset_low), _label_time(f.onset_high)
+            return time_position(f.onset_low), time_position(f.onset_high)
         except (TypeError, ValueError):
             return None
 
@@ -756,14 +756,6 @@ def _sharpest_dates(findings: list[Finding]) -> list[Finding]:
                         event_time=best.event_time, sentence=sentence)
         out.append(f)
     return out
-
-
-def _label_time(text: str) -> float:
-    """A time label (``2024-01-05 02:00``, ``2024-01-05``, ``2017``) as a number to compare."""
-    try:
-        return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc).timestamp()
-    except ValueError:
-        return float(text)
 
 
 def _window(traced: Mapping[str, Any], onset: str | None) -> tuple[str | None, str | None]:
