@@ -300,3 +300,35 @@ def test_the_re_mapped_share_is_recovered(share, seed):
     assert read["share"] == pytest.approx(share, abs=0.15)
     assert read["p_value"] < (1e-3 if share >= 0.3 else 0.05)
     assert read["explained"] > 0.5 or share < 0.4
+
+
+@pytest.mark.parametrize("n", [60, 300, 5000])
+@pytest.mark.parametrize("shares", [[0.1] * 10, [0.3, 0.2, 0.15, 0.1, 0.08, 0.06, 0.04, 0.03, 0.02, 0.01, 0.01]])
+def test_the_segment_rank_test_holds_its_level_when_nothing_changed(n, shares):
+    # two windows drawn from one histogram, small and large, flat or heavily tied: the
+    # rank-sum test on the ordered bins rejects at its level (normal approximation, 5000 pairs)
+    from mlwatch.steps.segments import _rank_p_values
+
+    rng = np.random.default_rng(n + 1)
+    probabilities = np.asarray(shares) / np.sum(shares)
+    r, q = rng.multinomial(n, probabilities, size=(2, 5000))
+    p = _rank_p_values(r, q)
+    assert np.mean(p < 0.05) <= 0.06 and np.mean(p < 0.01) <= 0.013
+
+
+@given(arrays(np.int64, (2, 6), elements=st.integers(0, 40)))
+@settings(max_examples=60, deadline=None)
+def test_the_segment_rank_test_is_scipys_mann_whitney_on_the_binned_rows(counts):
+    # every row of a bin at the bin's position: scipy's test with ties, asymptotic, no continuity correction
+    from mlwatch.steps.segments import _rank_p_values
+
+    r, q = counts
+    p = _rank_p_values(r[None, :], q[None, :])[0]
+    x, y = np.repeat(np.arange(6), r), np.repeat(np.arange(6), q)
+    if x.size == 0 or y.size == 0:
+        assert p == 1.0
+    elif np.unique(np.r_[x, y]).size == 1:
+        assert p == 1.0                     # every row tied: no evidence
+    else:
+        expected = stats.mannwhitneyu(y, x, use_continuity=False, method="asymptotic").pvalue
+        assert p == pytest.approx(expected, rel=1e-9, abs=1e-12)

@@ -14,9 +14,11 @@ counted among the rows of ``v`` in each window and compared by a chi-square test
 homogeneity (bins too sparse inside ``v``, expected count under 5 on the smaller side,
 merged into one). For a number, a second test reads the shape of a cap on a few dozen rows,
 which a dozen bins' chi-square dilutes: the rows short of, in and past one bin, where the
-tail emptied onto the bin (:func:`_clip_p_values`); the pair's p-value is the weighted
-Bonferroni of the two (nine tenths of the level to the chi-square, a tenth to the cap:
-``CLIP_WEIGHT``). Benjamini-Hochberg runs across every (segment, feature) pair.
+tail emptied onto the bin (:func:`_clip_p_values`), and a third the move of the whole
+distribution up or down, which a dozen bins' chi-square also dilutes: a rank-sum test on the
+ordered bins (:func:`_rank_p_values`, the Mann-Whitney test with ties). The pair's p-value is
+the weighted Bonferroni of the three (``CHI2_WEIGHT``, ``RANK_WEIGHT``, ``CLIP_WEIGHT`` of
+the level). Benjamini-Hochberg runs across every (segment, feature) pair.
 
 A significant pair is ``specific`` when the change is material and the segment's own:
 
@@ -71,9 +73,13 @@ from mlwatch.steps.slices import encode_segments
 SCHEMA = "mlwatch.segments/1"
 TAIL_QUANTILES = (0.02, 0.05, 0.95, 0.98)
 CLIP_WEIGHT = 0.1       # the share of a numeric pair's level spent on the clip's shape test
+RANK_WEIGHT = 0.4       # ... on the rank-sum test of a move up or down
+CHI2_WEIGHT = 1 - CLIP_WEIGHT - RANK_WEIGHT     # ... on the chi-square of any change
 ATOM_LEVEL = 1e-4       # the population's rise of one value's share that earns the value a bin of its own
 AWAY_Z = 2.0           # standard errors a telling input must move away to veto a swap
 RELABEL_TV = 0.1       # mean total variation over the inputs a re-mapped segment value must show
+FULL_SHARE = 0.8       # the share of a segment's rows a re-mapping confined to it reads as re-mapped
+HELD_SHARE = 0.8       # ... and the share of the population's re-mapped rows it must hold
 TABLE_SCHEMA = {
     "segment": pl.String, "column": pl.String, "value": pl.String, "feature": pl.String,
     "n_reference": pl.Int64, "n_current": pl.Int64, "chi2": pl.Float64, "dof": pl.Int64, "p_value": pl.Float64,
@@ -228,12 +234,7 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
         if not where:
             continue
         r, q = np.vstack(stacked_r), np.vstack(stacked_q)        # one test call for every segment of the feature
-        chi2, dof, p, tv, tv0 = _tests(r, q, min_expected)
-        if kind in ("numeric", "datetime"):
-            # a cap on a few dozen rows spreads over a dozen bins' chi-square; the test of its
-            # shape (pile and emptied tail) sees it. Either test, weighted Bonferroni: nine
-            # tenths of the level to the chi-square (every change), a tenth to the clip's
-            p = np.minimum(1.0, np.minimum(p / (1 - CLIP_WEIGHT), _clip_p_values(r[:, :-1], q[:, :-1]) / CLIP_WEIGHT))
+        chi2, dof, p, tv, tv0 = _pair_tests(r, q, kind, min_expected)
         tv_predicted = _tv(np.vstack(stacked_pred), q)
         _, _, rest_p, rest_tv, rest_tv0 = _tests(pop_ref[None, :] - r, pop_cur[None, :] - q, min_expected)  # the rest?
         membership_p = _share_p_values(r.sum(axis=1), pop_ref.sum(), q.sum(axis=1), pop_cur.sum())
@@ -262,7 +263,7 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
         # outside Thursdays shows its holidays' few rows moving; workingday swapped on every
         # Thursday is still Thursday's)
         r["confined"] = bool(r["specific"] and (r["rest_p_value"] >= alpha or r["_rest_moved"] < min_tv / 2))
-    _explain_away(rows, enc, codes, groups, alpha, min_tv, min_expected)
+    _explain_away(rows, enc, codes, schema.kinds, groups, alpha, min_tv, min_expected)
     skipped = set(outputs)
     inputs = {key: h for key, h in histograms.items() if key[1] not in skipped}
     relabelled = _relabelled(rows, groups, inputs, enc, min_support, min_expected)
@@ -354,9 +355,40 @@ def _relabelled(rows: list[dict], groups: list, histograms: dict, enc, min_suppo
                           "witness": strongest.get((columns, code), (0.0, features[0]))[1]})
     table = pl.DataFrame(found, schema=RELABEL_SCHEMA) if found else pl.DataFrame(schema=RELABEL_SCHEMA)
     table = table.sort(["p_value_adjusted", "tv_mix"]).unique(["column", "scope"], keep="first", maintain_order=True)
-    # a column re-mapped everywhere shows in its pairs too: the population's reading is the one
-    everywhere = set(table.filter(pl.col("scope") == "population")["column"].to_list())
-    return table.filter((pl.col("scope") == "population") | ~pl.col("column").is_in(list(everywhere)))
+    return _where_re_mapped(table)
+
+
+def _where_re_mapped(table: pl.DataFrame) -> pl.DataFrame:
+    """One place for each re-mapped column. Re-mapped everywhere, a column shows in its pairs
+    too, and the population's reading is the one; but where the population reads only a part
+    of a value's rows as re-mapped (``share``), and one segment's reading of the same swap
+    holds nearly all of its own rows (``FULL_SHARE``) and most of the population's re-mapped
+    rows (``HELD_SHARE``), the re-mapping lives in that segment (season re-mapped on
+    non-working days only: 30 % of 'fall' reads as 'spring', all of 'fall' on non-working
+    days), and the segment's reading is the one.
+
+    >>> t = pl.DataFrame({"column": ["season", "season"], "value": ["fall", "fall"], "looks_like": ["spring"] * 2,
+    ...                   "scope": ["population", "workingday=No"], "share": [0.3, 0.97], "n_current": [1151, 360]})
+    >>> _where_re_mapped(t)["scope"].to_list()
+    ['workingday=No']
+    >>> _where_re_mapped(t.with_columns(share=pl.Series([0.9, 0.97])))["scope"].to_list()
+    ['population']
+    """
+    kept = []
+    for column in table["column"].unique(maintain_order=True).to_list():
+        readings = table.filter(pl.col("column") == column)
+        everywhere = readings.filter(pl.col("scope") == "population")
+        if not everywhere.height:
+            kept.append(readings)
+            continue
+        whole = everywhere.row(0, named=True)
+        re_mapped = whole["share"] * whole["n_current"]
+        inside = readings.filter((pl.col("scope") != "population") & (pl.col("value") == whole["value"])
+                                 & (pl.col("looks_like") == whole["looks_like"]) & (pl.col("share") >= FULL_SHARE)
+                                 & (pl.col("share") * pl.col("n_current") >= HELD_SHARE * re_mapped)
+                                 & (pl.col("share") >= whole["share"] / FULL_SHARE))
+        kept.append(inside.head(1) if inside.height else everywhere)
+    return pl.concat(kept) if kept else table
 
 
 def _moved(histograms: dict, g: int, code: int, features: list[str]) -> bool:
@@ -471,8 +503,8 @@ def _segment_groups(enc, max_depth: int) -> list:
     return groups
 
 
-def _explain_away(rows: list[dict], enc, codes: dict, groups: list, alpha: float, min_tv: float,
-                  min_expected: float) -> None:
+def _explain_away(rows: list[dict], enc, codes: dict, kinds: Mapping[str, str], groups: list, alpha: float,
+                  min_tv: float, min_expected: float) -> None:
     """Rule 3 of step 4, for inputs: per feature, strongest first, a specific segment stays
     specific only when its rows outside the segments already kept still changed."""
     masks = {columns: (key_ref, key_cur) for columns, key_ref, key_cur, _, _ in groups}
@@ -485,7 +517,8 @@ def _explain_away(rows: list[dict], enc, codes: dict, groups: list, alpha: float
         codes_ref, codes_cur, n_bins = codes[feature]
         covered_ref = np.zeros(codes_ref.size, dtype=bool)
         covered_cur = np.zeros(codes_cur.size, dtype=bool)
-        candidates.sort(key=lambda r: -(r["chi2"] - r["dof"]) / np.sqrt(2 * max(r["dof"], 1)))
+        # the strongest evidence first (the chi-square's excess where p-values underflow alike)
+        candidates.sort(key=lambda r: (r["p_value"], -(r["chi2"] - r["dof"]) / np.sqrt(2 * max(r["dof"], 1))))
         kept = 0
         for r in candidates:
             key_ref, key_cur = masks[r["_group"]]
@@ -495,7 +528,7 @@ def _explain_away(rows: list[dict], enc, codes: dict, groups: list, alpha: float
             counts_q = np.bincount(codes_cur[inside_cur], minlength=n_bins)[None, :]
             still = False
             if counts_r.sum() >= 2 and counts_q.sum() >= 2:
-                _, _, p, tv, tv0 = _tests(counts_r, counts_q, min_expected)
+                _, _, p, tv, tv0 = _pair_tests(counts_r, counts_q, kinds[feature], min_expected)
                 still = bool(p[0] <= alpha * (kept + 1) / m and tv[0] - tv0[0] >= min_tv)
             if still:
                 kept += 1
@@ -571,6 +604,48 @@ def _share_p_values(k_reference, n_reference, k_current, n_current) -> np.ndarra
     se = np.sqrt(pooled * (1 - pooled) * (1 / n_reference + 1 / n_current))
     z = np.divide(k2 / n_current - k1 / n_reference, se, out=np.zeros_like(se), where=se > 0)
     return 2 * _st.norm.sf(np.abs(z))
+
+
+def _pair_tests(r: np.ndarray, q: np.ndarray, kind: str, min_expected: float):
+    """:func:`_tests` of each row pair of counts, the p-value of a number's the weighted
+    Bonferroni of the chi-square, the rank-sum and the clip's tests (its last bin, missing,
+    has no order and is left to the chi-square).
+
+    A cap on a few dozen rows spreads over a dozen bins' chi-square; the test of its shape
+    (pile and emptied tail) sees it. So does a tilt of the whole segment up or down, which the
+    rank-sum test sees (humidity half a deviation up on Tuesdays: chi-square p 5e-4,
+    rank-sum 1e-7)."""
+    chi2, dof, p, tv, tv0 = _tests(r, q, min_expected)
+    if kind in ("numeric", "datetime"):
+        p = np.minimum.reduce([np.ones_like(p), p / CHI2_WEIGHT, _rank_p_values(r[:, :-1], q[:, :-1]) / RANK_WEIGHT,
+                               _clip_p_values(r[:, :-1], q[:, :-1]) / CLIP_WEIGHT])
+    return chi2, dof, p, tv, tv0
+
+
+def _rank_p_values(r: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Each row pair's two-sided p-value of the rank-sum (Mann-Whitney) test that its current
+    rows (counts ``q`` over ordered bins) sit higher or lower than its reference rows (``r``):
+    every row of a bin shares the bin's mid-rank, and the variance is corrected for those ties
+    (normal approximation, no continuity correction). 1 where either side has no row.
+
+    >>> r, q = np.array([[30, 40, 20, 10]]), np.array([[10, 30, 35, 25]])
+    >>> from scipy.stats import mannwhitneyu
+    >>> x, y = np.repeat(np.arange(4), r[0]), np.repeat(np.arange(4), q[0])
+    >>> bool(np.isclose(_rank_p_values(r, q)[0], mannwhitneyu(y, x, use_continuity=False, method="asymptotic").pvalue))
+    True
+    """
+    from scipy import stats as _st
+
+    r, q = np.asarray(r, dtype=float), np.asarray(q, dtype=float)
+    n, m = r.sum(axis=1), q.sum(axis=1)
+    total = r + q
+    big_n = n + m
+    mid_rank = np.cumsum(total, axis=1) - total + (total + 1) / 2
+    u = (q * mid_rank).sum(axis=1) - m * (m + 1) / 2
+    ties = (total ** 3 - total).sum(axis=1) / np.maximum(big_n * (big_n - 1), 1)
+    variance = n * m / 12 * (big_n + 1 - ties)
+    z = np.divide(u - n * m / 2, np.sqrt(np.maximum(variance, 0)), out=np.zeros_like(u), where=variance > 0)
+    return np.where((n > 0) & (m > 0), 2 * _st.norm.sf(np.abs(z)), 1.0)
 
 
 def _clip_p_values(r: np.ndarray, q: np.ndarray) -> np.ndarray:
