@@ -1800,3 +1800,24 @@ def test_a_genuine_mix_of_labels_is_read_over_every_pair_at_once():
     pooled = sum(t[0] for t in terms) / sum(t[1] for t in terms)
     assert max(alone) > 0.25 and min(alone) <= pooled <= max(alone) and pooled <= 0.25
     assert alone == pytest.approx([t[0] / t[1] for t in terms])
+
+
+def test_a_shift_inside_a_label_the_verdict_reads_as_re_mapped_is_its_echo():
+    """Weathersit's 'Clear' and 'Mist' swapped on spring working days (seed 29, incident
+    2900243). Spring's misty rows now hold clear days, drier ones: humidity 'moved down by 0.87
+    deviations' on season=spring & weathersit=Mist, a finding stronger than the swap itself
+    (p 1e-7 against 1e-3), and the verdict said "monitor" for a pipeline fault. A finding
+    inside a label another finding reads as re-mapped, on rows the two share, is the swap's
+    echo and no cause."""
+    case = simulate("bike", Injection("encoding_permutation"), n=4367, seed=463785671)
+    assert (case.truth["feature"], case.truth["slice"]) == ("weathersit", {"season": "spring", "workingday": "Yes"})
+    found = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = found.verdict.primary
+    assert (found.verdict.kind, primary.scope, primary.feature, primary.signature) == (
+        "skew", "season=spring & workingday=Yes", "weathersit", "encoding_permutation")
+    assert found.verdict.action.startswith("fix the pipeline")
+    # the echo is there to be read, in the segment search, and is no finding
+    echo = found.segments.specific.filter((pl.col("segment") == "season=spring & weathersit=Mist")
+                                          & (pl.col("feature") == "hum"))
+    assert echo.height == 1 and echo["p_value_adjusted"][0] < primary.p_value_adjusted
+    assert not [f for f in found.verdict.findings if "weathersit=" in f.scope]

@@ -227,6 +227,7 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
     findings += [f for f in _segment_causes(segments, segment_traces, prediction)
                  if (f.confined or f.feature not in seen)     # a segment's view of a change everyone saw adds nothing
                  and not _names(f.scope, remapped)]           # inside a re-mapped label: its echo
+    findings = _without_echoes(findings)
     findings = _widened(findings, (trace, *segment_traces))
     findings += _joint_causes(joint, "population", findings)
     if where is not None and not _names(where, remapped):
@@ -271,6 +272,35 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
                                     if f.kind != primary.kind))
     ranked = (primary,) + tuple(f for f in sorted(findings, key=_rank) if f is not primary)
     return Verdict(primary.kind, summary, ACTIONS[primary.kind], secondary, ranked, family)
+
+
+def _without_echoes(findings: list[Finding]) -> list[Finding]:
+    """Without the findings inside a label another finding reads as re-mapped on rows they
+    share: weathersit's 'Clear' and 'Mist' swapped on spring working days fills spring's
+    misty rows with clear days, drier ones, and that humidity "shift" is the swap's echo, not a
+    cause (it outranked the swap, "monitor" for a pipeline fault).
+
+    >>> swap = Finding("skew", "segment_drift", "season=spring & workingday=Yes", "weathersit", 1e-3, 710, "",
+    ...                signature="encoding_permutation")
+    >>> echo = replace(swap, kind="data_drift", scope="season=spring & weathersit=Mist", feature="hum", signature="shift")
+    >>> apart = replace(echo, scope="season=fall & weathersit=Mist")
+    >>> [f.scope for f in _without_echoes([echo, swap, apart])]
+    ['season=spring & workingday=Yes', 'season=fall & weathersit=Mist']
+    """
+    swaps = [f for f in findings if f.kind == "skew" and f.signature == "encoding_permutation" and f.feature]
+    if not swaps:
+        return findings
+
+    def echo(f: Finding) -> bool:
+        return any(f is not s and f.feature != s.feature and _names(f.scope, {s.feature}) and _meet(f.scope, s.scope)
+                   for s in swaps)
+    return [f for f in findings if not echo(f)]
+
+
+def _meet(a: str, b: str) -> bool:
+    """Whether two scopes can hold the same rows: no column set to two values."""
+    parts = [dict(p.split("=", 1) for p in scope.split(" & ")) if scope != "population" else {} for scope in (a, b)]
+    return all(parts[1].get(column, value) == value for column, value in parts[0].items())
 
 
 def _names(scope: str, columns: set) -> bool:
