@@ -332,3 +332,26 @@ def test_the_segment_rank_test_is_scipys_mann_whitney_on_the_binned_rows(counts)
     else:
         expected = stats.mannwhitneyu(y, x, use_continuity=False, method="asymptotic").pvalue
         assert p == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+@given(st.lists(st.floats(0, 10), min_size=1, max_size=40), st.floats(-5, 45), st.floats(0.1, 10))
+def test_a_posterior_given_a_cause_is_the_splits_it_allows_reweighted(weights, when, lag):
+    """Against a hand count: the splits whose gap (last row before, first row after] meets
+    ``[when, when + lag)``, with weight, their weighted median's first row after; the share of
+    the weight they hold is the chance the cause explains the change."""
+    from mlwatch.stats.changepoint import SplitPosterior
+
+    before = np.arange(len(weights), dtype=float)
+    posterior = SplitPosterior(before, before + 1.0, np.asarray(weights))
+    allowed = [(b + 1.0, w) for b, w in zip(before, weights) if b + 1.0 >= when and b < when + lag and w > 0]
+    found = posterior.given(when, lag)
+    if not allowed:
+        assert found is None
+        return
+    total, run = sum(w for _, w in allowed), 0.0
+    for after, w in allowed:
+        run += w
+        if run >= total / 2:
+            break
+    assert found.quantile(0.5) == after
+    assert posterior.explains(when, lag) == pytest.approx(total / sum(weights))

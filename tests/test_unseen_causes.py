@@ -1299,7 +1299,8 @@ def test_companions_that_moved_with_a_tilted_input_are_its_mix_and_a_fault_among
     towards long lead times (0.94 sd). The countries, party sizes and prices that go with long
     lead times come along: read alone, country's labels seem to have traded shares and adults
     to be clipped at 2, which made the verdict "fix the pipeline". Weighted to lead_time's new
-    mix, the reference's rows give both their current values: data drift, lead_time first.
+    mix, the reference's rows give both their current values: data drift, lead_time first
+    (the countries are now read as genuine before that: their rows keep their companions).
     In the same windows, a default written into 30 % of the rows and a unit converted in 30 %
     stand: no other input's new mix puts the reference's values back."""
     from mlwatch import datasets
@@ -1314,9 +1315,13 @@ def test_companions_that_moved_with_a_tilted_input_are_its_mix_and_a_fault_among
     assert findings.verdict.kind == "data_drift"
     assert findings.verdict.primary.feature == "lead_time" and findings.verdict.primary.scope == "population"
     traced = {r["feature"]: r for r in (findings.population_trace or findings.trace).table.iter_rows(named=True)}
-    for companion in ("country", "adults"):
-        assert traced[companion]["signature"] == "shift" and traced[companion]["driver"] == "lead_time"
-        assert "moved with lead_time" in traced[companion]["sentence"]
+    assert traced["adults"]["signature"] == "shift" and traced["adults"]["driver"] == "lead_time"
+    assert "moved with lead_time" in traced["adults"]["sentence"]
+    # the countries' labels are read as genuine on their own (their rows keep their companions,
+    # every pair read at once); which input carried them, the verdict says
+    assert traced["country"]["signature"] == "shift" and "the rows are genuine" in traced["country"]["sentence"]
+    assert {f.driver for f in findings.verdict.findings if (f.scope, f.feature) == ("population", "country")} == {
+        "lead_time"}
     assert not any(f.kind == "skew" for f in findings.verdict.findings)
 
     cur, time = case.current, case.roles["time"]
@@ -1683,17 +1688,20 @@ def test_two_readings_of_one_re_mapping_say_the_sharper_date():
     labels' shares, the swap shows on the Monday after (a weekend of 'Yes' looks like any
     weekday mix), dated two days late with a window of a week; read from the rows whose
     inputs tell their true label, it is dated within hours (scorecard seed 21, incident
-    2100163). Both findings say the same change: both carry the sharper reading's dates."""
+    2100163). Both findings say the same change: both carry the sharper reading's dates. The
+    rows labelled 'No' (the working days a swap relabelled) show it first, on the hour of
+    the first changed row; the rows labelled 'Yes' eight hours later."""
     case = simulate("bike", Injection("encoding_permutation"), n=4367, seed=2045786659)
     assert (case.truth["feature"], case.truth["slice"]) == ("workingday", {"season": "spring"})
     found = investigate(case.reference, case.current, **case.investigate_kwargs())
     same = [f for f in found.verdict.findings if (f.scope, f.feature, f.signature)
             == ("season=spring", "workingday", "encoding_permutation")]
     assert {f.test for f in same} == {"segment_drift", "relabelled"}
-    assert {(f.onset, f.onset_low, f.onset_high) for f in same} == {("2012-09-23 14:00", "2012-09-22 18:00",
-                                                                     "2012-09-23 14:00")}
+    assert {(f.onset, f.onset_low, f.onset_high) for f in same} == {("2012-09-22 22:00", "2012-09-21 11:00",
+                                                                     "2012-09-22 22:00")}
+    assert case.truth["first_changed"] == "2012-09-22T22:00:00"
     assert found.verdict.primary in same and score(case, found)["onset"]
-    assert "since 2012-09-23 14:00" in found.verdict.summary
+    assert "since 2012-09-22 22:00" in found.verdict.summary
 
 
 def test_a_dry_spell_is_no_frozen_rain_gauge():
@@ -1821,3 +1829,56 @@ def test_a_shift_inside_a_label_the_verdict_reads_as_re_mapped_is_its_echo():
                                           & (pl.col("feature") == "hum"))
     assert echo.height == 1 and echo["p_value_adjusted"][0] < primary.p_value_adjusted
     assert not [f for f in found.verdict.findings if "weathersit=" in f.scope]
+
+
+def test_a_change_dated_within_days_by_its_rows_is_dated_by_its_trigger():
+    """Departure delays of American flights capped at -8 minutes from 15 September, 20:00
+    (flights, seed 29, incident 2900056). The rows short of the bound look the same before and
+    after, so the rows alone place the cap's start between the 16th and the 20th (median: the
+    17th, noon), two days after the validation rule released at 19:xx on the 15th, which the
+    verdict named as the likely trigger all the same. Given that trigger, the onset is the
+    first row after it the rows allow: one timeline, to the hour."""
+    case = simulate("flights", Injection("clipping"), n=10_000, seed=985324032)
+    assert (case.truth["feature"], case.truth["slice"]) == ("dep_delay", {"carrier": "AA"})
+    found = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = found.verdict.primary
+    assert (primary.scope, primary.feature, primary.signature) == ("carrier=AA", "dep_delay", "clipping")
+    assert primary.event == case.truth["event"]
+    onset, event = (dt.datetime.fromisoformat(t) for t in (primary.onset, primary.event_time))
+    assert event <= onset <= event + dt.timedelta(days=1)
+    assert primary.onset_low <= primary.onset <= primary.onset_high
+    assert score(case, found)["onset"]
+
+
+def test_a_slice_whose_errors_moved_is_dated_by_its_trigger():
+    """The relation between weather and rentals changed on non-working days from 3 September,
+    17:00 (bike, seed 29, incident 2900139: concept drift). A few hundred rows a week date a
+    shift of the errors to a fortnight (31 August to 13 September, median the 10th); the policy
+    change logged on the 3rd at 14:22, named as the trigger, places it at the first days after."""
+    case = simulate("bike", Injection("concept_drift"), n=4367, seed=371177387)
+    assert case.truth["slice"] == {"workingday": "No"}
+    found = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = found.verdict.primary
+    assert (found.verdict.kind, primary.scope, primary.event) == ("concept_drift", "workingday=No", case.truth["event"])
+    onset, event = (dt.datetime.fromisoformat(t) for t in (primary.onset, primary.event_time))
+    assert event <= onset <= event + dt.timedelta(days=1)
+    row = found.slices.table.filter(pl.col("slice") == "workingday=No").row(0, named=True)
+    assert row["onset"] == primary.onset and f"since {primary.onset}" in primary.sentence
+    assert score(case, found)["onset"]
+
+
+def test_a_swap_is_dated_by_whichever_of_its_two_labels_shows_it_first():
+    """Season's 'fall' and 'spring' swapped on Thursdays from 25 August, 14:00 (bike, seed 29,
+    incident 2900003). The rows labelled 'fall' were read as re-mapped, and dated by their
+    warmth: their first row after the swap came on the 28th. The rows labelled 'spring' showed
+    it on the 25th, 19:00. A swap changes both labels; it began no later than the first row
+    either shows it in. The performance of spring's Thursdays fell: the swap's echo, no
+    second finding."""
+    case = simulate("bike", Injection("encoding_permutation"), n=4367, seed=582517214)
+    assert (case.truth["feature"], case.truth["slice"]) == ("season", {"weekday": "Thu"})
+    found = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = found.verdict.primary
+    assert (primary.scope, primary.feature, primary.signature) == ("weekday=Thu", "season", "encoding_permutation")
+    assert primary.onset == "2012-08-25 19:00" and primary.event == case.truth["event"]
+    assert found.verdict.secondary == () and [f.scope for f in found.verdict.findings] == ["weekday=Thu"]
+    assert score(case, found)["onset"]

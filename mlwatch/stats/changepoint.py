@@ -228,6 +228,22 @@ class SplitPosterior:
         consistent = self._meeting(when, lag)
         return float(self.weight[consistent].sum() / max(self.weight.sum(), 1e-300))
 
+    def given(self, when: float, lag: float) -> "SplitPosterior | None":
+        """The posterior given that a cause at ``when`` started the change within ``lag`` of
+        it (the splits that meet ``[when, when + lag)``, their weights renormalised by
+        :meth:`quantile`); None where the rows rule that out (no such split has weight).
+        An upstream event named as the trigger is prior knowledge of when the change began:
+        the rows alone may only place it within days.
+
+        >>> p = SplitPosterior(np.arange(0.0, 10.0), np.arange(1.0, 11.0), np.r_[np.ones(5), 8 * np.ones(5)])
+        >>> p.quantile(0.5), p.given(2.5, lag=1.0).quantile(0.5), p.given(20.0, lag=1.0) is None
+        (8.0, 3.0, True)
+        """
+        keep = self._meeting(when, lag) & (self.weight > 0)
+        if not keep.any():
+            return None
+        return SplitPosterior(self.before[keep], self.after[keep], self.weight[keep], self.log_scale)
+
     def _meeting(self, when: float, lag: float) -> np.ndarray:
         """The splits whose gap (last row before, first row after] meets ``[when, when + lag)``."""
         return (self.after >= when) & (self.before < when + lag)

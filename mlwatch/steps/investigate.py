@@ -319,10 +319,13 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
                                                  seg.minor.head(MAX_TRACED_MINOR)]).iter_rows(named=True)
                            if row["feature"] != prediction)
     # a segment column re-mapped: dated by the input that moved most inside the re-mapped label
-    # (the label's own share may not move at all when two equal codes swap)
-    segment_traces += tuple(traced(features=[row["witness"]], where=_predicate(row["segment"]))
+    # (the label's own share may not move at all when two equal codes swap), and inside the label
+    # its rows now look like: a swap shows first in whichever of the two has the first row after it
+    segment_traces += tuple(traced(features=[row["witness"]], where=where_)
                             for row in seg.relabelled.unique("column", keep="first", maintain_order=True).head(2)
-                            .iter_rows(named=True))
+                            .iter_rows(named=True)
+                            for where_ in (_predicate(row["segment"]),
+                                           {**_predicate(row["segment"]), row["column"]: row["looks_like"]}))
     # readings frozen inside one segment: interleaved with the other segments' rows, the
     # population's time order shows no run (a third of the segment group's level)
     # and capped inside one segment from some date on: a tail that only thinned in the window's
@@ -334,6 +337,7 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
     segment_traces += tuple(traced(features=[f["feature"]], where=f["where"], known={f["feature"]: f["signature"]})
                             for f in frozen[:MAX_TRACED_MINOR])
     slice_events = _slice_triggers(ref, cur, time, sl, events, ov.onset) if time and events is not None else {}
+    sl, ov = _dated_by_triggers(sl, ov, slice_events)
     drop = None
     if (where or ov.degraded) and not scoring.proxy:
         drop = explain_drop(ref, cur, ov.scoring, features=[c for c in au.table["feature"].to_list() if c != prediction],
@@ -486,12 +490,27 @@ def _bucket_start(onset: str, positions: list[float], like) -> float | None:
     return float(positions[index]) if index >= 0 else None
 
 
+def _dated_by_triggers(slices: SliceResult, overall_: OverallResult, triggers: dict):
+    """The slices (and the global metric, ``"population"``) whose change is dated anew given
+    its likely trigger (:func:`_slice_triggers`), their windows kept."""
+    for scope, found in triggers.items():
+        if "onset" not in found:
+            continue
+        if scope == "population":
+            overall_ = replace(overall_, onset=found["onset"])
+            continue
+        row = slices.table.filter(pl.col("slice") == scope).row(0, named=True)
+        slices = slices.dated_by(scope, found["onset"], row["onset_from"], row["onset_low"], row["onset_high"])
+    return slices, overall_
+
+
 def _slice_triggers(ref: pl.DataFrame, cur: pl.DataFrame, time: str, slices: SliceResult, events,
                     overall_onset: str | None = None) -> dict:
     """The upstream event that best explains each significant slice's onset (and the global
-    metric's, under ``"population"``)."""
-    from mlwatch.steps.scoring import format_time, time_buckets
-    from mlwatch.steps.trace import _as_number, check_event_times, likely_trigger, load_events
+    metric's, under ``"population"``), and, with labels, the onset given that event
+    (:func:`~mlwatch.steps.trace.onset_given`) under ``"onset"``."""
+    from mlwatch.steps.scoring import format_time, time_buckets, time_label
+    from mlwatch.steps.trace import _as_number, check_event_times, likely_trigger, load_events, onset_given
 
     listed = load_events(events)
     _, _, starts = time_buckets(ref[time], cur[time])
@@ -507,12 +526,17 @@ def _slice_triggers(ref: pl.DataFrame, cur: pl.DataFrame, time: str, slices: Sli
         at = _bucket_start(onset, positions, starts[0])
         if at is None:
             continue
-        found = likely_trigger(at, at, width, listed)
-        if found is None and listed and slices.scoring.proxy is None:
+        found, posterior = likely_trigger(at, at, width, listed), None
+        if listed and slices.scoring.proxy is None:
+            posterior = error_posterior(ref, cur, slices.scoring, time, predicate)
+        if found is None and posterior is not None:
             # no event at the onset: the one after which the errors most likely began to move
-            found = likely_trigger(at, at, width, listed,
-                                   posterior=error_posterior(ref, cur, slices.scoring, time, predicate))
+            found = likely_trigger(at, at, width, listed, posterior=posterior)
         if found is not None:
             out[scope] = {"event": found[1], "event_time": format_time(found[0])}
+            # the errors dated given their trigger: the rows of a slice date a change within days
+            moved = onset_given(posterior, _as_number(found[0]), width)
+            if moved is not None:
+                out[scope]["onset"] = time_label(moved, starts[0])
     return out
 

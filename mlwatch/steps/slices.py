@@ -73,14 +73,15 @@ class SliceResult(Result):
                            self.n_reference, self.n_current, self.metric_reference, self.metric_current,
                            self.n_candidates, self.options)
 
-    def dated_by(self, label: str, onset: str, cause: str, low: str | None = None,
+    def dated_by(self, label: str, onset: str, cause: str | None, low: str | None = None,
                  high: str | None = None) -> "SliceResult":
         """A new result in which slice ``label`` is dated from its cause's onset (the change of
-        ``cause``, an input, is sharper than the change of the loss it drives), and its window."""
+        ``cause``, an input, is sharper than the change of the loss it drives; None: its own
+        errors, given their trigger), and its window."""
         here = pl.col("slice") == label
         table = self.table.with_columns(
             onset=pl.when(here).then(pl.lit(onset)).otherwise(pl.col("onset")),
-            onset_from=pl.when(here).then(pl.lit(cause)).otherwise(pl.col("onset_from")),
+            onset_from=pl.when(here).then(pl.lit(cause, dtype=pl.String)).otherwise(pl.col("onset_from")),
             onset_low=pl.when(here).then(pl.lit(low, dtype=pl.String)).otherwise(pl.col("onset_low")),
             onset_high=pl.when(here).then(pl.lit(high, dtype=pl.String)).otherwise(pl.col("onset_high")))
         return SliceResult(table, self.predicates, self.scoring, self.n_reference, self.n_current,

@@ -233,6 +233,10 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
     if where is not None and not _names(where, remapped):
         findings += _joint_causes(joint_slice, where, findings)
     symptom = _symptom(overall, top, slice_events)
+    if symptom is not None and any(_names(symptom.scope, {f.feature}) and _meet(symptom.scope, f.scope)
+                                   for f in relabelled):
+        # a re-mapped label's rows are another label's now: the model errs there, the swap's echo
+        symptom = None
     if symptom is not None and scoring.proxy and not findings:
         # an estimated fall no input explains: the model's scores moved there
         findings.append(replace(symptom, kind="data_drift", test="estimate", feature=prediction,
@@ -247,7 +251,8 @@ def decide(overall, slices, audit, *, prediction: str | None = None, trace=None,
         if shifted is not None and not any(f.kind == "data_drift" and f.feature == shifted["feature"]
                                            for f in on_scope):
             findings.append(Finding("data_drift", "mix", symptom.scope, shifted["feature"], symptom.p_value_adjusted,
-                                    symptom.rows, f"inputs shifted{_on(symptom.scope)} ({shifted['feature']})", None,
+                                    symptom.rows, f"{shifted['mix_share']:.0%} of its fall is the model on the new "
+                                    f"mix of {shifted['feature']}", None,
                                     symptom.onset, symptom.event, symptom.event_time,
                                     onset_low=symptom.onset_low, onset_high=symptom.onset_high))
         elif shifted is None and not _explained(symptom, on_scope):
@@ -395,7 +400,8 @@ def _relabel_causes(segments, traces) -> list[Finding]:
     traced = _by_scope(traces)
     out = []
     for row in segments.relabelled.unique("column", keep="first", maintain_order=True).iter_rows(named=True):
-        witness = traced.get((row["segment"], row.get("witness")), {})
+        witness = _first_shown(traced.get((row["segment"], row.get("witness")), {}),
+                               traced.get((_partner(row), row.get("witness")), {}))
         found = {k: witness[k] for k in ("onset", "onset_low", "onset_high", "event", "event_time") if witness.get(k)}
         share, mix = row.get("share"), row.get("tv_mix")
         part = "" if share is None or share >= 0.95 else f"{share:.0%} of "
@@ -408,6 +414,26 @@ def _relabel_causes(segments, traces) -> list[Finding]:
                            {**found, "signature": "encoding_permutation", "sentence": None,
                             "confined": row["scope"] != "population"}))
     return out
+
+
+def _partner(row: dict) -> str:
+    """The segment of a re-mapped label's rows with the label they now look like instead."""
+    own = f"{row['column']}={row['value']}"
+    return " & ".join(f"{row['column']}={row['looks_like']}" if part == own else part
+                      for part in row["segment"].split(" & "))
+
+
+def _first_shown(own: dict, partner: dict) -> dict:
+    """Of a re-mapping's dating on its label's rows (``own``) and on the rows of the label they
+    look like (``partner``: two codes swapped change both), the earlier, where it falls
+    inside the other's window: a swap began no later than the first row either shows it in
+    (codes swapped on Thursdays, 'fall' seen first three days after 'spring'). An onset
+    outside the other's window is another change."""
+    if not (own.get("onset") and partner.get("onset") and own.get("onset_low") and own.get("onset_high")):
+        return own
+    at = time_position(partner["onset"])
+    inside = time_position(own["onset_low"]) <= at <= time_position(own["onset_high"])
+    return partner if inside and at < time_position(own["onset"]) else own
 
 
 def _segment_causes(segments, traces, prediction: str | None) -> list[Finding]:
