@@ -97,12 +97,17 @@ def test_a_concept_drift_with_no_event_at_its_onset_takes_the_event_its_errors_l
     few), so the bucket rule finds no event up to the end of that day's bucket; the event
     after which the change most likely began (its window runs to 6 September) is named, as
     for a tilt (``python benchmarks/bench_diagnosis.py --count 1600 --kinds concept_drift
-    --labels available``: triggers 121 -> 122 of 160, none named wrongly)."""
+    --labels available``: triggers 121 -> 122 of 160, none named wrongly). Given that event,
+    the change is dated by the first rows after it (``trace.onset_given``): one timeline, the
+    cause before the change it explains."""
     from mlwatch.simulate import Injection, simulate
+    from mlwatch.steps.scorecard import score
 
     case = simulate("bike", Injection("concept_drift"), n=4367, seed=940_021)
     found = investigate(case.reference, case.current, **case.investigate_kwargs())
     p = found.verdict.primary
     assert (found.verdict.kind, p.scope) == ("concept_drift", "season=summer")
-    assert p.onset < case.truth["event_time"].replace("T", " ") <= p.onset_high      # no event in the onset's bucket
+    assert p.onset_low < case.truth["event_time"].replace("T", " ") <= p.onset_high
     assert (p.event, p.event_time) == (case.truth["event"], "2012-09-05 07:16")
+    assert p.event_time < p.onset == "2012-09-05 20:00" <= p.onset_high
+    assert score(case, found)["onset"]
