@@ -32,7 +32,7 @@ from mlwatch.steps.scoring import Scoring
 from mlwatch.steps.frozen import capped_segments, frozen_segments
 from mlwatch.steps.segments import SegmentDriftResult, segment_drift
 from mlwatch.steps.signal import SignalResult, signal
-from mlwatch.steps.slices import SliceResult, find_slices
+from mlwatch.steps.slices import SliceResult, find_slices, slice_predicate
 from mlwatch.steps.trace import TraceResult, drivers, trace
 from mlwatch.steps.verdict import Verdict, decide, joint_level, levels
 
@@ -324,8 +324,8 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
     segment_traces += tuple(traced(features=[row["witness"]], where=where_)
                             for row in seg.relabelled.unique("column", keep="first", maintain_order=True).head(2)
                             .iter_rows(named=True)
-                            for where_ in (_predicate(row["segment"]),
-                                           {**_predicate(row["segment"]), row["column"]: row["looks_like"]}))
+                            for where_ in (slice_predicate(row["segment"]),
+                                           {**slice_predicate(row["segment"]), row["column"]: row["looks_like"]}))
     # readings frozen inside one segment: interleaved with the other segments' rows, the
     # population's time order shows no run (a third of the segment group's level)
     # and capped inside one segment from some date on: a tail that only thinned in the window's
@@ -436,17 +436,10 @@ def _drivers(ref: pl.DataFrame, cur: pl.DataFrame, verdict: Verdict) -> dict[str
     for scope in dict.fromkeys([primary.scope, "population"]):
         moved = list(dict.fromkeys(f.feature for f in verdict.findings if f.kind == "data_drift" and f.scope == scope
                                    and f.feature and f.feature in cur.columns))
-        found = drivers(ref, cur, features=moved, where=_predicate(scope)) if len(moved) > 1 else {}
+        found = drivers(ref, cur, features=moved, where=slice_predicate(scope)) if len(moved) > 1 else {}
         if found:
             out[scope] = found
     return out
-
-
-def _predicate(scope: str) -> dict[str, str] | None:
-    """``"a=1 & b=x"`` as ``{"a": "1", "b": "x"}``; ``"population"`` as None."""
-    if scope == "population":
-        return None
-    return dict(part.split("=", 1) for part in scope.split(" & "))
 
 
 def _suspects(result: AuditResult | None, prediction: str) -> list[str]:

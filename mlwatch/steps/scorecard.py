@@ -26,6 +26,7 @@ import numpy as np
 import polars as pl
 
 from mlwatch.steps.scoring import time_buckets, time_position
+from mlwatch.steps.slices import slice_predicate
 
 CHECKS = ("verdict", "slice", "feature", "signature", "onset", "trigger")
 
@@ -37,7 +38,7 @@ def score(case, findings) -> dict[str, bool | None]:
     if truth["kind"] == "none":
         return {**out, **{c: None for c in CHECKS[1:]}}
     hit = _rows(case.current, truth["slice"])
-    pointed = _rows(case.current, _predicate(primary.scope)) if primary is not None else np.zeros(hit.size, bool)
+    pointed = _rows(case.current, slice_predicate(primary.scope)) if primary is not None else np.zeros(hit.size, bool)
     union = np.count_nonzero(hit | pointed)
     out["slice"] = bool(union and np.count_nonzero(hit & pointed) / union >= 0.6)
     if truth["feature"] is not None:
@@ -65,12 +66,6 @@ def onset_window(case, findings) -> tuple[bool, float] | None:
     low, high = _position(primary.onset_low), _position(primary.onset_high)
     told, shown = _knowable(case, _rows(case.current, case.truth["slice"]))
     return bool(low <= shown + 1e-9 and high >= told - 1e-9), (high - low) / max(_bucket(case), 1e-12)
-
-
-def _predicate(scope: str | None) -> dict[str, str] | None:
-    if not scope or scope == "population":
-        return None
-    return dict(part.split("=", 1) for part in scope.split(" & "))
 
 
 def _rows(frame: pl.DataFrame, predicate: dict | None) -> np.ndarray:

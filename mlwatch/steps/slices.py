@@ -162,6 +162,18 @@ def slice_label(predicate: Mapping[str, Any]) -> str:
     return " & ".join(f"{k}={v}" for k, v in predicate.items())
 
 
+def slice_predicate(label: str | None) -> dict[str, str] | None:
+    """The inverse of :func:`slice_label`: ``"SEX=2 & MAR=1"`` as ``{"SEX": "2", "MAR": "1"}``;
+    ``"population"`` (or nothing) as None.
+
+    >>> slice_predicate("SEX=2 & MAR=1"), slice_predicate("population")
+    ({'SEX': '2', 'MAR': '1'}, None)
+    """
+    if not label or label == "population":
+        return None
+    return dict(part.split("=", 1) for part in label.split(" & "))
+
+
 # ------------------------------------------------------------------ encoding
 
 @dataclass(frozen=True)

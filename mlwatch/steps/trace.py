@@ -36,6 +36,7 @@ from mlwatch.stats.binning import (MISSING, RARE, bins_from_category_counts, cat
 from mlwatch.stats.changepoint import SplitPosterior, rate_rise, row_posterior, shift_posterior
 from mlwatch.stats.signatures import PIPELINE, Signature, signature, stuck_signature
 from mlwatch.steps.scoring import format_time, time_axis, time_buckets, time_label
+from mlwatch.steps.slices import slice_predicate
 
 SCHEMA = "mlwatch.trace/1"
 TABLE_SCHEMA = {
@@ -226,7 +227,7 @@ def _swapped_outside(frames: tuple[pl.DataFrame, pl.DataFrame], feature: str, ho
     from the onset on, ``after``): the rows a swap marks are those of the label that grew, and
     they live where the label it replaced did (travel agents' bookings, when two channels
     swapped on every row); the population's, then."""
-    scope = dict(part.split("=", 1) for part in home["home"].split(" & "))
+    scope = slice_predicate(home["home"])
     ref, cur = frames
     if after is not None and after.len() == cur.height:
         cur = cur.filter(after)

@@ -78,7 +78,7 @@ import polars as pl
 from mlwatch.stats.quality import DATA_CHECKS, PIPELINE_CHECKS
 from mlwatch.stats.signatures import PIPELINE
 from mlwatch.steps.scoring import time_position
-from mlwatch.steps.slices import slice_label
+from mlwatch.steps.slices import slice_label, slice_predicate
 
 KINDS = ("none", "data_drift", "concept_drift", "skew", "data_quality")
 ORDER = ("skew", "data_quality", "concept_drift", "data_drift")
@@ -304,7 +304,7 @@ def _without_echoes(findings: list[Finding]) -> list[Finding]:
 
 def _meet(a: str, b: str) -> bool:
     """Whether two scopes can hold the same rows: no column set to two values."""
-    parts = [dict(p.split("=", 1) for p in scope.split(" & ")) if scope != "population" else {} for scope in (a, b)]
+    parts = [slice_predicate(scope) or {} for scope in (a, b)]
     return all(parts[1].get(column, value) == value for column, value in parts[0].items())
 
 
