@@ -418,9 +418,7 @@ def _relabel_causes(segments, traces) -> list[Finding]:
 
 def _partner(row: dict) -> str:
     """The segment of a re-mapped label's rows with the label they now look like instead."""
-    own = f"{row['column']}={row['value']}"
-    return " & ".join(f"{row['column']}={row['looks_like']}" if part == own else part
-                      for part in row["segment"].split(" & "))
+    return slice_label({**slice_predicate(row["segment"]), row["column"]: row["looks_like"]})
 
 
 def _first_shown(own: dict, partner: dict) -> dict:
