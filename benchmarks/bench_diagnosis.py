@@ -13,6 +13,10 @@ of the current window only (the usual delay of ground truth), are scored apart.
     python benchmarks/bench_diagnosis.py                 # 320 incidents with labels, 160 without
     python benchmarks/bench_diagnosis.py --count 80      # fewer
     python benchmarks/bench_diagnosis.py --kinds clipping,stuck --misses   # those kinds' jobs only
+
+The last column, "slice, same rows", checks the slice by the rows the fault changes in it
+(``scorecard.same_rows``): a cap on Delta's long flights is a cap on Delta's flights from JFK
+when only JFK flies that far. The "slice" column is the strict check (the scope's rows).
 """
 
 from __future__ import annotations
@@ -42,11 +46,12 @@ def _run(args) -> dict:
     except Exception as err:            # a kind the table has no column for
         return {"table": table, "kind": kind, "skipped": str(err)}
     findings = investigate(case.reference, case.current, **case.investigate_kwargs())
-    from mlwatch.steps.scorecard import onset_window, score
+    from mlwatch.steps.scorecard import onset_window, same_rows, score
 
     primary = findings.verdict.primary
     changed = case.truth.get("n_changed")
     return {"table": table, "kind": kind, "labels": labels, "seed": seed, "scores": score(case, findings),
+            "same_rows": same_rows(case, findings),
             "window": onset_window(case, findings),
             "changed": None if changed is None else changed / case.current.height,
             "truth": {k: case.truth.get(k) for k in ("verdict", "slice", "feature", "signature", "onset", "event")},
@@ -62,8 +67,8 @@ def _table(runs: list[dict], title: str) -> None:
     from mlwatch.steps.scorecard import CHECKS
 
     print(f"\n## {title}\n")
-    print("| kind | incidents | " + " | ".join(CHECKS) + " |")
-    print("|---|---|" + "---|" * len(CHECKS))
+    print("| kind | incidents | " + " | ".join(CHECKS) + " | slice, same rows |")
+    print("|---|---|" + "---|" * (len(CHECKS) + 1))
     for kind in [*KINDS, "all"]:
         chosen = [r for r in runs if "scores" in r and (kind == "all" or r["kind"] == kind)]
         if not chosen:
@@ -72,6 +77,8 @@ def _table(runs: list[dict], title: str) -> None:
         for check in CHECKS:
             applied = [r["scores"][check] for r in chosen if r["scores"][check] is not None]
             cells.append(f"{100 * np.mean(applied):.0f} % ({sum(applied)}/{len(applied)})" if applied else "-")
+        same = [r["same_rows"] for r in chosen if r.get("same_rows") is not None]
+        cells.append(f"{100 * np.mean(same):.0f} % ({sum(same)}/{len(same)})" if same else "-")
         print(f"| {kind} | {len(chosen)} | " + " | ".join(cells) + " |")
 
 
@@ -149,6 +156,7 @@ def main(argv=None) -> None:
             if "scores" in r and (not all(v in (True, None) for v in r["scores"].values()) or
                                   (window is not None and not window[0])):
                 wrong = [c for c, v in r["scores"].items() if v is False] + (
+                    ["same_rows"] if r.get("same_rows") is False else []) + (
                     ["window"] if window is not None and not window[0] else [])
                 print(f"- {r['table']} {r['kind']} ({r['labels']}, job seed {r['seed']}): wrong {wrong}; "
                       f"truth {r['truth']}; found {r['found']}")

@@ -124,6 +124,8 @@ class SimulatedIncident:
     roles: dict[str, Any]
     truth: dict[str, Any]
     injection: Injection = field(default_factory=Injection)
+    #: the current rows whose value the incident changed (its target's, for a concept drift)
+    changed: np.ndarray | None = field(default=None, repr=False)
 
     def investigate_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of :func:`mlwatch.investigate` for this incident, its events
@@ -180,12 +182,12 @@ def simulate(data: str | datasets.ModelTable | pl.DataFrame = "flights", injecti
         raise MlwatchError(f"n={size} rows a window needs {2 * size:,} rows; the table has {pool.height:,}")
     reference, current, rest = _windows(pool, table.time, size, rng, shuffle)
     plan = _plan(table, reference, injection, rng, labels)
-    current, truth = _inject(table, plan, reference, current, rest, rng)
+    current, truth, changed = _inject(table, plan, reference, current, rest, rng)
     if labels != "available" and table.target:
         current = _withhold(current, table, labels)
     events = _events(plan, truth, reference[table.time], current[table.time], rng)
     truth.update(labels=labels, n_reference=reference.height, n_current=current.height, seed=seed, table=table.name)
-    return SimulatedIncident(reference, current, events, table.roles, truth, plan)
+    return SimulatedIncident(reference, current, events, table.roles, truth, plan, changed)
 
 
 def random_injections(table: datasets.ModelTable, count: int, *, seed: int = 0,
@@ -453,7 +455,7 @@ def _onset_time(times: pl.Series, onset: float):
 
 
 def _inject(table, plan: Injection, reference: pl.DataFrame, current: pl.DataFrame, rest: pl.DataFrame,
-            rng: np.random.Generator) -> tuple[pl.DataFrame, dict[str, Any]]:
+            rng: np.random.Generator) -> tuple[pl.DataFrame, dict[str, Any], np.ndarray]:
     kind, feature, where = plan.kind, plan.feature, dict(plan.where or {})
     times = current[table.time]
     start = _onset_time(times, plan.onset)
@@ -464,7 +466,7 @@ def _inject(table, plan: Injection, reference: pl.DataFrame, current: pl.DataFra
                              "fraction": plan.fraction, "magnitude": plan.magnitude, "event": None}
     if kind == "none":
         truth.update(onset=None, n_affected=0, feature=None)
-        return current, truth
+        return current, truth, np.zeros(current.height, dtype=bool)
     if kind == "stuck":
         span = times.max() - times.min()
         end = start + span * float(plan.magnitude)
@@ -476,7 +478,7 @@ def _inject(table, plan: Injection, reference: pl.DataFrame, current: pl.DataFra
         raise MlwatchError(f"simulate: no current row in {where or 'the population'} after the onset; "
                            "give another slice or an earlier onset")
     truth["n_affected"] = int(hit.sum())
-    original = current
+    original, changed = current, hit
     if kind == "covariate_shift" and isinstance(plan.magnitude, (tuple, list)):
         sd = float(plan.magnitude[1])
         x = current[feature].cast(pl.Float64)
@@ -506,6 +508,7 @@ def _inject(table, plan: Injection, reference: pl.DataFrame, current: pl.DataFra
             numeric = before.dtype.is_numeric() and now.dtype.is_numeric()
             as_values = (lambda x: x.cast(pl.Float64).fill_nan(None)) if numeric else (lambda x: x.cast(pl.String))
             differs = as_values(before).ne_missing(as_values(now))
+            changed = differs.to_numpy()
             truth["n_changed"] = int(differs.sum())
             if not truth["n_changed"]:
                 raise MlwatchError(f"simulate: the {kind} changed no value of {column!r} in "
@@ -527,7 +530,7 @@ def _inject(table, plan: Injection, reference: pl.DataFrame, current: pl.DataFra
             prediction = current[table.prediction].cast(pl.Float64).to_numpy().copy()
             prediction[hit] = rescored.to_numpy()
             current = current.with_columns(pl.Series(table.prediction, prediction))
-    return current, truth
+    return current, truth, changed
 
 
 def _faulty(kind: str, values: pl.Series, reference: pl.Series, hit: np.ndarray, plan: Injection,

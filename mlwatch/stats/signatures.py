@@ -258,10 +258,11 @@ def _clipping(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
             continue
         clipped = fell / beyond_a
         rows = "" if clipped > 0.95 else f" in about {clipped:.0%} of the rows"
+        article = "an" if side == "upper" else "a"
         # how well the pile matches the emptied tail (a season that also shortened the
         # segment's stays empties more than the cap piles)
         return Signature("clipping", float(min(fell, pile) / max(fell, pile, 1e-9)),
-                         f"{feature} is clipped at an {side} bound of {bound:.6g}{rows}: the {fell:.1%} of values "
+                         f"{feature} is clipped at {article} {side} bound of {bound:.6g}{rows}: the {fell:.1%} of values "
                          f"beyond it now sit on it", {"bound": float(bound), "side": side, "piled": pile,
                                                       "share_clipped": clipped})
     return None

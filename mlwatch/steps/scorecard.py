@@ -15,7 +15,10 @@ Each check is True (right), False (wrong) or None (it does not apply):
   tell a cap from the rows short of its bound before it);
 * ``trigger``: the likely trigger named is the true one.
 
-:func:`onset_window` checks the window the onset likely lies in, where one is stated.
+:func:`onset_window` checks the window the onset likely lies in, where one is stated;
+:func:`same_rows` checks the slice by the rows the fault would change in it (a cap on
+Delta's long flights and on Delta's flights from JFK change the same rows when only JFK
+flies that far: no row tells the two scopes apart).
 
 Used by ``benchmarks/bench_diagnosis.py`` and the tests.
 """
@@ -66,6 +69,59 @@ def onset_window(case, findings) -> tuple[bool, float] | None:
     low, high = _position(primary.onset_low), _position(primary.onset_high)
     told, shown = _knowable(case, _rows(case.current, case.truth["slice"]))
     return bool(low <= shown + 1e-9 and high >= told - 1e-9), (high - low) / max(_bucket(case), 1e-12)
+
+
+def same_rows(case, findings) -> bool | None:
+    """Whether the fault, applied to the scope the primary finding points at, would change
+    the rows it changed: Jaccard >= 0.6 between the rows of the truth's slice and of the
+    pointed scope, from the onset on, that the fault changes or would change (a row past the
+    cap's bound, holding one of the two swapped codes, not yet null, other than the default
+    or the stuck value; every row for a covariate shift or a concept drift). Rows the
+    incident changed count as changed whatever the fraction hit; the others are read as they
+    are (the fault left them as they were). None for a control or an incident made without
+    the mask of changed rows."""
+    truth, primary, changed = case.truth, findings.verdict.primary, getattr(case, "changed", None)
+    if truth["kind"] == "none" or changed is None:
+        return None
+    if primary is None:
+        return False
+    from mlwatch.steps.scoring import time_axis
+
+    times = case.current[case.roles["time"]]
+    after = (time_axis(times) >= _position(truth["onset"]) - 1e-9) if times.dtype.is_temporal() else np.ones(times.len(), bool)
+    open_to = changed | (_would_change(case) & after)
+    hit = _rows(case.current, truth["slice"]) & open_to
+    pointed = _rows(case.current, slice_predicate(primary.scope)) & open_to
+    union = np.count_nonzero(hit | pointed)
+    return bool(union and np.count_nonzero(hit & pointed) / union >= 0.6)
+
+
+def _would_change(case) -> np.ndarray:
+    """The current rows whose value (as it is) the fault of ``case.truth`` would change."""
+    truth, current = case.truth, case.current
+    kind, details = truth["kind"], truth.get("details") or {}
+    if kind in ("covariate_shift", "concept_drift") or truth["feature"] not in current.columns:
+        return np.ones(current.height, dtype=bool)
+    values = current[truth["feature"]]
+    if kind == "encoding_permutation":
+        out = values.cast(pl.String).is_in([str(v) for v in details["swapped"]])
+    elif kind == "null_spike":
+        out = values.is_not_null()
+    elif kind == "new_category":
+        return np.ones(current.height, dtype=bool)
+    else:
+        x = values.cast(pl.Float64)
+        if kind == "clipping":
+            out = x > details["bound"] if details["side"] == "upper" else x < details["bound"]
+        elif kind == "unit_change":
+            out = x.is_not_null() & (x * details["factor"] + details["offset"] != x)
+        else:                                   # default flood, stuck: anything but the value written
+            out = x.ne_missing(details["value"])
+            if kind == "stuck" and truth.get("onset_end"):
+                from mlwatch.steps.scoring import time_axis
+
+                out = out & pl.Series(time_axis(current[case.roles["time"]]) < _position(truth["onset_end"]))
+    return out.fill_null(False).to_numpy()
 
 
 def _rows(frame: pl.DataFrame, predicate: dict | None) -> np.ndarray:
