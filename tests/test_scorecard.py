@@ -85,6 +85,52 @@ def test_an_onset_is_right_anywhere_the_slices_rows_cannot_tell_from_the_truth()
     assert not right("2012-08-21 06:00") and not right("2012-08-08 15:00")
 
 
+def test_a_slice_is_right_by_its_rows_where_no_row_tells_two_scopes_apart():
+    """Scorecard incident 2950116: Delta's distances capped at 2,446 miles, found on Delta at
+    JFK. Only JFK flies Delta that far, so both scopes change the same rows: ``same_rows``
+    holds where the strict check does not. The population, or Delta at LaGuardia, would cap
+    other rows (other carriers' long flights; none at all) and does not hold."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from mlwatch.steps.scorecard import same_rows
+
+    hours = pl.datetime_range(dt.datetime(2013, 9, 1), dt.datetime(2013, 9, 2, 23), "1h", eager=True)
+    carrier = ["DL", "DL", "DL", "DL", "UA", "UA", "UA", "UA"] * 6
+    origin = ["JFK", "LGA", "LGA", "EWR", "JFK", "LGA", "EWR", "EWR"] * 6
+    distance = [2475.0, 1000.0, 760.0, 500.0, 2586.0, 700.0, 2565.0, 1400.0] * 6
+    current = pl.DataFrame({"t": hours, "carrier": carrier, "origin": origin, "distance": distance})
+    after = (current["t"] >= dt.datetime(2013, 9, 2)).to_numpy()
+    changed = after & (current["carrier"] == "DL").to_numpy() & (current["distance"] > 2446).to_numpy()
+    current = current.with_columns(pl.Series("distance", np.where(changed, 2446.0, current["distance"])))
+    truth = {"kind": "clipping", "verdict": "skew", "slice": {"carrier": "DL"}, "feature": "distance", "signature": "clipping",
+             "onset": "2013-09-02T00:00:00", "details": {"bound": 2446.0, "side": "upper"}, "event": None}
+    reference = current.with_columns(pl.col("t").dt.offset_by("-2d"))
+    case = SimpleNamespace(reference=reference, current=current, roles={"time": "t"}, truth=truth, changed=changed)
+
+    def checks(scope: str) -> tuple[bool, bool]:
+        primary = SimpleNamespace(kind="skew", scope=scope, onset="2013-09-02", feature="distance",
+                                  signature="clipping", event=None)
+        findings = SimpleNamespace(verdict=SimpleNamespace(kind="skew", primary=primary, findings=(primary,)))
+        return score(case, findings)["slice"], same_rows(case, findings)
+
+    assert checks("carrier=DL") == (True, True)
+    assert checks("carrier=DL & origin=JFK") == (False, True)     # a quarter of Delta's rows, all it capped
+    assert checks("population") == (False, False)                 # UA's long flights are not capped
+    assert checks("carrier=DL & origin=LGA") == (False, False)
+    case.changed = None
+    assert checks("carrier=DL")[1] is None
+
+
+def test_simulate_marks_the_rows_it_changed():
+    case = simulate("bike", Injection("clipping", feature="temp", fraction=1.0, onset=0.5), n=2000, seed=4)
+    truth = case.truth
+    assert case.changed.sum() == truth["n_changed"] > 0
+    capped = case.current.filter(pl.Series(case.changed))["temp"]
+    assert (capped == truth["details"]["bound"]).all()
+    assert simulate("bike", "none", n=2000, seed=4).changed.sum() == 0
+
+
 def test_the_truth_dates_the_first_row_the_incident_changed():
     """``first_changed`` is the time of the earliest current row whose value the incident
     changed: nulls written into a tenth of the rows show first some rows after the onset."""
