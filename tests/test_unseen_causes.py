@@ -1882,3 +1882,19 @@ def test_a_swap_is_dated_by_whichever_of_its_two_labels_shows_it_first():
     assert primary.onset == "2012-08-25 19:00" and primary.event == case.truth["event"]
     assert found.verdict.secondary == () and [f.scope for f in found.verdict.findings] == ["weekday=Thu"]
     assert score(case, found)["onset"]
+
+
+def test_a_cap_on_a_whole_segment_is_placed_there_not_on_its_strongest_part():
+    """Delta's flight distances capped from below at 746 miles from 16 October (flights, seed
+    21, incident 2180036, labels for the first half of the window). Delta at JFK read the cap
+    strongest (p 9e-11, Delta's 1e-10), was kept first, and Delta's rows at the other airports
+    then tested at p 1.2e-4, short of the explain-away's step: the verdict placed the cap on
+    the population. Delta's own rows outside JFK changed too, so the change is Delta's."""
+    case = simulate("flights", Injection("clipping"), n=10_000, seed=496900927, labels="partial")
+    assert (case.truth["feature"], case.truth["slice"]) == ("distance", {"carrier": "DL"})
+    found = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = found.verdict.primary
+    assert (primary.scope, primary.feature, primary.signature) == ("carrier=DL", "distance", "clipping")
+    specific = set(found.segments.specific.filter(pl.col("feature") == "distance")["segment"].to_list())
+    assert "carrier=DL" in specific and "carrier=DL & origin=JFK" not in specific
+    assert score(case, found)["slice"]

@@ -506,7 +506,9 @@ def _segment_groups(enc, max_depth: int) -> list:
 def _explain_away(rows: list[dict], enc, codes: dict, kinds: Mapping[str, str], groups: list, alpha: float,
                   min_tv: float, min_expected: float) -> None:
     """Rule 3 of step 4, for inputs: per feature, strongest first, a specific segment stays
-    specific only when its rows outside the segments already kept still changed."""
+    specific only when its rows outside the segments already kept still changed; and a
+    specific parent of a kept segment is kept (the child then redundant) when its own rows
+    outside the child changed too."""
     masks = {columns: (key_ref, key_cur) for columns, key_ref, key_cur, _, _ in groups}
     m = len(rows)
     by_feature: dict[str, list[dict]] = {}
@@ -536,6 +538,25 @@ def _explain_away(rows: list[dict], enc, codes: dict, kinds: Mapping[str, str], 
                 covered_cur |= key_cur == r["_code"]
             else:
                 r["specific"] = False
+        for r in [c for c in candidates if c["specific"]]:
+            # a parent whose rows outside a kept child still changed holds a change that is not
+            # the child's own (Delta's distances capped at every airport: Delta at JFK, strongest
+            # by chance, left the others' rows short of the pass's step). The parent passed the
+            # family's test as a whole: this reads only where the change lives, at the level and
+            # half the material bar, as ``confined`` reads the rest of the rows
+            for parent in candidates:
+                if parent["specific"] or not parent["_items"] < r["_items"]:
+                    continue
+                key_ref, key_cur = masks[parent["_group"]]
+                child_ref, child_cur = masks[r["_group"]]
+                rest_ref = (key_ref == parent["_code"]) & (child_ref != r["_code"])
+                rest_cur = (key_cur == parent["_code"]) & (child_cur != r["_code"])
+                counts_r = np.bincount(codes_ref[rest_ref], minlength=n_bins)[None, :]
+                counts_q = np.bincount(codes_cur[rest_cur], minlength=n_bins)[None, :]
+                if counts_r.sum() >= 2 and counts_q.sum() >= 2:
+                    _, _, p, tv, tv0 = _pair_tests(counts_r, counts_q, kinds[feature], min_expected)
+                    if p[0] <= alpha and tv[0] - tv0[0] >= min_tv / 2:
+                        parent["specific"] = True
         survivors = [r for r in candidates if r["specific"]]
         for r in survivors:      # a parent kept as well holds the whole change: its child is redundant
             if any(other["_items"] < r["_items"] for other in survivors if other is not r):
