@@ -263,7 +263,7 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
         # outside Thursdays shows its holidays' few rows moving; workingday swapped on every
         # Thursday is still Thursday's)
         r["confined"] = bool(r["specific"] and (r["rest_p_value"] >= alpha or r["_rest_moved"] < min_tv / 2))
-    _explain_away(rows, enc, codes, schema.kinds, groups, alpha, min_tv, min_expected)
+    _explain_away(rows, (ref_aligned, cur_aligned), codes, schema.kinds, groups, alpha, min_tv, min_expected)
     skipped = set(outputs)
     inputs = {key: h for key, h in histograms.items() if key[1] not in skipped}
     relabelled = _relabelled(rows, groups, inputs, enc, min_support, min_expected)
@@ -503,7 +503,7 @@ def _segment_groups(enc, max_depth: int) -> list:
     return groups
 
 
-def _explain_away(rows: list[dict], enc, codes: dict, kinds: Mapping[str, str], groups: list, alpha: float,
+def _explain_away(rows: list[dict], values: tuple, codes: dict, kinds: Mapping[str, str], groups: list, alpha: float,
                   min_tv: float, min_expected: float) -> None:
     """Rule 3 of step 4, for inputs: per feature, strongest first, a specific segment stays
     specific only when its rows outside the segments already kept still changed; and a
@@ -555,12 +555,26 @@ def _explain_away(rows: list[dict], enc, codes: dict, kinds: Mapping[str, str], 
                 counts_q = np.bincount(codes_cur[rest_cur], minlength=n_bins)[None, :]
                 if counts_r.sum() >= 2 and counts_q.sum() >= 2:
                     _, _, p, tv, tv0 = _pair_tests(counts_r, counts_q, kinds[feature], min_expected)
-                    if p[0] <= alpha and tv[0] - tv0[0] >= min_tv / 2:
+                    if p[0] <= alpha and tv[0] - tv0[0] >= min_tv / 2 and _alike(
+                            values, feature, (rest_ref, rest_cur),
+                            (child_ref == r["_code"], child_cur == r["_code"])):
                         parent["specific"] = True
         survivors = [r for r in candidates if r["specific"]]
         for r in survivors:      # a parent kept as well holds the whole change: its child is redundant
             if any(other["_items"] < r["_items"] for other in survivors if other is not r):
                 r["specific"] = False
+
+
+def _alike(values: tuple, feature: str, rest: tuple, child: tuple) -> bool:
+    """Whether a parent's rows outside its child changed the way the child's did: the same
+    signature (a cap on every Delta airport's rows is a clipping at each; a swap of codes
+    inside the child beside a drift of the parent's other rows is not)."""
+    from mlwatch.stats.signatures import signature
+
+    ref, cur = values
+    found = [signature(ref[feature].filter(pl.Series(a)), cur[feature].filter(pl.Series(b))).name
+             for a, b in (rest, child)]
+    return found[0] is not None and found[0] == found[1]
 
 
 def _bin_codes(reference: pl.Series, current: pl.Series, kind: str, bins: int):
