@@ -1898,3 +1898,19 @@ def test_a_cap_on_a_whole_segment_is_placed_there_not_on_its_strongest_part():
     specific = set(found.segments.specific.filter(pl.col("feature") == "distance")["segment"].to_list())
     assert "carrier=DL" in specific and "carrier=DL & origin=JFK" not in specific
     assert score(case, found)["slice"]
+
+
+def test_a_swap_inside_a_child_is_not_promoted_to_a_parent_that_drifted_otherwise():
+    """acs, seed 21, incident 2100033: NATIVITY's two codes swapped for women with no
+    disability (SEX=2 & DIS=2). The other women's NATIVITY moved too, a little and by chance,
+    at the level: promoted to SEX=2 the swap read as a shift, and the verdict said "monitor"
+    for a pipeline fault. The parent takes a child's finding only when its other rows show
+    the child's signature."""
+    case = simulate("acs", Injection("encoding_permutation"), n=10_000, seed=1412955267)
+    assert (case.truth["feature"], case.truth["slice"]) == ("NATIVITY", {"SEX": "2", "DIS": "2"})
+    found = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = found.verdict.primary
+    assert found.verdict.kind == "skew" and found.verdict.action == "fix the pipeline, do not retrain"
+    assert (primary.scope, primary.feature, primary.signature) == ("SEX=2 & DIS=2", "NATIVITY",
+                                                                    "encoding_permutation")
+    assert score(case, found) == dict.fromkeys(score(case, found), True)
