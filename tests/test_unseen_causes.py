@@ -1933,3 +1933,25 @@ def test_a_tilt_of_a_large_segment_is_its_own_though_it_moved_the_populations_pi
     primary = found.verdict.primary
     assert (found.verdict.kind, primary.scope, primary.feature) == ("data_drift", "origin=LGA", "visib")
     assert score(case, found) == dict.fromkeys(score(case, found), True)
+
+
+def test_a_frozen_runs_first_rows_may_be_chance_and_its_trigger_inside_them_dates_it():
+    """hotel, seed 21, incident 2150062 (labels withheld): the group bookings' week nights
+    frozen at 2 from 1 June. Groups book two week nights in a quarter of their rows, and the
+    two bookings before the freeze read 2 by chance: the run begins on 30 May, the window was
+    that day alone, and the firmware update of 1 June, after it, could not be named. A run's
+    first rows are chance while q^k stays above 2.5 % (q = 0.25: up to three rows), so the
+    window reaches its fourth row, the update is the trigger, and the freeze is dated from it."""
+    case = simulate("hotel", Injection("stuck"), n=5479, seed=247936488, labels="withheld")
+    truth = case.truth
+    assert (truth["feature"], truth["slice"], truth["details"]) == (
+        "stays_in_week_nights", {"market_segment": "groups"}, {"value": 2.0})
+    groups = case.reference.filter(pl.col("market_segment") == "groups")["stays_in_week_nights"]
+    q = float((groups == 2).mean())
+    assert 0.15 < q < 0.35 and int(np.ceil(np.log(0.025) / np.log(q))) == 3
+    found = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = found.verdict.primary
+    assert (primary.scope, primary.signature) == ("market_segment=groups", "stuck")
+    assert primary.onset_low == "2017-05-30" < primary.onset_high
+    assert primary.event == truth["event"] and primary.onset == "2017-06-01"
+    assert score(case, found) == dict.fromkeys(score(case, found), True)

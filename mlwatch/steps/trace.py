@@ -167,7 +167,7 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
             found = frozen or found
         timing, after = {}, None
         if frozen is not None:
-            timing = _frozen_onset(frozen, buckets)
+            timing = _frozen_onset(frozen, buckets, (before, now), axis)
         elif buckets is not None:
             timing = _onset(ref[feature], cur[feature], kind, buckets, bins, found.name, found.evidence, axis)
             # an onset read only from the rows outside the bins that fell dates a tilt; it is too
@@ -198,7 +198,10 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
             found = trusted
             timing = (_onset(ref[feature], cur[feature], kind, buckets, bins, found.name, found.evidence, axis)
                       if found.name != "stuck" else {})
-            timing = timing if timing.get("onset") else _frozen_onset(found, buckets)
+            if not timing.get("onset"):
+                timing = _frozen_onset(found, buckets, (ref[feature].cast(pl.Float64).to_numpy(),
+                                                        cur[feature].cast(pl.Float64).to_numpy()) if found.name == "stuck"
+                                       and axis is not None else None, axis)
         row = {"feature": feature, "signature": found.name, "confidence": found.confidence,
                "pipeline_fault": found.pipeline_fault, "sentence": found.sentence,
                "driver": found.evidence.get("driver"), **timing}
@@ -1153,15 +1156,38 @@ def _after_onset(cur: pl.DataFrame, time: str, timing: dict, buckets, min_rows: 
     return pl.Series(after)
 
 
-def _frozen_onset(frozen, buckets) -> dict[str, Any]:
+def _frozen_onset(frozen, buckets, values: tuple | None = None, axis: tuple | None = None) -> dict[str, Any]:
     """Onset of a stuck value: the first row of its run (its bucket, for grouping); of a cap
-    found in time order, the first row after the last that passed its bound."""
+    found in time order, the first row after the last that passed its bound.
+
+    A run's first rows may hold the value by chance: groups booked for two nights, the
+    reading later frozen at 2, read 2 on the two days before the freeze. With ``values``
+    (reference, current) and their ``axis``, the window runs to the first row of the run that
+    chance is unlikely (under 2.5 %) to have led with: the ``k``-th, ``q^k`` below 0.025 at
+    ``q`` the reference's share of the value (the time the change began at the latest)."""
     starts = buckets[2]
     positions = np.asarray([_as_number(t) for t in starts], dtype=float)
-    index = max(int(np.searchsorted(positions, frozen.evidence["start"], side="right")) - 1, 0)
-    onset = time_label(frozen.evidence["start"], starts[0])
-    return {"onset": onset, "onset_low": onset, "onset_high": onset, "_onset_index": index,
-            "_window": (index, index), "_used": np.arange(len(starts))}
+    start = frozen.evidence["start"]
+    index = max(int(np.searchsorted(positions, start, side="right")) - 1, 0)
+    onset = time_label(start, starts[0])
+    out = {"onset": onset, "onset_low": onset, "onset_high": onset, "_onset_index": index,
+           "_window": (index, index), "_used": np.arange(len(starts))}
+    value = frozen.evidence.get("value")
+    if values is None or axis is None or value is None:
+        return out
+    reference, current = (np.asarray(v, dtype=float) for v in values)
+    finite = reference[np.isfinite(reference)]
+    q = float(np.mean(finite == value)) if finite.size else 0.0
+    if not 0 < q < 1:
+        return out
+    lead = int(np.ceil(np.log(0.025) / np.log(q)))
+    run = np.sort(axis[1][(axis[1] >= start) & (axis[1] <= frozen.evidence["end"]) & (current == value)])
+    if lead < 1 or run.size <= lead:
+        return out
+    latest = float(run[lead])
+    high = max(int(np.searchsorted(positions, latest, side="right")) - 1, index)
+    return {**out, "onset_high": time_label(positions[high], starts[0]) if high > index else onset,
+            "_window": (index, high), "_latest": latest, "_run": run[:lead + 1]}
 
 
 def _group(rows: list[dict], starts) -> None:
@@ -1195,6 +1221,10 @@ def _attribute(rows: list[dict], events: list[tuple[Any, str]], starts: list) ->
         if found is not None:
             r.update(event=found[1], event_time=format_time(found[0]), event_score=found[2])
             at = onset_given(r.get("_posterior"), _as_number(found[0]), width)
+            if at is None and r.get("_run") is not None:
+                # a run whose first rows held the value by chance began from its trigger on
+                after = r["_run"][r["_run"] >= _as_number(found[0])]
+                at = float(after[0]) if after.size and after[0] > onset else None
             if at is not None:
                 r["onset"] = time_label(at, starts[0])
 
