@@ -29,9 +29,7 @@ A significant pair is ``specific`` when the change is material and the segment's
   quantile map (each reference value moved to the current value of the same rank) applied
   to the segment's reference values predicts its current bins; for a category, the
   segment's reference counts reweighted by the rest of the population's change of each
-  category (for a number, where the rest of the rows held at ``alpha``, the population's
-  map only echoes the segment's own change: the rest predicts none, and the prediction is
-  the segment's reference). The segment's current bins must differ from that prediction by ``min_tv`` too,
+  category. The segment's current bins must differ from that prediction by ``min_tv`` too,
   and by at least half as much as from its own reference (the prediction explains less
   than half of the change).
   A season that moved a feature everywhere alike predicts itself (it is the population
@@ -239,11 +237,6 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
         chi2, dof, p, tv, tv0 = _pair_tests(r, q, kind, min_expected)
         tv_predicted = _tv(np.vstack(stacked_pred), q)
         _, _, rest_p, rest_tv, rest_tv0 = _tests(pop_ref[None, :] - r, pop_cur[None, :] - q, min_expected)  # the rest?
-        if moved_ref is not None:
-            # the population's map holds the segment's own change: where the rest held, it is
-            # all the segment's (LaGuardia's visibility tilted up moved the population's pile at
-            # 10 miles, and that map "predicted" LaGuardia's change), and the rest predicts none
-            tv_predicted = np.where(rest_p >= alpha, np.maximum(tv_predicted, tv), tv_predicted)
         membership_p = _share_p_values(r.sum(axis=1), pop_ref.sum(), q.sum(axis=1), pop_cur.sum())
         n_r, n_q = r.sum(axis=1), q.sum(axis=1)
         for i, (g, code) in enumerate(where):
