@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from mlwatch.steps.scoring import time_buckets, time_position
+from mlwatch.steps.scoring import time_axis, time_buckets, time_position
 from mlwatch.steps.slices import slice_predicate
 
 CHECKS = ("verdict", "slice", "feature", "signature", "onset", "trigger")
@@ -42,8 +42,7 @@ def score(case, findings) -> dict[str, bool | None]:
         return {**out, **{c: None for c in CHECKS[1:]}}
     hit = _rows(case.current, truth["slice"])
     pointed = _rows(case.current, slice_predicate(primary.scope)) if primary is not None else np.zeros(hit.size, bool)
-    union = np.count_nonzero(hit | pointed)
-    out["slice"] = bool(union and np.count_nonzero(hit & pointed) / union >= 0.6)
+    out["slice"] = _alike(hit, pointed)
     if truth["feature"] is not None:
         named = {f.feature for f in findings.verdict.findings if f.kind == findings.verdict.kind}
         out["feature"] = primary is not None and (primary.feature == truth["feature"] or (
@@ -85,13 +84,16 @@ def same_rows(case, findings) -> bool | None:
         return None
     if primary is None:
         return False
-    from mlwatch.steps.scoring import time_axis
-
     times = case.current[case.roles["time"]]
     after = (time_axis(times) >= _position(truth["onset"]) - 1e-9) if times.dtype.is_temporal() else np.ones(times.len(), bool)
     open_to = changed | (_would_change(case) & after)
     hit = _rows(case.current, truth["slice"]) & open_to
     pointed = _rows(case.current, slice_predicate(primary.scope)) & open_to
+    return _alike(hit, pointed)
+
+
+def _alike(hit: np.ndarray, pointed: np.ndarray) -> bool:
+    """Jaccard >= 0.6 between two row masks (none in either: not alike)."""
     union = np.count_nonzero(hit | pointed)
     return bool(union and np.count_nonzero(hit & pointed) / union >= 0.6)
 
@@ -118,8 +120,6 @@ def _would_change(case) -> np.ndarray:
         else:                                   # default flood, stuck: anything but the value written
             out = x.ne_missing(details["value"])
             if kind == "stuck" and truth.get("onset_end"):
-                from mlwatch.steps.scoring import time_axis
-
                 out = out & pl.Series(time_axis(current[case.roles["time"]]) < _position(truth["onset_end"]))
     return out.fill_null(False).to_numpy()
 
@@ -139,8 +139,6 @@ def _knowable(case, hit: np.ndarray) -> tuple[float, float]:
     differs from the rows before the onset. On the early side, a cap's onset is told only by
     the last row before it whose value the cap would have changed (``last_unchanged``): the
     rows short of the bound between it and the onset look the same either way."""
-    from mlwatch.steps.scoring import time_axis
-
     at = _position(case.truth["onset"])
     times = case.current[case.roles["time"]]
     if not times.dtype.is_temporal():

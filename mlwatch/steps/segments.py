@@ -67,7 +67,7 @@ from mlwatch.results import Result, Section, frame_from_records, plain, records
 from mlwatch.stats import noise
 from mlwatch.stats.binning import codes, quantile_edges
 from mlwatch.stats.quality import increase_p_value, rising_value
-from mlwatch.stats.signatures import held_at_bound
+from mlwatch.stats.signatures import held_at_bound, signature
 from mlwatch.steps.slices import encode_segments
 
 SCHEMA = "mlwatch.segments/1"
@@ -569,8 +569,6 @@ def _alike(values: tuple, feature: str, rest: tuple, child: tuple) -> bool:
     """Whether a parent's rows outside its child changed the way the child's did: the same
     signature (a cap on every Delta airport's rows is a clipping at each; a swap of codes
     inside the child beside a drift of the parent's other rows is not)."""
-    from mlwatch.stats.signatures import signature
-
     ref, cur = values
     found = [signature(ref[feature].filter(pl.Series(a)), cur[feature].filter(pl.Series(b))).name
              for a, b in (rest, child)]

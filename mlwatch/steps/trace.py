@@ -199,9 +199,9 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
             timing = (_onset(ref[feature], cur[feature], kind, buckets, bins, found.name, found.evidence, axis)
                       if found.name != "stuck" else {})
             if not timing.get("onset"):
-                timing = _frozen_onset(found, buckets, (ref[feature].cast(pl.Float64).to_numpy(),
-                                                        cur[feature].cast(pl.Float64).to_numpy()) if found.name == "stuck"
-                                       and axis is not None else None, axis)
+                values = ((ref[feature].cast(pl.Float64).to_numpy(), cur[feature].cast(pl.Float64).to_numpy())
+                          if found.name == "stuck" else None)        # a cap's row past its bound is no run
+                timing = _frozen_onset(found, buckets, values, axis)
         row = {"feature": feature, "signature": found.name, "confidence": found.confidence,
                "pipeline_fault": found.pipeline_fault, "sentence": found.sentence,
                "driver": found.evidence.get("driver"), **timing}
