@@ -6,6 +6,8 @@ import datetime as dt
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlwatch import investigate
 from mlwatch.cli import main
@@ -1936,3 +1938,87 @@ def test_a_frozen_runs_first_rows_may_be_chance_and_its_trigger_inside_them_date
     assert primary.onset_low == "2017-05-30" < primary.onset_high
     assert primary.event == truth["event"] and primary.onset == "2017-06-01"
     assert score(case, found) == dict.fromkeys(score(case, found), True)
+
+
+def test_values_off_the_grid_in_one_segment_are_a_unit_change_there():
+    """hotel, seed 21, incident 2100222: waiting days divided by 100 for the bookings with
+    breakfast and one other meal. The column is 0 in 97 % of the rows, so 14 values of 5,479
+    changed: far below any distribution test and the audit's material bar of half a percent.
+    But 14 fractions where the reference has none are no chance: p = (1/2)^14 a side, on the
+    one feature that could reject (Tarone's count), and the fractions x 100 are whole again."""
+    from mlwatch.steps.frozen import off_grid_segments
+
+    case = simulate("hotel", Injection("unit_change"), n=5479, seed=730577801)
+    truth = case.truth
+    assert (truth["feature"], truth["slice"], truth["details"]["factor"], truth["n_changed"]) == (
+        "days_in_waiting_list", {"meal": "breakfast_and_one_other_meal"}, 0.01, 14)
+    kwargs = case.investigate_kwargs()
+    found = off_grid_segments(case.reference, case.current, segments=kwargs["segments"],
+                              features=kwargs["features"], alpha=0.0025)
+    assert [(f["where"], f["feature"], f["signature"].name, f["n_tests"]) for f in found] == [
+        (truth["slice"], "days_in_waiting_list", "unit_change", 1)]
+    from scipy.stats import fisher_exact
+
+    waits = case.current["days_in_waiting_list"].to_numpy()
+    before = case.reference["days_in_waiting_list"].to_numpy()
+    k, k_ref = int(np.sum(waits != np.round(waits))), int(np.sum(before != np.round(before)))
+    assert (k, k_ref) == (14, 0)
+    table = [[k_ref, before.size - k_ref], [k, waits.size - k]]
+    assert found[0]["p_value"] == pytest.approx(fisher_exact(table, alternative="less").pvalue, rel=1e-9)
+    assert found[0]["p_value"] == pytest.approx(0.5 ** 14, rel=0.05)         # n = m: about a coin's 14 heads
+    assert found[0]["signature"].evidence["factor"] == pytest.approx(0.01)
+    result = investigate(case.reference, case.current, **kwargs)
+    primary = result.verdict.primary
+    assert (result.verdict.kind, primary.scope, primary.signature) == (
+        "skew", "meal=breakfast_and_one_other_meal", "unit_change")
+    assert "divided by 100" in primary.sentence and "do not retrain" in result.verdict.summary
+    assert score(case, result) == dict.fromkeys(score(case, result), True)
+
+
+def test_values_off_the_grid_everywhere_are_found_on_the_population_first():
+    """hotel, seed 21, incident 2100162: waiting days sent in hours on every row from 10 June.
+    14 values come off the grid; the scan tests the population once, then reads where: 11 of
+    the 14 are transient-party bookings (whose waits are most often not 0) and the other 3
+    are too few to show a rise outside them, so the scope read is that segment, which the
+    fault changes the same rows in (the strict slice check fails; the same-rows check holds)."""
+    from mlwatch.steps.scorecard import same_rows
+
+    case = simulate("hotel", Injection("unit_change"), n=5479, seed=1475251862)
+    assert (case.truth["slice"], case.truth["n_changed"]) == (None, 14)
+    result = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = result.verdict.primary
+    assert (result.verdict.kind, primary.feature, primary.signature) == ("skew", "days_in_waiting_list", "unit_change")
+    assert primary.scope == "customer_type=transient_party" and same_rows(case, result)
+    assert {k for k, v in score(case, result).items() if not v} == {"slice"}
+
+
+def test_off_grid_scan_keeps_quiet_on_a_whole_number_column_that_stays_whole(rng):
+    """No values off the grid, or as many as the reference had: no finding, and a column on
+    no grid (measurements) is not scanned."""
+    from mlwatch.steps.frozen import _tarone_count, off_grid_segments
+
+    site = np.tile(["a", "b", "c"], 1000)
+    counts = rng.poisson(2.0, 3000).astype(float)
+    noisy = rng.normal(0, 1, 3000)
+    empty = pl.Series("gone", [None] * 3000, dtype=pl.Float64)
+    ref = pl.DataFrame({"site": site, "n": counts, "x": noisy, "gone": empty})
+    cur = pl.DataFrame({"site": site, "n": rng.poisson(2.5, 3000).astype(float), "x": noisy * 60,
+                        "gone": pl.Series(np.r_[np.full(2990, np.nan), np.arange(10) / 7])})
+    # an input null in every reference row lies on no grid: the audit's null and range checks speak for it
+    assert off_grid_segments(ref, cur, segments=["site"], features=["n", "x", "gone", "site"]) == []
+    # three values off the grid can never reach a level of 1e-3 (1/8 a side at the least): not counted
+    assert _tarone_count(np.array([0.125, 0.125, 1e-5]), 1e-3) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(least=st.lists(st.floats(1e-12, 1.0), min_size=1, max_size=30), alpha=st.floats(1e-4, 0.2))
+def test_tarones_count_is_the_least_that_holds(least, alpha):
+    """Tarone's count: at most ``t`` tests can reach ``alpha / t``, and no smaller count holds;
+    never more than the tests, never less than 1."""
+    from mlwatch.steps.frozen import _tarone_count
+
+    values = np.array(least)
+    t = _tarone_count(values, alpha)
+    assert 1 <= t <= values.size
+    holds = [int(np.sum(values <= alpha / u)) <= u for u in range(1, values.size + 1)]
+    assert holds[t - 1] and not any(holds[: t - 1])

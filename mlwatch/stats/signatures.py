@@ -361,7 +361,31 @@ def _unit_signature(feature: str, factor: float, offset: float, share: float, ex
                       "explained": float(explained)})
 
 
-def _lattice_unit_change(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, int] | None:
+def off_grid_unit_change(reference, current, *, feature: str = "the feature", min_fractions: int = 2) -> Signature | None:
+    """The unit change that took a few values off the grid the reference lies on, read from
+    those values alone, or None: :func:`numeric_signature` asks for ten of them and half a
+    percent of the rows before it reads a conversion there, lest chance fractions pass for
+    one; a caller that has already shown the fractions are no chance (a scan of segments,
+    :func:`mlwatch.steps.frozen.off_grid_segments`) can ask for as few as ``min_fractions``.
+
+    >>> waits = np.r_[np.zeros(600), np.arange(1.0, 41.0)]         # ten of 640 values sent in hours
+    >>> late = np.r_[np.zeros(600), np.where(np.arange(40) % 4 == 0, np.arange(1.0, 41.0) / 60, np.arange(1.0, 41.0))]
+    >>> off_grid_unit_change(waits, late, feature="waiting days").evidence["factor"] * 60
+    1.0
+    >>> off_grid_unit_change(waits, np.r_[np.zeros(600), np.arange(1.0, 41.0) + 0.5]) is None     # no factor fits
+    True
+    """
+    a, _ = finite_sorted(_series(reference))
+    b, _ = finite_sorted(_series(current))
+    with np.errstate(over="ignore", invalid="ignore"):
+        lattice = _lattice_unit_change(a, b, min_fractions=min_fractions)
+    if lattice is None or lattice[3] < min(2, min_fractions):
+        return None
+    return _unit_signature(feature, lattice[0], 0.0, lattice[1], lattice[2])
+
+
+def _lattice_unit_change(a: np.ndarray, b: np.ndarray, *,
+                         min_fractions: int | None = None) -> tuple[float, float, float, int] | None:
     """Unit changes of a column on a grid (whole numbers, or hundredths of an inch of rain:
     :func:`~mlwatch.stats.quality.grid_step`) read from the values themselves, counted in
     steps of the grid: divided by ``f``, whole numbers turn into fractions that ``f`` brings
@@ -379,7 +403,7 @@ def _lattice_unit_change(a: np.ndarray, b: np.ndarray) -> tuple[float, float, fl
     fractional = b[~whole]
     from mlwatch.stats.ecdf import ks_sorted
 
-    if fractional.size >= max(0.005 * b.size, 10):
+    if fractional.size >= (max(0.005 * b.size, 10) if min_fractions is None else max(min_fractions, 1)):
         fits = []
         for f0 in UNIT_FACTORS:
             for factor, back in ((1 / f0, fractional * f0), (f0, fractional / f0)):

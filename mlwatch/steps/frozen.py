@@ -18,6 +18,12 @@ season, and measured on the scorecard's controls they were its only false alarms
 
 Readings capped inside one segment from some date on (:func:`capped_segments`) are read the
 same way: a tail that only thinned in the window's histogram is gone in time order.
+
+Readings off the grid the reference lies on (:func:`off_grid_segments`): whole numbers that
+came in as fractions for one segment's rows (waiting days sent in hours by one channel's
+feed). On a column that is zero in most rows, such a conversion shows in a dozen values of
+thousands, too few for any test of the distribution and for the audit's material bar of
+half a percent of the rows; but a fraction where the reference never had one is no chance.
 """
 
 from __future__ import annotations
@@ -31,13 +37,16 @@ from scipy.stats import beta
 
 from mlwatch import data
 from mlwatch.stats.binning import MISSING
-from mlwatch.stats.quality import increase_p_value
-from mlwatch.stats.signatures import Signature, held_at_bound, stuck_signature
+from mlwatch.stats.quality import grid_step, increase_p_value, off_grid_mask
+from mlwatch.stats.signatures import (PIPELINE, Signature, held_at_bound, numeric_signature, off_grid_unit_change,
+                                      stuck_signature)
 from mlwatch.steps.scoring import time_axis
 
 MAX_VALUES = 40            # segment columns with more values than this are not scanned
 MAX_CAPPED_ROWS = 250_000  # rows a side the scan for caps reads (a uniform sample past it)
 MAX_REPEAT = 0.2           # a column whose consecutive readings repeat more often than this rests by nature
+MIN_OFF_GRID = 3           # values off the grid a scope needs before it is tested
+REST_LEVEL = 0.05          # a segment's values off the grid rose, and its rest's did not, at this level
 
 
 def frozen_segments(reference, current, *, segments: Sequence[str], features: Sequence[str], time: str,
@@ -424,3 +433,122 @@ def _first_of_period(key_cur: np.ndarray, code: int, b: np.ndarray, latest_first
     last ``rows`` finite rows."""
     mine = latest_first[(key_cur[latest_first] == code) & np.isfinite(b[latest_first])]
     return int(mine[min(rows, mine.size) - 1])
+
+
+def off_grid_segments(reference, current, *, segments: Sequence[str], features: Sequence[str],
+                      min_rows: int = 50, max_depth: int = 2, alpha: float = 0.005) -> list[dict[str, Any]]:
+    """The features whose current values came off the grid every reference value lies on
+    (:func:`mlwatch.stats.quality.grid_step`: whole numbers, halves, ..., hundredths), each in
+    the scope where it happened, in the shape of :func:`frozen_segments`' findings (the
+    ``signature`` the pipeline fault that reads there, most often a ``unit_change``; ``rows``
+    the values off the grid), most significant first.
+
+    Whether values came off the grid is tested once a feature, on every row: Fisher's
+    one-sided test of the share of finite values off the grid, current against reference,
+    Bonferroni over the features on a grid that could reach the level (Tarone's count: the
+    test is conditional on the ``K`` values off the grid in both windows, and with all ``K``
+    current its p-value is the least it can be, so a feature whose least is above the
+    corrected level cannot reject and is not counted; most columns on a grid hold no value
+    off it). Where the reference holds none, the chance that ``k`` values off it are all
+    current is about ``(m / (n + m))^k`` in any scope, so testing each segment too would add
+    tests and no power. Where it happened is then read: the widest
+    segment (a value of a segment column, or of two up to ``max_depth``, with ``min_rows``
+    rows a side) whose values off the grid rose (at :data:`REST_LEVEL`) while the rest of the
+    rows, outside it, show no rise of their own; else the population. The finding is kept only
+    when the scope's change reads as a pipeline fault (:func:`numeric_signature`, or a unit
+    change read from the fractions alone, :func:`mlwatch.stats.signatures.off_grid_unit_change`):
+    values off the grid that no conversion explains are left to the audit's check.
+
+    >>> rng = np.random.default_rng(1)
+    >>> channel = np.tile(["web", "agent", "phone"], 2000)
+    >>> waits = np.where(rng.random(6000) < 0.9, 0.0, rng.integers(1, 60, 6000).astype(float))
+    >>> ref = pl.DataFrame({"channel": channel, "waits": waits})
+    >>> late = waits.copy()
+    >>> hours = (channel == "phone") & (np.arange(6000) > 3000)
+    >>> late[hours] = late[hours] / 24
+    >>> found = off_grid_segments(ref, pl.DataFrame({"channel": channel, "waits": late}), segments=["channel"],
+    ...                           features=["waits"])
+    >>> [(f["where"], f["signature"].name, f["signature"].evidence["rows"]) for f in found]
+    [({'channel': 'phone'}, 'unit_change', 119)]
+    """
+    from mlwatch.steps.segments import _segment_groups
+    from mlwatch.steps.slices import encode_segments
+
+    ref = data.to_frame(reference, name="reference")
+    cur = data.to_frame(current, name="current")
+    present = [c for c in segments if c in ref.columns and c in cur.columns]
+    numeric = [f for f in features if f in ref.columns and f in cur.columns and f not in present
+               and ref.schema[f].is_numeric() and cur.schema[f].is_numeric()]
+    if not numeric or ref.height < min_rows or cur.height < min_rows:
+        return []
+    groups = None
+    least, found = [], []
+    for feature in numeric:
+        a, b = ref[feature].cast(pl.Float64).to_numpy(), cur[feature].cast(pl.Float64).to_numpy()
+        ok_a, ok_b = np.isfinite(a), np.isfinite(b)
+        step = grid_step(a[ok_a])       # a sample spread over the rows: their order does not matter
+        if step is None or min(int(ok_a.sum()), int(ok_b.sum())) < min_rows:
+            continue
+        off_a, off_b = off_grid_mask(a, step), off_grid_mask(b, step)
+        totals = (int(off_a.sum()), int(ok_a.sum()), int(off_b.sum()), int(ok_b.sum()))
+        least.append(increase_p_value(0, totals[1], totals[0] + totals[2], totals[3]))
+        if totals[2] < MIN_OFF_GRID or totals[2] / totals[3] < 2 * totals[0] / totals[1]:
+            continue
+        if groups is None:
+            groups = _segment_groups(encode_segments(ref, cur, present), max_depth) if present else []
+        scopes = []
+        for _, key_ref, key_cur, k, label in groups:
+            n_ref, n_cur = np.bincount(key_ref[ok_a], minlength=k), np.bincount(key_cur[ok_b], minlength=k)
+            k_ref, k_cur = np.bincount(key_ref[off_a], minlength=k), np.bincount(key_cur[off_b], minlength=k)
+            for code in np.flatnonzero((n_ref >= min_rows) & (n_cur >= min_rows) & (k_cur >= MIN_OFF_GRID)):
+                counts = (int(k_ref[code]), int(n_ref[code]), int(k_cur[code]), int(n_cur[code]))
+                rest = tuple(t - c for t, c in zip(totals, counts))
+                p_own = increase_p_value(*counts)
+                if p_own < REST_LEVEL and increase_p_value(*rest) >= REST_LEVEL:
+                    scopes.append((label(int(code)), counts[2], p_own))
+        # the widest segment that holds the change alone, the one holding most of it (and most
+        # tightly, on a tie: the smaller of two segments that hold the same rows); else everyone
+        scopes = [s for s in scopes if MISSING not in s[0].values()]
+        where, rows, _ = min(scopes, key=lambda s: (len(s[0]), -s[1], s[2])) if scopes else ({}, totals[2], 0.0)
+        found.append({"where": where, "feature": feature, "p_value": increase_p_value(*totals), "rows": rows})
+    tested = _tarone_count(np.array(least), alpha)
+    out = []
+    for item in found:
+        item["p_value"] = min(1.0, item["p_value"] * max(tested, 1))
+        read = _scope_signature(ref, cur, item) if item["p_value"] < alpha else None
+        if read is not None:
+            out.append({"where": item["where"], "feature": item["feature"], "signature": read,
+                        "p_value": item["p_value"], "n_tests": tested})
+    return sorted(out, key=lambda f: f["p_value"])
+
+
+def _tarone_count(least: np.ndarray, alpha: float) -> int:
+    """Tarone's count of the tests a Bonferroni correction must divide ``alpha`` by: the
+    least ``t`` such that at most ``t`` tests can reach ``alpha / t`` (``least``: each test's
+    least attainable p-value); 1 at the least.
+
+    >>> _tarone_count(np.array([0.5, 0.5, 1e-6, 1e-5]), 0.01), _tarone_count(np.array([1e-6] * 3), 0.01)
+    (2, 3)
+    """
+    for t in range(1, max(least.size, 1) + 1):
+        if int(np.sum(least <= alpha / t)) <= t:
+            return t
+    return max(least.size, 1)
+
+
+def _scope_signature(ref: pl.DataFrame, cur: pl.DataFrame, item: dict) -> Signature | None:
+    """The pipeline fault that took a scope's values off the grid (its ``rows`` in the
+    evidence), or None."""
+    feature = item["feature"]
+    if item["where"]:
+        ref, cur = (frame.filter(data.where_condition(frame.schema, item["where"], name=name).fill_null(False))
+                    for frame, name in ((ref, "reference"), (cur, "current")))
+    read = numeric_signature(ref[feature], cur[feature], feature=feature)
+    if read.name not in PIPELINE:
+        read = off_grid_unit_change(ref[feature], cur[feature], feature=feature)
+    if read is None:
+        return None
+    scope = " & ".join(f"{c} = {v}" for c, v in item["where"].items()) or "every row"
+    sentence = (f"{read.sentence}; {item['rows']} current values of {feature} are off the grid the reference lies on "
+                f"({scope})")
+    return Signature(read.name, read.confidence, sentence, {**read.evidence, "rows": item["rows"]})

@@ -29,7 +29,7 @@ from mlwatch.steps.multivariate import MultivariateResult, multivariate_drift
 from mlwatch.steps.infra import InfraResult, infra
 from mlwatch.steps.overall import OverallResult, error_posterior, explain_drop, overall
 from mlwatch.steps.scoring import Scoring
-from mlwatch.steps.frozen import capped_segments, frozen_segments
+from mlwatch.steps.frozen import capped_segments, frozen_segments, off_grid_segments
 from mlwatch.steps.segments import SegmentDriftResult, segment_drift
 from mlwatch.steps.signal import SignalResult, signal
 from mlwatch.steps.slices import SliceResult, find_slices, slice_predicate
@@ -329,11 +329,14 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
     # readings frozen inside one segment: interleaved with the other segments' rows, the
     # population's time order shows no run (a third of the segment group's level)
     # and capped inside one segment from some date on: a tail that only thinned in the window's
-    # histogram is gone in time order (each a sixth of the segment group's level)
-    frozen = sorted(frozen_segments(ref, cur, segments=roles.segments, features=roles.features, time=time,
-                                    alpha=level["segments"] / 6)
-                    + capped_segments(ref, cur, segments=roles.segments, features=roles.features, time=time,
-                                      alpha=level["segments"] / 6), key=lambda f: f["p_value"]) if time else []
+    # histogram is gone in time order (each a sixth of the segment group's level); and values
+    # off the reference's grid, a dozen of them where the reference had none (a sixth too)
+    frozen = sorted((frozen_segments(ref, cur, segments=roles.segments, features=roles.features, time=time,
+                                     alpha=level["segments"] / 6)
+                     + capped_segments(ref, cur, segments=roles.segments, features=roles.features, time=time,
+                                       alpha=level["segments"] / 6) if time else [])
+                    + off_grid_segments(ref, cur, segments=roles.segments, features=roles.features,
+                                        alpha=level["segments"] / 6), key=lambda f: f["p_value"])
     segment_traces += tuple(traced(features=[f["feature"]], where=f["where"], known={f["feature"]: f["signature"]})
                             for f in frozen[:MAX_TRACED_MINOR])
     slice_events = _slice_triggers(ref, cur, time, sl, events, ov.onset) if time and events is not None else {}

@@ -19,12 +19,12 @@ groups, each with a share of the level ``alpha`` (5 %):
   Benjamini-Hochberg across them (``3 alpha / 10``);
 * every feature's drift inside every segment (:mod:`mlwatch.steps.segments`),
   Benjamini-Hochberg across the pairs (``3 alpha / 10``);
-* readings frozen inside one segment, and readings capped inside one from some date on
-  (:mod:`mlwatch.steps.frozen`), each Bonferroni across what it scanned (``alpha / 20``
-  each, on top of the segments' share);
+* readings frozen inside one segment, readings capped inside one from some date on, and
+  values off the reference's grid in a segment or the population (:mod:`mlwatch.steps.frozen`),
+  each Bonferroni across what it scanned (``alpha / 20`` each, on top of the segments' share);
 * the domain classifier on the whole population (:mod:`mlwatch.steps.multivariate`,
   ``alpha / 20``, on top as well; it also needs an AUC of 0.55, which a few thousand rows a
-  side never reach by chance). The union bound below is then ``1.15 alpha``, measured at most
+  side never reach by chance). The union bound below is then ``1.2 alpha``, measured at most
   3.5 % on the random splits.
 
 The tests run on the broken slice (its drift tests and quality checks, BH at ``alpha``)
@@ -498,7 +498,7 @@ def _frozen_causes(frozen, traces, found: list[Finding]) -> list[Finding]:
     segment."""
     traced, out = _by_scope(traces), []
     for item in frozen:
-        scope = slice_label(item["where"])
+        scope = slice_label(item["where"]) or "population"
         if any(f.scope == scope and f.feature == item["feature"] and f.kind == "skew" for f in found):
             continue
         name = item["signature"].name
