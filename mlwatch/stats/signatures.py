@@ -407,7 +407,11 @@ def _lattice_unit_change(a: np.ndarray, b: np.ndarray, *,
         fits = []
         for f0 in UNIT_FACTORS:
             for factor, back in ((1 / f0, fractional * f0), (f0, fractional / f0)):
-                if np.mean(np.abs(back - np.round(back)) <= 1e-7 + 1e-12 * np.abs(back)) >= 0.9:
+                # converted values come back whole, and inside the reference's range: fractions
+                # below it are new values (a visibility of half a mile in the first fog of
+                # autumn, where summer read 5 to 10 miles), no conversion of old ones
+                inside = np.mean((back >= a[0] - 1e-9) & (back <= a[-1] + 1e-9))
+                if np.mean(np.abs(back - np.round(back)) <= 1e-7 + 1e-12 * np.abs(back)) >= 0.9 and inside >= 0.9:
                     # several factors can make whole numbers (x 1.609344 is whole again x 10^6):
                     # the right one brings the values back to the reference distribution, that
                     # of the reference values it turns into fractions (zeros stay whole: counts
