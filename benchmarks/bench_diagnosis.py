@@ -46,7 +46,7 @@ def _run(args) -> dict:
     except Exception as err:            # a kind the table has no column for
         return {"table": table, "kind": kind, "skipped": str(err)}
     findings = investigate(case.reference, case.current, **case.investigate_kwargs())
-    from mlwatch.steps.scorecard import onset_window, same_rows, score
+    from mlwatch.steps.scorecard import onset_window, same_rows, score, strength
 
     primary = findings.verdict.primary
     changed = case.truth.get("n_changed")
@@ -54,6 +54,7 @@ def _run(args) -> dict:
             "same_rows": same_rows(case, findings),
             "window": onset_window(case, findings),
             "changed": None if changed is None else changed / case.current.height,
+            "strength": strength(case),
             "truth": {k: case.truth.get(k) for k in ("verdict", "slice", "feature", "signature", "onset", "event")},
             "found": {"verdict": findings.verdict.kind, "scope": primary.scope if primary else None,
                       "feature": primary.feature if primary else None,
@@ -103,6 +104,30 @@ def _by_size(runs: list[dict]) -> None:
             print(f"| {label} | {len(chosen)} | " + " | ".join(cells) + " |")
 
 
+STRENGTHS = ((0.0, 2.0, "under 2"), (2.0, 3.0, "2 to 3"), (3.0, 4.0, "3 to 4"), (4.0, np.inf, "4 or more"))
+
+
+def _by_strength(runs: list[dict]) -> None:
+    """Concept drifts (labels or part of them) by how plainly their rows show them: the |z| of
+    the true slice's change beyond the rest's, which a reader who knew the slice would
+    compute (``scorecard.strength``); the slice search weighs a couple of hundred candidates
+    and needs about 3.5."""
+    chosen = [r for r in runs if r["kind"] == "concept_drift" and "scores" in r and r.get("strength") is not None]
+    if not chosen:
+        return
+    print("\n## Concept drifts by the strength of the change in their slice (|z| against the rest, no search)\n")
+    print("| \\|z\\| | incidents | verdict | slice |")
+    print("|---|---|---|---|")
+    for low, high, label in STRENGTHS:
+        some = [r for r in chosen if low <= r["strength"] < high]
+        if some:
+            cells = []
+            for check in ("verdict", "slice"):
+                hits = [r["scores"][check] for r in some if r["scores"][check] is not None]
+                cells.append(f"{100 * np.mean(hits):.0f} % ({sum(hits)}/{len(hits)})")
+            print(f"| {label} | {len(some)} | " + " | ".join(cells) + " |")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=320, help="incidents with labels (half as many without)")
@@ -136,6 +161,7 @@ def main(argv=None) -> None:
     _table(without, "Random incidents with the labels withheld")
     _table(partial, "Random incidents with labels for the first half of the current window only")
     _by_size(with_labels + without + partial)
+    _by_strength(with_labels + partial)
     print("\n## Stated onset windows (the 95 % window the primary finding says its change began in)\n")
     print("| incidents | with a window | holds the true onset | median width (time buckets) |\n|---|---|---|---|")
     for name, chosen in (("with labels", with_labels), ("labels withheld", without), ("partial labels", partial)):

@@ -182,3 +182,33 @@ def test_a_plant_that_changes_no_value_is_refused_and_a_whole_number_written_as_
                                        magnitude=(0.01, 0.0), onset=0.5, fraction=1.0, where={}), n=3000, seed=5)
     moved = (case.current["previous_bookings_not_canceled"] % 1 != 0).sum()
     assert 0 < case.truth["n_changed"] == moved < case.truth["n_affected"]
+
+
+def test_strength_is_the_slice_searchs_statistic_at_the_true_slice():
+    """A concept drift's strength is the |z| a reader who knew the slice would compute: on every
+    row, Welch's t of the current against the reference loss (scipy's, by hand), the larger of
+    the absolute error's and the bias's for a regression; on a slice, the difference in
+    differences against the rest, which a change of the rest's rows alike cancels."""
+    from scipy.stats import ttest_ind
+
+    from mlwatch.steps.scorecard import strength
+
+    case = simulate("bike", Injection("concept_drift", where={}, magnitude=0.5, fraction=0.5, onset=0.2), n=3000, seed=5)
+    errors = [(frame["prediction"] - frame["cnt"]).cast(pl.Float64).to_numpy() for frame in (case.reference,
+                                                                                                case.current)]
+    by_hand = max(abs(ttest_ind(np.abs(errors[1]), np.abs(errors[0]), equal_var=False).statistic),
+                  abs(ttest_ind(errors[1], errors[0], equal_var=False).statistic))
+    assert strength(case) == pytest.approx(by_hand, rel=1e-9) and by_hand > 4
+    mondays = simulate("bike", Injection("concept_drift", where={"weekday": "Mon"}, magnitude=-0.4, fraction=0.3,
+                                         onset=0.5), n=4367, seed=5)
+
+    def welch_difference(loss):     # four means, each with its own sample variance (no weekday: the rest)
+        cells = [loss(frame)[(frame["weekday"] == "Mon").fill_null(False).to_numpy() == inside]
+                 for inside in (True, False) for frame in (mondays.reference, mondays.current)]
+        rise = (cells[1].mean() - cells[0].mean()) - (cells[3].mean() - cells[2].mean())
+        return abs(rise) / np.sqrt(sum(c.var(ddof=1) / c.size for c in cells))
+
+    error = lambda frame: (frame["prediction"] - frame["cnt"]).cast(pl.Float64).to_numpy()   # noqa: E731
+    assert strength(mondays) == pytest.approx(max(welch_difference(lambda f: np.abs(error(f))),
+                                                  welch_difference(error)), rel=1e-9)
+    assert strength(simulate("bike", Injection("none"), n=3000, seed=5)) is None

@@ -18,7 +18,8 @@ Each check is True (right), False (wrong) or None (it does not apply):
 :func:`onset_window` checks the window the onset likely lies in, where one is stated;
 :func:`same_rows` checks the slice by the rows the fault would change in it (a cap on
 Delta's long flights and on Delta's flights from JFK change the same rows when only JFK
-flies that far: no row tells the two scopes apart).
+flies that far: no row tells the two scopes apart). :func:`strength` says how plainly the
+rows show a concept drift at all.
 
 Used by ``benchmarks/bench_diagnosis.py`` and the tests.
 """
@@ -90,6 +91,47 @@ def same_rows(case, findings) -> bool | None:
     hit = _rows(case.current, truth["slice"]) & open_to
     pointed = _rows(case.current, slice_predicate(primary.scope)) & open_to
     return _alike(hit, pointed)
+
+
+def strength(case) -> float | None:
+    """How plainly the rows show a concept drift: the largest ``|z|`` of the truth's slice's
+    change beyond the rest's (the slice search's own statistic, difference in differences,
+    :func:`mlwatch.stats.metrics.difference_statistics`; the population's own change when
+    it hit every row), on the model's loss and, for a regression, on its bias, over the
+    labelled rows. The statistic a reader who knew the slice would compute, with no search:
+    the search weighs a couple of hundred candidate slices and needs 3.5 or more. None for
+    other kinds, and when no current row has a label."""
+    from dataclasses import replace
+
+    from mlwatch.stats import metrics
+    from mlwatch.steps.scoring import resolve_scoring
+
+    truth, roles = case.truth, case.roles
+    if truth["kind"] != "concept_drift":
+        return None
+    target = roles["target"]
+    current = case.current.filter(pl.col(target).is_not_null())
+    if current.height == 0:
+        return None
+    scoring = resolve_scoring(case.reference, current, prediction=roles["prediction"], target=target,
+                              task=roles.get("task"), metric=roles.get("metric"))
+    read = [scoring] + ([replace(scoring, metric="bias")] if scoring.task == "regression" and scoring.metric != "bias"
+                        else [])
+    strongest = 0.0
+    for way in read:
+        (loss_a, ok_a), (loss_b, ok_b) = way.losses(case.reference, name="reference"), way.losses(current, name="current")
+        in_a, in_b = _rows(case.reference, truth["slice"]), _rows(current, truth["slice"])
+
+        def sums(mask_a, mask_b):
+            a, b = loss_a[mask_a & ok_a], loss_b[mask_b & ok_b]
+            return a.size, a.sum(), (a ** 2).sum(), b.size, b.sum(), (b ** 2).sum()
+
+        if truth["slice"]:
+            z = metrics.difference_statistics(sums(in_a, in_b), sums(~in_a, ~in_b), binary=way.binary_loss)[0]
+        else:
+            z = metrics.increase_statistics(*sums(in_a, in_b), binary=way.binary_loss)[0]
+        strongest = max(strongest, abs(float(z)))
+    return strongest
 
 
 def _alike(hit: np.ndarray, pointed: np.ndarray) -> bool:
