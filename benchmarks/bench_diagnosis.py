@@ -97,11 +97,7 @@ def _by_size(runs: list[dict]) -> None:
         chosen = [r for r in runs if r["kind"] in FAULTS and "scores" in r and r.get("changed") is not None
                   and low <= r["changed"] < high]
         if chosen:
-            cells = []
-            for check in ("verdict", "feature"):
-                hits = [r["scores"][check] for r in chosen if r["scores"][check] is not None]
-                cells.append(f"{100 * np.mean(hits):.0f} % ({sum(hits)}/{len(hits)})")
-            print(f"| {label} | {len(chosen)} | " + " | ".join(cells) + " |")
+            print(f"| {label} | {len(chosen)} | " + " | ".join(_shares(chosen, ("verdict", "feature"))) + " |")
 
 
 STRENGTHS = ((0.0, 2.0, "under 2"), (2.0, 3.0, "2 to 3"), (3.0, 4.0, "3 to 4"), (4.0, np.inf, "4 or more"))
@@ -121,11 +117,16 @@ def _by_strength(runs: list[dict]) -> None:
     for low, high, label in STRENGTHS:
         some = [r for r in chosen if low <= r["strength"] < high]
         if some:
-            cells = []
-            for check in ("verdict", "slice"):
-                hits = [r["scores"][check] for r in some if r["scores"][check] is not None]
-                cells.append(f"{100 * np.mean(hits):.0f} % ({sum(hits)}/{len(hits)})")
-            print(f"| {label} | {len(some)} | " + " | ".join(cells) + " |")
+            print(f"| {label} | {len(some)} | " + " | ".join(_shares(some, ("verdict", "slice"))) + " |")
+
+
+def _shares(runs: list[dict], checks: tuple[str, ...]) -> list[str]:
+    """Each check's share of right answers among ``runs`` (where it applies), as a cell."""
+    cells = []
+    for check in checks:
+        hits = [r["scores"][check] for r in runs if r["scores"][check] is not None]
+        cells.append(f"{100 * np.mean(hits):.0f} % ({sum(hits)}/{len(hits)})")
+    return cells
 
 
 def main(argv=None) -> None:

@@ -543,9 +543,7 @@ def _scope_signature(ref: pl.DataFrame, cur: pl.DataFrame, item: dict) -> Signat
     """The pipeline fault that took a scope's values off the grid (its ``rows`` in the
     evidence), or None."""
     feature = item["feature"]
-    if item["where"]:
-        ref, cur = (frame.filter(data.where_condition(frame.schema, item["where"], name=name).fill_null(False))
-                    for frame, name in ((ref, "reference"), (cur, "current")))
+    ref, cur = data.apply_where(ref, item["where"], name="reference"), data.apply_where(cur, item["where"], name="current")
     read = numeric_signature(ref[feature], cur[feature], feature=feature)
     if read.name not in PIPELINE:
         read = off_grid_unit_change(ref[feature], cur[feature], feature=feature)
