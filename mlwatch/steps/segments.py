@@ -412,7 +412,13 @@ def _swap_share(histograms: dict, g: int, code: int, other: int, min_expected: f
     they were, and noise moves them a little either way): a re-mapped label carries
     all its rows' inputs along, both ways; a shift of one input toward the other value's range
     (a warmer spring) leaves the rest where they were and the other value alone. A re-mapping
-    from some time on swaps only the rows after it: the share is theirs.
+    from some time on swaps only the rows after it, and then the two values' shares differ
+    when their sizes do: the period's ``s`` of the rows of values of ``n_a`` and ``n_b`` rows
+    leaves ``s n_b / (s n_b + (1 - s) n_a)`` of ``a``'s current rows with ``b``'s label (SCHL
+    21 and 9 swapped for the never-married in 2018, two thirds of the window: a quarter of
+    the 589 bachelor's degrees' current rows are the sixth graders', nine tenths of the 104
+    sixth graders' are the bachelors'). The quarter is asked of ``s``, read each way from its
+    value's share, the smaller of the two; the share returned is ``a``'s at that ``s``.
 
     When an input that tells them apart moved across the whole population (``drifted``), a
     part of the way is no evidence: a re-mapped label moves no input's population (swap
@@ -421,9 +427,11 @@ def _swap_share(histograms: dict, g: int, code: int, other: int, min_expected: f
     along. Then the swap must be whole: on every telling input each value's current rows sit
     nearer the other's reference than their own."""
     moves, strict = [], False       # (toward the other, back toward this one, squared distance apart) per input
+    sizes = (0.0, 0.0)              # the two values' reference rows
     for (gg, feature), (r, q) in histograms.items():
         if gg != g:
             continue
+        sizes = (float(r[code].sum()), float(r[other].sum()))
         _, _, _, tv, tv0 = _tests(r[[code]], r[[other]], min_expected)
         if tv[0] - tv0[0] < RELABEL_TV:
             continue
@@ -445,15 +453,38 @@ def _swap_share(histograms: dict, g: int, code: int, other: int, min_expected: f
     if not moves or away or (strict and not all(m[3] for m in moves)):
         return None
     ahead, back, scale = np.sum([m[:3] for m in moves], axis=0)
-    share = min(ahead, back) / scale
-    if share < 0.25 or _one_input_moved(moves, share):
+    mine_size, their_size = sizes
+    # each way's share of its value's current rows, and the period's share of rows it implies
+    # (the smaller value's rows are mostly the larger's long before the larger's are its)
+    here, there = (float(np.clip(x / scale, 0.0, 1.0)) for x in (ahead, back))
+    period = min(_period_share(here, mine_size, their_size), _period_share(there, their_size, mine_size))
+    if period < 0.25:
         return None
-    return float(min(share, 1.0))
+    here, there = _period_share(period, their_size, mine_size), _period_share(period, mine_size, their_size)
+    if _one_input_moved(moves, (here, there)):
+        return None
+    return here
 
 
-def _one_input_moved(moves: list[tuple], share: float) -> bool:
+def _period_share(share: float, own: float, other: float) -> float:
+    """Between a value's share of current rows that carry another value's label and the share
+    of the window a swap of the two took: ``s = f n_a / (f n_a + (1 - f) n_b)`` for a value of
+    ``own`` rows and the other of ``other`` (the same map both ways, sizes exchanged).
+
+    >>> round(_period_share(0.244, 589, 104), 2), round(_period_share(0.65, 104, 589), 2)
+    (0.65, 0.25)
+    >>> _period_share(_period_share(0.3, 50, 200), 200, 50)
+    0.3
+    >>> _period_share(0.4, 100, 100)
+    0.4
+    """
+    weighed = share * own
+    return float(weighed / (weighed + (1 - share) * other)) if weighed > 0 else 0.0
+
+
+def _one_input_moved(moves: list[tuple], shares: tuple[float, float]) -> bool:
     """Whether the inputs that tell two segment values apart, but for the one that moved
-    most, fit staying where they were better than moving by the common ``share``: a code
+    most, fit staying where they were better than moving by their ``shares`` (each way's): a code
     swapped in one input inside a segment (two distribution channels exchanged on half-board
     bookings) drags the market segments that go with each channel along on that input alone,
     while a segment value's labels re-mapped carry every input that tells it from the other.
@@ -466,7 +497,7 @@ def _one_input_moved(moves: list[tuple], share: float) -> bool:
     for i, m in enumerate(moves):
         if i == top:
             continue
-        for moved, se in ((m[0], m[4]), (m[1], m[5])):
+        for moved, se, share in ((m[0], m[4], shares[0]), (m[1], m[5], shares[1])):
             se = max(se, 1e-12)
             at_share += ((moved - share * m[2]) / se) ** 2
             at_rest += (moved / se) ** 2
