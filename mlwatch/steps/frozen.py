@@ -307,7 +307,8 @@ def capped_segments(reference, current, *, segments: Sequence[str], features: Se
                     f"(the reference passed it in {p_past:.1%} of its rows) and {piled} sit on it")
         found = Signature("clipping", 1.0 - p_value, sentence,
                           {"bound": float(bound), "side": side, "rows": int(rows), "piled": int(piled),
-                           "past_reference": float(p_past), "since": str(since), "start": float(clock[first])})
+                           "past_reference": float(p_past), "reference_rows": int(mine.size), "since": str(since),
+                           "start": float(clock[first])})
         out.append({"where": where, "feature": feature, "signature": found, "p_value": p_value, "n_tests": n_read})
     out.sort(key=lambda f: (f["p_value"], -f["signature"].evidence["rows"]))      # ties: the wider segment
     best: dict = {}
@@ -317,7 +318,31 @@ def capped_segments(reference, current, *, segments: Sequence[str], features: Se
     # segment seen through a second column: the wider one is where the cap lives
     return [f for f in best.values() if not any(
         g["feature"] == f["feature"] and len(g["where"]) < len(f["where"]) and g["where"].items() <= f["where"].items()
-        and f["signature"].evidence["rows"] >= 0.9 * g["signature"].evidence["rows"] for g in best.values())]
+        and (f["signature"].evidence["rows"] >= 0.9 * g["signature"].evidence["rows"] or _nothing_else_to_cap(f, g))
+        for g in best.values())]
+
+
+def _nothing_else_to_cap(narrow: dict, wide: dict) -> bool:
+    """Whether a cap read on a segment (``narrow``) and on a wider one holding it (``wide``),
+    at one bound on one side, had nothing to cap in the wider one's other rows: fewer than one
+    of their rows over its period expected past the bound at their reference's rate. Then the
+    two read the same capped rows and the wider is where the cap lives: Sundays' temperatures
+    capped at 1.4 degrees bite only on spring Sundays, the only ones that were ever colder.
+
+    >>> def cap(rows, past, n):
+    ...     return {"signature": Signature("clipping", 1.0, "", {"bound": 1.4, "side": "lower", "rows": rows,
+    ...             "past_reference": past / n, "reference_rows": n})}
+    >>> _nothing_else_to_cap(cap(121, 34, 144), cap(447, 34, 585))     # no Sunday outside spring was colder
+    True
+    >>> _nothing_else_to_cap(cap(121, 34, 144), cap(447, 80, 585))     # 46 were: the cap is spring's
+    False
+    """
+    a, b = narrow["signature"].evidence, wide["signature"].evidence
+    if (a["bound"], a["side"]) != (b["bound"], b["side"]) or "reference_rows" not in a or "reference_rows" not in b:
+        return False
+    outside = b["reference_rows"] - a["reference_rows"]
+    past = b["past_reference"] * b["reference_rows"] - a["past_reference"] * a["reference_rows"]
+    return outside <= 0 or past / outside * max(b["rows"] - a["rows"], 0) < 1.0
 
 
 def _capped(values: np.ndarray, rank_cur: np.ndarray, key_cur: np.ndarray, order: np.ndarray,
@@ -499,7 +524,9 @@ def off_grid_segments(reference, current, *, segments: Sequence[str], features: 
     tests and no power. Where it happened is then read: the widest
     segment (a value of a segment column, or of two up to ``max_depth``, with ``min_rows``
     rows a side) whose values off the grid rose (at :data:`REST_LEVEL`) while the rest of the
-    rows, outside it, show no rise of their own; else the population. The finding is kept only
+    rows, outside it, show no rise of their own and read likelier as they were than converted
+    as the segment's were (:func:`_rest_as_before`: three values outside are too few to show
+    a rise, not too few to show a conversion); else the population. The finding is kept only
     when the scope's change reads as a pipeline fault (:func:`numeric_signature`, or a unit
     change read from the fractions alone, :func:`mlwatch.stats.signatures.off_grid_unit_change`):
     values off the grid that no conversion explains are left to the audit's check.
@@ -544,15 +571,21 @@ def off_grid_segments(reference, current, *, segments: Sequence[str], features: 
             continue
         if groups is None:
             groups = _segment_groups(encode_segments(ref, cur, present), max_depth) if present else []
+        # the values a conversion can take off the grid: not zeros, which every factor keeps
+        movable_a, movable_b = ok_a & (a != 0), ok_b & (b != 0)
+        baseline = (totals[0] + 0.5) / (int(movable_a.sum()) + 1)
         scopes = []
         for _, key_ref, key_cur, k, label in groups:
             n_ref, n_cur = np.bincount(key_ref[ok_a], minlength=k), np.bincount(key_cur[ok_b], minlength=k)
             k_ref, k_cur = np.bincount(key_ref[off_a], minlength=k), np.bincount(key_cur[off_b], minlength=k)
+            m_cur = np.bincount(key_cur[movable_b], minlength=k)
             for code in np.flatnonzero((n_ref >= min_rows) & (n_cur >= min_rows) & (k_cur >= MIN_OFF_GRID)):
                 counts = (int(k_ref[code]), int(n_ref[code]), int(k_cur[code]), int(n_cur[code]))
                 rest = tuple(t - c for t, c in zip(totals, counts))
                 p_own = increase_p_value(*counts)
-                if p_own < REST_LEVEL and increase_p_value(*rest) >= REST_LEVEL:
+                outside = (rest[2], int(movable_b.sum() - m_cur[code]))
+                if (p_own < REST_LEVEL and increase_p_value(*rest) >= REST_LEVEL
+                        and _rest_as_before(outside, counts[2] / max(int(m_cur[code]), 1), baseline)):
                     scopes.append((label(int(code)), counts[2], p_own))
         # the widest segment that holds the change alone, the one holding most of it (and most
         # tightly, on a tie: the smaller of two segments that hold the same rows); else everyone
@@ -568,6 +601,24 @@ def off_grid_segments(reference, current, *, segments: Sequence[str], features: 
             out.append({"where": item["where"], "feature": item["feature"], "signature": read,
                         "p_value": item["p_value"], "n_tests": tested})
     return sorted(out, key=lambda f: f["p_value"])
+
+
+def _rest_as_before(outside: tuple[int, int], converted: float, baseline: float) -> bool:
+    """Whether the rows outside a segment, ``k`` of their ``m`` current values a conversion
+    could move (not zeros) off the grid, are likelier as the reference's (its share off the
+    grid, ``baseline``) than converted at the segment's own share (``converted``): binomial
+    likelihoods. Absence of a significant rise outside is no confinement when the rest holds
+    three waiting lists that are not zero: the 1 of them off the grid is a population's
+    conversion at the segment's 42 % (0.42 likely) more than the reference's 1 % (0.04).
+
+    >>> _rest_as_before((1, 3), 11 / 26, 0.5 / 37), _rest_as_before((0, 2), 9 / 24, 0.5 / 37)
+    (False, True)
+    """
+    k, m = outside
+    if m == 0:
+        return False                    # nothing outside a conversion could have moved
+    q, p = min(max(converted, 1e-12), 1 - 1e-12), min(max(baseline, 1e-12), 1 - 1e-12)
+    return bool(k * np.log(p) + (m - k) * np.log1p(-p) > k * np.log(q) + (m - k) * np.log1p(-q))
 
 
 def _tarone_count(least: np.ndarray, alpha: float) -> int:

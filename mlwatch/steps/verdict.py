@@ -637,12 +637,14 @@ def _not_the_slices_own(findings: list[Finding], segments, alike_share: float = 
     # neither segment's but their common part's (carrier=B6 for B6 at JFK and B6 at EWR), the
     # population's when they have none, whatever the population's diluted view says (two codes
     # swapped in every row barely move a half-and-half column, and move it wholly among widows)
-    scopes: dict[tuple, list[str]] = {}
+    scopes: dict[tuple, dict[str, float]] = {}
     for f in findings:
         if f.scope != "population" and f.feature and f.signature in PIPELINE_SIGNATURES:
-            scopes.setdefault((f.feature, f.signature), []).append(f.scope)
+            held = scopes.setdefault((f.feature, f.signature), {})
+            held[f.scope] = min(held.get(f.scope, 1.0), f.p_value_adjusted)
     common = {}
-    for key, labels in scopes.items():
+    for key, found in scopes.items():
+        labels = _through_their_meeting(found)
         if any(_disjoint(a, b) for i, a in enumerate(labels) for b in labels[i + 1:]):
             shared = set.intersection(*(set(_predicates(label)) for label in labels))
             common[key] = " & ".join(p for p in labels[0].split(" & ") if p.strip() in shared) or "population"
@@ -664,6 +666,30 @@ def _not_the_slices_own(findings: list[Finding], segments, alike_share: float = 
             # there as itself, so a population that reads a genuine shift is believed
             out.append(replace(f, scope="population", sentence=f.sentence.replace(f" on {f.scope}", "")))
     return out
+
+
+def _through_their_meeting(found: dict[str, float]) -> list[str]:
+    """The scopes a pipeline fault was read on (with their least p-values), less those that
+    see another scope's fault through the rows the two share: a scope ``A`` where the same
+    fault reads on ``A & B`` too is ``B``'s view when ``B`` reads it more significantly.
+    Distances capped at LaGuardia read on LaGuardia (p 4e-18), on Southwest at LaGuardia and
+    on Southwest (2e-8: its long flights leave from there): Southwest is LaGuardia's fault
+    seen through its flights, and with it in the list LaGuardia and Southwest share no row,
+    so the fault read as everyone's.
+
+    >>> _through_their_meeting({"origin=LGA": 4e-18, "carrier=WN & origin=LGA": 2e-8, "carrier=WN": 2e-8,
+    ...                         "carrier=UA & origin=LGA": 3e-4})
+    ['origin=LGA', 'carrier=WN & origin=LGA', 'carrier=UA & origin=LGA']
+    >>> _through_their_meeting({"MAR=1": 1e-9, "MAR=2": 1e-6})      # no meeting read: both stay
+    ['MAR=1', 'MAR=2']
+    """
+    labels = list(found)
+    parts = {label: _predicates(label) for label in labels}
+
+    def seen_through(a: str) -> bool:
+        return any(b != a and found[b] < found[a] and not parts[b] <= parts[a]
+                   and any(parts[c] == parts[a] | parts[b] for c in labels) for b in labels)
+    return [label for label in labels if not seen_through(label)]
 
 
 def _everyones_mix(findings: list[Finding], segments, population) -> list[Finding]:
