@@ -276,7 +276,7 @@ def capped_segments(reference, current, *, segments: Sequence[str], features: Se
             cur_order = cur_order[ok_cur[cur_order] & supported[key_cur[cur_order]]]
             for upper in (True, False):
                 found, read = _capped(values, rank_cur, key_cur, cur_order, ref_sorted, n_ref, rho, upper, min_suffix,
-                                      alpha, (rank_ref[ref_order], key_ref[ref_order]))
+                                      alpha, (rank_ref[ref_order], key_ref[ref_order]), clock)
                 n_read += read
                 candidates += [(feature, upper, g, *c) for c in found]
     out = []
@@ -347,7 +347,7 @@ def _nothing_else_to_cap(narrow: dict, wide: dict) -> bool:
 
 def _capped(values: np.ndarray, rank_cur: np.ndarray, key_cur: np.ndarray, order: np.ndarray,
             ref_sorted: np.ndarray, n_ref: np.ndarray, rho, upper: bool, min_suffix: int, alpha: float,
-            ref_in_time: tuple[np.ndarray, np.ndarray]):
+            ref_in_time: tuple[np.ndarray, np.ndarray], clock: np.ndarray):
     """Every segment code's candidate bounds on one side (see :func:`capped_segments`): the
     records of its current values read backwards in time (``order``: the supported
     segments' rows, latest first, grouped by segment), each with its period's length, the
@@ -356,7 +356,12 @@ def _capped(values: np.ndarray, rank_cur: np.ndarray, key_cur: np.ndarray, order
     candidates were read. Ranks index ``values``; ``ref_sorted`` is the reference's
     ``code * len(values) + rank``, sorted; ``rho()`` each code's serial correlation, read
     only when a candidate could reject (it only ever raises a p-value); ``ref_in_time`` the
-    reference's ranks and codes, grouped by code, each code's rows in time order."""
+    reference's ranks and codes, grouped by code, each code's rows in time order; ``clock``
+    the current rows' times. Rows that share a time have no order among them: a period is
+    made of whole times (a year of census rows is one time, in the order of its file: the
+    last 95 rows of a segment that held no child were the end of a file sorted by household,
+    not a cap), so within a time the rows are read largest first, and a time that holds a
+    row past the bound is wholly outside the period."""
     from scipy.special import betainc, betaln
 
     if order.size == 0:
@@ -364,6 +369,8 @@ def _capped(values: np.ndarray, rank_cur: np.ndarray, key_cur: np.ndarray, order
     u = values.size
     keys = key_cur[order].astype(np.int64)
     ranks = rank_cur[order] if upper else u - 1 - rank_cur[order]       # a lower bound: the ranks reversed
+    within = np.lexsort((-ranks, -clock[order], keys))                 # by code, latest first, largest first
+    keys, ranks = keys[within], ranks[within]
     # a running maximum of key * u + rank restarts with each segment (an earlier one's codes are smaller)
     record = np.maximum.accumulate(keys * u + ranks)
     new = np.r_[True, record[1:] != record[:-1]]                        # records only grow: sorted already
