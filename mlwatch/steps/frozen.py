@@ -192,9 +192,11 @@ def capped_segments(reference, current, *, segments: Sequence[str], features: Se
     ``l`` rows from the last row past it to the end. Two tests:
 
     * the emptied tail, the scan's significance: ``l`` rows none past ``v`` when the
-      reference passed it ``k`` times in ``n``: the Polya urn's
-      ``B(k + 1, n - k + 1 + l) / B(k + 1, n - k + 1)`` (the binomial ``(1 - p)^l`` with
-      ``p`` unknown), Bonferroni over every candidate read;
+      reference's rows entered the tail ``r`` times (runs past ``v`` begun) from its ``m``
+      rows short of it: the Polya urn's ``B(r + 1, m - r + 1 + l) / B(r + 1, m - r + 1)``
+      (a two-state Markov chain's ``(1 - q)^l``, ``q`` unknown; with independent rows ``r``
+      is about the ``k`` rows past ``v``, and this the binomial's ``(1 - p)^l``), Bonferroni
+      over every candidate read;
     * the pile, which tells a cap from a tail that merely went away: beyond the record
       itself, the period's rows on ``v`` against the binomial of the reference's share on
       ``v`` among its rows not past it (half a row added), at :data:`PILE_LEVEL` Bonferroni
@@ -209,8 +211,11 @@ def capped_segments(reference, current, *, segments: Sequence[str], features: Se
     Candidates need a tail (``p`` from 1 % to a half, as a clip's), ``min_rows`` rows a side
     and ``min_suffix`` rows in the period.
     Rows in time order are seldom independent (flights in one hour share their weather, a
-    group's bookings repeat one row), so each count is taken at its effective size for the
-    segment's reference serial correlation (:func:`_serial_correlation`). A season ends tails
+    group's bookings repeat one row): the tail's rows come in runs, which the emptied tail's
+    count of entries reads (:func:`_runs_past`), and the pile's counts are taken at their
+    effective size for the segment's reference serial correlation
+    (:func:`_serial_correlation`). Rows that share a time have no order among them, so a
+    period is made of whole times (see :func:`_capped`). A season ends tails
     too (no humid days from October at every airport), and a shift of everyone's values
     empties a bounded segment's tail onto a new minimum; so a found cap must also be the
     segment's own and a cap's shape: the rest of the population still passes the bound over
@@ -280,7 +285,7 @@ def capped_segments(reference, current, *, segments: Sequence[str], features: Se
                 n_read += read
                 candidates += [(feature, upper, g, *c) for c in found]
     out = []
-    emptied = [c for c in candidates if c[-2] * max(n_read, 1) < alpha]
+    emptied = [c for c in candidates if c[-2] * max(n_read, 1) < alpha]         # c[-2]: the emptied tail's p
     for feature, upper, g, code, bound, rows, piled, p_past, p, p_pile in emptied:
         p_value = min(1.0, p * max(n_read, 1))
         if p_pile * len(emptied) >= PILE_LEVEL:
@@ -338,7 +343,7 @@ def _nothing_else_to_cap(narrow: dict, wide: dict) -> bool:
     False
     """
     a, b = narrow["signature"].evidence, wide["signature"].evidence
-    if (a["bound"], a["side"]) != (b["bound"], b["side"]) or "reference_rows" not in a or "reference_rows" not in b:
+    if (a["bound"], a["side"]) != (b["bound"], b["side"]):
         return False
     outside = b["reference_rows"] - a["reference_rows"]
     past = b["past_reference"] * b["reference_rows"] - a["past_reference"] * a["reference_rows"]
@@ -352,8 +357,7 @@ def _capped(values: np.ndarray, rank_cur: np.ndarray, key_cur: np.ndarray, order
     records of its current values read backwards in time (``order``: the supported
     segments' rows, latest first, grouped by segment), each with its period's length, the
     rows piled on it, the reference's share past it and the two tests' p-values (the emptied
-    tail's, the pile's); and how many
-    candidates were read. Ranks index ``values``; ``ref_sorted`` is the reference's
+    tail's, the pile's); and how many candidates were read. Ranks index ``values``; ``ref_sorted`` is the reference's
     ``code * len(values) + rank``, sorted; ``rho()`` each code's serial correlation, read
     only when a candidate could reject (it only ever raises a p-value); ``ref_in_time`` the
     reference's ranks and codes, grouped by code, each code's rows in time order; ``clock``
