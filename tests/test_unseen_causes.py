@@ -2138,3 +2138,31 @@ def test_tarones_count_is_the_least_that_holds(least, alpha):
     assert 1 <= t <= values.size
     holds = [int(np.sum(values <= alpha / u)) <= u for u in range(1, values.size + 1)]
     assert holds[t - 1] and not any(holds[: t - 1])
+
+
+def _bench_incident(table: str, job: int, kind: str, labels: str):
+    """The scorecard's incident of job seed ``job``, drawn as the bench draws it."""
+    from mlwatch import datasets
+
+    seed = int(np.random.default_rng(job).integers(1 << 31))
+    size = min(datasets.model_table(table).frame.height // 2, 10_000)
+    return simulate(table, Injection(kind), n=size, seed=seed, labels=labels)
+
+
+def test_a_big_segment_that_shifted_alone_is_its_own_though_it_moves_the_population_s_map():
+    # the scorecard's incident 5350132 (labels withheld): visibility tilted on JFK's flights,
+    # a third of the window. The rest of the flights held (its test: p 0.96), but the
+    # population's quantile map, a third of it JFK's own rows, predicted half of JFK's change
+    # (0.047 against 0.087): "not its own", and the verdict was none
+    case = _bench_incident("flights", 5350132, "covariate_shift", "withheld")
+    assert (case.truth["feature"], case.truth["slice"]) == ("visib", {"origin": "JFK"})
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    row = findings.segments.table.filter((pl.col("segment") == "origin=JFK") & (pl.col("feature") == "visib")).row(
+        0, named=True)
+    assert row["rest_p_value"] > 0.5 and row["tv_predicted"] - row["tv_expected"] < 0.05     # the map's part of it
+    assert row["specific"] and row["confined"]
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.scope, primary.feature, primary.signature) == (
+        "data_drift", "origin=JFK", "visib", "shift")
+    assert score(case, findings) == dict.fromkeys(("verdict", "slice", "feature", "signature", "onset", "trigger"), True)
+
