@@ -126,3 +126,24 @@ def test_the_combined_fold_statistic_is_no_wider_than_a_standard_normal_under_no
                                n_threads=1, pairs=False, seed=seed)
         z.append(stats.norm.isf(r.p_value))
     assert np.var(z) < 1.35 and np.mean(np.array(z) > stats.norm.isf(0.05)) <= 0.1
+
+
+def test_category_codes_do_not_depend_on_what_the_process_saw_before():
+    # a Categorical's codes come from the process's string cache, in the order its strings
+    # were first seen: the domain classifier's trees (and a scorecard incident's verdict, a
+    # joint shift or none) depended on which investigation had run before in the process
+    from mlwatch.steps.multivariate import design_matrix
+
+    pl.Series(["zeta", "mu", "alpha"], dtype=pl.Categorical)       # seen first, in this order
+    a = pl.DataFrame({"c": pl.Series(["mu", "alpha", None], dtype=pl.Categorical), "x": [1.0, 2.0, 3.0]})
+    b = pl.DataFrame({"c": pl.Series(["zeta", "mu", "alpha"], dtype=pl.Categorical), "x": [4.0, 5.0, 6.0]})
+    x, categorical = design_matrix(a, b, ["c", "x"], {"c": "categorical", "x": "numeric"})
+    assert categorical == [0]
+    np.testing.assert_array_equal(x[:, 0], [1.0, 0.0, np.nan, 2.0, 1.0, 0.0])     # alpha, mu, zeta: sorted
+    np.testing.assert_array_equal(x[:, 1], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    # and the same drift result whatever came first
+    ref = pl.DataFrame({"c": ["mu", "alpha"] * 200, "x": np.arange(400.0)})
+    cur = pl.DataFrame({"c": ["alpha", "zeta"] * 200, "x": np.arange(400.0)})
+    first = multivariate_drift(ref, cur, pairs=False)
+    pl.Series([f"noise{i}" for i in range(50)] + ["zeta"], dtype=pl.Categorical)
+    assert multivariate_drift(ref, cur, pairs=False).table.equals(first.table)

@@ -240,7 +240,11 @@ def design_matrix(a: pl.DataFrame, b: pl.DataFrame, names: Sequence[str], kinds:
     for i, c in enumerate(names):
         s = both[c]
         if kinds[c] == "categorical":
-            codes = s.cast(pl.String).cast(pl.Categorical).to_physical().cast(pl.Float64)
+            # codes from the sorted values: a Categorical's codes come from the process's string
+            # cache, in the order its strings were first seen, so the same windows got other
+            # codes (and other trees, another verdict) after another investigation had run
+            text = s.cast(pl.String)
+            codes = text.cast(pl.Enum(sorted(text.drop_nulls().unique().to_list()))).to_physical().cast(pl.Float64)
             columns.append(codes.to_numpy())
             categorical.append(i)
         else:
