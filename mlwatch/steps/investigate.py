@@ -458,13 +458,18 @@ def _suspects(result: AuditResult | None, prediction: str) -> list[str]:
 def _everywhere(slices: SliceResult) -> bool:
     """Whether the top slice's change is the population's: no significant slice, or the rest
     of the rows moved the same way by at least half as much (a target scaled on every row
-    moves the errors most where the target is largest: that slice is not where it lives)."""
+    moves the errors most where the target is largest: that slice is not where it lives), or
+    more than the slice did."""
     top = slices.table.filter(pl.col("significant")).head(1)
     if not top.height:
         return True
     row = top.row(0, named=True)
     rest = row.get("rest_delta")
-    return rest is not None and np.isfinite(rest) and rest * row["delta"] > 0 and abs(rest) >= 0.5 * abs(row["delta"])
+    if rest is None or not np.isfinite(rest):
+        return False
+    # a slice that held while every other row's errors moved stands out as much as one that
+    # moved alone: the rest moved more than it did, so the change is the rest's, the population's
+    return (rest * row["delta"] > 0 and abs(rest) >= 0.5 * abs(row["delta"])) or abs(rest) > abs(row["delta"])
 
 
 def _bucket_start(onset: str, positions: list[float], like) -> float | None:

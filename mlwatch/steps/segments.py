@@ -35,11 +35,13 @@ A significant pair is ``specific`` when the change is material and the segment's
   A season that moved a feature everywhere alike predicts itself (it is the population
   audit's finding), and so does a shift that only looks large inside a narrow segment (ages
   5 years up everywhere move every child of a segment of children to the next decile).
-  A change is also its own when the rest of the population did not change: the rest's test
-  (below) sees nothing at ``alpha`` and the rest's total variation past its noise is under
-  half the segment's. A big segment's rows are much of the population's quantile map, so its
-  own change moves the map and predicts part of itself (JFK's visibility, a third of the
-  flights, shifted alone).
+  When the rest of the population did not change (the rest's test, below, sees nothing at
+  ``alpha`` and the rest's total variation past its noise is under half the segment's), what
+  the prediction leaves need not be material: a big segment's rows are much of the
+  population's quantile map, so its own change moves the map and predicts part of itself
+  (JFK's visibility, a third of the flights, shifted alone). It must still leave half: a cap
+  on every row that bites only in spring leaves the rest as it was too, and the map predicts
+  all of spring's change.
 
 A specific pair is ``confined`` when the rest of the population (every row outside the
 segment) shows no change of the feature (its own test, at ``alpha``), or none that matters
@@ -83,8 +85,8 @@ CHI2_WEIGHT = 1 - CLIP_WEIGHT - RANK_WEIGHT     # ... on the chi-square of any c
 ATOM_LEVEL = 1e-4       # the population's rise of one value's share that earns the value a bin of its own
 AWAY_Z = 2.0           # standard errors a telling input must move away to veto a swap
 RELABEL_TV = 0.1       # mean total variation over the inputs a re-mapped segment value must show
-FULL_SHARE = 0.8       # the share of a segment's rows a re-mapping confined to it reads as re-mapped
-HELD_SHARE = 0.8       # ... and the share of the population's re-mapped rows it must hold
+FULL_SHARE = 0.8       # a re-mapping confined to a segment reads there the population's share over this
+HELD_SHARE = 0.8       # ... and holds this share of the population's re-mapped rows
 TABLE_SCHEMA = {
     "segment": pl.String, "column": pl.String, "value": pl.String, "feature": pl.String,
     "n_reference": pl.Int64, "n_current": pl.Int64, "chi2": pl.Float64, "dof": pl.Int64, "p_value": pl.Float64,
@@ -263,11 +265,14 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
         r["p_value_adjusted"] = float(p_adj)
         r["significant"] = bool(p_adj < alpha)
         excess = r["tv"] - r["tv_expected"]
-        # its own: everyone else's change does not predict it, or everyone else did not change
-        # (the rest's test sees nothing and its excess is under half the segment's; a big
-        # segment's own rows are a third of the population's quantile map and predict themselves)
-        own = ((r["tv_predicted"] - r["tv_expected"] >= min_tv and r["tv_predicted"] >= r["tv"] / 2)
-               or (r["rest_p_value"] >= alpha and r["_rest_moved"] < excess / 2))
+        # its own: everyone else's change predicts less than half of it, and what it leaves is
+        # material or everyone else did not change (the rest's test sees nothing and its excess
+        # is under half the segment's: a big segment's own rows are a third of the population's
+        # quantile map and predict part of themselves). A cap on every row that bites only in
+        # spring leaves the rest as it was too, but the map predicts all of spring's change
+        own = r["tv_predicted"] >= r["tv"] / 2 and (
+            r["tv_predicted"] - r["tv_expected"] >= min_tv or (r["rest_p_value"] >= alpha
+                                                                and r["_rest_moved"] < excess / 2))
         r["specific"] = bool(r["significant"] and excess >= min_tv and own)
         # the rest held: no change it can show, or none that matters (a window of 4,000 rows
         # outside Thursdays shows its holidays' few rows moving; workingday swapped on every
@@ -372,10 +377,14 @@ def _where_re_mapped(table: pl.DataFrame) -> pl.DataFrame:
     """One place for each re-mapped column. Re-mapped everywhere, a column shows in its pairs
     too, and the population's reading is the one; but where the population reads only a part
     of a value's rows as re-mapped (``share``), and one segment's reading of the same swap
-    holds nearly all of its own rows (``FULL_SHARE``) and most of the population's re-mapped
-    rows (``HELD_SHARE``), the re-mapping lives in that segment (season re-mapped on
-    non-working days only: 30 % of 'fall' reads as 'spring', all of 'fall' on non-working
-    days), and the segment's reading is the one.
+    reads a clearly larger part of its own rows (the population's share over ``FULL_SHARE``
+    or more) and holds most of the population's re-mapped rows (``HELD_SHARE``), the
+    re-mapping lives in that segment (season re-mapped on non-working days only: 30 % of
+    'fall' reads as 'spring', all of 'fall' on non-working days), and the segment's reading
+    is the one, whichever of the two swapped values it reads. A swap from some time on reads
+    as the share of the window it took, in the segment as in the population, so the
+    segment's share is not asked to be whole (season re-mapped on misty days from
+    mid-August: 0.71 of misty winter reads as spring, 0.25 of all spring as winter).
 
     >>> t = pl.DataFrame({"column": ["season", "season"], "value": ["fall", "fall"], "looks_like": ["spring"] * 2,
     ...                   "scope": ["population", "workingday=No"], "share": [0.3, 0.97], "n_current": [1151, 360]})
@@ -383,6 +392,9 @@ def _where_re_mapped(table: pl.DataFrame) -> pl.DataFrame:
     ['workingday=No']
     >>> _where_re_mapped(t.with_columns(share=pl.Series([0.9, 0.97])))["scope"].to_list()
     ['population']
+    >>> _where_re_mapped(t.with_columns(share=pl.Series([0.245, 0.766]), n_current=pl.Series([1112, 339]),
+    ...                                 scope=pl.Series(["population", "weathersit=Mist"])))["scope"].to_list()
+    ['weathersit=Mist']
     """
     kept = []
     for column in table["column"].unique(maintain_order=True).to_list():
@@ -393,8 +405,9 @@ def _where_re_mapped(table: pl.DataFrame) -> pl.DataFrame:
             continue
         whole = everywhere.row(0, named=True)
         re_mapped = whole["share"] * whole["n_current"]
-        inside = readings.filter((pl.col("scope") != "population") & (pl.col("value") == whole["value"])
-                                 & (pl.col("looks_like") == whole["looks_like"]) & (pl.col("share") >= FULL_SHARE)
+        same_swap = (((pl.col("value") == whole["value"]) & (pl.col("looks_like") == whole["looks_like"]))
+                     | ((pl.col("value") == whole["looks_like"]) & (pl.col("looks_like") == whole["value"])))
+        inside = readings.filter((pl.col("scope") != "population") & same_swap
                                  & (pl.col("share") * pl.col("n_current") >= HELD_SHARE * re_mapped)
                                  & (pl.col("share") >= whole["share"] / FULL_SHARE))
         kept.append(inside.head(1) if inside.height else everywhere)
