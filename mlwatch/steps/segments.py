@@ -35,13 +35,6 @@ A significant pair is ``specific`` when the change is material and the segment's
   A season that moved a feature everywhere alike predicts itself (it is the population
   audit's finding), and so does a shift that only looks large inside a narrow segment (ages
   5 years up everywhere move every child of a segment of children to the next decile).
-  When the rest of the population did not change (the rest's test, below, sees nothing at
-  ``alpha`` and the rest's total variation past its noise is under half the segment's), what
-  the prediction leaves need not be material: a big segment's rows are much of the
-  population's quantile map, so its own change moves the map and predicts part of itself
-  (JFK's visibility, a third of the flights, shifted alone). It must still leave half: a cap
-  on every row that bites only in spring leaves the rest as it was too, and the map predicts
-  all of spring's change.
 
 A specific pair is ``confined`` when the rest of the population (every row outside the
 segment) shows no change of the feature (its own test, at ``alpha``), or none that matters
@@ -264,16 +257,8 @@ def segment_drift(reference, current, *, segments: Sequence[str], features: Sequ
     for r, p_adj in zip(rows, adjusted):
         r["p_value_adjusted"] = float(p_adj)
         r["significant"] = bool(p_adj < alpha)
-        excess = r["tv"] - r["tv_expected"]
-        # its own: everyone else's change predicts less than half of it, and what it leaves is
-        # material or everyone else did not change (the rest's test sees nothing and its excess
-        # is under half the segment's: a big segment's own rows are a third of the population's
-        # quantile map and predict part of themselves). A cap on every row that bites only in
-        # spring leaves the rest as it was too, but the map predicts all of spring's change
-        own = r["tv_predicted"] >= r["tv"] / 2 and (
-            r["tv_predicted"] - r["tv_expected"] >= min_tv or (r["rest_p_value"] >= alpha
-                                                                and r["_rest_moved"] < excess / 2))
-        r["specific"] = bool(r["significant"] and excess >= min_tv and own)
+        r["specific"] = bool(r["significant"] and r["tv"] - r["tv_expected"] >= min_tv
+                             and r["tv_predicted"] - r["tv_expected"] >= min_tv and r["tv_predicted"] >= r["tv"] / 2)
         # the rest held: no change it can show, or none that matters (a window of 4,000 rows
         # outside Thursdays shows its holidays' few rows moving; workingday swapped on every
         # Thursday is still Thursday's)
