@@ -13,7 +13,7 @@ of the current window only (the usual delay of ground truth), are scored apart.
     python benchmarks/bench_diagnosis.py                 # 320 incidents with labels, 160 without
     python benchmarks/bench_diagnosis.py --count 80      # fewer
     python benchmarks/bench_diagnosis.py --kinds clipping,stuck --misses   # those kinds' jobs only
-    python benchmarks/bench_diagnosis.py --seeds 21,37,45,53,61            # five seeds pooled (about an hour)
+    python benchmarks/bench_diagnosis.py --seeds 21,37,45,53,61            # five seeds pooled (about 40 minutes)
 
 The last column, "slice, same rows", checks the slice by the rows the fault changes in it
 (``scorecard.same_rows``): a cap on Delta's long flights is a cap on Delta's flights from JFK

@@ -1146,6 +1146,15 @@ def test_the_runs_past_a_bound_are_counted_as_a_loop_counts_them(rows, upper):
     assert _runs_past(ranks, keys, 7, code, bound, upper).tolist() == expected
 
 
+def _bench_incident(table: str, job: int, kind: str, labels: str):
+    """The scorecard's incident of job seed ``job``, drawn as the bench draws it."""
+    from mlwatch import datasets
+
+    seed = int(np.random.default_rng(job).integers(1 << 31))
+    size = min(datasets.model_table(table).frame.height // 2, 10_000)
+    return simulate(table, Injection(kind), n=size, seed=seed, labels=labels)
+
+
 @pytest.mark.parametrize("table, job, where, feature, bound", [
     # Delta's departure hours capped at 19 (labels withheld; 73 of 1,490 reference rows past
     # it): none of the last 825 rows passes it, and 124 sit on it where a tail gone away would
@@ -1160,11 +1169,7 @@ def test_the_runs_past_a_bound_are_counted_as_a_loop_counts_them(rows, upper):
 ])
 def test_a_cap_whose_pile_is_plain_but_small_is_read_without_labels(table, job, where, feature, bound):
     # the scorecard's withheld-label clips (seed 45): its job seed, as the bench draws it
-    from mlwatch import datasets
-
-    seed = int(np.random.default_rng(job).integers(1 << 31))
-    size = min(datasets.model_table(table).frame.height // 2, 10_000)
-    case = simulate(table, Injection("clipping"), n=size, seed=seed, labels="withheld")
+    case = _bench_incident(table, job, "clipping", "withheld")
     assert case.truth["feature"] == feature and case.truth["details"]["bound"] == bound
     findings = investigate(case.reference, case.current, **case.investigate_kwargs())
     primary = findings.verdict.primary
@@ -2138,15 +2143,6 @@ def test_tarones_count_is_the_least_that_holds(least, alpha):
     assert 1 <= t <= values.size
     holds = [int(np.sum(values <= alpha / u)) <= u for u in range(1, values.size + 1)]
     assert holds[t - 1] and not any(holds[: t - 1])
-
-
-def _bench_incident(table: str, job: int, kind: str, labels: str):
-    """The scorecard's incident of job seed ``job``, drawn as the bench draws it."""
-    from mlwatch import datasets
-
-    seed = int(np.random.default_rng(job).integers(1 << 31))
-    size = min(datasets.model_table(table).frame.height // 2, 10_000)
-    return simulate(table, Injection(kind), n=size, seed=seed, labels=labels)
 
 
 def test_a_tilt_on_every_row_is_the_population_s_not_its_echo_where_the_rest_held():
