@@ -2251,3 +2251,58 @@ def test_accuracy_falls_are_compared_on_the_room_each_side_had_to_fall():
     # near chance, 2a - 1 would magnify the rest's noise: read raw
     weak = pl.DataFrame({"n": [10_000, 10_000], "metric": [0.56, 0.50]})
     assert not _shared(top(0.99, -0.53, -0.05), accuracy, SimpleNamespace(table=weak))
+
+
+def test_a_concept_drift_that_began_late_is_read_on_the_window_s_later_half():
+    # the scorecard's 3700139: a bike target scaled on 42 % of Wednesdays' hours from
+    # September 26th, 70 % of the way into the window. Over the whole window the Wednesdays'
+    # error moved 3.4 standard errors beyond the rest's, short of a search over 200 slices;
+    # on the later half, where every changed row is, 7
+    case = _bench_incident("bike", 3700139, "concept_drift", "available")
+    assert case.truth["slice"] == {"weekday": "Wed"}
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    row = findings.slices.table.row(0, named=True)
+    assert (row["slice"], row["significant"]) == ("weekday=Wed", True)
+    # the look's current metric is the later half's, by hand: the scored rows after the
+    # median time of the current window's
+    times = case.current[case.roles["time"]]
+    late = case.current.filter(times > times.median(), pl.col("weekday") == "Wed")
+    errors = (late[case.roles["prediction"]] - late[case.roles["target"]]).to_numpy()
+    assert row["n_current"] == errors.size
+    assert row["metric_current"] == pytest.approx(errors.mean())
+    assert row["since"] == times.filter(times > times.median()).min().strftime("%Y-%m-%d %H:%M")   # the half's
+    assert findings.verdict.kind == "concept_drift"
+    assert f"on weekday=Wed from {row['since']} on" in findings.verdict.summary
+    assert score(case, findings) == {"verdict": True, "slice": True, "feature": None, "signature": None,
+                                     "onset": True, "trigger": True}
+
+
+def test_both_looks_of_every_slice_are_one_benjamini_hochberg_family():
+    from scipy import stats
+
+    from mlwatch.steps.slices import _family_adjusted
+
+    every = np.array([0.01, 0.2, 0.03, 0.5, 0.004])   # two slices' whole-window and late looks, a third's one
+    read = np.array([0.01, 0.03, 0.004])
+    adjusted = stats.false_discovery_control(every)
+    assert _family_adjusted(read, every) == pytest.approx(adjusted[[0, 2, 4]])
+    # one look a slice: plain Benjamini-Hochberg
+    assert _family_adjusted(read, read) == pytest.approx(stats.false_discovery_control(read))
+
+
+def test_a_verdict_says_what_it_cannot_see_when_the_labels_stop_early():
+    # the scorecard's 4580079 (labels for the first half of the current window): a target
+    # changed on clear summer hours from September 15th, four days before the labels end.
+    # Nothing can find it; the verdict says where it could not look
+    case = _bench_incident("bike", 4580079, "concept_drift", "partial")
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    times, labels = case.current[case.roles["time"]], case.current[case.roles["target"]]
+    last = times.filter(labels.is_not_null()).max()
+    after = int((times > last).sum())
+    assert after == case.current.height - labels.is_not_null().sum()      # the later half, unlabelled
+    assert findings.verdict.kind == "none"
+    assert (f"Labels end at {last:%Y-%m-%d %H:%M}: the current window's {after:,} later rows "
+            f"({after / case.current.height:.0%}) have none") in findings.verdict.summary
+    # labels to the end: nothing to say
+    full = _bench_incident("bike", 3700139, "concept_drift", "available")
+    assert "Labels end" not in investigate(full.reference, full.current, **full.investigate_kwargs()).verdict.summary

@@ -79,6 +79,19 @@ def shorten(text: str, width: int = 48) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def wrapped(text: str, width: int = 48) -> str:
+    """``text`` broken into lines of at most ``width`` characters at spaces (titles and axis
+    labels that stay inside a narrow figure, whole).
+
+    >>> print(wrapped("Global mean error (prediction - target): masked, a slice broke", 44))
+    Global mean error (prediction - target):
+    masked, a slice broke
+    """
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(text), width, break_on_hyphens=False)) or str(text)
+
+
 def figure_png(fig) -> bytes:
     """The figure as PNG bytes (for reports)."""
     import io

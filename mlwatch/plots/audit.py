@@ -65,6 +65,10 @@ def plot_feature_bins(result, feature: str, ax=None, *, max_bins: int = 25, shar
                     color=palette.WORSE, fontsize=14)
     tallest = float(max(bins["reference_share"].max() or 0, bins["current_share"].max() or 0))
     ax.set_ylim(0, tallest * 1.18 + 1e-9)          # room for the stars under the title
+    # the legend over the lower half of the bars, clear of the tallest and its star
+    shares = np.maximum(bins["reference_share"].fill_null(0).to_numpy(), bins["current_share"].fill_null(0).to_numpy())
+    half = bins.height // 2
+    right_taller = shares[half:].max(initial=0) > shares[:half].max(initial=0)
     ax.set_xticks(x, [shorten(b, 24) for b in bins["bin"].to_list()], rotation=90, fontsize="small")
     ax.set_xlabel("bin (reference quantiles)" if row["kind"] in ("numeric", "datetime") else "category")
     ax.set_ylabel("share of rows")
@@ -73,7 +77,7 @@ def plot_feature_bins(result, feature: str, ax=None, *, max_bins: int = 25, shar
     ax.legend(handles=[Patch(color=palette.REFERENCE, label="reference"), Patch(color=palette.CURRENT, label="current"),
                        Patch(facecolor=palette.CURRENT, edgecolor=palette.WORSE, lw=2,
                              label=f"* carries the drift ({share_of_psi:.0%} of the PSI)")],
-              frameon=False, fontsize="small", loc="upper right")
+              frameon=False, fontsize="small", loc="upper left" if right_taller else "upper right")
     return ax
 
 

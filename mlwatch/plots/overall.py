@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlwatch.plots import palette
-from mlwatch.plots._base import axes_or_new, legend_below
+from mlwatch.plots._base import axes_or_new, legend_below, wrapped
 
 
 def plot_overall(result, ax=None, *, errorbar_kws: dict | None = None):
@@ -24,7 +24,7 @@ def plot_overall(result, ax=None, *, errorbar_kws: dict | None = None):
     ax.set_ylabel(result.scoring.loss_name)
     ax.set_xlabel("window (whiskers: 95 % interval)")
     verdict = "masked, a slice broke" if result.masked else ("degraded" if result.degraded else "within noise")
-    ax.set_title(f"Global {result.scoring.loss_name}: {verdict}")
+    ax.set_title(wrapped(f"Global {result.scoring.loss_name}: {verdict}", 44))
     return ax
 
 

@@ -45,7 +45,7 @@ def plot_segments(result, ax=None, *, max_segments: int = 20):
     legend_below(ax, handles, ncol=2)
     ax.set_yticks(y, [shorten(s) for s in table["segment"].to_list()])
     formula = "challenger - champion" if higher else "champion - challenger"
-    ax.set_xlabel(f"gain in {result.metric} = {formula} (right: challenger better; whiskers: paired 95 %)")
+    ax.set_xlabel(f"gain in {result.metric} = {formula}\n(right: challenger better; whiskers: paired 95 %)")
     ax.set_ylabel("segment")
     ax.set_title(f"Shadow scoring: {result.verdict.upper()}")
     return ax

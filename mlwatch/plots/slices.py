@@ -6,12 +6,13 @@ import numpy as np
 import polars as pl
 
 from mlwatch.plots import palette
-from mlwatch.plots._base import axes_or_new, legend_below, seaborn, shorten
+from mlwatch.plots._base import axes_or_new, legend_below, seaborn, shorten, wrapped
 
 
 def plot_slices(result, ax=None, *, max_slices: int = 10, errorbar_kws: dict | None = None):
     """Metric of the top slices in reference (blue) and current (orange), 95 % intervals;
-    the overall values as dashed lines. Significant slices are written in bold red."""
+    the overall values as dashed lines. Significant slices are written in bold red; a slice
+    read on the current window's later half says from when (its current metric is that half's)."""
     table = result.table.head(max_slices)
     ax = axes_or_new(ax, figsize=(9, 0.45 * max(table.height, 1) + 3))
     name = result.scoring.loss_name
@@ -26,14 +27,16 @@ def plot_slices(result, ax=None, *, max_slices: int = 10, errorbar_kws: dict | N
                     label=f"{window} (95 % interval)", **kws)
     ax.axvline(result.metric_reference, color=palette.REFERENCE, ls="--", lw=1, alpha=0.6, label="overall, reference")
     ax.axvline(result.metric_current, color=palette.CURRENT, ls="--", lw=1, alpha=0.6, label="overall, current")
-    ax.set_yticks(y, [shorten(s) for s in table["slice"].to_list()])
+    # a slice read on the window's later half shows that half's current metric
+    since = table["since"].to_list() if "since" in table.columns else [None] * table.height
+    ax.set_yticks(y, [shorten(s) + (f"\n(from {w[:10]} on)" if w else "") for s, w in zip(table["slice"].to_list(), since)])
     for tick, significant in zip(ax.get_yticklabels(), table["significant"].to_list()):
         tick.set_fontweight("bold" if significant else "normal")
         tick.set_color(palette.WORSE if significant else "black")
     ax.set_xlabel(name + (" (proxy: labels missing)" if result.scoring.proxy else ""))
     ax.set_ylim(-0.6, table.height - 0.4)
     ax.set_ylabel("slice")
-    ax.set_title(f"Which slice broke (red: significantly): {name}")
+    ax.set_title(wrapped(f"Which slice broke (red: significantly): {name}", 56))
     legend_below(ax, ncol=2)
     return ax
 

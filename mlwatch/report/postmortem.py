@@ -181,7 +181,8 @@ def _cause(cause: dict[str, Any]) -> str:
 def _impact(findings) -> dict[str, Any]:
     """The damage in numbers: the global metric, the broken slice's (rows, share of traffic,
     onset) and, when a fix was shadow-scored on the same metric, what it recovers there."""
-    o, sl, scoring = findings.overall, findings.slices, findings.scoring
+    # the metric the numbers are on: a regression's bias when its errors moved without growing
+    o, sl, scoring = findings.overall, findings.slices, findings.overall.scoring
     higher = scoring.higher_is_better
     impact: dict[str, Any] = {"metric": scoring.loss_name, "higher_is_better": higher,
                               "global": {"reference": json_value(o.metric_reference),
@@ -190,8 +191,10 @@ def _impact(findings) -> dict[str, Any]:
     top = sl.table.filter(sl.table["significant"]).head(1)
     if top.height:
         row = top.row(0, named=True)
+        # read on the window's later half (since): its rows there, not a share of the whole window's
         impact["slice"] = {"name": row["slice"], "n_current": row["n_current"],
-                           "share": row["n_current"] / max(sl.n_current, 1), "reference": row["metric_reference"],
+                           "share": None if row.get("since") else row["n_current"] / max(sl.n_current, 1),
+                           "since_rows": row.get("since"), "reference": row["metric_reference"],
                            "current": row["metric_current"], "onset": row["onset"]}
     shadow = findings.shadow
     if shadow is not None and shadow.metric is not None:
@@ -225,8 +228,9 @@ def _impact_rows(impact: dict[str, Any]):
              "current": value(g["current"]), "change": change(g["reference"], g["current"]), "with the fix": ""}]
     if "slice" in impact:
         s = impact["slice"]
-        rows.append({"where": f"{s['name']} ({s['n_current']:,} rows, {s['share']:.1%} of traffic"
-                              + (f", since {s['onset']})" if s.get("onset") else ")"),
+        counted = (f"{s['n_current']:,} rows from {s['since_rows']} on" if s.get("since_rows")
+                   else f"{s['n_current']:,} rows, {s['share']:.1%} of traffic")
+        rows.append({"where": f"{s['name']} ({counted}" + (f", since {s['onset']})" if s.get("onset") else ")"),
                      "reference": value(s["reference"]), "current": value(s["current"]),
                      "change": change(s["reference"], s["current"]), "with the fix": ""})
     fix = impact.get("fix")
@@ -278,7 +282,7 @@ def _timeline(findings) -> list[dict[str, str]]:
     for row in findings.slices.table.filter(findings.slices.table["significant"]).iter_rows(named=True):
         if row["onset"]:
             window = _likely_between(row["onset_low"], row["onset_high"], " (")
-            items.append((row["onset"], f"{row['slice']}: {findings.scoring.loss_name} starts to degrade"
+            items.append((row["onset"], f"{row['slice']}: {findings.slices.scoring.loss_name} starts to degrade"
                                         + (f"{window})" if window else "")))
     dated = {primary.feature} if primary is not None else set()
     for f in findings.verdict.findings[1:]:          # the other findings, once a feature

@@ -28,7 +28,7 @@ from mlwatch.steps.estimate import EstimateResult, estimate_performance
 from mlwatch.steps.multivariate import MultivariateResult, multivariate_drift
 from mlwatch.steps.infra import InfraResult, infra
 from mlwatch.steps.overall import OverallResult, error_posterior, explain_drop, overall
-from mlwatch.steps.scoring import Scoring
+from mlwatch.steps.scoring import Scoring, format_time
 from mlwatch.steps.frozen import capped_segments, frozen_segments, off_grid_segments
 from mlwatch.steps.segments import SegmentDriftResult, segment_drift
 from mlwatch.steps.signal import SignalResult, signal
@@ -359,6 +359,9 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
     moved = _drivers(ref, cur, verdict)
     if moved:       # inputs that drifted together: the one whose mix carried the others first
         verdict = decided(drivers=moved)
+    unlabelled = _unlabelled_tail(cur, scoring, time)
+    if unlabelled:
+        verdict = replace(verdict, summary=f"{verdict.summary} {unlabelled}")
     cause = verdict.primary
     if where and cause is not None and cause.feature and cause.onset and cause.scope in (_label(where), "population"):
         # one timeline: the slice broke when its cause began
@@ -381,6 +384,31 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
     return Findings(roles, scoring, sig, inf, ov, sl, au, tr, verdict, where, slice_events, attributed, shadowed,
                     population_audit, population_trace, seg, segment_traces, left_out, incident.rows, estimated,
                     joint, joint_slice)
+
+
+def _unlabelled_tail(cur: pl.DataFrame, scoring: Scoring, time: str | None, least: float = 0.05) -> str | None:
+    """What the verdict cannot see when the labels stop before the current window ends (at
+    least a share ``least`` of its rows after the last labelled one): a change of the
+    target's relation to the inputs there. None with labels to the end, or none at all.
+
+    >>> import datetime as dt
+    >>> days = [dt.datetime(2024, 1, d) for d in range(1, 11)]
+    >>> cur = pl.DataFrame({"t": days, "y": [1, 0, 1, 1, None, 0, 1] + [None] * 3})
+    >>> print(_unlabelled_tail(cur, Scoring("p", "y", "classification", "accuracy"), "t")[:70])
+    Labels end at 2024-01-07: the current window's 3 later rows (30%) have
+    """
+    target = scoring.target
+    if scoring.proxy or not time or not target or target not in cur.columns or time not in cur.columns:
+        return None
+    times = cur[time]
+    last = times.filter(cur[target].is_not_null()).max()
+    if last is None:
+        return None
+    after = int((times > last).sum())
+    if after < max(least * cur.height, 1):
+        return None
+    return (f"Labels end at {format_time(last)}: the current window's {after:,} later rows ({after / cur.height:.0%}) "
+            "have none, and a change there of the target's relation to the inputs (concept drift) cannot be seen yet.")
 
 
 def _estimate(ref: pl.DataFrame, cur: pl.DataFrame, scoring: Scoring, roles, say) -> EstimateResult | None:

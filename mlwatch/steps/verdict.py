@@ -999,7 +999,8 @@ def _performance(overall, top: pl.DataFrame) -> str:
             better = (rest > 0) == overall.scoring.higher_is_better
             moved = (f", while the rest moved by {rest:+.3g}" if overall.scoring.two_sided else
                      f", while the rest {'improved' if better else 'worsened'} by {abs(rest):.3g}")
-        return (f"{name} {verb} from {row['metric_reference']:.3g} to {row['metric_current']:.3g} on {row['slice']} "
-                f"({row['n_current']:,} rows{when}{moved})")
+        late = f" from {row['since']} on" if row.get("since") else ""       # read on the window's later half
+        return (f"{name} {verb} from {row['metric_reference']:.3g} to {row['metric_current']:.3g} on {row['slice']}"
+                f"{late} ({row['n_current']:,} rows{when}{moved})")
     when = f" since {overall.onset}" if overall.onset else ""
     return f"global {name} went from {overall.metric_reference:.3g} to {overall.metric_current:.3g}{when}"
