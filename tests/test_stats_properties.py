@@ -358,3 +358,16 @@ def test_a_posterior_given_a_cause_is_the_splits_it_allows_reweighted(weights, w
             break
     assert found.quantile(0.5) == after
     assert posterior.explains(when, lag) == pytest.approx(total / sum(weights))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.floats(1e-12, 1.0), min_size=1, max_size=40), st.data())
+def test_a_slice_read_on_one_of_its_looks_is_adjusted_in_the_family_of_every_look(p_all, data):
+    # find_slices reads each slice on the look with the smaller p; its adjusted p is that
+    # test's in Benjamini-Hochberg over every test made (both looks of every slice)
+    from mlwatch.steps.slices import _family_adjusted
+
+    p_all = np.array(p_all)
+    read = data.draw(st.lists(st.integers(0, p_all.size - 1), min_size=1, max_size=p_all.size, unique=True))
+    adjusted = stats.false_discovery_control(p_all)
+    assert _family_adjusted(p_all[read], p_all) == pytest.approx(adjusted[read], rel=1e-9, abs=1e-12)
