@@ -371,3 +371,60 @@ def test_a_slice_read_on_one_of_its_looks_is_adjusted_in_the_family_of_every_loo
     read = data.draw(st.lists(st.integers(0, p_all.size - 1), min_size=1, max_size=p_all.size, unique=True))
     adjusted = stats.false_discovery_control(p_all)
     assert _family_adjusted(p_all[read], p_all) == pytest.approx(adjusted[read], rel=1e-9, abs=1e-12)
+
+
+def _sex_and_its_strata():
+    """ACS rows' SEX and the column _swap_strata picks to read a swap of it."""
+    from mlwatch import datasets
+    from mlwatch.steps.trace import _swap_strata
+
+    frame = datasets.model_table("acs").frame
+    strata = _swap_strata(frame, "SEX", exclude={"SEX"})
+    assert strata is not None        # a balanced column: some group is lopsided (the widowed, veterans)
+    return frame["SEX"].cast(str).to_numpy(), frame[strata].cast(str).to_numpy()
+
+
+@pytest.mark.parametrize("n", [300, 3000])
+def test_a_two_label_swap_read_in_groups_holds_its_level_when_nothing_changed(n):
+    # real people drawn twice at random: the one-sided test that the second draw's SEX moved
+    # toward its labels swapped, group by group, rejects at its level or less
+    import polars as pl
+
+    from mlwatch.steps.trace import remapped_share
+
+    sex, groups = _sex_and_its_strata()
+    rng = np.random.default_rng(n)
+    rejected = []
+    for _ in range(300):
+        a, b = rng.choice(sex.size, n), rng.choice(sex.size, n)
+        read = remapped_share(pl.Series(sex[a]), pl.Series(sex[b]), {"1": "2", "2": "1"},
+                              strata=(pl.Series(groups[a]), pl.Series(groups[b])))
+        rejected.append(read["p_value"] < 0.01)
+    assert np.mean(rejected) <= 0.02
+
+
+@settings(max_examples=25, deadline=None)
+@given(share=st.floats(0.3, 1.0), seed=st.integers(0, 2**31))
+def test_a_two_label_swap_read_in_groups_is_recovered_and_a_mix_is_not_one(share, seed):
+    # SEX swapped on a share of 5,000 real rows: its balanced marginal hardly moves, but inside
+    # the groups where it is lopsided it does, and the share is found (within 0.15). A mix
+    # tilted toward women (half the men replaced) moves every group one way: not read as a swap
+    import polars as pl
+
+    from mlwatch.steps.trace import remapped_share
+
+    sex, groups = _sex_and_its_strata()
+    rng = np.random.default_rng(seed)
+    a, b = rng.choice(sex.size, 5000), rng.choice(sex.size, 5000)
+    current = sex[b].copy()
+    swap = rng.random(current.size) < share
+    current = np.where(swap, np.where(current == "1", "2", "1"), current)
+    read = remapped_share(pl.Series(sex[a]), pl.Series(current), {"1": "2", "2": "1"},
+                          strata=(pl.Series(groups[a]), pl.Series(groups[b])))
+    assert read["share"] == pytest.approx(share, abs=0.15)
+    assert read["p_value"] < 1e-3 and read["explained"] > 0.5
+    women = np.flatnonzero(sex == "2")
+    tilted = np.where((sex[b] == "1") & (rng.random(b.size) < 0.5), rng.choice(women, b.size), b)
+    mix = remapped_share(pl.Series(sex[a]), pl.Series(sex[tilted]), {"1": "2", "2": "1"},
+                         strata=(pl.Series(groups[a]), pl.Series(groups[tilted])))
+    assert mix["p_value"] >= 0.01 or mix["explained"] < 0.5

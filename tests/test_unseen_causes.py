@@ -2306,3 +2306,21 @@ def test_a_verdict_says_what_it_cannot_see_when_the_labels_stop_early():
     # labels to the end: nothing to say
     full = _bench_incident("bike", 3700139, "concept_drift", "available")
     assert "Labels end" not in investigate(full.reference, full.current, **full.investigate_kwargs()).verdict.summary
+
+
+@pytest.mark.parametrize("job, where, scope", [
+    # SEX swapped on every ACS row: as balanced as a column gets, so only the widowed (four in
+    # five women, read as four in five men) showed it, and a two-label column was never
+    # widened: the verdict named MAR=2
+    (2100293, None, "population"),
+    # SEX swapped on SCHL=16 (high school): read on its widowed, MAR=2 & SCHL=16
+    (4500233, {"SCHL": "16"}, "SCHL=16"),
+])
+def test_a_two_label_swap_is_placed_where_its_groups_show_it(job, where, scope):
+    case = _bench_incident("acs", job, "encoding_permutation", "available")
+    assert (case.truth["feature"], case.truth["slice"]) == ("SEX", where)
+    findings = investigate(case.reference, case.current, **case.investigate_kwargs())
+    primary = findings.verdict.primary
+    assert (findings.verdict.kind, primary.scope, primary.feature, primary.signature) == (
+        "skew", scope, "SEX", "encoding_permutation")
+    assert score(case, findings) == dict.fromkeys(("verdict", "slice", "feature", "signature", "onset", "trigger"), True)

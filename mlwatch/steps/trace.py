@@ -363,12 +363,17 @@ def _remapped_wider(frames: tuple[pl.DataFrame, pl.DataFrame], feature: str, whe
     carry the same re-mapping: one condition dropped at a time (the population last), the rows
     that adds (their reference against their current rows from ``since`` on) must have moved
     toward ``mapping`` (:func:`remapped_share`, one-sided at ``level``), by at least half the
-    share re-mapped on ``where`` itself, the re-mapping explaining at least half of their move
-    (a column of two labels is never widened: any move of it is a partial swap).
+    share re-mapped on ``where`` itself, the re-mapping explaining at least half of their move.
     Two codes swapped among the married move the men one way, the women the other and the
     married as a whole not at all: the segment search sees the men only. A mix that drifted on
-    its own moves along the re-mapping by chance only, and is not explained by it. Empty when
-    no wider scope fits."""
+    its own moves along the re-mapping by chance only, and is not explained by it.
+
+    A column of two labels moves along any swap of them, whatever moved it, so its shares are
+    read inside the groups of the column that tells its labels apart best in the reference
+    (:func:`_swap_strata`): SEX swapped on every ACS row shows where it is lopsided (the widowed
+    are four in five women, and read as four in five men), and a mix that drifted moves every
+    group the same way, toward their mirror images on one side only. Without such a column, a
+    two-label swap is not widened. Empty when no wider scope fits."""
     ref, cur = frames
     if time and since is not None:
         ref, cur = data.align_time(ref, cur, time)
@@ -377,25 +382,33 @@ def _remapped_wider(frames: tuple[pl.DataFrame, pl.DataFrame], feature: str, whe
     def inside(frame: pl.DataFrame, scope: dict, name: str) -> pl.Expr:
         return data.where_condition(frame.schema, scope, name=name) if scope else pl.lit(True)
 
-    def rows(scope_in: dict, scope_out: dict | None) -> list[pl.Series]:
+    def rows(scope_in: dict, scope_out: dict | None) -> list[pl.DataFrame]:
         return [frame.filter(inside(frame, scope_in, name) & (~inside(frame, scope_out, name) if scope_out is not None
-                                                               else pl.lit(True)))[feature]
+                                                               else pl.lit(True)))
                 for frame, name in ((ref, "reference"), (cur, "current"))]
 
-    # with two labels any move is a partial swap: only labels the re-mapping leaves alone tell
-    # a wider re-mapping from a mix that moved there too
+    strata = None
     if ref[feature].drop_nulls().n_unique() < 3:
-        return {}
-    own = remapped_share(*rows(where, None), mapping)["share"]
+        # with two labels any move is a partial swap: only groups in which they are lopsided
+        # tell a wider re-mapping from a mix that moved there too
+        strata = _swap_strata(ref, feature, exclude={feature, *where, *([time] if time else [])})
+        if strata is None:
+            return {}
+
+    def read(parts: list[pl.DataFrame]) -> dict[str, float]:
+        return remapped_share(*(part[feature] for part in parts), mapping,
+                              strata=None if strata is None else tuple(part[strata] for part in parts))
+
+    own = read(rows(where, None))["share"]
     scope = dict(where)
     while scope:
         for column in scope:
             wider = {k: v for k, v in scope.items() if k != column}
             rest = rows(wider, scope)
-            if min(r.drop_nulls().len() for r in rest) < WIDER_ROWS:
+            if min(r[feature].drop_nulls().len() for r in rest) < WIDER_ROWS:
                 continue
-            read = remapped_share(*rest, mapping)
-            if read["p_value"] < level and read["share"] >= 0.5 * own and read["explained"] >= 0.5:
+            found = read(rest)
+            if found["p_value"] < level and found["share"] >= 0.5 * own and found["explained"] >= 0.5:
                 scope = wider
                 break
         else:
@@ -406,45 +419,94 @@ def _remapped_wider(frames: tuple[pl.DataFrame, pl.DataFrame], feature: str, whe
     return {"home": " & ".join(f"{c}={v}" for c, v in scope.items()) or "population", "home_rows": n_rows}
 
 
-def remapped_share(reference: pl.Series, current: pl.Series, mapping: Mapping[str, str]) -> dict[str, float]:
+def _swap_strata(reference: pl.DataFrame, feature: str, *, exclude: set, max_values: int = 50,
+                 least_gain: float = 0.1) -> str | None:
+    """The column whose groups tell a two-label ``feature``'s labels apart best in the
+    reference: the largest mean distance, over the groups (weighted by their rows), between a
+    group's share of the first label and its mirror image (``|2 p - 1|``), which is how far a
+    swap moves that group. Only columns of 2 to ``max_values`` values, and only when that
+    distance beats the whole column's own by ``least_gain`` (a swap of a balanced column
+    shows nowhere else). None when no column does.
+
+    >>> ref = pl.DataFrame({"sex": ["m"] * 50 + ["f"] * 50, "widowed": [0] * 48 + [1] * 2 + [0] * 30 + [1] * 20,
+    ...                     "noise": [0, 1] * 50})
+    >>> _swap_strata(ref, "sex", exclude={"sex"})
+    'widowed'
+    """
+    values = reference[feature].cast(pl.String)
+    first = values.drop_nulls().first()
+    if first is None:
+        return None
+    hit = (values == first).fill_null(False).cast(pl.Float64).alias("_hit")
+    known = values.is_not_null()
+    baseline = abs(2 * float(hit.filter(known).mean()) - 1)
+    best, gain = None, least_gain
+    for column in reference.columns:
+        if column in exclude or reference[column].dtype.is_float() or reference[column].dtype.is_temporal():
+            continue
+        groups = reference[column]
+        if not 2 <= groups.n_unique() <= max_values:
+            continue
+        shares = (pl.DataFrame({"g": groups.cast(pl.String), "_hit": hit}).filter(known)
+                  .group_by("g").agg(pl.len().alias("n"), pl.col("_hit").mean().alias("p")))
+        spread = float(((2 * shares["p"] - 1).abs() * shares["n"]).sum() / max(shares["n"].sum(), 1))
+        if spread - baseline > gain:
+            best, gain = column, spread - baseline
+    return best
+
+
+def remapped_share(reference: pl.Series, current: pl.Series, mapping: Mapping[str, str], *,
+                   strata: tuple[pl.Series, pl.Series] | None = None) -> dict[str, float]:
     """How much of ``current`` reads as ``reference`` with its labels re-mapped by ``mapping``
     (old label -> new): the share ``w`` of the mixture ``(1 - w) p + w M(p)`` of the
     reference's shares ``p`` and the re-mapped ones ``M(p)`` that fits the current counts best
     (maximum likelihood over a grid of 201 values); its one-sided likelihood-ratio p-value
     against ``w = 0`` (chi-square, 1 df, halved; the statistic scaled by ``n / (n + m)``, as
     the reference's ``n`` rows are a sample too); and the share of the current's distance
-    from the reference (total variation) that the fitted mixture explains.
+    from the reference (total variation) that the fitted mixture explains. With ``strata``
+    (a group for each reference and current row), each group has its own shares ``p`` and one
+    ``w`` is fitted to all of them (groups without a reference row are left out), the
+    distances summed over the groups.
 
     >>> ref = pl.Series(["a"] * 60 + ["b"] * 30 + ["c"] * 10)
     >>> read = remapped_share(ref, pl.Series(["a"] * 30 + ["b"] * 60 + ["c"] * 10), {"a": "b", "b": "a"})
     >>> round(read["share"], 2), read["p_value"] < 1e-3, round(read["explained"], 2)
     (1.0, True, 0.99)
     """
-    ref, cur = reference.drop_nulls().cast(pl.String), current.drop_nulls().cast(pl.String)
-    labels = list(dict.fromkeys([*mapping, *mapping.values(), *ref.unique(maintain_order=True).to_list(),
-                                 *cur.unique(maintain_order=True).to_list()]))
+    if strata is None:
+        strata = (pl.Series([0] * reference.len()), pl.Series([0] * current.len()))
+    ref = pl.DataFrame({"v": reference.cast(pl.String), "g": strata[0].cast(pl.String)}).drop_nulls("v")
+    cur = pl.DataFrame({"v": current.cast(pl.String), "g": strata[1].cast(pl.String)}).drop_nulls("v")
+    labels = list(dict.fromkeys([*mapping, *mapping.values(), *ref["v"].unique(maintain_order=True).to_list(),
+                                 *cur["v"].unique(maintain_order=True).to_list()]))
     index = {k: i for i, k in enumerate(labels)}
+    groups = {g: i for i, g in enumerate(ref["g"].unique(maintain_order=True).to_list())}
+    cur = cur.filter(pl.col("g").is_in(list(groups)) if groups else pl.lit(False))
 
-    def counts(values: pl.Series) -> np.ndarray:
-        return np.bincount(values.replace_strict(index, return_dtype=pl.Int64).to_numpy(), minlength=len(labels))
+    def counts(frame: pl.DataFrame) -> np.ndarray:          # (group, label)
+        key = (frame["g"].replace_strict(groups, return_dtype=pl.Int64).to_numpy() * len(labels)
+               + frame["v"].replace_strict(index, return_dtype=pl.Int64).to_numpy())
+        return np.bincount(key, minlength=len(groups) * len(labels)).reshape(len(groups), len(labels))
 
-    a, b = counts(ref), counts(cur)
-    if not a.sum() or not b.sum():
+    if not ref.height or not cur.height:
         return {"share": 0.0, "p_value": 1.0, "explained": 0.0}
-    p = (a + 0.5) / (a.sum() + 0.5 * len(labels))
+    a, b = counts(ref), counts(cur)
+    p = (a + 0.5) / (a.sum(axis=1, keepdims=True) + 0.5 * len(labels))
     moved = p.copy()
     for old, new in mapping.items():
-        moved[index[new]] = p[index[old]]
+        moved[:, index[new]] = p[:, index[old]]
     grid = np.linspace(0.0, 1.0, 201)
-    mixed = (1 - grid)[:, None] * p + grid[:, None] * moved
-    loglik = (b * np.log(mixed)).sum(axis=1)
+    mixed = (1 - grid)[:, None, None] * p + grid[:, None, None] * moved
+    loglik = (b * np.log(mixed)).sum(axis=(1, 2))
     best = int(np.argmax(loglik))
     # the reference's shares are a sample too: the current's departure from them varies by
     # 1/n + 1/m, not 1/m, so the likelihood ratio read on the current counts is scaled down
     statistic = max(2 * (loglik[best] - loglik[0]), 0.0) * a.sum() / (a.sum() + b.sum())
-    q = b / b.sum()
-    away = 0.5 * np.abs(q - a / a.sum()).sum()
-    misfit = 0.5 * np.abs(q - mixed[best] / mixed[best].sum()).sum()
+    n_group = b.sum(axis=1, keepdims=True)
+    q = b / np.maximum(n_group, 1)
+    away = (0.5 * np.abs(q - a / a.sum(axis=1, keepdims=True)).sum(axis=1) * n_group[:, 0]).sum()
+    fitted = mixed[best] / mixed[best].sum(axis=1, keepdims=True)
+    misfit = (0.5 * np.abs(q - fitted).sum(axis=1) * n_group[:, 0]).sum()
     return {"share": float(grid[best]), "p_value": float(stats.chi2.sf(statistic, 1) / 2) if best else 1.0,
             "explained": float(max(1 - misfit / away, 0.0)) if away > 0 else 0.0}
 
