@@ -420,19 +420,22 @@ def _remapped_wider(frames: tuple[pl.DataFrame, pl.DataFrame], feature: str, whe
 
 
 def _swap_strata(reference: pl.DataFrame, feature: str, *, exclude: set, max_values: int = 50,
-                 least_gain: float = 0.1) -> str | None:
+                 least_gain: float = 0.1, max_columns: int = 100, max_rows: int = 200_000) -> str | None:
     """The column whose groups tell a two-label ``feature``'s labels apart best in the
     reference: the largest mean distance, over the groups (weighted by their rows), between a
     group's share of the first label and its mirror image (``|2 p - 1|``), which is how far a
     swap moves that group. Only columns of 2 to ``max_values`` values, and only when that
     distance beats the whole column's own by ``least_gain`` (a swap of a balanced column
-    shows nowhere else). None when no column does.
+    shows nowhere else). None when no column does. Wide or long tables: the first
+    ``max_columns`` columns that qualify, on a seeded sample of ``max_rows`` rows.
 
     >>> ref = pl.DataFrame({"sex": ["m"] * 50 + ["f"] * 50, "widowed": [0] * 48 + [1] * 2 + [0] * 30 + [1] * 20,
     ...                     "noise": [0, 1] * 50})
     >>> _swap_strata(ref, "sex", exclude={"sex"})
     'widowed'
     """
+    if reference.height > max_rows:
+        reference = reference.sample(max_rows, seed=0)
     values = reference[feature].cast(pl.String)
     first = values.drop_nulls().first()
     if first is None:
@@ -440,13 +443,16 @@ def _swap_strata(reference: pl.DataFrame, feature: str, *, exclude: set, max_val
     hit = (values == first).fill_null(False).cast(pl.Float64).alias("_hit")
     known = values.is_not_null()
     baseline = abs(2 * float(hit.filter(known).mean()) - 1)
-    best, gain = None, least_gain
+    best, gain, read = None, least_gain, 0
     for column in reference.columns:
         if column in exclude or reference[column].dtype.is_float() or reference[column].dtype.is_temporal():
             continue
         groups = reference[column]
         if not 2 <= groups.n_unique() <= max_values:
             continue
+        read += 1
+        if read > max_columns:
+            break
         shares = (pl.DataFrame({"g": groups.cast(pl.String), "_hit": hit}).filter(known)
                   .group_by("g").agg(pl.len().alias("n"), pl.col("_hit").mean().alias("p")))
         spread = float(((2 * shares["p"] - 1).abs() * shares["n"]).sum() / max(shares["n"].sum(), 1))
