@@ -490,7 +490,13 @@ def _widened(findings: list[Finding], traces) -> list[Finding]:
             placed.add((home["home"], f.feature))
             f = replace(f, scope=home["home"], rows=int(home["home_rows"]), confined=home["home"] != "population")
         out.append(f)
-    return out
+    # the same fault read on a scope inside the one it was placed on is a view of it (SEX
+    # swapped on every row, placed on the population from the widowed, also read as the
+    # married's re-mapped labels)
+    widened = {(f.feature, f.signature): frozenset() if f.scope == "population" else _predicates(f.scope)
+               for f in out if (f.scope, f.feature) in placed}
+    return [f for f in out if (f.scope, f.feature) in placed or (f.feature, f.signature) not in widened
+            or not widened[(f.feature, f.signature)] <= _predicates(f.scope)]
 
 
 def _frozen_causes(frozen, traces, found: list[Finding]) -> list[Finding]:
