@@ -2313,6 +2313,10 @@ def test_a_verdict_says_what_it_cannot_see_when_the_labels_stop_early():
     # five women, read as four in five men) showed it, and a two-label column was never
     # widened: the verdict named MAR=2
     (2100293, None, "population"),
+    # the same on another draw: placed on the population from the widowed, and also read as
+    # the married's re-mapped labels, which stood as the primary finding on MAR=1 until a
+    # fault's views inside the scope it was placed on went with it
+    (2100213, None, "population"),
     # SEX swapped on SCHL=16 (high school): read on its widowed, MAR=2 & SCHL=16
     (4500233, {"SCHL": "16"}, "SCHL=16"),
 ])
