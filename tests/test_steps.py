@@ -196,3 +196,54 @@ def test_scoring_errors_name_the_column(acs_small):
         resolve_scoring(reference, current, prediction="SEX", target="employed")
     with pytest.raises(MlwatchError, match="unknown metric for classification 'mae'"):
         resolve_scoring(reference, current, prediction="predicted_probability", target="employed", metric="mae")
+
+
+def test_a_slice_broken_late_is_named_whole_and_not_its_parent():
+    # labels inverted on 60 % of one country's one channel from two thirds of the window on
+    # (bench_slices.py's incident, at 40,000 rows a side): over the later half the pair's rise is
+    # whole and its parent's a share of it, over the window both are diluted. Compared across
+    # looks (the child's later-half rise against the parent's whole-window one) the pair was
+    # "no worse than its parent" and the parent was named
+    import datetime as dt
+
+    from mlwatch.steps.scoring import resolve_scoring
+    from mlwatch.steps.slices import find_slices
+
+    def window(seed: int, current: bool) -> pl.DataFrame:
+        rng = np.random.default_rng(seed)
+        n = 40_000
+        country = rng.choice([f"c{k}" for k in range(6)], n)
+        channel = rng.choice(["c0", "c1", "c2"], n)
+        day = rng.integers(0, 60, n)
+        score = rng.random(n)
+        label = (rng.random(n) < score).astype(int)
+        if current:
+            hit = (country == "c1") & (channel == "c0") & (day >= 40) & (rng.random(n) < 0.6)
+            label = np.where(hit, 1 - label, label)
+        start = dt.datetime(2024, 3 if current else 1, 1)
+        return pl.DataFrame({"country": country, "channel": channel, "score": score, "label": label,
+                             "day": [start + dt.timedelta(days=int(d)) for d in day]})
+
+    ref, cur = window(1, False), window(2, True)
+    scoring = resolve_scoring(ref, cur, prediction="score", target="label")
+    found = find_slices(ref, cur, scoring, segments=["country", "channel"], time="day")
+    assert found.top == {"country": "c1", "channel": "c0"}
+    row = found.table.row(0, named=True)
+    assert row["since"] is not None and row["since"] >= "2024-03-30"      # read on the later half
+
+
+def test_a_child_is_compared_with_its_parent_on_the_parent_s_look():
+    # bench_slices.py's incident at a million rows: both looks' p-values of the broken pair were
+    # 0, the pair was read over the whole window (its rise diluted to -0.08) and its parent
+    # country over the later half (-0.13): "no worse than its parent", the parent was named.
+    # On the parent's look the pair's rise is -0.19, materially worse
+    from mlwatch.steps.slices import _Candidates, _not_worse_than_parents
+
+    sums = np.ones((2, 6))
+    cands = _Candidates([(0,), (0, 1)], [(1,), (1, 0)], sums, sums)
+    cands.choose(np.array([True, False]), sums[0], sums[0])           # parent late, child whole
+    whole, late = np.array([-0.05, -0.08]), np.array([-0.13, -0.19])
+    rise = np.array([late[0], whole[1]])                                # each on its own look
+    significant = np.array([True, True])
+    assert _not_worse_than_parents(cands, significant, rise) == [0]     # across looks: the child lost
+    assert _not_worse_than_parents(cands, significant, rise, rises=(whole, late)) == [0, 1]

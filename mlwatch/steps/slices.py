@@ -395,10 +395,13 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
         p_l = np.where(looked, p_l, 1.0)
         # one family: every slice's whole-window test and every later-half test there is rows for
         p_all = np.concatenate([p, p_l[looked]])
-        cands.choose(looked & (p_l < p), totals, totals_late)
+        # the smaller p (on a million rows both can be 0: then the larger statistic)
+        cands.choose(looked & ((p_l < p) | ((p_l == p) & (np.abs(stat_l) > np.abs(stat)))), totals, totals_late)
+        rises = (rise, np.where(looked, rise_l, rise))
         stat, p, rise = (np.where(cands.chosen, a, b) for a, b in ((stat_l, stat), (p_l, p), (rise_l, rise)))
     else:
         cands.choose(np.zeros(len(cands.codes), dtype=bool), totals, totals)
+        rises = None
     s = cands.sums_chosen
     own = s[:, 4] / s[:, 3] - s[:, 1] / s[:, 0]
     p_adj = _family_adjusted(p, p_all)
@@ -411,7 +414,7 @@ def find_slices(reference, current, scoring: Scoring, *, segments: Sequence[str]
     significant = (p_adj < alpha) & material
     impact = rise * s[:, 3] / cands.totals_chosen[:, 3]
     tests = {"alpha": alpha, "binary": binary, "two_sided": two_sided, "material": threshold, "relative": relative}
-    survivors = _explained_parents(_not_worse_than_parents(cands, significant, rise), cands, **tests)
+    survivors = _explained_parents(_not_worse_than_parents(cands, significant, rise, rises=rises), cands, **tests)
     order = _explain_away(sorted(survivors, key=lambda i: -abs(stat[i])), enc, cands, loss_ref, loss_cur,
                           top_k=top_k, late=late, m=p_all.size, **tests)
     within_noise = ~significant
@@ -516,14 +519,21 @@ def _keys(codes: list[np.ndarray], subset: tuple[int, ...], radix: list[int]) ->
 
 
 def _not_worse_than_parents(cands: _Candidates, significant: np.ndarray, rise: np.ndarray,
-                            child_margin: float = 0.25) -> list[int]:
-    """Rule 1: the significant candidates that are materially worse than every significant parent."""
+                            child_margin: float = 0.25, rises: tuple[np.ndarray, np.ndarray] | None = None) -> list[int]:
+    """Rule 1: the significant candidates that are materially worse than every significant
+    parent, each pair compared on the parent's look (``rises``: every candidate's rise over the
+    whole window and over its later half; a child read late against a parent read over the
+    whole window would compare a concentrated rise with a diluted one)."""
     index = {frozenset(zip(cols, codes)): i for i, (cols, codes) in enumerate(zip(cands.columns, cands.codes))}
     keep = []
     for i in np.flatnonzero(significant):
         items = frozenset(zip(cands.columns[i], cands.codes[i]))
         parents = [index.get(items - {item}) for item in items] if len(items) > 1 else []
-        if all(j is None or not significant[j] or abs(rise[i]) > abs(rise[j]) * (1 + child_margin) for j in parents):
+
+        def worse(j: int) -> bool:
+            child = rise[i] if rises is None else rises[int(cands.chosen[j])][i]
+            return abs(child) > abs(rise[j]) * (1 + child_margin)
+        if all(j is None or not significant[j] or worse(j) for j in parents):
             keep.append(int(i))
     return keep
 
