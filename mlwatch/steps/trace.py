@@ -480,7 +480,7 @@ def remapped_share(reference: pl.Series, current: pl.Series, mapping: Mapping[st
     (1.0, True, 0.99)
     """
     if strata is None:
-        strata = (pl.Series([0] * reference.len()), pl.Series([0] * current.len()))
+        strata = (pl.repeat(0, reference.len(), eager=True), pl.repeat(0, current.len(), eager=True))   # one group
     ref = pl.DataFrame({"v": reference.cast(pl.String), "g": strata[0].cast(pl.String)}).drop_nulls("v")
     cur = pl.DataFrame({"v": current.cast(pl.String), "g": strata[1].cast(pl.String)}).drop_nulls("v")
     labels = list(dict.fromkeys([*mapping, *mapping.values(), *ref["v"].unique(maintain_order=True).to_list(),
