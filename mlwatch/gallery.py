@@ -267,7 +267,7 @@ SCENARIOS: dict[str, _Scenario] = {
         "onset": "2013-08-22", "event": "ingestion job v2 deployed (United feed)", "shadow": "promote"}),
     "flights_null_spike": _Scenario(_flights_null_spike, {
         "verdict": "data_quality", "feature": "temp", "signature": "null_spike", "onset": "2013-08-26",
-        "event": "weather feed migrated to provider B (EWR)"}),
+        "event": "weather feed migrated to provider B (EWR)", "shadow": "reject"}),
     "acs_concept_drift": _Scenario(_acs_concept_drift, {
         "verdict": "concept_drift", "slice": {"SEX": "2", "MAR": "1"}, "onset": "2018",
         "event": "labour-force definition changed for married women"}),
@@ -275,8 +275,8 @@ SCENARIOS: dict[str, _Scenario] = {
     "acs_control": _Scenario(_acs_control, {"verdict": "none"}),
     "bike_fahrenheit": _Scenario(_bike_fahrenheit, {
         "verdict": "skew", "feature": "temp", "signature": "unit_change", "onset": "2012-09-21",
-        "event": "ingestion job v6 deployed (temp feed)"}),
+        "event": "ingestion job v6 deployed (temp feed)", "shadow": "reject"}),
     "bike_stuck_sensor": _Scenario(_bike_stuck_sensor, {
         "verdict": "skew", "feature": "hum", "signature": "stuck", "onset": "2012-10-19",
-        "event": "hum sensor firmware update (all rows)"}),
+        "event": "hum sensor firmware update (all rows)", "shadow": "hold"}),
 }
