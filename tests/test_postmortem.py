@@ -111,3 +111,33 @@ def test_a_concept_drift_with_no_event_at_its_onset_takes_the_event_its_errors_l
     assert (p.event, p.event_time) == (case.truth["event"], "2012-09-05 07:16")
     assert p.event_time < p.onset == "2012-09-05 20:00" <= p.onset_high
     assert score(case, found)["onset"]
+
+
+def test_a_bias_has_no_better_side_in_the_impact_table():
+    # a regression's bias is read when its errors moved without growing: the Fahrenheit case's
+    # spring non-working days went from -60.6 to -8.7 (forecasts pushed up by the hotter-looking
+    # inputs), which "lower is better" called worse. Numbers checked by hand on the rows
+    import datetime as dt
+
+    case = gallery.load("bike_fahrenheit")
+    found = investigate(case.reference, case.current, events=case.events, challenger="challenger",
+                        **case.investigate_kwargs())
+    impact = found.postmortem().to_dict()["impact"]
+    assert impact["metric"] == "mean error (prediction - target)" and impact["two_sided"]
+    bias = (pl.col("prediction") - pl.col("cnt")).mean()
+    assert impact["global"]["reference"] == pytest.approx(case.reference.select(bias).item())
+    assert impact["global"]["current"] == pytest.approx(case.current.select(bias).item())
+    s = impact["slice"]
+    since = dt.datetime.strptime(s["since_rows"], "%Y-%m-%d %H:%M")
+    rows = case.current.filter((pl.col("season") == "spring") & (pl.col("workingday") == "No")
+                               & (pl.col("time") >= since))
+    assert (s["name"], s["n_current"]) == ("season=spring & workingday=No", rows.height)
+    assert s["current"] == pytest.approx(rows.select(bias).item())
+    assert abs(s["current"]) < abs(s["reference"])
+
+    md = found.postmortem().to_markdown()
+    assert "(0 is best, a move either way is the change)" in md and "lower is better" not in md
+    change = s["current"] - s["reference"]
+    assert f"{change:+.3g} (closer to 0)" in md and "(worse)" not in md
+    assert "season=spring & workingday=No: mean error (prediction - target) starts to move" in [
+        t["what"] for t in found.postmortem().to_dict()["timeline"]]

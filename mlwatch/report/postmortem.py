@@ -184,7 +184,7 @@ def _impact(findings) -> dict[str, Any]:
     # the metric the numbers are on: a regression's bias when its errors moved without growing
     o, sl, scoring = findings.overall, findings.slices, findings.overall.scoring
     higher = scoring.higher_is_better
-    impact: dict[str, Any] = {"metric": scoring.loss_name, "higher_is_better": higher,
+    impact: dict[str, Any] = {"metric": scoring.loss_name, "higher_is_better": higher, "two_sided": scoring.two_sided,
                               "global": {"reference": json_value(o.metric_reference),
                                          "current": json_value(o.metric_current),
                                          "n_current": int(o.table["n"][1])}}
@@ -211,6 +211,7 @@ def _impact(findings) -> dict[str, Any]:
 def _impact_rows(impact: dict[str, Any]):
     """The impact as a small table for people, and the sentence that states its signs."""
     metric, higher = impact["metric"], impact["higher_is_better"]
+    two_sided = impact.get("two_sided", False)
     percent = metric in ("accuracy", "auc")
 
     def value(v) -> str:
@@ -220,7 +221,13 @@ def _impact_rows(impact: dict[str, Any]):
         if a is None or b is None:
             return ""
         d = b - a
-        word = "no change" if d == 0 else ("better" if (d > 0) == higher else "worse")
+        if d == 0:
+            word = "no change"
+        elif two_sided:         # a bias is best at 0, a mean prediction has no best: a move is the news
+            word = ("closer to 0" if abs(b) < abs(a) else "further from 0") if metric.startswith("mean error") else \
+                ("up" if d > 0 else "down")
+        else:
+            word = "better" if (d > 0) == higher else "worse"
         return (f"{100 * d:+.1f} points" if percent else f"{d:+.3g}") + f" ({word})"
 
     g = impact["global"]
@@ -245,7 +252,9 @@ def _impact_rows(impact: dict[str, Any]):
             recovered = ("; recovers all of the change, and more (the rest moved meanwhile)" if share > 1
                          else f"; recovers {share:.0%} of the change" if share >= 0 else "; makes it worse")
         target["with the fix"] = f"{shown}{recovered} (shadow: {fix['verdict']})"
-    note = (f"Metric: {metric} ({'higher' if higher else 'lower'} is better). Change = current minus reference"
+    sides = ("0 is best, a move either way is the change" if metric.startswith("mean error")
+             else "no side is better, a move is the change") if two_sided else f"{'higher' if higher else 'lower'} is better"
+    note = (f"Metric: {metric} ({sides}). Change = current minus reference"
             + (", in percentage points" if percent else "") + "; 'with the fix' is the candidate fix scored on "
             "the same current rows (the counterfactual), and the share of the change it recovers.")
     return pl.DataFrame(rows), note
@@ -282,7 +291,8 @@ def _timeline(findings) -> list[dict[str, str]]:
     for row in findings.slices.table.filter(findings.slices.table["significant"]).iter_rows(named=True):
         if row["onset"]:
             window = _likely_between(row["onset_low"], row["onset_high"], " (")
-            items.append((row["onset"], f"{row['slice']}: {findings.slices.scoring.loss_name} starts to degrade"
+            moves = "starts to move" if findings.slices.scoring.two_sided else "starts to degrade"
+            items.append((row["onset"], f"{row['slice']}: {findings.slices.scoring.loss_name} {moves}"
                                         + (f"{window})" if window else "")))
     dated = {primary.feature} if primary is not None else set()
     for f in findings.verdict.findings[1:]:          # the other findings, once a feature
