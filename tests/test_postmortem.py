@@ -113,15 +113,20 @@ def test_a_concept_drift_with_no_event_at_its_onset_takes_the_event_its_errors_l
     assert score(case, found)["onset"]
 
 
-def test_a_bias_has_no_better_side_in_the_impact_table():
+@pytest.fixture(scope="module")
+def fahrenheit():
+    case = gallery.load("bike_fahrenheit")
+    return case, investigate(case.reference, case.current, events=case.events, challenger="challenger",
+                             **case.investigate_kwargs())
+
+
+def test_a_bias_has_no_better_side_in_the_impact_table(fahrenheit):
     # a regression's bias is read when its errors moved without growing: the Fahrenheit case's
     # spring non-working days went from -60.6 to -8.7 (forecasts pushed up by the hotter-looking
     # inputs), which "lower is better" called worse. Numbers checked by hand on the rows
     import datetime as dt
 
-    case = gallery.load("bike_fahrenheit")
-    found = investigate(case.reference, case.current, events=case.events, challenger="challenger",
-                        **case.investigate_kwargs())
+    case, found = fahrenheit
     impact = found.postmortem().to_dict()["impact"]
     assert impact["metric"] == "mean error (prediction - target)" and impact["two_sided"]
     bias = (pl.col("prediction") - pl.col("cnt")).mean()
@@ -141,3 +146,16 @@ def test_a_bias_has_no_better_side_in_the_impact_table():
     assert f"{change:+.3g} (closer to 0)" in md and "(worse)" not in md
     assert "season=spring & workingday=No: mean error (prediction - target) starts to move" in [
         t["what"] for t in found.postmortem().to_dict()["timeline"]]
+
+
+def test_a_population_s_cause_is_traced_on_the_population_before_the_audited_slice(fahrenheit):
+    # the slice's trace dates the unit change by its own first row after the onset (Saturday
+    # 17:00 for a change made on Friday at 17:00); shown alone beside the verdict, it read as
+    # a second onset. Each trace section now says where it was read
+    _, found = fahrenheit
+    assert found.verdict.primary.scope == "population"
+    traces = [s for s in found.postmortem().evidence if s.heading.startswith("trace")]
+    assert [s.heading for s in traces] == ["trace on the population", "trace on season=spring & workingday=No"]
+    onsets = [{r["feature"]: r["onset"] for r in s.table}["temp"] for s in traces]
+    assert onsets == [found.verdict.primary.onset, "2012-09-22 17:00"]
+    assert "weekday: no signature stands out: the distribution changed shape" in traces[1].text

@@ -362,12 +362,23 @@ def _evidence(findings, figures: bool) -> list[Section]:
                             records(au.table.select("feature", "kind", "psi", "noise_floor", "ks", "severity",
                                                     "top_bin", "drifted")),
                             picture(lambda ax: au.plot(ax=ax), (8, 0.3 * au.table.height + 2))))
-    tr = findings.trace
-    if tr.table.height:
-        sections.append(Section("trace", [r["sentence"] for r in tr.table.iter_rows(named=True)],
-                                records(tr.table.drop("sentence")),
-                                picture(lambda ax: tr.plot(ax=ax), (9, 0.5 * tr.table.height + 2.5))
-                                if tr.table["onset"].drop_nulls().len() else None))
+    # step 6 where the verdict placed its cause first: a population's fault traced on the audited
+    # slice alone dates it by the slice's first row after the onset (a Saturday's, for a change
+    # made on Friday), which read beside the verdict's onset looks like a contradiction
+    traces = [findings.trace]
+    primary = findings.verdict.primary
+    if (findings.trace.options.get("where") and findings.population_trace is not None
+            and primary is not None and primary.scope == "population"):
+        traces.insert(0, findings.population_trace)
+    for tr in traces:
+        if tr.table.height:
+            where = tr.options.get("where")
+            sections.append(Section("trace" + (f" on {slice_label(where)}" if where else
+                                               " on the population" if len(traces) > 1 else ""),
+                                    [r["sentence"] for r in tr.table.iter_rows(named=True)],
+                                    records(tr.table.drop("sentence")),
+                                    picture(lambda ax, tr=tr: tr.plot(ax=ax), (9, 0.5 * tr.table.height + 2.5))
+                                    if tr.table["onset"].drop_nulls().len() else None))
     if findings.estimate is not None:
         es = findings.estimate
         sections.append(Section("performance without labels", [es.sentence],

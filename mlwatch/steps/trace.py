@@ -203,7 +203,8 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
                           if found.name == "stuck" else None)        # a cap's row past its bound is no run
                 timing = _frozen_onset(found, buckets, values, axis)
         row = {"feature": feature, "signature": found.name, "confidence": found.confidence,
-               "pipeline_fault": found.pipeline_fault, "sentence": found.sentence,
+               "pipeline_fault": found.pipeline_fault,
+               "sentence": found.sentence if found.name else f"{feature}: {found.sentence}",   # which one's shape
                "driver": found.evidence.get("driver"), **timing}
         if segments and not where and found.name in HOME_FOUND:
             marked = _carrying(ref[feature], cur[feature], kind, bins, found.name, found.evidence)
