@@ -81,6 +81,27 @@ def test_shadow_is_aimed_at_the_broken_slice(case):
     assert findings.shadow.options["targeted"] == (findings.audited_slice or {})
 
 
+def test_the_postmortem_tells_one_story(case):
+    """The root cause and the timeline read each change on the same rows: a change the verdict
+    placed on the population is not told again as the audited slice's, dated otherwise (the
+    flights case's weather drifts were given as moves of United's flights, hours from the
+    timeline's dates), and a cause read on a slice says which."""
+    incident, findings = case
+    postmortem = findings.postmortem(figures=False).to_dict()
+    timeline = " | ".join(t["time"] + " " + t["what"] for t in postmortem["timeline"])
+    for f in findings.verdict.findings:
+        cause = next((c for c in postmortem["root_cause"] if c["feature"] == f.feature), None)
+        if cause is None or cause["scope"] != f.scope or not f.onset:
+            continue
+        assert cause["onset"] == f.onset and f"{f.onset} {f.feature}: " in timeline, (cause, timeline)
+    from mlwatch.report.postmortem import _cause
+
+    for c in postmortem["root_cause"]:
+        assert (c["scope"] == "population") != _cause(c).startswith(f"On {c['scope']}: "), c
+    features = [c["feature"] for c in postmortem["root_cause"]]
+    assert len(features) == len(set(features))
+
+
 def test_cards_exist():
     for name in gallery.names():
         card = (gallery.gallery_dir() / name / "README.md").read_text()

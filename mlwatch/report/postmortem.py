@@ -165,16 +165,18 @@ def _html_section(section: Section, heading) -> list:
 def _split_causes(causes: list[dict[str, Any]]):
     """The verdict's own cause (None when the verdict names no input, as for concept drift)
     and the other changes found on the way."""
-    if causes and causes[0].get("dated"):
+    if causes and causes[0].get("own", causes[0].get("dated")):       # "own" since Dec 2026
         return causes[0], causes[1:]
     return None, causes
 
 
 def _cause(cause: dict[str, Any]) -> str:
     """A root-cause entry as one sentence: its own, dated unless the sentence says when."""
+    scope = cause.get("scope")
+    where = f"On {scope}: " if scope and scope != "population" and f"on {scope}" not in cause["sentence"] else ""
     if cause.get("dated"):
-        return cause["sentence"]
-    return (cause["sentence"] + (f" (from {cause['onset']})" if cause["onset"] else "")
+        return where + cause["sentence"]
+    return (where + cause["sentence"] + (f" (from {cause['onset']})" if cause["onset"] else "")
             + (f"; likely trigger: {cause['event']} ({cause['event_time']})" if cause["event"] else ""))
 
 
@@ -261,19 +263,25 @@ def _impact_rows(impact: dict[str, Any]):
 
 
 def _root_cause(findings) -> list[dict[str, Any]]:
-    """The verdict's own finding first, then the other findings and traced features, one
-    entry a feature."""
+    """The verdict's own finding first, then its other findings, then the traced features it
+    did not read, one entry a feature, each saying where it was read. The audited slice's trace
+    alone (its rows only) read the flights case's population-wide weather drifts as moves of
+    United's flights, dated hours from the timeline's."""
     causes, seen = [], set()
-    for f in findings.verdict.findings:
-        if f.feature and f.feature not in seen and f.kind == findings.verdict.kind:
+    kind = findings.verdict.kind
+    for f in sorted(findings.verdict.findings, key=lambda f: f.kind != kind):      # stable: its own kind first
+        if f.feature and f.feature not in seen and (f.kind == kind or f.signature):
             seen.add(f.feature)
             causes.append({"feature": f.feature, "signature": f.signature, "sentence": f.sentence, "onset": f.onset,
-                           "event": f.event, "event_time": f.event_time, "scope": f.scope, "dated": True})
+                           "event": f.event, "event_time": f.event_time, "scope": f.scope, "dated": True,
+                           "own": f.kind == kind})
+    where = findings.trace.options.get("where")
     for r in findings.trace.table.iter_rows(named=True):
         if r["signature"] and r["feature"] not in seen and r["feature"] != findings.roles.prediction:
             seen.add(r["feature"])
             causes.append({"feature": r["feature"], "signature": r["signature"], "sentence": r["sentence"],
-                           "onset": r["onset"], "event": r["event"], "event_time": r["event_time"]})
+                           "onset": r["onset"], "event": r["event"], "event_time": r["event_time"],
+                           "scope": slice_label(where) if where else "population"})
     return causes
 
 
