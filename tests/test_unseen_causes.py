@@ -2328,3 +2328,18 @@ def test_a_two_label_swap_is_placed_where_its_groups_show_it(job, where, scope):
     assert (findings.verdict.kind, primary.scope, primary.feature, primary.signature) == (
         "skew", scope, "SEX", "encoding_permutation")
     assert score(case, findings) == dict.fromkeys(("verdict", "slice", "feature", "signature", "onset", "trigger"), True)
+
+
+def test_a_share_read_after_the_onset_says_so():
+    """A default written into half the rows from two fifths of the window on: the signature
+    is read on the rows after the onset, and its share (51 %, the truth's fraction) was given
+    as a share "of current rows", a third of which hold the default (checked by hand)."""
+    case = simulate("bike", Injection("default_flood"), n=4000, seed=7, labels="withheld")
+    assert (case.truth["feature"], case.truth["slice"], case.truth["details"]) == ("atemp", None, {"value": 0.0})
+    primary = investigate(case.reference, case.current, **case.investigate_kwargs()).verdict.primary
+    assert (primary.feature, primary.signature) == ("atemp", "default_flood")
+    whole = case.current.select((pl.col("atemp") == 0).mean()).item()
+    after = case.current.filter(pl.col("time") >= dt.datetime.fromisoformat(primary.onset)).select(
+        (pl.col("atemp") == 0).mean()).item()
+    assert whole == pytest.approx(0.342, abs=0.001) and after == pytest.approx(case.truth["fraction"], abs=0.02)
+    assert f"in {after:.1%} of the current rows from the onset on (reference 0.0%)" in primary.sentence

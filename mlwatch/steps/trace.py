@@ -19,7 +19,7 @@ River's contract) over a series and returns a :class:`ChangeTrace`.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Mapping, Sequence
 
@@ -176,6 +176,10 @@ def trace(reference, current, *, features: Sequence[str], time: str | None = Non
             after = None if timing.get("_tilt_only") else _after_onset(cur, time, timing, buckets)
             if after is not None:          # read what happened from the rows after it began
                 later = signature(ref[feature], cur[feature].filter(after), kind=kind, feature=feature)
+                # its shares are of the rows after the onset: "0 in 51 % of current rows" was
+                # read as half the window when a third of it held the default
+                later = replace(later, sentence=later.sentence.replace(
+                    " of current rows (", " of the current rows from the onset on ("))
                 if later.name is not None and (later.pipeline_fault or not found.pipeline_fault):
                     found = later
         if found.name == "default_flood":
