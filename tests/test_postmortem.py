@@ -159,3 +159,18 @@ def test_a_population_s_cause_is_traced_on_the_population_before_the_audited_sli
     onsets = [{r["feature"]: r["onset"] for r in s.table}["temp"] for s in traces]
     assert onsets == [found.verdict.primary.onset, "2012-09-22 17:00"]
     assert "weekday: no signature stands out: the distribution changed shape" in traces[1].text
+
+
+def test_a_step_1_move_beside_a_verdict_of_none_is_told_as_small():
+    # a control (two random windows of hotel bookings, labels for the first half): step 1's
+    # sustained move, read against the reference buckets' spread alone, was told in the
+    # timeline as "the model's mae moved" under a verdict that nothing is wrong
+    from mlwatch.simulate import Injection, simulate
+
+    case = simulate("hotel", Injection("none"), n=5000, seed=5, labels="partial")
+    found = investigate(case.reference, case.current, **case.investigate_kwargs())
+    assert found.verdict.kind == "none" and found.signal.metric_left == "2017-04-04"
+    postmortem = found.postmortem(figures=False)
+    assert {"time": "2017-04-04", "what": "the model's mae moved (step 1), by less than matters: the verdict is "
+                                          "that nothing is wrong"} in postmortem.timeline
+    assert postmortem.followups[0].startswith("Investigate again once the labels after 2017-06-11 arrive")

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from mlwatch import investigate
 from mlwatch.cli import main
+from mlwatch.steps.investigate import Findings
 from mlwatch.simulate import Injection, simulate
 from mlwatch.stats.signatures import signature, stuck_signature
 from mlwatch.steps.slices import find_slices
@@ -2303,9 +2304,16 @@ def test_a_verdict_says_what_it_cannot_see_when_the_labels_stop_early():
     assert findings.verdict.kind == "none"
     assert (f"Labels end at {last:%Y-%m-%d %H:%M}: the current window's {after:,} later rows "
             f"({after / case.current.height:.0%}) have none") in findings.verdict.summary
+    # the postmortem's follow-ups ask for the look it could not take, and the findings keep the date
+    assert findings.labels_end == f"{last:%Y-%m-%d %H:%M}"
+    assert Findings.from_dict(findings.to_dict()).labels_end == findings.labels_end
+    assert (f"Investigate again once the labels after {last:%Y-%m-%d %H:%M} arrive"
+            in findings.postmortem(figures=False).followups[0])
     # labels to the end: nothing to say
     full = _bench_incident("bike", 3700139, "concept_drift", "available")
-    assert "Labels end" not in investigate(full.reference, full.current, **full.investigate_kwargs()).verdict.summary
+    found = investigate(full.reference, full.current, **full.investigate_kwargs())
+    assert "Labels end" not in found.verdict.summary and found.labels_end is None
+    assert not any("labels after" in f for f in found.postmortem(figures=False).followups)
 
 
 @pytest.mark.parametrize("job, where, scope", [

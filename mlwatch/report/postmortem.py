@@ -293,7 +293,10 @@ def _timeline(findings) -> list[dict[str, str]]:
         items.append((primary.onset, f"{primary.feature}: {primary.signature or 'change'} begins{where} "
                                      f"(the root cause{_likely_between(primary.onset_low, primary.onset_high, '; ')})"))
     if findings.signal is not None and findings.signal.metric_left:
-        items.append((findings.signal.metric_left, f"the model's {findings.scoring.loss_name} moved (step 1)"))
+        # step 1's sustained move is read against the reference buckets' spread alone: beside a
+        # verdict of none it is a move the tests and the material threshold set aside
+        small = ", by less than matters: the verdict is that nothing is wrong" if findings.verdict.kind == "none" else ""
+        items.append((findings.signal.metric_left, f"the model's {findings.scoring.loss_name} moved (step 1){small}"))
     if findings.signal is not None and findings.signal.kpi_left:
         items.append((findings.signal.kpi_left, f"the business KPI {findings.signal.kpi_name} moved"))
     for row in findings.slices.table.filter(findings.slices.table["significant"]).iter_rows(named=True):
@@ -325,8 +328,10 @@ def _followups(findings) -> list[str]:
     where = findings.audited_slice
     scope = " & ".join(f"{k}={v}" for k, v in where.items()) if where else "the whole population"
     items = []
-    if kind == "skew":
-        features = [c["feature"] for c in findings.trace.table.iter_rows(named=True) if c["pipeline_fault"]]
+    if kind == "skew":       # the verdict's faulty inputs first (read where it placed them), then the slice's
+        features = list(dict.fromkeys([f.feature for f in findings.verdict.findings if f.kind == "skew" and f.feature]
+                                      + [c["feature"] for c in findings.trace.table.iter_rows(named=True)
+                                         if c["pipeline_fault"]]))
         items += [f"Fix the pipeline for {', '.join(features)} and backfill the affected rows; do not retrain on them.",
                   "Add a schema and unit contract test between the upstream job and the model's feature code."]
     if kind == "data_quality":
@@ -339,6 +344,9 @@ def _followups(findings) -> list[str]:
     if kind == "data_drift":
         items.append(f"Monitor the drifted inputs on {scope} (PSI beyond its noise floor and above 0.1); "
                      "retrain only if performance drops.")
+    if findings.labels_end:
+        items.append(f"Investigate again once the labels after {findings.labels_end} arrive: a change of the target's "
+                     "relation to the inputs (concept drift) there cannot be seen yet.")
     drifted = findings.audit.drifted[:4]
     if drifted:
         items.append(f"Add drift monitors on {', '.join(drifted)} (PSI with the noise floor, per segment).")

@@ -77,6 +77,7 @@ class Findings(Result):
     estimate: EstimateResult | None = None          # labels missing: performance estimated per segment
     multivariate: MultivariateResult | None = None  # the domain classifier on the population
     multivariate_slice: MultivariateResult | None = None    # and on the audited slice
+    labels_end: str | None = None    # the last labelled row's time, when labels stop before the window ends
 
     SCHEMA = SCHEMA
 
@@ -189,6 +190,7 @@ class Findings(Result):
         out["slice_events"] = self.slice_events
         out["left_out"] = list(self.left_out)
         out["rows"] = self.rows
+        out["labels_end"] = self.labels_end
         return out
 
     @classmethod
@@ -214,7 +216,8 @@ class Findings(Result):
                    saved["audited_slice"], dict(saved["slice_events"]), attribution, shadow, steps["population_audit"],
                    steps["population_trace"], steps["segments"],
                    tuple(TraceResult.from_dict(t) for t in saved["segment_traces"]), tuple(saved["left_out"]),
-                   saved.get("rows"), steps["estimate"], steps["multivariate"], steps["multivariate_slice"])
+                   saved.get("rows"), steps["estimate"], steps["multivariate"], steps["multivariate_slice"],
+                   saved.get("labels_end"))
 
 
 def _audit_records(audit_result: AuditResult, traced: TraceResult | None) -> tuple[list[dict], list[dict]]:
@@ -359,7 +362,7 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
     moved = _drivers(ref, cur, verdict)
     if moved:       # inputs that drifted together: the one whose mix carried the others first
         verdict = decided(drivers=moved)
-    unlabelled = _unlabelled_tail(cur, scoring, time)
+    labels_end, unlabelled = _unlabelled_tail(cur, scoring, time) or (None, None)
     if unlabelled:
         verdict = replace(verdict, summary=f"{verdict.summary} {unlabelled}")
     cause = verdict.primary
@@ -383,19 +386,22 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
     estimated = _estimate(ref, cur, scoring, roles, say) if scoring.proxy else None
     return Findings(roles, scoring, sig, inf, ov, sl, au, tr, verdict, where, slice_events, attributed, shadowed,
                     population_audit, population_trace, seg, segment_traces, left_out, incident.rows, estimated,
-                    joint, joint_slice)
+                    joint, joint_slice, labels_end)
 
 
-def _unlabelled_tail(cur: pl.DataFrame, scoring: Scoring, time: str | None, least: float = 0.05) -> str | None:
-    """What the verdict cannot see when the labels stop before the current window ends (at
-    least a share ``least`` of its rows after the last labelled one): a change of the
-    target's relation to the inputs there. None with labels to the end, or none at all.
+def _unlabelled_tail(cur: pl.DataFrame, scoring: Scoring, time: str | None,
+                     least: float = 0.05) -> tuple[str, str] | None:
+    """When the labels stop before the current window ends (at least a share ``least`` of its
+    rows after the last labelled one), the last labelled time and what the verdict cannot see:
+    a change of the target's relation to the inputs there. None with labels to the end, or
+    none at all.
 
     >>> import datetime as dt
     >>> days = [dt.datetime(2024, 1, d) for d in range(1, 11)]
     >>> cur = pl.DataFrame({"t": days, "y": [1, 0, 1, 1, None, 0, 1] + [None] * 3})
-    >>> print(_unlabelled_tail(cur, Scoring("p", "y", "classification", "accuracy"), "t")[:70])
-    Labels end at 2024-01-07: the current window's 3 later rows (30%) have
+    >>> end, sentence = _unlabelled_tail(cur, Scoring("p", "y", "classification", "accuracy"), "t")
+    >>> print(end, sentence[:70])
+    2024-01-07 Labels end at 2024-01-07: the current window's 3 later rows (30%) have
     """
     target = scoring.target
     if scoring.proxy or not time or not target or target not in cur.columns or time not in cur.columns:
@@ -407,8 +413,9 @@ def _unlabelled_tail(cur: pl.DataFrame, scoring: Scoring, time: str | None, leas
     after = int((times > last).sum())
     if after < max(least * cur.height, 1):
         return None
-    return (f"Labels end at {format_time(last)}: the current window's {after:,} later rows ({after / cur.height:.0%}) "
-            "have none, and a change there of the target's relation to the inputs (concept drift) cannot be seen yet.")
+    end = format_time(last)
+    return end, (f"Labels end at {end}: the current window's {after:,} later rows ({after / cur.height:.0%}) have "
+                 "none, and a change there of the target's relation to the inputs (concept drift) cannot be seen yet.")
 
 
 def _estimate(ref: pl.DataFrame, cur: pl.DataFrame, scoring: Scoring, roles, say) -> EstimateResult | None:
