@@ -174,3 +174,16 @@ def test_a_step_1_move_beside_a_verdict_of_none_is_told_as_small():
     assert {"time": "2017-04-04", "what": "the model's mae moved (step 1), by less than matters: the verdict is "
                                           "that nothing is wrong"} in postmortem.timeline
     assert postmortem.followups[0].startswith("Investigate again once the labels after 2017-06-11 arrive")
+
+
+def test_a_fix_within_noise_is_not_said_to_make_things_worse():
+    # the ACS covariate drift's retrained challenger: accuracy 81.62 % -> 81.61 %, p 0.97. Its
+    # share of the change was -1 %, and the impact table said the fix "makes it worse"
+    case = gallery.load("acs_covariate_drift")
+    found = investigate(case.reference, case.current, events=case.events, challenger="challenger",
+                        **case.investigate_kwargs())
+    fix = found.postmortem(figures=False).to_dict()["impact"]["fix"]
+    assert fix["on"] == "all" and fix["low"] < 0 < fix["high"] and found.shadow.verdict == "hold"
+    md = found.postmortem(figures=False).to_markdown()
+    assert f"{100 * fix['challenger']:.1f} %; no change beyond noise (shadow: hold)" in md
+    assert "makes it worse" not in md

@@ -249,7 +249,10 @@ def _impact_rows(impact: dict[str, Any]):
         shown = value(fix["challenger"]) if same else f"{fix['metric']} {fix['challenger']:.4g} (was {fix['champion']:.4g})"
         recovered = ""
         base = impact.get("slice") if fix["on"] != "all" else impact["global"]
-        if same and base is not None and base["current"] != base["reference"]:
+        unmeasured = fix.get("low") is not None and fix["low"] <= 0 <= fix["high"]
+        if unmeasured:       # 0 inside the paired interval: no share of anything to report
+            recovered = "; no change beyond noise"
+        elif same and base is not None and base["current"] != base["reference"]:
             share = (fix["challenger"] - base["current"]) / (base["reference"] - base["current"])
             recovered = ("; recovers all of the change, and more (the rest moved meanwhile)" if share > 1
                          else f"; recovers {share:.0%} of the change" if share >= 0 else "; makes it worse")
