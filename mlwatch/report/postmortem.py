@@ -204,7 +204,7 @@ def _impact(findings) -> dict[str, Any]:
         fixed = shadow.table.filter(pl.col("segment") == label)
         if fixed.height and fixed["metric_challenger"][0] is not None:
             r = fixed.row(0, named=True)
-            impact["fix"] = {"on": label, "metric": shadow.metric, "champion": r["metric_champion"],
+            impact["fix"] = {"on": label, "metric": shadow.metric, "n": r["n"], "champion": r["metric_champion"],
                              "challenger": r["metric_challenger"], "low": r["low"], "high": r["high"],
                              "verdict": shadow.verdict}
     return impact
@@ -245,10 +245,16 @@ def _impact_rows(impact: dict[str, Any]):
     fix = impact.get("fix")
     if fix is not None:
         target = next((r for r in rows if r["where"].startswith(fix["on"] + " (")), rows[0])
-        same = fix["metric"] == metric
-        shown = value(fix["challenger"]) if same else f"{fix['metric']} {fix['challenger']:.4g} (was {fix['champion']:.4g})"
-        recovered = ""
         base = impact.get("slice") if fix["on"] != "all" else impact["global"]
+        # the shadow compares on all the slice's current rows; a slice read on the window's later
+        # half has its current metric there, and the two are not the same rows
+        later = base is not None and bool(base.get("since_rows"))
+        same = fix["metric"] == metric and not later
+        shown = value(fix["challenger"]) if same else (
+            f"{fix['metric'] if fix['metric'] != metric else ''} {value(fix['challenger'])} "
+            f"(was {value(fix['champion'])})".lstrip() + (f" on all {fix['n']:,} of its current rows" if later
+                                                         and fix.get("n") else ""))
+        recovered = ""
         unmeasured = fix.get("low") is not None and fix["low"] <= 0 <= fix["high"]
         if unmeasured:       # 0 inside the paired interval: no share of anything to report
             recovered = "; no change beyond noise"
