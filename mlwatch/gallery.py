@@ -270,7 +270,7 @@ SCENARIOS: dict[str, _Scenario] = {
         "event": "weather feed migrated to provider B (EWR)", "shadow": "reject"}),
     "acs_concept_drift": _Scenario(_acs_concept_drift, {
         "verdict": "concept_drift", "slice": {"SEX": "2", "MAR": "1"}, "onset": "2018",
-        "event": "labour-force definition changed for married women"}),
+        "event": "labour-force definition changed for married women", "shadow": "hold"}),
     "acs_covariate_drift": _Scenario(_acs_covariate_drift, {"verdict": "data_drift", "feature": "NATIVITY"}),
     "acs_control": _Scenario(_acs_control, {"verdict": "none"}),
     "bike_fahrenheit": _Scenario(_bike_fahrenheit, {

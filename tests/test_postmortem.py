@@ -144,14 +144,13 @@ def test_a_bias_has_no_better_side_in_the_impact_table(fahrenheit):
     assert "(0 is best, a move either way is the change)" in md and "lower is better" not in md
     change = s["current"] - s["reference"]
     assert f"{change:+.3g} (closer to 0)" in md and "(worse)" not in md
-    # the fix is shadow-scored on all the slice's current rows, not its later half's 189: said so
-    # (it was set beside the later half's metric as if on the same rows)
-    fix = found.shadow.table.filter(pl.col("segment") == s["name"]).row(0, named=True)
-    everyone = case.current.filter((pl.col("season") == "spring") & (pl.col("workingday") == "No"))
-    assert fix["n"] == everyone.height > s["n_current"]
-    assert fix["metric_challenger"] == pytest.approx((everyone["challenger"] - everyone["cnt"]).abs().mean())
-    assert (f"mae {fix['metric_challenger']:.4g} (was {fix['metric_champion']:.4g}) on all {everyone.height:,} of "
-            "its current rows (shadow: reject)") in md
+    # the fix is shadow-scored where the slice broke, on the same 189 rows as its impact (it was
+    # scored on all 355 of the slice's rows and set beside the later half's metric)
+    fix = found.shadow.table.filter(pl.col("segment") == f"{s['name']} from {s['since_rows']} on").row(0, named=True)
+    assert fix["n"] == rows.height and fix["targeted"]
+    assert fix["metric_champion"] == pytest.approx((rows["prediction"] - rows["cnt"]).abs().mean())
+    assert fix["metric_challenger"] == pytest.approx((rows["challenger"] - rows["cnt"]).abs().mean())
+    assert f"mae {fix['metric_challenger']:.4g} (was {fix['metric_champion']:.4g}) (shadow: reject)" in md
     assert "season=spring & workingday=No: mean error (prediction - target) starts to move" in [
         t["what"] for t in found.postmortem().to_dict()["timeline"]]
 

@@ -43,7 +43,10 @@ def plot_segments(result, ax=None, *, max_segments: int = 20):
         ax.axvline(-margin, color=palette.WORSE, ls=":", lw=1)
         handles.append(Line2D([], [], color=palette.WORSE, ls=":", label=f"non-inferiority margin (-{margin:g})"))
     legend_below(ax, handles, ncol=2)
-    ax.set_yticks(y, [shorten(s) for s in table["segment"].to_list()])
+    since = result.options.get("since")
+    late = f" from {since[1]} on" if since else None       # the targeted slice where it broke: two lines
+    ax.set_yticks(y, [f"{shorten(s[: -len(late)])}\n({late.strip()})" if late and s.endswith(late) else shorten(s)
+                      for s in table["segment"].to_list()])
     formula = "challenger - champion" if higher else "champion - challenger"
     ax.set_xlabel(f"gain in {result.metric} = {formula}\n(right: challenger better; whiskers: paired 95 %)")
     ax.set_ylabel("segment")

@@ -201,10 +201,15 @@ def _impact(findings) -> dict[str, Any]:
     shadow = findings.shadow
     if shadow is not None and shadow.metric is not None:
         label = impact.get("slice", {}).get("name", "all")
-        fixed = shadow.table.filter(pl.col("segment") == label)
+        since = impact.get("slice", {}).get("since_rows")
+        # where the slice broke when it was read there (the rows its impact is on), else all its rows
+        rows = [f"{label} from {since} on"] * bool(since) + [label]
+        fixed = next((shadow.table.filter(pl.col("segment") == name) for name in rows
+                      if shadow.table.filter(pl.col("segment") == name).height), shadow.table.clear())
         if fixed.height and fixed["metric_challenger"][0] is not None:
             r = fixed.row(0, named=True)
-            impact["fix"] = {"on": label, "metric": shadow.metric, "n": r["n"], "champion": r["metric_champion"],
+            impact["fix"] = {"on": label, "rows": "since" if r["segment"] != label else "all",
+                             "metric": shadow.metric, "n": r["n"], "champion": r["metric_champion"],
                              "challenger": r["metric_challenger"], "low": r["low"], "high": r["high"],
                              "verdict": shadow.verdict}
     return impact
@@ -248,7 +253,7 @@ def _impact_rows(impact: dict[str, Any]):
         base = impact.get("slice") if fix["on"] != "all" else impact["global"]
         # the shadow compares on all the slice's current rows; a slice read on the window's later
         # half has its current metric there, and the two are not the same rows
-        later = base is not None and bool(base.get("since_rows"))
+        later = base is not None and bool(base.get("since_rows")) and fix.get("rows") != "since"
         same = fix["metric"] == metric and not later
         shown = value(fix["challenger"]) if same else (
             f"{fix['metric'] if fix['metric'] != metric else ''} {value(fix['challenger'])} "

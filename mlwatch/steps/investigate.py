@@ -381,8 +381,13 @@ def run(incident, *, kpi: str | None = None, events=None, model=None, challenger
         labelled = target if not scoring.proxy else None
         # a bias has no better side: the challenger is compared on the absolute error then
         compared = {"auc": None, "bias": "mae"}.get(scoring.metric, scoring.metric)
+        # a slice read on the window's later half broke there: the fix is compared on those rows too
+        since = None
+        if where and time and "since" in sl.table.columns:
+            read = sl.table.filter(pl.col("slice") == _label(where))["since"]
+            since = (time, read[0]) if read.len() and read[0] else None
         shadowed = shadow(cur, prediction, challenger, target=labelled, segments=roles.segments, targeted=where,
-                          metric=compared if labelled else None)
+                          metric=compared if labelled else None, since=since)
     estimated = _estimate(ref, cur, scoring, roles, say) if scoring.proxy else None
     return Findings(roles, scoring, sig, inf, ov, sl, au, tr, verdict, where, slice_events, attributed, shadowed,
                     population_audit, population_trace, seg, segment_traces, left_out, incident.rows, estimated,

@@ -26,6 +26,7 @@ from mlwatch import data
 from mlwatch.errors import MlwatchError, check_choice
 from mlwatch.results import Result, Section, frame_from_records, plain, records
 from mlwatch.stats import drift, metrics, noise
+from mlwatch.steps.scoring import time_axis, time_position
 from mlwatch.steps.slices import slice_label
 
 SCHEMA = "mlwatch.shadow/1"
@@ -88,7 +89,7 @@ class ShadowComparison(Result):
 def shadow(current, champion, challenger, *, target: str | None = None, segments: Sequence[str] = (),
            targeted: Mapping[str, Any] | None = None, metric: str | None = None, threshold: float = 0.5,
            margin: float = 0.01, alpha: float = 0.05, n_boot: int = 500, random_state: int = 0,
-           features: Sequence[str] | None = None) -> ShadowComparison:
+           features: Sequence[str] | None = None, since: tuple[str, str] | None = None) -> ShadowComparison:
     """Compare ``champion`` and ``challenger`` on the rows of ``current``.
 
     Parameters
@@ -107,6 +108,11 @@ def shadow(current, champion, challenger, *, target: str | None = None, segments
         of the paired 95 % interval).
     metric
         accuracy (default for 0/1 labels), auc, log_loss, mae (default otherwise) or rmse.
+    since
+        ``(time column, start)``: the targeted slice broke from ``start`` on (the slice search
+        read it on the window's later half), so it is also compared on those rows alone, the
+        row ``"<slice> from <start> on"``: a fix is validated where the damage is, not diluted
+        by the rows before it.
     """
     frame = data.to_frame(current, name="current")
     frame = frame.with_columns(_score(champion, frame, "champion", features).alias("_champion"),
@@ -126,12 +132,18 @@ def shadow(current, champion, challenger, *, target: str | None = None, segments
     y = frame[target].cast(pl.Float64).to_numpy() if target else None
     rng = np.random.default_rng(random_state)
     groups = [("all", np.ones(frame.height, dtype=bool))]
-    if targeted and len(targeted) > 1:       # the broken slice itself, when no segment row is it
+    if targeted:
         data.require_columns(frame, list(targeted), name="current")
         inside = np.ones(frame.height, dtype=bool)
         for column, value in targeted.items():
             inside &= (frame[column].cast(pl.String) == str(value)).fill_null(False).to_numpy()
-        groups.append((slice_label(targeted), inside))
+        if len(targeted) > 1:                # the broken slice itself, when no segment row is it
+            groups.append((slice_label(targeted), inside))
+        if since is not None:                # and where it broke
+            column, start = since
+            data.require_columns(frame, [column], name="current")
+            groups.append((f"{slice_label(targeted)} from {start} on",
+                           inside & (np.nan_to_num(time_axis(frame[column]), nan=-np.inf) >= time_position(start))))
     for column in segments:
         values = frame[column].cast(pl.String).fill_null("(missing)")
         for value in values.unique(maintain_order=True).sort().to_list():
@@ -156,6 +168,7 @@ def shadow(current, champion, challenger, *, target: str | None = None, segments
     scores = pl.DataFrame({"champion": a, "challenger": b}).sample(min(5000, frame.height), seed=random_state)
     return ShadowComparison(table, verdict, tuple(reasons), metric, float(psi_value), float(ks_value), rho, scores,
                             {"target": target, "segments": list(segments), "targeted": dict(targeted or {}),
+                             "since": list(since) if since is not None else None,
                              "threshold": threshold, "margin": margin, "alpha": alpha, "n_boot": n_boot})
 
 
@@ -244,7 +257,9 @@ def _decide_rows(table: pl.DataFrame, metric, targeted, margin, alpha) -> pl.Dat
 
 def _targeted(table: pl.DataFrame, targeted) -> pl.Series:
     names = {f"{k}={v}" for k, v in (targeted or {}).items()} | ({slice_label(targeted)} if targeted else set())
-    return pl.Series([s in names for s in table["segment"].to_list()], dtype=pl.Boolean)
+    late = f"{slice_label(targeted)} from " if targeted else None
+    return pl.Series([s in names or (late is not None and s.startswith(late)) for s in table["segment"].to_list()],
+                     dtype=pl.Boolean)
 
 
 def _named(segments: list[str], shown: int = 4) -> str:
