@@ -33,6 +33,27 @@ def _where(pairs: list[str] | None) -> dict[str, list[str]] | None:
     return where
 
 
+def _since(pair: str | None) -> tuple[str, str] | None:
+    """``--since TIME_COLUMN=START`` as ``(column, start)``."""
+    if not pair:
+        return None
+    column, sep, start = pair.partition("=")
+    if not sep or not column.strip() or not start.strip():
+        raise MlwatchError(f"--since takes TIME_COLUMN=START, got {pair!r}")
+    return column.strip(), start.strip()
+
+
+def _targeted(pairs: list[str] | None) -> dict[str, str] | None:
+    """``--targeted COLUMN=VALUE`` (repeated) as a slice: one value a column."""
+    where = _where(pairs)
+    if where is None:
+        return None
+    many = {c: v for c, v in where.items() if len(v) > 1}
+    if many:
+        raise MlwatchError(f"--targeted names one slice, one value a column; got {many}")
+    return {c: v[0] for c, v in where.items()}
+
+
 def _checked(**bounds):
     """An argparse type over :func:`mlwatch.errors.check_number`, the library's own check of
     the same option (one rule, one message, at the door of both)."""
@@ -218,7 +239,8 @@ def cmd_shadow(args) -> int:
     reference, current = _read_pair(args)
     _progress(f"shadow scoring {args.challenger} against {args.champion} on {current.height:,} current rows")
     result = shadow(current, args.champion, args.challenger, target=args.target, segments=_columns(args.segments) or (),
-                    targeted=_where(args.targeted), metric=args.metric, threshold=args.threshold, margin=args.margin)
+                    targeted=_targeted(args.targeted), metric=args.metric, threshold=args.threshold, margin=args.margin,
+                    since=_since(args.since))
     print(result.summary("text"))
     if args.champion in reference.columns:
         from mlwatch.stats.drift import psi
@@ -356,6 +378,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", help="label column (without it: label-free comparison only)")
     p.add_argument("--segments", help="comma-separated columns to compare per value")
     p.add_argument("--targeted", action="append", metavar="COLUMN=VALUE", help="the slice the fix is aimed at")
+    p.add_argument("--since", metavar="TIME_COLUMN=START",
+                   help="the targeted slice broke from START on: also compare on its rows from then (e.g. "
+                        "time=2013-08-22)")
     p.add_argument("--metric", choices=["accuracy", "auc", "log_loss", "mae", "rmse"])
     p.add_argument("--threshold", type=_unit_interval, default=0.5, help="decision threshold (default 0.5)")
     p.add_argument("--margin", type=_non_negative, default=0.01, help="non-inferiority margin, metric units (default 0.01)")

@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 from scipy import stats
 
+from mlwatch import gallery
 from mlwatch.cli import main
 from mlwatch.steps.shadow import ShadowComparison, shadow
 
@@ -163,3 +164,29 @@ def test_a_slice_broken_late_is_also_compared_where_it_broke():
     assert row["difference"] > 2 * whole["difference"] > 0
     assert result.options["since"] == ["day", "2024-01-31"]
     assert ShadowComparison.from_dict(result.to_dict()).table.equals(result.table)
+
+
+def test_the_command_line_targets_one_slice_and_where_it_broke(tmp_path, capsys):
+    """``--targeted carrier=UA`` reached shadow() as {"carrier": ["UA"]}: no row was the
+    targeted one, so the slice a fix is aimed at was held to non-inferiority like any other.
+    ``--since`` adds its rows from the break on; both are checked against the library."""
+    case = gallery.load("flights_unit_skew")
+    current = tmp_path / "current.parquet"
+    case.current.write_parquet(current)
+    args = ["shadow", str(current), str(current), "--champion", "prediction", "--challenger", "challenger",
+            "--target", case.roles["target"], "--segments", "carrier", "--targeted", "carrier=UA"]
+    assert main(args + ["--since", "time_hour=2013-08-30 23:00", "--json", str(tmp_path / "s.json")]) == 0
+    saved = json.loads((tmp_path / "s.json").read_text())
+    assert saved["options"]["targeted"] == {"carrier": "UA"}
+    marked = {r["segment"]: r["n"] for r in saved["segments"] if r["targeted"]}
+    direct = shadow(case.current, "prediction", "challenger", target=case.roles["target"], segments=["carrier"],
+                    targeted={"carrier": "UA"}, since=("time_hour", "2013-08-30 23:00"))
+    assert marked == {r["segment"]: r["n"] for r in direct.table.filter(pl.col("targeted")).iter_rows(named=True)}
+    assert set(marked) == {"carrier=UA", "carrier=UA from 2013-08-30 23:00 on"}
+    capsys.readouterr()
+    assert main(args[:-2] + ["--since", "time_hour=2013-08-30"]) == 2
+    assert "give the slice too" in capsys.readouterr().err
+    assert main(args + ["--since", "time_hour=last tuesday"]) == 2
+    assert "neither an ISO time nor a number" in capsys.readouterr().err
+    assert main(args + ["--targeted", "carrier=AA"]) == 2
+    assert "one value a column" in capsys.readouterr().err

@@ -114,6 +114,8 @@ def shadow(current, champion, challenger, *, target: str | None = None, segments
         row ``"<slice> from <start> on"``: a fix is validated where the damage is, not diluted
         by the rows before it.
     """
+    if since is not None and not targeted:
+        raise MlwatchError("shadow: since says when the targeted slice broke; give the slice too (targeted)")
     frame = data.to_frame(current, name="current")
     frame = frame.with_columns(_score(champion, frame, "champion", features).alias("_champion"),
                                _score(challenger, frame, "challenger", features).alias("_challenger"))
@@ -142,8 +144,13 @@ def shadow(current, champion, challenger, *, target: str | None = None, segments
         if since is not None:                # and where it broke
             column, start = since
             data.require_columns(frame, [column], name="current")
+            try:
+                time_position(str(start))
+            except ValueError:
+                raise MlwatchError(f"shadow: since {start!r} is neither an ISO time nor a number "
+                                   f"(the start of {column!r} from which the slice broke)") from None
             groups.append((f"{slice_label(targeted)} from {start} on",
-                           inside & (np.nan_to_num(time_axis(frame[column]), nan=-np.inf) >= time_position(start))))
+                           inside & (np.nan_to_num(time_axis(frame[column]), nan=-np.inf) >= time_position(str(start)))))
     for column in segments:
         values = frame[column].cast(pl.String).fill_null("(missing)")
         for value in values.unique(maintain_order=True).sort().to_list():
