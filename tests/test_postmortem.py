@@ -194,3 +194,22 @@ def test_a_fix_within_noise_is_not_said_to_make_things_worse():
     md = found.postmortem(figures=False).to_markdown()
     assert f"{100 * fix['challenger']:.1f} %; no change beyond noise (shadow: hold)" in md
     assert "makes it worse" not in md
+
+
+def test_a_fix_scored_on_other_rows_than_the_impact_says_so():
+    # findings whose shadow has no row for where the slice broke (saved before step 7 took
+    # `since`): the fix's metric is on all the slice's rows, the impact's on its later half;
+    # no share of the change is computed across the two
+    from mlwatch.report.postmortem import _impact_rows
+
+    impact = {"metric": "accuracy", "higher_is_better": True, "two_sided": False,
+              "global": {"reference": 0.83, "current": 0.81, "n_current": 1000},
+              "slice": {"name": "SEX=2 & MAR=1", "n_current": 300, "share": None, "since_rows": "2018",
+                        "reference": 0.76, "current": 0.55, "onset": "2018"},
+              "fix": {"on": "SEX=2 & MAR=1", "rows": "all", "metric": "accuracy", "n": 900, "champion": 0.70,
+                      "challenger": 0.72, "low": 0.01, "high": 0.03, "verdict": "hold"}}
+    rows, _ = _impact_rows(impact)
+    assert rows["with the fix"][1] == "72.0 % (was 70.0 %) on all 900 of its current rows (shadow: hold)"
+    impact["fix"].update(rows="since", n=300)           # the same rows: the share it recovers
+    rows, _ = _impact_rows(impact)
+    assert rows["with the fix"][1] == f"72.0 %; recovers {(0.72 - 0.55) / (0.76 - 0.55):.0%} of the change (shadow: hold)"

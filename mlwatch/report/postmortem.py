@@ -203,12 +203,11 @@ def _impact(findings) -> dict[str, Any]:
         label = impact.get("slice", {}).get("name", "all")
         since = impact.get("slice", {}).get("since_rows")
         # where the slice broke when it was read there (the rows its impact is on), else all its rows
-        rows = [f"{label} from {since} on"] * bool(since) + [label]
-        fixed = next((shadow.table.filter(pl.col("segment") == name) for name in rows
-                      if shadow.table.filter(pl.col("segment") == name).height), shadow.table.clear())
-        if fixed.height and fixed["metric_challenger"][0] is not None:
-            r = fixed.row(0, named=True)
-            impact["fix"] = {"on": label, "rows": "since" if r["segment"] != label else "all",
+        present = set(shadow.table["segment"].to_list())
+        name = next((n for n in [f"{label} from {since} on"] * bool(since) + [label] if n in present), None)
+        r = shadow.table.filter(pl.col("segment") == name).row(0, named=True) if name else None
+        if r is not None and r["metric_challenger"] is not None:
+            impact["fix"] = {"on": label, "rows": "since" if name != label else "all",
                              "metric": shadow.metric, "n": r["n"], "champion": r["metric_champion"],
                              "challenger": r["metric_challenger"], "low": r["low"], "high": r["high"],
                              "verdict": shadow.verdict}
@@ -255,10 +254,10 @@ def _impact_rows(impact: dict[str, Any]):
         # half has its current metric there, and the two are not the same rows
         later = base is not None and bool(base.get("since_rows")) and fix.get("rows") != "since"
         same = fix["metric"] == metric and not later
-        shown = value(fix["challenger"]) if same else (
-            f"{fix['metric'] if fix['metric'] != metric else ''} {value(fix['challenger'])} "
-            f"(was {value(fix['champion'])})".lstrip() + (f" on all {fix['n']:,} of its current rows" if later
-                                                         and fix.get("n") else ""))
+        named = "" if fix["metric"] == metric else f"{fix['metric']} "
+        shown = value(fix["challenger"]) if same else f"{named}{value(fix['challenger'])} (was {value(fix['champion'])})"
+        if later and fix.get("n"):
+            shown += f" on all {fix['n']:,} of its current rows"
         recovered = ""
         unmeasured = fix.get("low") is not None and fix["low"] <= 0 <= fix["high"]
         if unmeasured:       # 0 inside the paired interval: no share of anything to report
