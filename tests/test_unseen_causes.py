@@ -2351,3 +2351,18 @@ def test_a_share_read_after_the_onset_says_so():
         (pl.col("atemp") == 0).mean()).item()
     assert whole == pytest.approx(0.342, abs=0.001) and after == pytest.approx(case.truth["fraction"], abs=0.02)
     assert f"in {after:.1%} of the current rows from the onset on (reference 0.0%)" in primary.sentence
+
+
+def test_a_gridded_reading_shifted_off_its_grid_is_no_clip():
+    """The power bench's bike case (seed 1011): temperature lies on a grid of 0.94 degree steps
+    and a shift of 0.2 sd (1.76 degrees) takes every value off it. The reference holds no row
+    at 10.68, the current 86, and that new value read as the pile of a lower clip: 'fix the
+    pipeline' for a drift. A clip leaves the values short of its bound as they were."""
+    case = simulate("bike", Injection("covariate_shift", feature="temp", where={}, fraction=1.0, onset=0.0,
+                                      magnitude=("add", 0.2)), n=2000, seed=1011)
+    a, b = case.reference["temp"].to_numpy(), case.current["temp"].to_numpy()
+    assert not np.isin(b, np.unique(a)).any() and np.unique(a).size * 5 <= a.size      # gridded, all moved off
+    assert (np.isclose(a, 10.68).sum(), np.isclose(b, 10.68).sum()) == (0, 86)
+    assert signature(case.reference["temp"], case.current["temp"], feature="temp").name == "shift"
+    primary = investigate(case.reference, case.current, **case.investigate_kwargs()).verdict.primary
+    assert (primary.kind, primary.feature, primary.signature) == ("data_drift", "temp", "shift")

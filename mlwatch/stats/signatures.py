@@ -216,6 +216,23 @@ def held_at_bound(k_a, n_a, k_b, n_b, pile, past_a=None, past_b=None):
     return held if np.ndim(held) else bool(held)
 
 
+def _left_the_values(a: np.ndarray, kept_b: np.ndarray) -> bool:
+    """Whether a column that takes few values (each held by five rows or more on average, in
+    the sorted reference ``a``) moved off them: most of the current values a clip would have
+    left untouched (``kept_b``) are values the reference never holds. A clip leaves them as
+    they were; a shift of a gridded reading (bike temperatures in steps of 0.94 degrees, moved
+    by 1.76) takes every one off the grid, and the first new value read as a pile.
+
+    >>> steps = np.repeat(np.arange(0.0, 20.0, 0.94), 20)
+    >>> _left_the_values(steps, steps[steps > 5] + 1.76), _left_the_values(steps, steps[steps > 5])
+    (True, False)
+    """
+    values = np.unique(a)
+    if values.size * 5 > a.size:          # continuous: no value repeats enough to tell
+        return False
+    return float(np.mean(np.isin(kept_b, values))) < 0.5
+
+
 def _clipping(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
     """Values past a bound piled on it, the others untouched: a new pile of mass at a value
     ``v`` inside the reference's range, the mass past ``v`` fell by about the pile (to
@@ -252,6 +269,8 @@ def _clipping(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
         if not held_at_bound(a.size - kept_a.size, a.size, b.size - kept_b.size, b.size, pile, past_a, past_b):
             continue
         if kept_a.size < 10 or kept_b.size < 10:
+            continue
+        if _left_the_values(a, kept_b):      # the rest moved off the reference's values: not a clip
             continue
         floor = 1.36 * np.sqrt(1 / kept_a.size + 1 / kept_b.size)
         if ks_sorted(kept_a, kept_b) > max(2 * floor, 0.05):      # the rest moved: not a clip
