@@ -227,10 +227,10 @@ def _left_the_values(a: np.ndarray, kept_b: np.ndarray) -> bool:
     >>> _left_the_values(steps, steps[steps > 5] + 1.76), _left_the_values(steps, steps[steps > 5])
     (True, False)
     """
-    values = np.unique(a)
-    if values.size * 5 > a.size:          # continuous: no value repeats enough to tell
+    if distinct_count_sorted(a) * 5 > a.size:       # continuous: no value repeats enough to tell
         return False
-    return float(np.mean(np.isin(kept_b, values))) < 0.5
+    at = np.clip(np.searchsorted(a, kept_b), 0, a.size - 1)     # a is sorted: membership by bisection
+    return float(np.mean(a[at] == kept_b)) < 0.5
 
 
 def _clipping(a: np.ndarray, b: np.ndarray, feature: str) -> Signature | None:
